@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { authorizedCaller, httpHandler, jsonResponse } from '../shared/adapters/http/api-gateway.js';
+import { ValidationError } from '../shared/domain/errors.js';
+import { zodIssues } from '../shared/domain/zod-issues.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+import type { EventStore } from '../shared/ports/event-store.js';
+import { getEvent } from '../shared/use-cases/get-event.js';
+import { awsEventStore } from '../shared/wiring/aws.js';
+
+const PathSchema = z.object({ eventId: z.uuid() });
+
+/** GET /v1/events/{eventId}: the caller's tenant only. */
+export function createGetEventHandler(store: EventStore) {
+  return httpHandler(async (event) => {
+    const caller = authorizedCaller(event, 'events:read');
+    const path = PathSchema.safeParse(event.pathParameters ?? {});
+    if (!path.success) throw new ValidationError(zodIssues(path.error));
+    return jsonResponse(200, await getEvent(store, caller.tenantId, path.data.eventId));
+  });
+}
+
+export const handler = lazyHandler(async () => createGetEventHandler(await awsEventStore()));

@@ -1,0 +1,98 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { callerFromContext, type Caller, type Scope } from '../../domain/caller.js';
+import {
+  ForbiddenError,
+  MalformedBodyError,
+  NotFoundError,
+  PayloadTooLargeError,
+  QueueUnavailableError,
+  UnauthorizedError,
+  ValidationError,
+  type FieldIssue,
+} from '../../domain/errors.js';
+import { MAX_BODY_BYTES } from '../../domain/limits.js';
+import { describeError, log } from '../../logger.js';
+
+export type ApiEvent = APIGatewayProxyEvent;
+export type ApiResult = APIGatewayProxyResult;
+
+/** The caller the authorizer established; the handler only checks the scope it needs. */
+export function authorizedCaller(event: ApiEvent, scope: Scope): Caller {
+  const caller = callerFromContext(event.requestContext.authorizer);
+  if (!caller) throw new UnauthorizedError('No valid credentials.');
+  if (!caller.scopes.includes(scope)) throw new ForbiddenError(`This call needs the scope ${scope}.`);
+  return caller;
+}
+
+export function readJsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): unknown {
+  const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+  if (raw.byteLength > maxBytes) throw new PayloadTooLargeError(`The body is ${raw.byteLength} bytes; the limit is ${maxBytes}.`);
+  if (raw.byteLength === 0) throw new MalformedBodyError('The body is empty; a JSON document is expected.');
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw new MalformedBodyError(`The body is not valid JSON: ${error instanceof Error ? error.message : 'parse error'}.`);
+  }
+}
+
+export function jsonResponse(statusCode: number, body: unknown): ApiResult {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+interface Problem {
+  status: number;
+  slug: string;
+  title: string;
+  detail: string;
+  errors?: FieldIssue[];
+  headers?: Record<string, string>;
+}
+
+function problemResponse({ status, slug, title, detail, errors, headers }: Problem): ApiResult {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+    body: JSON.stringify({ type: `/problems/${slug}`, title, status, detail, ...(errors ? { errors } : {}) }),
+  };
+}
+
+/** The one place where errors become HTTP answers (RFC 9457). Internals never leak. */
+export function problemFromError(error: unknown, requestId: string): ApiResult {
+  if (error instanceof ValidationError) {
+    return problemResponse({ status: 400, slug: 'invalid-input', title: 'Invalid input', detail: error.message, errors: error.issues });
+  }
+  if (error instanceof MalformedBodyError) {
+    return problemResponse({ status: 400, slug: 'malformed-body', title: 'Malformed body', detail: error.message, errors: [{ path: '', message: error.message }] });
+  }
+  if (error instanceof PayloadTooLargeError) {
+    return problemResponse({ status: 413, slug: 'payload-too-large', title: 'Payload too large', detail: error.message });
+  }
+  if (error instanceof UnauthorizedError) {
+    return problemResponse({ status: 401, slug: 'unauthorized', title: 'Unauthorized', detail: error.message, headers: { 'www-authenticate': 'Bearer' } });
+  }
+  if (error instanceof ForbiddenError) {
+    return problemResponse({ status: 403, slug: 'forbidden', title: 'Forbidden', detail: error.message });
+  }
+  if (error instanceof NotFoundError) {
+    return problemResponse({ status: 404, slug: 'not-found', title: 'Not found', detail: error.message });
+  }
+  if (error instanceof QueueUnavailableError) {
+    return problemResponse({ status: 503, slug: 'unavailable', title: 'Service unavailable', detail: error.message, headers: { 'retry-after': '1' } });
+  }
+  log('error', 'unhandled error', { requestId, ...describeError(error) });
+  return problemResponse({ status: 500, slug: 'internal', title: 'Internal error', detail: `Something failed on our side; quote request ${requestId}.` });
+}
+
+type Handler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
+
+/** Wraps an HTTP handler so that whatever it throws is answered as problem+json. */
+export function httpHandler(handler: Handler): Handler {
+  return middy<ApiEvent, ApiResult>()
+    .use({
+      onError: (request) => {
+        request.response = problemFromError(request.error, request.context.awsRequestId);
+      },
+    })
+    .handler(handler);
+}

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayTokenAuthorizerEvent, Context } from 'aws-lambda';
+import { PayloadTooLargeError, UnauthorizedError } from '../../domain/errors.js';
+import { MAX_BODY_BYTES } from '../../domain/limits.js';
+import { problemFromError, type ApiResult } from '../http/api-gateway.js';
+
+export interface LocalRoute {
+  method: string;
+  /** API Gateway resource path, e.g. `/v1/events/{eventId}`. */
+  path: string;
+  authorized: boolean;
+  handler: (event: APIGatewayProxyEvent, context: Context) => Promise<ApiResult>;
+}
+
+export type Authorizer = (event: APIGatewayTokenAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+
+function lambdaContext(requestId: string, functionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function matchRoute(routes: LocalRoute[], method: string, path: string): { route: LocalRoute; params: Record<string, string> } | undefined {
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const pattern = route.path.split('/');
+    const actual = path.split('/');
+    if (pattern.length !== actual.length) continue;
+    const params: Record<string, string> = {};
+    const matches = pattern.every((segment, index) => {
+      const value = actual[index] ?? '';
+      if (segment.startsWith('{') && segment.endsWith('}')) {
+        params[segment.slice(1, -1)] = decodeURIComponent(value);
+        return value.length > 0;
+      }
+      return segment === value;
+    });
+    if (matches) return { route, params };
+  }
+  return undefined;
+}
+
+/** Reads the body, refusing early (like API Gateway) once it passes the limit. */
+async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > maxBytes) throw new PayloadTooLargeError(`The body is ${declared} bytes; the limit is ${maxBytes}.`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    size += buffer.byteLength;
+    if (size > maxBytes) throw new PayloadTooLargeError(`The body is over the limit of ${maxBytes} bytes.`);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function send(response: ServerResponse, result: ApiResult): void {
+  const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([key, value]) => [key, String(value)]));
+  response.writeHead(result.statusCode, headers);
+  response.end(result.body);
+}
+
+function singleValues(headers: IncomingMessage['headers']): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([key, value]) => [key, Array.isArray(value) ? value.join(',') : value ?? '']));
+}
+
+/**
+ * What API Gateway (REST API, TOKEN authorizer) does in front of the handlers, on one port:
+ * route matching, the authorizer call, the proxy event, the body limit. The handlers are the
+ * deployed ones.
+ */
+export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Authorizer, maxBodyBytes = MAX_BODY_BYTES): Server {
+  return createServer((request, response) => {
+    const requestId = randomUUID();
+    void (async () => {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      const match = matchRoute(routes, request.method ?? 'GET', url.pathname);
+      if (!match) {
+        send(response, { statusCode: 404, headers: { 'content-type': 'application/problem+json' }, body: JSON.stringify({ type: '/problems/not-found', title: 'Not found', status: 404, detail: `No route ${request.method} ${url.pathname}.` }) });
+        return;
+      }
+      const body = await readBody(request, maxBodyBytes + 1);
+      let authorizerContext: Record<string, unknown> | undefined;
+      if (match.route.authorized) {
+        const result = await authorize({
+          type: 'TOKEN',
+          authorizationToken: request.headers.authorization ?? '',
+          methodArn: `arn:aws:execute-api:local:000000000000:local/v1/${match.route.method}${match.route.path}`,
+        }).catch(() => undefined);
+        if (!result) throw new UnauthorizedError('Missing or invalid bearer token.');
+        authorizerContext = { principalId: result.principalId, ...result.context };
+      }
+      const event = {
+        resource: match.route.path,
+        path: url.pathname,
+        httpMethod: match.route.method,
+        headers: singleValues(request.headers),
+        multiValueHeaders: {},
+        queryStringParameters: url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : null,
+        multiValueQueryStringParameters: null,
+        pathParameters: Object.keys(match.params).length > 0 ? match.params : null,
+        stageVariables: null,
+        body: body.byteLength > 0 ? body.toString('base64') : null,
+        isBase64Encoded: true,
+        requestContext: { requestId, authorizer: authorizerContext },
+      } as unknown as APIGatewayProxyEvent;
+      send(response, await match.route.handler(event, lambdaContext(requestId, `${match.route.method} ${match.route.path}`)));
+    })().catch((error: unknown) => send(response, problemFromError(error, requestId)));
+  });
+}

@@ -1,0 +1,107 @@
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/** What the pg adapters need of a connection: parameterised queries and whole SQL scripts. */
+export interface SqlSession {
+  query<Row extends object>(text: string, params?: unknown[]): Promise<Row[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+/** A Postgres server (pg pool) or embedded PGlite, behind one interface. */
+export interface SqlDatabase extends SqlSession {
+  transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export class PgPoolDatabase implements SqlDatabase {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async query<Row extends object>(text: string, params?: unknown[]): Promise<Row[]> {
+    const result = await this.pool.query<Row>(text, params);
+    return result.rows;
+  }
+
+  async exec(script: string): Promise<void> {
+    await this.pool.query(script);
+  }
+
+  async transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const session: SqlSession = {
+      query: async <Row extends object>(text: string, params?: unknown[]) => (await client.query<Row>(text, params)).rows,
+      exec: async (script: string) => {
+        await client.query(script);
+      },
+    };
+    try {
+      await client.query('BEGIN');
+      const result = await work(session);
+      await client.query('COMMIT');
+      client.release();
+      return result;
+    } catch (error) {
+      // A connection whose ROLLBACK failed is in an unknown state: destroy it, never reuse it.
+      const rollbackError = await client.query('ROLLBACK').then(
+        () => undefined,
+        (failure: unknown) => (failure instanceof Error ? failure : new Error(String(failure))),
+      );
+      client.release(rollbackError);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+function pgliteSession(target: PGlite | Transaction): SqlSession {
+  return {
+    query: async <Row extends object>(text: string, params?: unknown[]) => (await target.query<Row>(text, params)).rows,
+    exec: async (script: string) => {
+      await target.exec(script);
+    },
+  };
+}
+
+export class PgliteDatabase implements SqlDatabase {
+  private readonly session: SqlSession;
+
+  constructor(private readonly db: PGlite) {
+    this.session = pgliteSession(db);
+  }
+
+  query<Row extends object>(text: string, params?: unknown[]): Promise<Row[]> {
+    return this.session.query<Row>(text, params);
+  }
+
+  exec(script: string): Promise<void> {
+    return this.session.exec(script);
+  }
+
+  transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => work(pgliteSession(tx)));
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+export interface DatabaseOptions {
+  /** A Postgres URL; without one, embedded PGlite is used. */
+  databaseUrl?: string;
+  /** PGlite's data folder; without one, PGlite keeps everything in memory. */
+  pgliteDataDir?: string;
+  /** Pool size per container; writers x pool size must stay under Aurora's connection limit. */
+  poolSize?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<SqlDatabase> {
+  if (options.databaseUrl) {
+    return new PgPoolDatabase(new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 4 }));
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  return new PgliteDatabase(await PGlite.create(options.pgliteDataDir));
+}

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { PII_DETECTORS, type PiiPolicy } from './domain/pii-masking.js';
+
+/** Environment variable names; the CDK constructs import these so the two cannot drift. */
+export const ENV = {
+  databaseUrl: 'DATABASE_URL',
+  dbPoolSize: 'DB_POOL_SIZE',
+  eventsQueueUrl: 'EVENTS_QUEUE_URL',
+  sqsMaxMessageBytes: 'SQS_MAX_MESSAGE_BYTES',
+  piiDetectors: 'PII_DETECTORS',
+  eventRetentionDays: 'EVENT_RETENTION_DAYS',
+  jwtSecret: 'JWT_SECRET',
+  jwksUrl: 'JWKS_URL',
+  jwtIssuer: 'JWT_ISSUER',
+  jwtAudience: 'JWT_AUDIENCE',
+  port: 'PORT',
+  dataDir: 'DATA_DIR',
+  writerBatchSize: 'WRITER_BATCH_SIZE',
+  writerBatchWindowMs: 'WRITER_BATCH_WINDOW_MS',
+  queueMaxReceiveCount: 'QUEUE_MAX_RECEIVE_COUNT',
+  queueVisibilityTimeoutMs: 'QUEUE_VISIBILITY_TIMEOUT_MS',
+} as const;
+
+/** A bad environment: every offending key is named, so one restart fixes them all. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+const optionalText = z.string().min(1).optional();
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const piiDetectors = z
+  .string()
+  .default(PII_DETECTORS.join(','))
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+  .pipe(z.array(z.enum(PII_DETECTORS)));
+
+const ingestShape = {
+  [ENV.eventsQueueUrl]: z.url().optional(),
+  // SQS accepts up to 1 MiB since 2025, but 256 KiB is what every region and tool supports.
+  [ENV.sqsMaxMessageBytes]: positiveInt(256 * 1024),
+  [ENV.piiDetectors]: piiDetectors,
+  [ENV.eventRetentionDays]: positiveInt(90),
+};
+
+const databaseShape = {
+  [ENV.databaseUrl]: optionalText,
+  [ENV.dbPoolSize]: positiveInt(4),
+};
+
+const authShape = {
+  [ENV.jwtSecret]: z.string().min(32, 'must be at least 32 characters').optional(),
+  [ENV.jwksUrl]: z.url().optional(),
+  [ENV.jwtIssuer]: optionalText,
+  [ENV.jwtAudience]: optionalText,
+};
+
+const localShape = {
+  ...ingestShape,
+  ...databaseShape,
+  ...authShape,
+  [ENV.port]: z.coerce.number().int().min(0).max(65535).default(3000),
+  [ENV.dataDir]: z.string().min(1).default('.data'),
+  // The defaults of an SQS event source: 10 records, no batching window beyond 100 ms.
+  [ENV.writerBatchSize]: positiveInt(10),
+  [ENV.writerBatchWindowMs]: z.coerce.number().int().min(0).default(100),
+  [ENV.queueMaxReceiveCount]: positiveInt(5),
+  [ENV.queueVisibilityTimeoutMs]: positiveInt(30_000),
+};
+
+function parseEnv<Shape extends z.ZodRawShape>(shape: Shape, env: NodeJS.ProcessEnv): z.infer<z.ZodObject<Shape>> {
+  // Empty strings count as unset: a blank line in an env file must not become a value.
+  const present = Object.fromEntries(Object.keys(shape).map((key) => [key, env[key] === '' ? undefined : env[key]]));
+  const result = z.object(shape).safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  return result.data;
+}
+
+export interface IngestConfig {
+  eventsQueueUrl?: string;
+  sqsMaxMessageBytes: number;
+  piiPolicy: PiiPolicy;
+  eventRetentionDays: number;
+}
+
+export interface DatabaseConfig {
+  databaseUrl?: string;
+  poolSize: number;
+}
+
+export interface AuthConfig {
+  jwtSecret?: string;
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+}
+
+export interface LocalConfig {
+  ingest: IngestConfig;
+  database: DatabaseConfig;
+  auth: AuthConfig;
+  port: number;
+  dataDir: string;
+  queue: { batchSize: number; batchWindowMs: number; maxReceiveCount: number; visibilityTimeoutMs: number };
+}
+
+export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
+  const parsed = parseEnv(ingestShape, env);
+  return {
+    eventsQueueUrl: parsed[ENV.eventsQueueUrl],
+    sqsMaxMessageBytes: parsed[ENV.sqsMaxMessageBytes],
+    piiPolicy: { detectors: new Set(parsed[ENV.piiDetectors]) },
+    eventRetentionDays: parsed[ENV.eventRetentionDays],
+  };
+}
+
+export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  const parsed = parseEnv(databaseShape, env);
+  return { databaseUrl: parsed[ENV.databaseUrl], poolSize: parsed[ENV.dbPoolSize] };
+}
+
+export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
+  const parsed = parseEnv(authShape, env);
+  return {
+    jwtSecret: parsed[ENV.jwtSecret],
+    jwksUrl: parsed[ENV.jwksUrl],
+    issuer: parsed[ENV.jwtIssuer],
+    audience: parsed[ENV.jwtAudience],
+  };
+}
+
+/** The whole local runtime's settings, checked at once so that one start names every bad key. */
+export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
+  const parsed = parseEnv(localShape, env);
+  return {
+    ingest: loadIngestConfig(env),
+    database: loadDatabaseConfig(env),
+    auth: loadAuthConfig(env),
+    port: parsed[ENV.port],
+    dataDir: parsed[ENV.dataDir],
+    queue: {
+      batchSize: parsed[ENV.writerBatchSize],
+      batchWindowMs: parsed[ENV.writerBatchWindowMs],
+      maxReceiveCount: parsed[ENV.queueMaxReceiveCount],
+      visibilityTimeoutMs: parsed[ENV.queueVisibilityTimeoutMs],
+    },
+  };
+}

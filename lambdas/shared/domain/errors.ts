@@ -1,0 +1,42 @@
+/** A field-level complaint, named by its path in the request body. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** The request is well-formed JSON but breaks the contract. */
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(
+    readonly issues: FieldIssue[],
+    message = 'The request has invalid fields.',
+  ) {
+    super(message);
+  }
+}
+
+/** The body is not JSON at all. */
+export class MalformedBodyError extends Error {
+  override readonly name = 'MalformedBodyError';
+}
+
+export class PayloadTooLargeError extends Error {
+  override readonly name = 'PayloadTooLargeError';
+}
+
+export class UnauthorizedError extends Error {
+  override readonly name = 'UnauthorizedError';
+}
+
+export class ForbiddenError extends Error {
+  override readonly name = 'ForbiddenError';
+}
+
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+}
+
+/** The queue refused the events after retries; the client should retry later. */
+export class QueueUnavailableError extends Error {
+  override readonly name = 'QueueUnavailableError';
+}

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { MAX_BATCH_EVENTS, MAX_PROPERTY_DEPTH } from './limits.js';
+
+/**
+ * Postgres text and jsonb refuse NUL and lone UTF-16 surrogates; a string that reached the
+ * writer with either would poison its SQS batch, so they are refused at the door.
+ */
+export function isStorableText(value: string): boolean {
+  return value.isWellFormed() && !value.includes('\u0000');
+}
+
+const storableText = (max: number) =>
+  z.string().max(max).refine(isStorableText, 'must be valid Unicode without NUL characters');
+
+/** Returns the first reason a JSON value cannot be stored as jsonb safely, or undefined. */
+export function findUnstorableJson(value: unknown, depth = 0): string | undefined {
+  if (typeof value === 'string') {
+    return isStorableText(value) ? undefined : 'strings must be valid Unicode without NUL characters';
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth >= MAX_PROPERTY_DEPTH) return `nesting deeper than ${MAX_PROPERTY_DEPTH} levels`;
+  for (const [key, child] of Object.entries(value)) {
+    if (!isStorableText(key)) return 'keys must be valid Unicode without NUL characters';
+    const reason = findUnstorableJson(child, depth + 1);
+    if (reason) return reason;
+  }
+  return undefined;
+}
+
+const isoDateTime = z.iso.datetime({ offset: true });
+
+export const EventTypeEnum = z.enum([
+  'USER_ACTION',
+  'SYSTEM_EVENT',
+  'ERROR',
+  'PERFORMANCE',
+  'BUSINESS',
+  'SECURITY',
+  'CUSTOM',
+]);
+export type EventType = z.infer<typeof EventTypeEnum>;
+
+export const EventContextSchema = z.strictObject({
+  correlationId: z.uuid().optional(),
+  page: storableText(255).optional(),
+  referrer: storableText(255).optional(),
+  userAgent: storableText(500).optional(),
+  ipAddress: z.union([z.ipv4(), z.ipv6()]).optional(),
+  locale: storableText(10).optional(),
+  timezone: storableText(50).optional(),
+  deviceType: z.enum(['desktop', 'mobile', 'tablet']).optional(),
+  browser: storableText(100).optional(),
+  os: storableText(100).optional(),
+});
+export type EventContext = z.infer<typeof EventContextSchema>;
+
+export const SeverityEnum = z.enum(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']);
+
+export const EventMetadataSchema = z.strictObject({
+  source: storableText(100).optional(),
+  version: storableText(20).optional(),
+  environment: z.enum(['development', 'staging', 'production']).optional(),
+  severity: SeverityEnum.optional(),
+});
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Free-form key-value pairs. Not `z.record`: it rebuilds the object by assignment, which
+ * silently drops a key named `__proto__`; every key a client sends is data and is kept.
+ */
+export const PropertiesSchema = z
+  .custom<Record<string, unknown>>(isPlainObject, 'expected an object of key-value pairs')
+  .superRefine((properties, ctx) => {
+    const reason = findUnstorableJson(properties);
+    if (reason) ctx.addIssue({ code: 'custom', message: reason });
+  });
+
+/** One event as a client sends it (the specification's schema, dates as ISO strings). */
+export const AnalyticsEventSchema = z.strictObject({
+  id: z.uuid().optional(),
+  type: EventTypeEnum,
+  category: storableText(100).min(1),
+  action: storableText(100).min(1),
+  label: storableText(255).optional(),
+  value: z.number().optional(),
+  userId: z.uuid().optional(),
+  sessionId: storableText(64).optional(),
+  properties: PropertiesSchema.default({}),
+  context: EventContextSchema.optional(),
+  metadata: EventMetadataSchema.optional(),
+  timestamp: isoDateTime.optional(),
+});
+export type AnalyticsEventInput = z.infer<typeof AnalyticsEventSchema>;
+
+/** The batch as documented; items are validated one by one so that each gets its own receipt. */
+export const BatchEventsSchema = z.strictObject({
+  events: z.array(AnalyticsEventSchema).min(1).max(MAX_BATCH_EVENTS),
+  sentAt: isoDateTime.optional(),
+});
+
+/** The batch as parsed: the envelope first, then every item on its own. */
+export const BatchEnvelopeSchema = BatchEventsSchema.extend({
+  events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS),
+});
+
+/** An event after validation, type rules and masking: what is queued and stored. */
+export const TrackedEventSchema = z.strictObject({
+  eventId: z.uuid(),
+  timestamp: isoDateTime,
+  type: EventTypeEnum,
+  category: storableText(100).min(1),
+  action: storableText(100).min(1),
+  label: storableText(255).nullable(),
+  value: z.number().nullable(),
+  userId: z.uuid().nullable(),
+  sessionId: storableText(64).nullable(),
+  properties: PropertiesSchema,
+  context: z.record(z.string(), z.unknown()),
+  metadata: z.record(z.string(), z.unknown()),
+  receivedAt: isoDateTime,
+});
+export type TrackedEvent = z.infer<typeof TrackedEventSchema>;
+
+/** The body of one queue message: events of one tenant, from one request. */
+export const QueueEnvelopeSchema = z.strictObject({
+  version: z.literal(1),
+  tenantId: z.uuid(),
+  actor: z.string().max(255),
+  requestId: z.string().max(128),
+  events: z.array(TrackedEventSchema).min(1),
+  /** Present on the first message of an HTTP batch, so the writer can audit the request. */
+  batchSummary: z
+    .strictObject({ total: z.number().int(), accepted: z.number().int(), rejected: z.number().int() })
+    .optional(),
+});
+export type QueueEnvelope = z.infer<typeof QueueEnvelopeSchema>;

@@ -1,0 +1,10 @@
+/** Limits of the public contract; CDK, the local runtime and validation read them from here. */
+export const MAX_BATCH_EVENTS = 1000;
+/** One event, as the client sent it, serialised. Bigger items are rejected by index. */
+export const MAX_EVENT_BYTES = 32 * 1024;
+/** Whole request body; API Gateway HTTP APIs allow 10 MB, we answer 413 well before. */
+export const MAX_BODY_BYTES = 5 * 1024 * 1024;
+/** Nesting below `properties`; deeper JSON is a sign of abuse and slows the GIN index. */
+export const MAX_PROPERTY_DEPTH = 8;
+/** Events further ahead than this are clamped to the receive time. */
+export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;

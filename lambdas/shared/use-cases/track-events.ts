@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { BatchEnvelopeSchema, type TrackedEvent } from '../domain/event-schemas.js';
+import { PayloadTooLargeError, QueueUnavailableError, ValidationError, type FieldIssue } from '../domain/errors.js';
+import type { PiiPolicy } from '../domain/pii-masking.js';
+import { prepareEvent, type PrepareContext } from '../domain/prepare-event.js';
+import { packEnvelopes } from '../domain/queue-packing.js';
+import { zodIssues } from '../domain/zod-issues.js';
+import type { EventQueue } from '../ports/event-queue.js';
+
+export interface TrackSettings {
+  piiPolicy: PiiPolicy;
+  eventRetentionDays: number;
+  sqsMaxMessageBytes: number;
+}
+
+export interface TrackDeps {
+  queue: EventQueue;
+  settings: TrackSettings;
+  newEventId?: () => string;
+}
+
+/** Who sent the request and when it arrived; the tenant always comes from the credential. */
+export interface TrackRequest {
+  tenantId: string;
+  actor: string;
+  requestId: string;
+  receivedAt: Date;
+}
+
+export interface BatchReceipt {
+  total: number;
+  successful: string[];
+  failed: Array<{ index: number; error: string; errors: FieldIssue[] }>;
+}
+
+interface Enqueued {
+  accepted: Array<{ index: number; eventId: string }>;
+  failed: BatchReceipt['failed'];
+}
+
+/** Prepares the items, queues the valid ones in as few messages as fit, and reports each index. */
+async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unknown[], sentAt?: string): Promise<Enqueued & { tooLarge: boolean }> {
+  // 1. Validate, apply type rules, mask: per item, so one bad item spoils nothing else.
+  const context: PrepareContext = {
+    receivedAt: request.receivedAt,
+    sentAt,
+    piiPolicy: deps.settings.piiPolicy,
+    retentionDays: deps.settings.eventRetentionDays,
+    newEventId: deps.newEventId ?? randomUUID,
+  };
+  const prepared: Array<{ index: number; event: TrackedEvent }> = [];
+  const failed: BatchReceipt['failed'] = [];
+  let tooLarge = false;
+  items.forEach((item, index) => {
+    const outcome = prepareEvent(item, context);
+    if (outcome.ok) prepared.push({ index, event: outcome.event });
+    else {
+      tooLarge ||= outcome.tooLarge === true;
+      failed.push({ index, error: outcome.tooLarge ? 'event too large' : 'invalid event', errors: outcome.issues });
+    }
+  });
+  if (prepared.length === 0) return { accepted: [], failed, tooLarge };
+
+  // 2. Queue; the first message carries the request's counts for the audit log.
+  const envelopes = packEnvelopes(
+    {
+      version: 1,
+      tenantId: request.tenantId,
+      actor: request.actor,
+      requestId: request.requestId,
+      batchSummary: items.length > 1 ? { total: items.length, accepted: prepared.length, rejected: failed.length } : undefined,
+    },
+    prepared.map((item) => item.event),
+    deps.settings.sqsMaxMessageBytes,
+  );
+  const { failed: notQueued } = await deps.queue.enqueue(envelopes);
+
+  // 3. An event the queue never took is reported failed, never silently dropped.
+  const reasons = new Map(notQueued.map((entry) => [entry.eventId, entry.reason]));
+  const accepted: Enqueued['accepted'] = [];
+  for (const { index, event } of prepared) {
+    const reason = reasons.get(event.eventId);
+    if (reason === undefined) accepted.push({ index, eventId: event.eventId });
+    else failed.push({ index, error: 'not queued, retry later', errors: [{ path: '', message: reason }] });
+  }
+  failed.sort((a, b) => a.index - b.index);
+  return { accepted, failed, tooLarge };
+}
+
+/** POST /v1/events: one event; any failure fails the request. */
+export async function trackEvent(deps: TrackDeps, request: TrackRequest, body: unknown): Promise<{ eventId: string }> {
+  const { accepted, failed, tooLarge } = await enqueueItems(deps, request, [body]);
+  const [first] = accepted;
+  if (first) return { eventId: first.eventId };
+  if (tooLarge) throw new PayloadTooLargeError(failed[0]?.errors[0]?.message ?? 'event too large');
+  if (failed[0]?.error === 'invalid event') throw new ValidationError(failed[0].errors);
+  throw new QueueUnavailableError('The event could not be queued.');
+}
+
+/** POST /v1/events/batch: a receipt per index; valid items of a partly invalid batch are kept. */
+export async function trackBatch(deps: TrackDeps, request: TrackRequest, body: unknown): Promise<BatchReceipt> {
+  const envelope = BatchEnvelopeSchema.safeParse(body);
+  if (!envelope.success) throw new ValidationError(zodIssues(envelope.error));
+  const { events, sentAt } = envelope.data;
+  const { accepted, failed } = await enqueueItems(deps, request, events, sentAt);
+  return { total: events.length, successful: accepted.map((item) => item.eventId), failed };
+}

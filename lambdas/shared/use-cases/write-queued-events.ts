@@ -1,0 +1,65 @@
+import { QueueEnvelopeSchema, type QueueEnvelope } from '../domain/event-schemas.js';
+import type { EventStore } from '../ports/event-store.js';
+
+export interface QueueRecord {
+  messageId: string;
+  body: string;
+}
+
+export interface WriteOutcome {
+  /** Records to be delivered again (SQS `batchItemFailures`); all others are done. */
+  failed: Array<{ messageId: string; reason: string }>;
+  stored: number;
+  duplicates: number;
+}
+
+function parseRecord(record: QueueRecord): QueueEnvelope | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(record.body);
+  } catch {
+    return 'body is not JSON';
+  }
+  const parsed = QueueEnvelopeSchema.safeParse(json);
+  return parsed.success ? parsed.data : `not an event envelope: ${parsed.error.issues[0]?.message ?? 'invalid'}`;
+}
+
+const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Stores the events of one delivery from the queue.
+ * 1. Parse every record; one that is not an envelope fails alone (and ends in the DLQ).
+ * 2. Write all the others in one transaction.
+ * 3. If that fails, write record by record, so that a record the database rejects is the only
+ *    one retried. A database that is down fails them all, and all are retried.
+ */
+export async function writeQueuedEvents(store: EventStore, records: QueueRecord[]): Promise<WriteOutcome> {
+  const failed: WriteOutcome['failed'] = [];
+  const valid: Array<{ messageId: string; envelope: QueueEnvelope }> = [];
+  for (const record of records) {
+    const parsed = parseRecord(record);
+    if (typeof parsed === 'string') failed.push({ messageId: record.messageId, reason: parsed });
+    else valid.push({ messageId: record.messageId, envelope: parsed });
+  }
+  if (valid.length === 0) return { failed, stored: 0, duplicates: 0 };
+
+  try {
+    const summary = await store.writeEnvelopes(valid.map((item) => item.envelope));
+    return { failed, ...summary };
+  } catch (batchError) {
+    if (valid.length === 1) return { failed: [...failed, { messageId: valid[0]!.messageId, reason: reasonOf(batchError) }], stored: 0, duplicates: 0 };
+  }
+
+  let stored = 0;
+  let duplicates = 0;
+  for (const { messageId, envelope } of valid) {
+    try {
+      const summary = await store.writeEnvelopes([envelope]);
+      stored += summary.stored;
+      duplicates += summary.duplicates;
+    } catch (error) {
+      failed.push({ messageId, reason: reasonOf(error) });
+    }
+  }
+  return { failed, stored, duplicates };
+}

@@ -1,0 +1,82 @@
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createAuthorizeHandler } from '../../authorize/handler.js';
+import { createGetEventHandler } from '../../get-event/handler.js';
+import { handler as healthHandler } from '../../health/handler.js';
+import { createTrackBatchHandler } from '../../track-batch/handler.js';
+import { createTrackEventHandler } from '../../track-event/handler.js';
+import { createWriteEventsHandler } from '../../write-events/handler.js';
+import { createApiGatewayEmulator, type LocalRoute } from '../adapters/local/api-gateway-emulator.js';
+import { InProcessEventQueue } from '../adapters/local/in-process-queue.js';
+import { createTokenVerifier } from '../adapters/jwt/jose-token-verifier.js';
+import { applyMigrations, readMigrations } from '../adapters/pg/migrations.js';
+import { PgEventStore } from '../adapters/pg/pg-event-store.js';
+import { openDatabase, type SqlDatabase } from '../adapters/pg/sql-database.js';
+import type { LocalConfig } from '../config.js';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations', import.meta.url));
+
+export interface LocalRuntime {
+  url: string;
+  db: SqlDatabase;
+  queue: InProcessEventQueue;
+  appliedMigrations: string[];
+  close(): Promise<void>;
+}
+
+export interface LocalRuntimeOptions extends Omit<LocalConfig, 'auth'> {
+  auth: LocalConfig['auth'] & { jwtSecret?: string };
+  /** Use this database instead of opening one (tests share one per file). */
+  db?: SqlDatabase;
+  /** Keep PGlite in memory instead of DATA_DIR (tests). */
+  inMemory?: boolean;
+}
+
+/**
+ * `npm start`: the deployed handlers, wired to embedded parts. Postgres is PGlite in DATA_DIR
+ * unless DATABASE_URL is set; SQS and its event source are the in-process queue.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const db =
+    options.db ??
+    (await openDatabase({
+      databaseUrl: options.database.databaseUrl,
+      poolSize: options.database.poolSize,
+      pgliteDataDir: options.inMemory ? undefined : join(options.dataDir, 'pgdata'),
+    }));
+  const appliedMigrations = await applyMigrations(db, await readMigrations(MIGRATIONS_DIR));
+  const store = new PgEventStore(db);
+  const queue = new InProcessEventQueue(createWriteEventsHandler(store), options.queue);
+  const trackDeps = { queue, settings: options.ingest };
+
+  const routes: LocalRoute[] = [
+    { method: 'GET', path: '/v1/health', authorized: false, handler: healthHandler },
+    { method: 'POST', path: '/v1/events', authorized: true, handler: createTrackEventHandler(trackDeps) },
+    { method: 'POST', path: '/v1/events/batch', authorized: true, handler: createTrackBatchHandler(trackDeps) },
+    { method: 'GET', path: '/v1/events/{eventId}', authorized: true, handler: createGetEventHandler(store) },
+  ];
+  const server = createApiGatewayEmulator(routes, createAuthorizeHandler(createTokenVerifier(options.auth)));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', resolve);
+  }).catch(async (error: unknown) => {
+    queue.close();
+    if (!options.db) await db.close();
+    throw error;
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    db,
+    queue,
+    appliedMigrations,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await queue.drained();
+      queue.close();
+      if (!options.db) await db.close();
+    },
+  };
+}

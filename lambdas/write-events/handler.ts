@@ -1,0 +1,21 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { log } from '../shared/logger.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+import type { EventStore } from '../shared/ports/event-store.js';
+import { writeQueuedEvents } from '../shared/use-cases/write-queued-events.js';
+import { awsEventStore } from '../shared/wiring/aws.js';
+
+/** SQS event source with ReportBatchItemFailures: only the records named here come back. */
+export function createWriteEventsHandler(store: EventStore) {
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const outcome = await writeQueuedEvents(
+      store,
+      event.Records.map((record) => ({ messageId: record.messageId, body: record.body })),
+    );
+    for (const failure of outcome.failed) log('warn', 'record not written', failure);
+    log('info', 'batch written', { records: event.Records.length, stored: outcome.stored, duplicates: outcome.duplicates, failed: outcome.failed.length });
+    return { batchItemFailures: outcome.failed.map((failure) => ({ itemIdentifier: failure.messageId })) };
+  };
+}
+
+export const handler = lazyHandler(async () => createWriteEventsHandler(await awsEventStore()));
