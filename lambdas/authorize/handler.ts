@@ -9,8 +9,9 @@ export const UNAUTHORIZED = 'Unauthorized';
 
 /** The policy covers the whole stage so that one cached answer serves every route. */
 function stageWildcard(methodArn: string): string {
-  const [arnPrefix = '', apiId, stage] = methodArn.split('/');
-  return `${arnPrefix}/${apiId}/${stage}/*`;
+  // arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{method}/{path}
+  const [apiArn, stage] = methodArn.split('/');
+  return `${apiArn}/${stage}/*`;
 }
 
 export function createAuthorizeHandler(verify: TokenVerifier) {

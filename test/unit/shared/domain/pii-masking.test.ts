@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PII_POLICY, maskJson, maskText, passesLuhn, truncateIp } from '../../../../lambdas/shared/domain/pii-masking.js';
+
+describe('maskText', () => {
+  it('masks e-mail addresses', () => {
+    expect(maskText('contact jane.doe+x@example.co.uk now', DEFAULT_PII_POLICY)).toBe('contact [email] now');
+  });
+
+  it('masks card numbers that pass Luhn and keeps digit runs that do not', () => {
+    expect(maskText('card 4111 1111 1111 1111', DEFAULT_PII_POLICY)).toBe('card [card]');
+    expect(maskText('4111-1111-1111-1111', DEFAULT_PII_POLICY)).toBe('[card]');
+    expect(maskText('order 4111111111111112', DEFAULT_PII_POLICY)).toBe('order 4111111111111112');
+  });
+
+  it('masks phone numbers but not dates, times or short numbers', () => {
+    expect(maskText('call +44 20 7946 0958', DEFAULT_PII_POLICY)).toBe('call [phone]');
+    expect(maskText('(555) 123-4567', DEFAULT_PII_POLICY)).toBe('[phone]');
+    expect(maskText('at 2026-11-26 10:00', DEFAULT_PII_POLICY)).toBe('at 2026-11-26 10:00');
+    expect(maskText('took 1234 ms', DEFAULT_PII_POLICY)).toBe('took 1234 ms');
+  });
+
+  it('runs only the detectors the policy names', () => {
+    expect(maskText('a@b.io 4111111111111111', { detectors: new Set(['card']) })).toBe('a@b.io [card]');
+  });
+});
+
+describe('maskJson', () => {
+  it('redacts values of sensitive keys at any depth and masks nested strings', () => {
+    const masked = maskJson({ user: { Password: 'hunter2', apiKey: 'k', note: 'mail me: a@b.io' }, list: ['x@y.org'], count: 3 }, DEFAULT_PII_POLICY);
+    expect(JSON.parse(JSON.stringify(masked))).toEqual({
+      user: { Password: '[redacted]', apiKey: '[redacted]', note: 'mail me: [email]' },
+      list: ['[email]'],
+      count: 3,
+    });
+  });
+
+  it('keeps a __proto__ key as plain data', () => {
+    const masked = maskJson(JSON.parse('{"__proto__":{"polluted":true}}'), DEFAULT_PII_POLICY);
+    expect(JSON.stringify(masked)).toBe('{"__proto__":{"polluted":true}}');
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+});
+
+describe('truncateIp', () => {
+  it('keeps the /24 of IPv4 and the /48 of IPv6', () => {
+    expect(truncateIp('203.0.113.77')).toBe('203.0.113.0');
+    expect(truncateIp('2001:db8:85a3:8d3:1319:8a2e:370:7348')).toBe('2001:db8:85a3::');
+    expect(truncateIp('2001:db8::1')).toBe('2001:db8:0::');
+    expect(truncateIp('::1')).toBe('0:0:0::');
+  });
+});
+
+describe('passesLuhn', () => {
+  it('checks the Luhn sum', () => {
+    expect(passesLuhn('79927398713')).toBe(true);
+    expect(passesLuhn('79927398710')).toBe(false);
+  });
+});

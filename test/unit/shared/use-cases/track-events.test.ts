@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { QueueEnvelope } from '../../../../lambdas/shared/domain/event-schemas.js';
+import { PayloadTooLargeError, QueueUnavailableError, ValidationError } from '../../../../lambdas/shared/domain/errors.js';
+import { DEFAULT_PII_POLICY } from '../../../../lambdas/shared/domain/pii-masking.js';
+import type { EventQueue } from '../../../../lambdas/shared/ports/event-queue.js';
+import { trackBatch, trackEvent, type TrackDeps } from '../../../../lambdas/shared/use-cases/track-events.js';
+import { TENANT_A } from '../../../support/factories.js';
+
+function recordingQueue(failIds: string[] = []): EventQueue & { sent: QueueEnvelope[] } {
+  const sent: QueueEnvelope[] = [];
+  return {
+    sent,
+    async enqueue(envelopes) {
+      sent.push(...envelopes);
+      const failed = envelopes.flatMap((item) => item.events).filter((event) => failIds.includes(event.eventId));
+      return { failed: failed.map((event) => ({ eventId: event.eventId, reason: 'throttled' })) };
+    },
+  };
+}
+
+const settings = { piiPolicy: DEFAULT_PII_POLICY, eventRetentionDays: 90, sqsMaxMessageBytes: 256 * 1024 };
+const request = { tenantId: TENANT_A, actor: 'sub-1', requestId: 'req-1', receivedAt: new Date() };
+const deps = (queue: EventQueue): TrackDeps => ({ queue, settings });
+const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+describe('trackBatch', () => {
+  it('gives every index a receipt and keeps the valid items of a partly invalid batch', async () => {
+    const queue = recordingQueue();
+
+    const receipt = await trackBatch(deps(queue), request, {
+      events: [
+        { id: id(1), type: 'CUSTOM', category: 'c', action: 'a' },
+        { type: 'BOGUS', category: 'c', action: 'a' },
+        { id: id(3), type: 'CUSTOM', category: 'c', action: 'a' },
+      ],
+    });
+
+    expect(receipt.total).toBe(3);
+    expect(receipt.successful).toEqual([id(1), id(3)]);
+    expect(receipt.failed).toEqual([{ index: 1, error: 'invalid event', errors: [{ path: 'type', message: expect.any(String) }] }]);
+    expect(queue.sent.flatMap((item) => item.events).map((event) => event.eventId)).toEqual([id(1), id(3)]);
+  });
+
+  it('tags the tenant from the credential and summarises the request on the first message', async () => {
+    const queue = recordingQueue();
+
+    await trackBatch(deps(queue), request, { events: [{ type: 'CUSTOM', category: 'c', action: 'a' }, {}] });
+
+    expect(queue.sent[0]).toMatchObject({ tenantId: TENANT_A, actor: 'sub-1', requestId: 'req-1', batchSummary: { total: 2, accepted: 1, rejected: 1 } });
+  });
+
+  it('reports an event the queue did not take as failed, never as successful', async () => {
+    const receipt = await trackBatch(deps(recordingQueue([id(2)])), request, {
+      events: [1, 2].map((n) => ({ id: id(n), type: 'CUSTOM', category: 'c', action: 'a' })),
+    });
+
+    expect(receipt.successful).toEqual([id(1)]);
+    expect(receipt.failed).toEqual([{ index: 1, error: 'not queued, retry later', errors: [{ path: '', message: 'throttled' }] }]);
+  });
+
+  it('rejects a batch of 0 or 1001 events as a whole, naming the field', async () => {
+    await expect(trackBatch(deps(recordingQueue()), request, { events: [] })).rejects.toMatchObject({ issues: [{ path: 'events' }] });
+    await expect(trackBatch(deps(recordingQueue()), request, { events: Array(1001).fill({}) })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('sends nothing when no item is valid', async () => {
+    const queue = recordingQueue();
+    const receipt = await trackBatch(deps(queue), request, { events: [{}, { type: 'CUSTOM' }] });
+    expect(receipt.failed.map((item) => item.index)).toEqual([0, 1]);
+    expect(queue.sent).toEqual([]);
+  });
+});
+
+describe('trackEvent', () => {
+  it('returns the event id once queued', async () => {
+    await expect(trackEvent(deps(recordingQueue()), request, { id: id(7), type: 'CUSTOM', category: 'c', action: 'a' })).resolves.toEqual({ eventId: id(7) });
+  });
+
+  it('throws a validation error, a too-large error or an unavailable error', async () => {
+    await expect(trackEvent(deps(recordingQueue()), request, { type: 'CUSTOM' })).rejects.toBeInstanceOf(ValidationError);
+    await expect(trackEvent(deps(recordingQueue()), request, { type: 'CUSTOM', category: 'c', action: 'a', label: 'x', properties: { big: 'x'.repeat(40_000) } })).rejects.toBeInstanceOf(PayloadTooLargeError);
+    await expect(trackEvent(deps(recordingQueue([id(8)])), request, { id: id(8), type: 'CUSTOM', category: 'c', action: 'a' })).rejects.toBeInstanceOf(QueueUnavailableError);
+  });
+});
