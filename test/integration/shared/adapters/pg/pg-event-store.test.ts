@@ -1,0 +1,185 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { InProcessEventQueue } from '../../../../../lambdas/shared/adapters/local/in-process-queue.js';
+import { PgEventStore } from '../../../../../lambdas/shared/adapters/pg/pg-event-store.js';
+import { inTenantTransaction } from '../../../../../lambdas/shared/adapters/pg/tenant-transaction.js';
+import { createWriteEventsHandler } from '../../../../../lambdas/write-events/handler.js';
+import { envelope, TENANT_A, TENANT_B, trackedEvent } from '../../../../support/factories.js';
+import { FlakyDatabase } from '../../../../support/flaky-database.js';
+import { rollupMismatches } from '../../../../support/rollup-check.js';
+import { createTestDatabase, type TestDatabase } from '../../../../support/test-database.js';
+
+let testDb: TestDatabase;
+let store: PgEventStore;
+
+const count = async (sql: string, params: unknown[] = []) => Number((await testDb.db.query<{ n: string | number }>(sql, params))[0]?.n);
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await testDb.drop();
+});
+
+beforeEach(async () => {
+  await testDb.db.exec('TRUNCATE analytics_events, event_rollups, event_dedupe, audit_log');
+  store = new PgEventStore(testDb.db);
+});
+
+describe('PgEventStore.writeEnvelopes', () => {
+  it('stores every event with its details and returns it by id', async () => {
+    const event = trackedEvent({ type: 'PERFORMANCE', value: 12.5, userId: '6f1c1b3e-8d4f-4a53-9b8e-2a7d7f1b2c3d', properties: { page: '/a', nested: { ok: true } }, context: { locale: 'en' }, metadata: { source: 'web' } });
+
+    const summary = await store.writeEnvelopes([envelope([event])]);
+    const found = await store.findEvent(TENANT_A, event.eventId);
+
+    expect(summary).toEqual({ stored: 1, duplicates: 0 });
+    expect(found).toMatchObject({ ...event, storedAt: expect.any(String) });
+  });
+
+  it('stores a redelivered message once and leaves the rollups as they were', async () => {
+    const message = envelope([trackedEvent({ value: 3 }), trackedEvent({ value: 4 })]);
+
+    await store.writeEnvelopes([message]);
+    const again = await store.writeEnvelopes([message]);
+
+    expect(again).toEqual({ stored: 0, duplicates: 2 });
+    expect(await count('SELECT count(*) AS n FROM analytics_events')).toBe(2);
+    expect(await count(`SELECT sum(count) AS n FROM event_rollups WHERE granularity = 'day'`)).toBe(2);
+    expect(await rollupMismatches(testDb.db)).toEqual([]);
+  });
+
+  it('stores an id sent twice once, even when the retry carries another timestamp and month', async () => {
+    const first = trackedEvent({ timestamp: new Date(Date.now() - 40 * 86_400_000).toISOString() });
+    const retry = { ...first, timestamp: new Date().toISOString() };
+
+    await store.writeEnvelopes([envelope([first])]);
+    await store.writeEnvelopes([envelope([retry])]);
+
+    expect(await count('SELECT count(*) AS n FROM analytics_events WHERE event_id = $1', [first.eventId])).toBe(1);
+    expect((await store.findEvent(TENANT_A, first.eventId))?.timestamp).toBe(first.timestamp);
+  });
+
+  it('keeps the first of an id repeated inside one batch', async () => {
+    const event = trackedEvent();
+    const summary = await store.writeEnvelopes([envelope([event, { ...event, action: 'second' }])]);
+    expect(summary).toEqual({ stored: 1, duplicates: 1 });
+  });
+
+  it('creates the partition of a month that has none instead of failing', async () => {
+    const old = new Date(Date.now() - 85 * 86_400_000);
+    const partition = `analytics_events_${old.toISOString().slice(0, 7).replace('-', '_')}`;
+    await testDb.db.exec(`DROP TABLE IF EXISTS ${partition}`);
+
+    await store.writeEnvelopes([envelope([trackedEvent({ timestamp: old.toISOString() })])]);
+
+    expect(await count(`SELECT count(*) AS n FROM ${partition}`)).toBe(1);
+  });
+
+  it('recreates a partition dropped behind a warm writer’s back', async () => {
+    const event = trackedEvent();
+    await store.writeEnvelopes([envelope([event])]);
+    const partition = `analytics_events_${event.timestamp.slice(0, 7).replace('-', '_')}`;
+    await testDb.db.exec(`DROP TABLE ${partition}`);
+
+    await expect(store.writeEnvelopes([envelope([trackedEvent()])])).resolves.toEqual({ stored: 1, duplicates: 0 });
+  });
+
+  it('keeps rollups per minute, hour and day equal to the events, with sum, min and max', async () => {
+    const base = Date.parse('2026-11-20T10:15:00Z');
+    const events = Array.from({ length: 60 }, (_, index) =>
+      trackedEvent({
+        type: index % 2 ? 'PERFORMANCE' : 'CUSTOM',
+        action: `a${index % 3}`,
+        value: index % 4 === 0 ? null : index,
+        timestamp: new Date(base + index * 97_000).toISOString(),
+      }),
+    );
+
+    await store.writeEnvelopes([envelope(events.slice(0, 30))]);
+    await store.writeEnvelopes([envelope(events.slice(30)), envelope(events.slice(20, 40))]);
+
+    expect(await rollupMismatches(testDb.db)).toEqual([]);
+    expect(await count(`SELECT sum(count) AS n FROM event_rollups WHERE granularity = 'minute'`)).toBe(60);
+  });
+
+  it('writes the audit trail: one EVENTS_TRACKED per actor, SECURITY events, and the batch summary once', async () => {
+    const request = envelope([trackedEvent({ type: 'SECURITY', metadata: { severity: 'MEDIUM' } }), trackedEvent()], {
+      batchSummary: { total: 3, accepted: 2, rejected: 1 },
+    });
+
+    await store.writeEnvelopes([request]);
+    await store.writeEnvelopes([request]);
+
+    const rows = await testDb.db.query<{ action: string; actor: string; details: Record<string, unknown> }>('SELECT action, actor, details FROM audit_log ORDER BY action');
+    expect(rows).toEqual([
+      { action: 'EVENTS_BATCH_PROCESSED', actor: 'tester', details: { requestId: request.requestId, total: 3, accepted: 2, rejected: 1 } },
+      { action: 'EVENTS_TRACKED', actor: 'tester', details: expect.objectContaining({ stored: 2, eventTypes: ['CUSTOM', 'SECURITY'] }) },
+      { action: 'SECURITY_EVENT', actor: 'tester', details: expect.objectContaining({ severity: 'MEDIUM' }) },
+    ]);
+  });
+});
+
+describe('tenant isolation in Postgres', () => {
+  it('lets the application role see only the tenant of its transaction, even unscoped', async () => {
+    await store.writeEnvelopes([envelope([trackedEvent(), trackedEvent()]), envelope([trackedEvent()], { tenantId: TENANT_B })]);
+
+    const seenByA = await inTenantTransaction(testDb.db, TENANT_A, (session) => session.query<{ n: string | number }>('SELECT count(*) AS n FROM analytics_events'));
+    const seenByB = await inTenantTransaction(testDb.db, TENANT_B, (session) => session.query<{ n: string | number }>('SELECT count(*) AS n FROM event_rollups WHERE tenant_id = $1', [TENANT_A]));
+
+    expect(Number(seenByA[0]?.n)).toBe(2);
+    expect(Number(seenByB[0]?.n)).toBe(0);
+  });
+
+  it('refuses a write for another tenant than the transaction’s', async () => {
+    await expect(
+      inTenantTransaction(testDb.db, TENANT_A, (session) =>
+        session.query(`INSERT INTO event_dedupe (tenant_id, event_id, event_timestamp) VALUES ($1, gen_random_uuid(), now())`, [TENANT_B]),
+      ),
+    ).rejects.toThrow(/row-level security/);
+  });
+
+  it('does not let the application role change or delete audit rows', async () => {
+    await store.writeEnvelopes([envelope([trackedEvent()])]);
+    await expect(inTenantTransaction(testDb.db, TENANT_A, (session) => session.query('DELETE FROM audit_log'))).rejects.toThrow(/permission denied/);
+    await expect(inTenantTransaction(testDb.db, TENANT_A, (session) => session.query(`UPDATE audit_log SET actor = 'x'`))).rejects.toThrow(/permission denied/);
+  });
+
+  it('carries no tenant or role from one transaction into the next on the same connection', async () => {
+    await inTenantTransaction(testDb.db, TENANT_A, async () => undefined);
+    const [after] = await testDb.db.transaction((session) => session.query<{ tenant: string | null; role: string }>(`SELECT current_setting('app.tenant_id', true) AS tenant, current_user AS role`));
+    expect(after?.tenant ?? '').toBe('');
+    expect(after?.role).not.toBe('tracker_app');
+  });
+
+  it('does not find another tenant’s event by id', async () => {
+    const event = trackedEvent();
+    await store.writeEnvelopes([envelope([event], { tenantId: TENANT_B })]);
+    expect(await store.findEvent(TENANT_A, event.eventId)).toBeUndefined();
+  });
+});
+
+describe('a database that fails mid-batch', () => {
+  it('rolls back, redelivers, and after recovery holds every event once with matching rollups', async () => {
+    // Prepare: the first write statement succeeds, then the database fails the next five.
+    const flaky = new FlakyDatabase(testDb.db);
+    const writer = createWriteEventsHandler(new PgEventStore(flaky));
+    const queue = new InProcessEventQueue(writer, { batchSize: 10, batchWindowMs: 5, maxReceiveCount: 20, visibilityTimeoutMs: 5 });
+    const messages = Array.from({ length: 12 }, (_, index) =>
+      envelope(Array.from({ length: 25 }, () => trackedEvent({ value: index, action: `a${index % 4}` })), { tenantId: index % 2 ? TENANT_A : TENANT_B }),
+    );
+    flaky.outage(1, 5);
+
+    // Act
+    await queue.enqueue(messages);
+    await queue.drained();
+    queue.close();
+
+    // Assess
+    expect(flaky.failuresThrown).toBe(5);
+    expect(queue.deadLetters).toEqual([]);
+    expect(await count('SELECT count(*) AS n FROM analytics_events')).toBe(300);
+    expect(await count('SELECT count(DISTINCT event_id) AS n FROM analytics_events')).toBe(300);
+    expect(await rollupMismatches(testDb.db)).toEqual([]);
+  });
+});
