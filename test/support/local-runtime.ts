@@ -1,0 +1,36 @@
+import { mintToken } from '../../lambdas/shared/adapters/jwt/mint-token.js';
+import { loadLocalConfig } from '../../lambdas/shared/config.js';
+import type { Scope } from '../../lambdas/shared/domain/caller.js';
+import { startLocalRuntime, type LocalRuntime } from '../../lambdas/shared/wiring/local.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+
+export const TEST_SECRET = 'integration-test-secret-of-32-characters!';
+
+export interface RunningRuntime {
+  runtime: LocalRuntime;
+  testDb: TestDatabase;
+  token(tenantId: string, scopes?: Scope[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** The local runtime on a test database of its own, on a free port, with a fast queue. */
+export async function startTestRuntime(): Promise<RunningRuntime> {
+  const testDb = await createTestDatabase();
+  const config = loadLocalConfig({});
+  const runtime = await startLocalRuntime({
+    ...config,
+    port: 0,
+    db: testDb.db,
+    auth: { jwtSecret: TEST_SECRET },
+    queue: { batchSize: 10, batchWindowMs: 10, maxReceiveCount: 5, visibilityTimeoutMs: 50 },
+  });
+  return {
+    runtime,
+    testDb,
+    token: (tenantId, scopes = ['events:write', 'events:read']) => mintToken({ secret: TEST_SECRET, tenantId, subject: 'tester', scopes }),
+    async stop() {
+      await runtime.close();
+      await testDb.drop();
+    },
+  };
+}
