@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ReceivedEnvelope } from '../../lambdas/shared/ports/event-store.js';
 import type { QueueEnvelope, TrackedEvent } from '../../lambdas/shared/domain/event-schemas.js';
 
 export const TENANT_A = '11111111-1111-4111-8111-111111111111';
@@ -26,4 +27,9 @@ export function trackedEvent(overrides: Partial<TrackedEvent> = {}): TrackedEven
 
 export function envelope(events: TrackedEvent[], overrides: Partial<QueueEnvelope> = {}): QueueEnvelope {
   return { version: 1, tenantId: TENANT_A, actor: 'tester', requestId: randomUUID(), events, ...overrides };
+}
+
+/** An envelope as the writer receives it off the queue. */
+export function received(message: QueueEnvelope): ReceivedEnvelope {
+  return { envelope: message, body: JSON.stringify(message) };
 }

@@ -136,3 +136,14 @@ export const QueueEnvelopeSchema = z.strictObject({
     .optional(),
 });
 export type QueueEnvelope = z.infer<typeof QueueEnvelopeSchema>;
+
+/**
+ * The envelope as the writer checks it: header fields fully, events only for what the writer
+ * itself reads (id and timestamp). The ingest validated every field before queueing; the
+ * database's types and constraints are the last check, and a record it refuses fails alone.
+ * Re-validating every field costs about 4 µs per event, a fifth of the writer's budget.
+ */
+export const QueuedEnvelopeSchema = QueueEnvelopeSchema.extend({
+  events: z.array(z.looseObject({ eventId: z.uuid(), timestamp: isoDateTime })).min(1),
+});
+export type QueuedEnvelope = z.infer<typeof QueuedEnvelopeSchema>;

@@ -1,4 +1,4 @@
-import type { EventType, QueueEnvelope } from '../domain/event-schemas.js';
+import type { EventType, QueuedEnvelope } from '../domain/event-schemas.js';
 
 /** An event as the API answers it. */
 export interface StoredEvent {
@@ -25,9 +25,18 @@ export interface WriteSummary {
   duplicates: number;
 }
 
+/**
+ * An envelope as read off the queue: its checked header, and its body exactly as received,
+ * so that the store need not serialise the events again (about 4 µs per event).
+ */
+export interface ReceivedEnvelope {
+  envelope: QueuedEnvelope;
+  body: string;
+}
+
 /** Durable storage of events, their rollups, dedupe marks and audit rows. */
 export interface EventStore {
   /** Writes every event of the envelopes in one transaction: all of them or none. */
-  writeEnvelopes(envelopes: QueueEnvelope[]): Promise<WriteSummary>;
+  writeEnvelopes(received: ReceivedEnvelope[]): Promise<WriteSummary>;
   findEvent(tenantId: string, eventId: string): Promise<StoredEvent | undefined>;
 }

@@ -1,5 +1,5 @@
-import { QueueEnvelopeSchema, type QueueEnvelope } from '../domain/event-schemas.js';
-import type { EventStore } from '../ports/event-store.js';
+import { QueuedEnvelopeSchema, type QueuedEnvelope } from '../domain/event-schemas.js';
+import type { EventStore, ReceivedEnvelope } from '../ports/event-store.js';
 
 export interface QueueRecord {
   messageId: string;
@@ -13,14 +13,14 @@ export interface WriteOutcome {
   duplicates: number;
 }
 
-function parseRecord(record: QueueRecord): QueueEnvelope | string {
+function parseRecord(record: QueueRecord): QueuedEnvelope | string {
   let json: unknown;
   try {
     json = JSON.parse(record.body);
   } catch {
     return 'body is not JSON';
   }
-  const parsed = QueueEnvelopeSchema.safeParse(json);
+  const parsed = QueuedEnvelopeSchema.safeParse(json);
   return parsed.success ? parsed.data : `not an event envelope: ${parsed.error.issues[0]?.message ?? 'invalid'}`;
 }
 
@@ -35,26 +35,27 @@ const reasonOf = (error: unknown): string => (error instanceof Error ? error.mes
  */
 export async function writeQueuedEvents(store: EventStore, records: QueueRecord[]): Promise<WriteOutcome> {
   const failed: WriteOutcome['failed'] = [];
-  const valid: Array<{ messageId: string; envelope: QueueEnvelope }> = [];
+  const valid: Array<{ messageId: string; received: ReceivedEnvelope }> = [];
   for (const record of records) {
     const parsed = parseRecord(record);
     if (typeof parsed === 'string') failed.push({ messageId: record.messageId, reason: parsed });
-    else valid.push({ messageId: record.messageId, envelope: parsed });
+    else valid.push({ messageId: record.messageId, received: { envelope: parsed, body: record.body } });
   }
   if (valid.length === 0) return { failed, stored: 0, duplicates: 0 };
 
   try {
-    const summary = await store.writeEnvelopes(valid.map((item) => item.envelope));
+    const summary = await store.writeEnvelopes(valid.map((item) => item.received));
     return { failed, ...summary };
   } catch (batchError) {
-    if (valid.length === 1) return { failed: [...failed, { messageId: valid[0]!.messageId, reason: reasonOf(batchError) }], stored: 0, duplicates: 0 };
+    const [only] = valid;
+    if (only && valid.length === 1) return { failed: [...failed, { messageId: only.messageId, reason: reasonOf(batchError) }], stored: 0, duplicates: 0 };
   }
 
   let stored = 0;
   let duplicates = 0;
-  for (const { messageId, envelope } of valid) {
+  for (const { messageId, received } of valid) {
     try {
-      const summary = await store.writeEnvelopes([envelope]);
+      const summary = await store.writeEnvelopes([received]);
       stored += summary.stored;
       duplicates += summary.duplicates;
     } catch (error) {

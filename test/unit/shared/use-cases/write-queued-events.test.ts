@@ -1,18 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { QueueEnvelope } from '../../../../lambdas/shared/domain/event-schemas.js';
-import type { EventStore } from '../../../../lambdas/shared/ports/event-store.js';
+import type { EventStore, ReceivedEnvelope } from '../../../../lambdas/shared/ports/event-store.js';
 import { writeQueuedEvents } from '../../../../lambdas/shared/use-cases/write-queued-events.js';
 import { envelope, trackedEvent } from '../../../support/factories.js';
 
 /** A store that refuses any write containing a request id listed as rejected. */
-function storeRejecting(rejected: string[] = []): EventStore & { writes: QueueEnvelope[][] } {
-  const writes: QueueEnvelope[][] = [];
+function storeRejecting(rejected: string[] = []): EventStore & { writes: ReceivedEnvelope[][] } {
+  const writes: ReceivedEnvelope[][] = [];
   return {
     writes,
-    async writeEnvelopes(envelopes) {
-      writes.push(envelopes);
-      if (envelopes.some((item) => rejected.includes(item.requestId))) throw new Error('value out of range');
-      return { stored: envelopes.reduce((sum, item) => sum + item.events.length, 0), duplicates: 0 };
+    async writeEnvelopes(batch) {
+      writes.push(batch);
+      if (batch.some(({ envelope }) => rejected.includes(envelope.requestId))) throw new Error('value out of range');
+      return { stored: batch.reduce((sum, { envelope }) => sum + envelope.events.length, 0), duplicates: 0 };
     },
     findEvent: async () => undefined,
   };

@@ -3,7 +3,8 @@ import { InProcessEventQueue } from '../../../../../lambdas/shared/adapters/loca
 import { PgEventStore } from '../../../../../lambdas/shared/adapters/pg/pg-event-store.js';
 import { inTenantTransaction } from '../../../../../lambdas/shared/adapters/pg/tenant-transaction.js';
 import { createWriteEventsHandler } from '../../../../../lambdas/write-events/handler.js';
-import { envelope, TENANT_A, TENANT_B, trackedEvent } from '../../../../support/factories.js';
+import type { QueueEnvelope } from '../../../../../lambdas/shared/domain/event-schemas.js';
+import { envelope, received, TENANT_A, TENANT_B, trackedEvent } from '../../../../support/factories.js';
 import { FlakyDatabase } from '../../../../support/flaky-database.js';
 import { rollupMismatches } from '../../../../support/rollup-check.js';
 import { createTestDatabase, type TestDatabase } from '../../../../support/test-database.js';
@@ -11,6 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../../../../support/test-
 let testDb: TestDatabase;
 let store: PgEventStore;
 
+const write = (...envelopes: QueueEnvelope[]) => store.writeEnvelopes(envelopes.map(received));
 const count = async (sql: string, params: unknown[] = []) => Number((await testDb.db.query<{ n: string | number }>(sql, params))[0]?.n);
 
 beforeAll(async () => {
@@ -30,7 +32,7 @@ describe('PgEventStore.writeEnvelopes', () => {
   it('stores every event with its details and returns it by id', async () => {
     const event = trackedEvent({ type: 'PERFORMANCE', value: 12.5, userId: '6f1c1b3e-8d4f-4a53-9b8e-2a7d7f1b2c3d', properties: { page: '/a', nested: { ok: true } }, context: { locale: 'en' }, metadata: { source: 'web' } });
 
-    const summary = await store.writeEnvelopes([envelope([event])]);
+    const summary = await write(envelope([event]));
     const found = await store.findEvent(TENANT_A, event.eventId);
 
     expect(summary).toEqual({ stored: 1, duplicates: 0 });
@@ -40,8 +42,8 @@ describe('PgEventStore.writeEnvelopes', () => {
   it('stores a redelivered message once and leaves the rollups as they were', async () => {
     const message = envelope([trackedEvent({ value: 3 }), trackedEvent({ value: 4 })]);
 
-    await store.writeEnvelopes([message]);
-    const again = await store.writeEnvelopes([message]);
+    await write(message);
+    const again = await write(message);
 
     expect(again).toEqual({ stored: 0, duplicates: 2 });
     expect(await count('SELECT count(*) AS n FROM analytics_events')).toBe(2);
@@ -53,8 +55,8 @@ describe('PgEventStore.writeEnvelopes', () => {
     const first = trackedEvent({ timestamp: new Date(Date.now() - 40 * 86_400_000).toISOString() });
     const retry = { ...first, timestamp: new Date().toISOString() };
 
-    await store.writeEnvelopes([envelope([first])]);
-    await store.writeEnvelopes([envelope([retry])]);
+    await write(envelope([first]));
+    await write(envelope([retry]));
 
     expect(await count('SELECT count(*) AS n FROM analytics_events WHERE event_id = $1', [first.eventId])).toBe(1);
     expect((await store.findEvent(TENANT_A, first.eventId))?.timestamp).toBe(first.timestamp);
@@ -62,7 +64,7 @@ describe('PgEventStore.writeEnvelopes', () => {
 
   it('keeps the first of an id repeated inside one batch', async () => {
     const event = trackedEvent();
-    const summary = await store.writeEnvelopes([envelope([event, { ...event, action: 'second' }])]);
+    const summary = await write(envelope([event, { ...event, action: 'second' }]));
     expect(summary).toEqual({ stored: 1, duplicates: 1 });
   });
 
@@ -71,18 +73,18 @@ describe('PgEventStore.writeEnvelopes', () => {
     const partition = `analytics_events_${old.toISOString().slice(0, 7).replace('-', '_')}`;
     await testDb.db.exec(`DROP TABLE IF EXISTS ${partition}`);
 
-    await store.writeEnvelopes([envelope([trackedEvent({ timestamp: old.toISOString() })])]);
+    await write(envelope([trackedEvent({ timestamp: old.toISOString() })]));
 
     expect(await count(`SELECT count(*) AS n FROM ${partition}`)).toBe(1);
   });
 
   it('recreates a partition dropped behind a warm writer’s back', async () => {
     const event = trackedEvent();
-    await store.writeEnvelopes([envelope([event])]);
+    await write(envelope([event]));
     const partition = `analytics_events_${event.timestamp.slice(0, 7).replace('-', '_')}`;
     await testDb.db.exec(`DROP TABLE ${partition}`);
 
-    await expect(store.writeEnvelopes([envelope([trackedEvent()])])).resolves.toEqual({ stored: 1, duplicates: 0 });
+    await expect(write(envelope([trackedEvent()]))).resolves.toEqual({ stored: 1, duplicates: 0 });
   });
 
   it('keeps rollups per minute, hour and day equal to the events, with sum, min and max', async () => {
@@ -96,8 +98,8 @@ describe('PgEventStore.writeEnvelopes', () => {
       }),
     );
 
-    await store.writeEnvelopes([envelope(events.slice(0, 30))]);
-    await store.writeEnvelopes([envelope(events.slice(30)), envelope(events.slice(20, 40))]);
+    await write(envelope(events.slice(0, 30)));
+    await write(envelope(events.slice(30)), envelope(events.slice(20, 40)));
 
     expect(await rollupMismatches(testDb.db)).toEqual([]);
     expect(await count(`SELECT sum(count) AS n FROM event_rollups WHERE granularity = 'minute'`)).toBe(60);
@@ -108,13 +110,13 @@ describe('PgEventStore.writeEnvelopes', () => {
       batchSummary: { total: 3, accepted: 2, rejected: 1 },
     });
 
-    await store.writeEnvelopes([request]);
-    await store.writeEnvelopes([request]);
+    await write(request);
+    await write(request);
 
     const rows = await testDb.db.query<{ action: string; actor: string; details: Record<string, unknown> }>('SELECT action, actor, details FROM audit_log ORDER BY action');
     expect(rows).toEqual([
       { action: 'EVENTS_BATCH_PROCESSED', actor: 'tester', details: { requestId: request.requestId, total: 3, accepted: 2, rejected: 1 } },
-      { action: 'EVENTS_TRACKED', actor: 'tester', details: expect.objectContaining({ stored: 2, eventTypes: ['CUSTOM', 'SECURITY'] }) },
+      { action: 'EVENTS_TRACKED', actor: 'tester', details: { stored: 2, byType: { CUSTOM: 1, SECURITY: 1 }, categories: ['test'], requestIds: [request.requestId] } },
       { action: 'SECURITY_EVENT', actor: 'tester', details: expect.objectContaining({ severity: 'MEDIUM' }) },
     ]);
   });
@@ -122,7 +124,7 @@ describe('PgEventStore.writeEnvelopes', () => {
 
 describe('tenant isolation in Postgres', () => {
   it('lets the application role see only the tenant of its transaction, even unscoped', async () => {
-    await store.writeEnvelopes([envelope([trackedEvent(), trackedEvent()]), envelope([trackedEvent()], { tenantId: TENANT_B })]);
+    await write(envelope([trackedEvent(), trackedEvent()]), envelope([trackedEvent()], { tenantId: TENANT_B }));
 
     const seenByA = await inTenantTransaction(testDb.db, TENANT_A, (session) => session.query<{ n: string | number }>('SELECT count(*) AS n FROM analytics_events'));
     const seenByB = await inTenantTransaction(testDb.db, TENANT_B, (session) => session.query<{ n: string | number }>('SELECT count(*) AS n FROM event_rollups WHERE tenant_id = $1', [TENANT_A]));
@@ -140,7 +142,7 @@ describe('tenant isolation in Postgres', () => {
   });
 
   it('does not let the application role change or delete audit rows', async () => {
-    await store.writeEnvelopes([envelope([trackedEvent()])]);
+    await write(envelope([trackedEvent()]));
     await expect(inTenantTransaction(testDb.db, TENANT_A, (session) => session.query('DELETE FROM audit_log'))).rejects.toThrow(/permission denied/);
     await expect(inTenantTransaction(testDb.db, TENANT_A, (session) => session.query(`UPDATE audit_log SET actor = 'x'`))).rejects.toThrow(/permission denied/);
   });
@@ -154,7 +156,7 @@ describe('tenant isolation in Postgres', () => {
 
   it('does not find another tenant’s event by id', async () => {
     const event = trackedEvent();
-    await store.writeEnvelopes([envelope([event], { tenantId: TENANT_B })]);
+    await write(envelope([event], { tenantId: TENANT_B }));
     expect(await store.findEvent(TENANT_A, event.eventId)).toBeUndefined();
   });
 });
