@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import type { SQSEvent } from 'aws-lambda';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { toSqsRecord } from '../lambdas/shared/adapters/local/in-process-queue.js';
 import { PgEventStore } from '../lambdas/shared/adapters/pg/pg-event-store.js';
 import type { TrackedEvent } from '../lambdas/shared/domain/event-schemas.js';
 import { packEnvelopes } from '../lambdas/shared/domain/queue-packing.js';
@@ -48,7 +49,7 @@ function toSqsBatches(events: TrackedEvent[]): SQSEvent[] {
   const batches: SQSEvent[] = [];
   for (let index = 0; index < envelopes.length; index += SQS_BATCH_SIZE) {
     batches.push({
-      Records: envelopes.slice(index, index + SQS_BATCH_SIZE).map((envelope) => ({ messageId: randomUUID(), body: JSON.stringify({ ...envelope, requestId: randomUUID() }) })) as SQSEvent['Records'],
+      Records: envelopes.slice(index, index + SQS_BATCH_SIZE).map((envelope) => toSqsRecord({ messageId: randomUUID(), body: JSON.stringify({ ...envelope, requestId: randomUUID() }) })),
     });
   }
   return batches;

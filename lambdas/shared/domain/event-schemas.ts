@@ -137,13 +137,23 @@ export const QueueEnvelopeSchema = z.strictObject({
 });
 export type QueueEnvelope = z.infer<typeof QueueEnvelopeSchema>;
 
+/** What the writer itself reads of an event: its id, and a timestamp that parses (for the partition). */
+const isQueuedEvent = (value: unknown): value is { eventId: string; timestamp: string } =>
+  typeof value === 'object' &&
+  value !== null &&
+  'eventId' in value &&
+  typeof value.eventId === 'string' &&
+  'timestamp' in value &&
+  typeof value.timestamp === 'string' &&
+  !Number.isNaN(Date.parse(value.timestamp));
+
 /**
- * The envelope as the writer checks it: header fields fully, events only for what the writer
- * itself reads (id and timestamp). The ingest validated every field before queueing; the
- * database's types and constraints are the last check, and a record it refuses fails alone.
- * Re-validating every field costs about 4 µs per event, a fifth of the writer's budget.
+ * The envelope as the writer checks it: the header fully, each event only for what the writer
+ * itself reads. The ingest validated every field before queueing; the database's types and
+ * constraints are the last check, and a record it refuses fails alone. Re-validating every
+ * field with zod costs about 4 µs per event, a fifth of the writer's whole budget.
  */
 export const QueuedEnvelopeSchema = QueueEnvelopeSchema.extend({
-  events: z.array(z.looseObject({ eventId: z.uuid(), timestamp: isoDateTime })).min(1),
+  events: z.array(z.custom<{ eventId: string; timestamp: string }>(isQueuedEvent, 'needs an eventId and a timestamp')).min(1),
 });
 export type QueuedEnvelope = z.infer<typeof QueuedEnvelopeSchema>;

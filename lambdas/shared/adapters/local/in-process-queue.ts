@@ -121,16 +121,19 @@ export class InProcessEventQueue implements EventQueue {
   }
 }
 
-function toSqsRecord(message: Message): SQSRecord {
+/** An SQS record as the Lambda event source delivers it (also used by tests and benchmarks). */
+export function toSqsRecord(message: Pick<Message, 'messageId' | 'body'> & Partial<Message>): SQSRecord {
+  const receiveCount = message.receiveCount ?? 1;
+  const sentAt = message.sentAt ?? Date.now();
   return {
     messageId: message.messageId,
     receiptHandle: message.messageId,
     body: message.body,
     attributes: {
-      ApproximateReceiveCount: String(message.receiveCount),
-      SentTimestamp: String(message.sentAt),
+      ApproximateReceiveCount: String(receiveCount),
+      SentTimestamp: String(sentAt),
       SenderId: 'local',
-      ApproximateFirstReceiveTimestamp: String(message.sentAt),
+      ApproximateFirstReceiveTimestamp: String(sentAt),
     },
     messageAttributes: {},
     md5OfBody: '',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { InProcessEventQueue } from '../../../../../lambdas/shared/adapters/local/in-process-queue.js';
+import { InProcessEventQueue, toSqsRecord } from '../../../../../lambdas/shared/adapters/local/in-process-queue.js';
 import { PgEventStore } from '../../../../../lambdas/shared/adapters/pg/pg-event-store.js';
 import { inTenantTransaction } from '../../../../../lambdas/shared/adapters/pg/tenant-transaction.js';
 import { createWriteEventsHandler } from '../../../../../lambdas/write-events/handler.js';
@@ -158,6 +158,21 @@ describe('tenant isolation in Postgres', () => {
     const event = trackedEvent();
     await write(envelope([event], { tenantId: TENANT_B }));
     expect(await store.findEvent(TENANT_A, event.eventId)).toBeUndefined();
+  });
+});
+
+describe('the writer on a real database', () => {
+  it('fails only the record whose event the database refuses, and stores the others', async () => {
+    const writer = createWriteEventsHandler(store);
+    const good = envelope([trackedEvent(), trackedEvent()]);
+    const refused = envelope([trackedEvent({ category: 'c'.repeat(150) })]);
+    const records = [good, refused].map((item, index) => toSqsRecord({ messageId: `m${index}`, body: JSON.stringify(item) }));
+
+    const response = await writer({ Records: records });
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(await count('SELECT count(*) AS n FROM analytics_events')).toBe(2);
+    expect(await rollupMismatches(testDb.db)).toEqual([]);
   });
 });
 
