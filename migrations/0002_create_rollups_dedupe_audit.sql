@@ -15,7 +15,9 @@ CREATE TABLE event_rollups (
   max_value    numeric,
   updated_at   timestamptz  NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, granularity, period_start, event_type, category, action)
-);
+-- Every delivery updates the current hour and day rows again: free space on the page lets
+-- those updates be HOT (no new index entry).
+) WITH (fillfactor = 70);
 
 -- One row per event id a tenant ever sent (within the window): the writer inserts here first
 -- and only events that were new go on to the events table and the rollups.
