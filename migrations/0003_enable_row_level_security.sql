@@ -7,6 +7,10 @@ BEGIN
   END IF;
 END $$;
 
+-- Postgres 16 gives the creator of a role only ADMIN on it; the migrating user (Aurora's
+-- master user) must also be a member to SET ROLE to it.
+GRANT tracker_app TO CURRENT_USER;
+
 GRANT USAGE ON SCHEMA public TO tracker_app;
 GRANT SELECT, INSERT ON analytics_events TO tracker_app;
 GRANT SELECT, INSERT, UPDATE ON event_rollups TO tracker_app;

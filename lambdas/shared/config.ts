@@ -5,6 +5,9 @@ import { PII_DETECTORS, type PiiPolicy } from './domain/pii-masking.js';
 export const ENV = {
   databaseUrl: 'DATABASE_URL',
   dbPoolSize: 'DB_POOL_SIZE',
+  dbSecretArn: 'DB_SECRET_ARN',
+  dbHost: 'DB_HOST',
+  dbName: 'DB_NAME',
   eventsQueueUrl: 'EVENTS_QUEUE_URL',
   sqsMaxMessageBytes: 'SQS_MAX_MESSAGE_BYTES',
   piiDetectors: 'PII_DETECTORS',
@@ -49,6 +52,10 @@ const ingestShape = {
 const databaseShape = {
   [ENV.databaseUrl]: optionalText,
   [ENV.dbPoolSize]: positiveInt(4),
+  // In AWS: credentials from Secrets Manager, host of the RDS Proxy.
+  [ENV.dbSecretArn]: optionalText,
+  [ENV.dbHost]: optionalText,
+  [ENV.dbName]: z.string().min(1).default('tracker'),
 };
 
 const authShape = {
@@ -91,6 +98,9 @@ export interface IngestConfig {
 export interface DatabaseConfig {
   databaseUrl?: string;
   poolSize: number;
+  secretArn?: string;
+  host?: string;
+  name: string;
 }
 
 export interface AuthConfig {
@@ -121,7 +131,13 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
 
 export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
   const parsed = parseEnv(databaseShape, env);
-  return { databaseUrl: parsed[ENV.databaseUrl], poolSize: parsed[ENV.dbPoolSize] };
+  return {
+    databaseUrl: parsed[ENV.databaseUrl],
+    poolSize: parsed[ENV.dbPoolSize],
+    secretArn: parsed[ENV.dbSecretArn],
+    host: parsed[ENV.dbHost],
+    name: parsed[ENV.dbName],
+  };
 }
 
 export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {

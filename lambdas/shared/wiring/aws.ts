@@ -1,7 +1,9 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadDatabaseConfig, loadIngestConfig } from '../config.js';
 import { PgEventStore } from '../adapters/pg/pg-event-store.js';
 import { openDatabase, type SqlDatabase } from '../adapters/pg/sql-database.js';
+import { readDatabaseCredentials } from '../adapters/secrets/database-credentials.js';
 import { SqsEventQueue } from '../adapters/sqs/sqs-event-queue.js';
 import type { TrackDeps } from '../use-cases/track-events.js';
 
@@ -17,9 +19,27 @@ export function awsTrackDeps(): TrackDeps {
 
 let database: Promise<SqlDatabase> | undefined;
 
-export async function awsEventStore(): Promise<PgEventStore> {
+async function connect(): Promise<SqlDatabase> {
   const config = loadDatabaseConfig();
-  if (!config.databaseUrl) throw new Error('DATABASE_URL is required in AWS.');
-  database ??= openDatabase({ databaseUrl: config.databaseUrl, poolSize: config.poolSize });
-  return new PgEventStore(await database);
+  if (config.databaseUrl) return openDatabase({ databaseUrl: config.databaseUrl, poolSize: config.poolSize });
+  if (!config.secretArn || !config.host) throw new Error('Set DATABASE_URL, or DB_SECRET_ARN and DB_HOST.');
+  const { username, password } = await readDatabaseCredentials(new SecretsManagerClient({}), config.secretArn);
+  return openDatabase({
+    // RDS Proxy presents an ACM certificate, which Node's default trust store verifies.
+    connection: { host: config.host, database: config.name, user: username, password, ssl: { rejectUnauthorized: true } },
+    poolSize: config.poolSize,
+  });
+}
+
+/** One pool per container, shared by whatever the function needs. */
+export function awsDatabase(): Promise<SqlDatabase> {
+  database ??= connect().catch((error: unknown) => {
+    database = undefined;
+    throw error;
+  });
+  return database;
+}
+
+export async function awsEventStore(): Promise<PgEventStore> {
+  return new PgEventStore(await awsDatabase());
 }

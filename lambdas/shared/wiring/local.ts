@@ -14,6 +14,7 @@ import { applyMigrations, readMigrations } from '../adapters/pg/migrations.js';
 import { PgEventStore } from '../adapters/pg/pg-event-store.js';
 import { openDatabase, type SqlDatabase } from '../adapters/pg/sql-database.js';
 import type { LocalConfig } from '../config.js';
+import { API_ROUTES, type HttpFunction } from '../../routes.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations', import.meta.url));
 
@@ -50,12 +51,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const queue = new InProcessEventQueue(createWriteEventsHandler(store), options.queue);
   const trackDeps = { queue, settings: options.ingest };
 
-  const routes: LocalRoute[] = [
-    { method: 'GET', path: '/v1/health', authorized: false, handler: healthHandler },
-    { method: 'POST', path: '/v1/events', authorized: true, handler: createTrackEventHandler(trackDeps) },
-    { method: 'POST', path: '/v1/events/batch', authorized: true, handler: createTrackBatchHandler(trackDeps) },
-    { method: 'GET', path: '/v1/events/{eventId}', authorized: true, handler: createGetEventHandler(store) },
-  ];
+  const handlers: Record<HttpFunction, LocalRoute['handler']> = {
+    health: healthHandler,
+    'track-event': createTrackEventHandler(trackDeps),
+    'track-batch': createTrackBatchHandler(trackDeps),
+    'get-event': createGetEventHandler(store),
+  };
+  const routes: LocalRoute[] = API_ROUTES.map((route) => ({ ...route, handler: handlers[route.function] }));
   const server = createApiGatewayEmulator(routes, createAuthorizeHandler(createTokenVerifier(options.auth)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,6 +1,8 @@
 import type { EventType } from '../../domain/event-schemas.js';
 import type { EventStore, ReceivedEnvelope, StoredEvent, WriteSummary } from '../../ports/event-store.js';
 import type { SqlDatabase } from './sql-database.js';
+import { monthOf } from '../../domain/months.js';
+import { ensureEventPartitions } from './event-partitions.js';
 import { inTenantTransaction, scopeToTenant } from './tenant-transaction.js';
 
 /**
@@ -161,7 +163,6 @@ function isMissingPartition(error: unknown): boolean {
   return error instanceof Error && 'code' in error && error.code === '23514' && error.message.includes('no partition');
 }
 
-const monthOf = (isoTimestamp: string): string => `${new Date(isoTimestamp).toISOString().slice(0, 7)}-01`;
 
 export class PgEventStore implements EventStore {
   /** Months whose partition is known to exist; saves a round trip on every warm invocation. */
@@ -206,7 +207,7 @@ export class PgEventStore implements EventStore {
   private async ensurePartitions(months: string[]): Promise<void> {
     const missing = [...new Set(months)].filter((month) => !this.knownMonths.has(month));
     if (missing.length === 0) return;
-    await this.db.query('SELECT ensure_event_partition(month::date) FROM unnest($1::text[]) AS month', [missing]);
+    await ensureEventPartitions(this.db, missing);
     for (const month of missing) this.knownMonths.add(month);
   }
 }

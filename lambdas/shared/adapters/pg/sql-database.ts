@@ -90,8 +90,10 @@ export class PgliteDatabase implements SqlDatabase {
 }
 
 export interface DatabaseOptions {
-  /** A Postgres URL; without one, embedded PGlite is used. */
+  /** A Postgres URL; without one (and without `connection`), embedded PGlite is used. */
   databaseUrl?: string;
+  /** Explicit connection settings (AWS: RDS Proxy host and Secrets Manager credentials). */
+  connection?: pg.ClientConfig;
   /** PGlite's data folder; without one, PGlite keeps everything in memory. */
   pgliteDataDir?: string;
   /** Pool size per container; writers x pool size must stay under Aurora's connection limit. */
@@ -99,8 +101,8 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<SqlDatabase> {
-  if (options.databaseUrl) {
-    return new PgPoolDatabase(new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 4 }));
+  if (options.databaseUrl || options.connection) {
+    return new PgPoolDatabase(new pg.Pool({ connectionString: options.databaseUrl, ...options.connection, max: options.poolSize ?? 4 }));
   }
   const { PGlite } = await import('@electric-sql/pglite');
   return new PgliteDatabase(await PGlite.create(options.pgliteDataDir));

@@ -1,0 +1,22 @@
+/**
+ * The HTTP routes and the function that serves each. The CDK API construct and the local
+ * runtime both read this list, so the two cannot drift.
+ */
+export const HTTP_FUNCTIONS = ['track-event', 'track-batch', 'get-event', 'health'] as const;
+export type HttpFunction = (typeof HTTP_FUNCTIONS)[number];
+
+export interface ApiRoute {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Resource path with `{param}` placeholders, as API Gateway writes it. */
+  path: string;
+  function: HttpFunction;
+  /** Whether the authorizer runs; scopes are checked by the handler. */
+  authorized: boolean;
+}
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  { method: 'GET', path: '/v1/health', function: 'health', authorized: false },
+  { method: 'POST', path: '/v1/events', function: 'track-event', authorized: true },
+  { method: 'POST', path: '/v1/events/batch', function: 'track-batch', authorized: true },
+  { method: 'GET', path: '/v1/events/{eventId}', function: 'get-event', authorized: true },
+];
