@@ -1,5 +1,6 @@
 import { authorizedCaller, httpHandler, jsonResponse, readJsonBody } from '../shared/adapters/http/api-gateway.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
+import { emitCounts, METRIC } from '../shared/metrics.js';
 import { trackBatch, type TrackDeps } from '../shared/use-cases/track-events.js';
 import { awsTrackDeps } from '../shared/wiring/aws.js';
 
@@ -13,6 +14,7 @@ export function createTrackBatchHandler(deps: TrackDeps) {
       { tenantId: caller.tenantId, actor: caller.subject, requestId: context.awsRequestId, receivedAt: new Date() },
       body,
     );
+    emitCounts({ [METRIC.eventsAccepted]: receipt.successful.length, [METRIC.eventsRejected]: receipt.failed.length });
     return jsonResponse(200, receipt);
   });
 }

@@ -1,5 +1,6 @@
 import { authorizedCaller, httpHandler, jsonResponse, readJsonBody } from '../shared/adapters/http/api-gateway.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
+import { emitCounts, METRIC } from '../shared/metrics.js';
 import { trackEvent, type TrackDeps } from '../shared/use-cases/track-events.js';
 import { awsTrackDeps } from '../shared/wiring/aws.js';
 
@@ -13,6 +14,7 @@ export function createTrackEventHandler(deps: TrackDeps) {
       { tenantId: caller.tenantId, actor: caller.subject, requestId: context.awsRequestId, receivedAt: new Date() },
       body,
     );
+    emitCounts({ [METRIC.eventsAccepted]: 1 });
     return jsonResponse(202, receipt);
   });
 }

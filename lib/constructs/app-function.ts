@@ -1,0 +1,100 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Port, type ISecurityGroup, type IVpc, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/config.js';
+import type { DatabaseResources } from './database.js';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface AppFunctionProps {
+  /** The folder under `lambdas/` whose `handler.ts` this function runs. */
+  handlerDir: string;
+  description: string;
+  logRetention: RetentionDays;
+  timeout?: Duration;
+  memorySize?: number;
+  environment?: Record<string, string>;
+  /** Place the function in these subnets (functions that reach Aurora). */
+  vpc?: { vpc: IVpc; subnets: SubnetSelection; securityGroups: ISecurityGroup[] };
+  /** Copy `migrations/` into the bundle (the migration trigger). */
+  bundleMigrations?: boolean;
+}
+
+/**
+ * Every function of the product: Node 22 on arm64, an ESM bundle with source maps, JSON logs
+ * with a retention, X-Ray. The `bind*` helpers set an environment variable and the matching
+ * least-privilege grant in one call, so the two never drift apart.
+ */
+export class AppFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    super(scope, id, {
+      entry: `${PROJECT_ROOT}/lambdas/${props.handlerDir}/handler.ts`,
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+      vpc: props.vpc?.vpc,
+      vpcSubnets: props.vpc?.subnets,
+      securityGroups: props.vpc?.securityGroups,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        sourceMap: true,
+        minify: true,
+        // ESM bundles of CommonJS packages (pg) still call require().
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        // The runtime has the SDK; pg-native is optional; PGlite is only for local runs.
+        externalModules: ['@aws-sdk/*', 'pg-native', '@electric-sql/pglite'],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) =>
+            props.bundleMigrations ? [`cp -r "${inputDir}/migrations" "${outputDir}/migrations"`] : [],
+        },
+      },
+    });
+    const managed = (name: string) => `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${name}]`;
+    Validations.of(this).acknowledge({ id: managed('AWSLambdaBasicExecutionRole'), reason: 'The minimal AWS policy for writing the function logs.' });
+    if (props.vpc) Validations.of(this).acknowledge({ id: managed('AWSLambdaVPCAccessExecutionRole'), reason: 'The minimal AWS policy for a function with network interfaces in the VPC.' });
+    Validations.of(this).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray PutTraceSegments and PutTelemetryRecords accept no resource but *.' });
+  }
+
+  /** May send to the events queue, and nothing else on it (not even GetQueueAttributes). */
+  bindEventsQueueSender(queue: IQueue): this {
+    this.addEnvironment(ENV.eventsQueueUrl, queue.queueUrl);
+    this.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+    return this;
+  }
+
+  /** Reaches Aurora through RDS Proxy with the cluster secret. */
+  bindDatabase(database: DatabaseResources, poolSize: number): this {
+    this.addEnvironment(ENV.dbSecretArn, database.secret.secretArn);
+    this.addEnvironment(ENV.dbHost, database.proxy.endpoint);
+    this.addEnvironment(ENV.dbName, database.databaseName);
+    this.addEnvironment(ENV.dbPoolSize, String(poolSize));
+    database.secret.grantRead(this);
+    database.proxy.connections.allowFrom(this, Port.tcp(database.port), `${this.node.id} to RDS Proxy`);
+    return this;
+  }
+
+  bindSettings(settings: Partial<Record<(typeof ENV)[keyof typeof ENV], string>>): this {
+    for (const [name, value] of Object.entries(settings)) if (value !== undefined) this.addEnvironment(name, value);
+    return this;
+  }
+}

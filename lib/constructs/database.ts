@@ -1,0 +1,87 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { FlowLogDestination, Port, FlowLogTrafficType, InterfaceVpcEndpointAwsService, SecurityGroup, SubnetType, Vpc, type ISecurityGroup, type IVpc, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { AuroraPostgresEngineVersion, ClusterInstance, Credentials, DatabaseCluster, DatabaseClusterEngine, type DatabaseProxy } from 'aws-cdk-lib/aws-rds';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { availabilityZones, type StageConfig } from '../stage-config.js';
+
+/** What a function needs to reach the database. */
+export interface DatabaseResources {
+  vpc: IVpc;
+  subnets: SubnetSelection;
+  functionSecurityGroup: ISecurityGroup;
+  cluster: DatabaseCluster;
+  proxy: DatabaseProxy;
+  secret: ISecret;
+  databaseName: string;
+  port: number;
+}
+
+/**
+ * Aurora Serverless v2 PostgreSQL 16 behind RDS Proxy, in isolated subnets of its own VPC.
+ * No NAT gateway: functions in the VPC reach Secrets Manager through an interface endpoint,
+ * and SQS is polled by the Lambda service, not by the function.
+ */
+export class Database extends Construct implements DatabaseResources {
+  readonly vpc: Vpc;
+  readonly subnets: SubnetSelection = { subnetType: SubnetType.PRIVATE_ISOLATED };
+  readonly functionSecurityGroup: SecurityGroup;
+  readonly cluster: DatabaseCluster;
+  readonly proxy: DatabaseProxy;
+  readonly secret: ISecret;
+  readonly databaseName = 'tracker';
+  readonly port = 5432;
+
+  constructor(scope: Construct, id: string, config: StageConfig) {
+    super(scope, id);
+    this.vpc = new Vpc(this, 'Vpc', {
+      availabilityZones: availabilityZones(config),
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'isolated', subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+      flowLogs: { Rejected: { destination: FlowLogDestination.toCloudWatchLogs(), trafficType: FlowLogTrafficType.REJECT } },
+    });
+    this.functionSecurityGroup = new SecurityGroup(this, 'FunctionSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Functions that reach the database',
+    });
+    this.vpc.addInterfaceEndpoint('SecretsManagerEndpoint', {
+      service: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      subnets: this.subnets,
+      securityGroups: [this.functionSecurityGroup],
+      // Only the functions' security group, not the whole VPC range.
+      open: false,
+    }).connections.allowDefaultPortFrom(this.functionSecurityGroup);
+
+    this.cluster = new DatabaseCluster(this, 'Cluster', {
+      engine: DatabaseClusterEngine.auroraPostgres({ version: AuroraPostgresEngineVersion.VER_16_6 }),
+      credentials: Credentials.fromGeneratedSecret('tracker_admin'),
+      defaultDatabaseName: this.databaseName,
+      writer: ClusterInstance.serverlessV2('Writer'),
+      serverlessV2MinCapacity: config.database.minCapacityAcu,
+      serverlessV2MaxCapacity: config.database.maxCapacityAcu,
+      vpc: this.vpc,
+      vpcSubnets: this.subnets,
+      storageEncrypted: true,
+      backup: { retention: Duration.days(config.database.backupRetentionDays) },
+      deletionProtection: config.database.deletionProtection,
+      cloudwatchLogsExports: ['postgresql'],
+      removalPolicy: config.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.SNAPSHOT,
+    });
+    if (!this.cluster.secret) throw new Error('The cluster has no generated secret.');
+    this.secret = this.cluster.secret;
+    this.proxy = this.cluster.addProxy('Proxy', {
+      secrets: [this.secret],
+      vpc: this.vpc,
+      vpcSubnets: this.subnets,
+      requireTLS: true,
+    });
+    this.cluster.connections.allowFrom(this.proxy, Port.tcp(this.port), 'RDS Proxy to Aurora');
+    // The rotation function shares the functions' group: it reaches Secrets Manager the same way.
+    this.cluster.addRotationSingleUser({ automaticallyAfter: Duration.days(30), securityGroup: this.functionSecurityGroup, vpcSubnets: this.subnets });
+
+    Validations.of(this.cluster).acknowledge({ id: 'AwsSolutions-RDS6', reason: 'Functions authenticate to RDS Proxy with the rotated Secrets Manager secret; IAM auth would add a token signing call per connection.' });
+    if (!config.database.deletionProtection) {
+      Validations.of(this.cluster).acknowledge({ id: 'AwsSolutions-RDS10', reason: `Deletion protection is off in ${config.stage} by its stage config (prod requires it).` });
+    }
+  }
+}

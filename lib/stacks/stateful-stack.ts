@@ -1,0 +1,30 @@
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ArchiveBucket } from '../constructs/archive-bucket.js';
+import { CountersTable } from '../constructs/counters-table.js';
+import { Database } from '../constructs/database.js';
+import { EventQueue } from '../constructs/event-queue.js';
+import { UserDirectory } from '../constructs/user-directory.js';
+import type { StageConfig } from '../stage-config.js';
+
+/**
+ * Everything that holds data: Aurora, the queues, the counters table, the archive bucket,
+ * the user pool.
+ * Deployed and retained apart from the functions, so a bad service deploy cannot touch them.
+ */
+export class StatefulStack extends Stack {
+  readonly database: Database;
+  readonly events: EventQueue;
+  readonly counters: CountersTable;
+  readonly archive: ArchiveBucket;
+  readonly users: UserDirectory;
+
+  constructor(scope: Construct, id: string, config: StageConfig, props?: StackProps) {
+    super(scope, id, props);
+    this.database = new Database(this, 'Database', config);
+    this.events = new EventQueue(this, 'Events', { writerTimeout: Duration.seconds(config.writer.timeoutSeconds) });
+    this.counters = new CountersTable(this, 'Counters');
+    this.archive = new ArchiveBucket(this, 'Archive');
+    this.users = new UserDirectory(this, 'Users');
+  }
+}
