@@ -1,0 +1,187 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildStacks } from '../../lib/build-app.js';
+import { MAX_RECEIVE_COUNT } from '../../lib/constructs/event-queue.js';
+import { actionsOf, functionId, scratchOutdir, stageConfig, synthesize } from './support.js';
+
+const dev = stageConfig('dev');
+let stateful: Template;
+let service: Template;
+
+beforeAll(() => {
+  ({ stateful, service } = synthesize(dev));
+});
+
+const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+
+describe('functions', () => {
+  it('run Node 22 on arm64 with source maps', () => {
+    const functions = Object.values(service.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } }));
+    expect(functions.length).toBeGreaterThanOrEqual(8);
+    for (const fn of functions) {
+      expect(fn['Properties']).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps' } } });
+    }
+  });
+
+  it('lets the ingest functions only send to the events queue, from outside the VPC', () => {
+    for (const prefix of ['TrackEventFunction', 'TrackBatchFunction']) {
+      const id = functionId(service, prefix);
+      expect(actionsOf(service, id)).toEqual(['sqs:SendMessage', ...XRAY]);
+      expect(service.findResources('AWS::Lambda::Function')[id]?.['Properties']).not.toHaveProperty('VpcConfig');
+    }
+  });
+
+  it('gives the functions that reach Aurora the secret and a place in the VPC', () => {
+    const secret = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+    const consume = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
+    const expected: Record<string, string[]> = {
+      // Only the writer consumes the queue (its event source); nothing else touches it.
+      WriteEventsFunction: [...secret, ...consume, ...XRAY],
+      GetEventFunction: [...secret, ...XRAY],
+      MigrateDatabaseFunction: [...secret, ...XRAY],
+      MaintainPartitionsFunction: [...secret, ...XRAY],
+    };
+    for (const [prefix, actions] of Object.entries(expected)) {
+      const id = functionId(service, prefix);
+      expect(actionsOf(service, id)).toEqual(actions);
+      expect(service.findResources('AWS::Lambda::Function')[id]?.['Properties']).toHaveProperty('VpcConfig');
+    }
+  });
+
+  it('gives the authorizer and health check no permissions beyond tracing', () => {
+    expect(actionsOf(service, functionId(service, 'AuthorizeFunction'))).toEqual(XRAY);
+    expect(actionsOf(service, functionId(service, 'HealthFunction'))).toEqual(XRAY);
+  });
+});
+
+describe('ingest pipeline', () => {
+  it('redrives a record to the DLQ after five receives, encrypted, with six times the writer timeout', () => {
+    stateful.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { maxReceiveCount: MAX_RECEIVE_COUNT, deadLetterTargetArn: Match.anyValue() },
+      VisibilityTimeout: dev.writer.timeoutSeconds * 6,
+      SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('feeds the writer with partial batch failures, the configured batch and bounded concurrency', () => {
+    service.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionId(service, 'WriteEventsFunction') },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: dev.writer.batchSize,
+      MaximumBatchingWindowInSeconds: dev.writer.batchWindowSeconds,
+      ScalingConfig: { MaximumConcurrency: dev.writer.maxConcurrency },
+    });
+  });
+});
+
+describe('data', () => {
+  it('keeps Aurora Serverless v2 PostgreSQL 16 encrypted, with backups and the stage capacity', () => {
+    stateful.hasResourceProperties('AWS::RDS::DBCluster', {
+      Engine: 'aurora-postgresql',
+      EngineVersion: Match.stringLikeRegexp('^16\\.'),
+      StorageEncrypted: true,
+      BackupRetentionPeriod: dev.database.backupRetentionDays,
+      ServerlessV2ScalingConfiguration: { MinCapacity: dev.database.minCapacityAcu, MaxCapacity: dev.database.maxCapacityAcu },
+    });
+    stateful.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
+  });
+
+  it('retains every stateful resource when the stack goes', () => {
+    for (const type of ['AWS::SQS::Queue', 'AWS::DynamoDB::GlobalTable', 'AWS::S3::Bucket', 'AWS::Cognito::UserPool']) {
+      for (const resource of Object.values(stateful.findResources(type))) expect(resource['DeletionPolicy']).toBe('Retain');
+    }
+    for (const resource of Object.values(stateful.findResources('AWS::RDS::DBCluster'))) expect(resource['DeletionPolicy']).toBe('Snapshot');
+  });
+
+  it('retains the prod cluster and protects it from deletion', () => {
+    const prod = synthesize(stageConfig('prod'));
+    prod.stateful.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ DeletionProtection: true }) });
+  });
+
+  it('keeps counters on demand with TTL and point-in-time recovery', () => {
+    stateful.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+    });
+  });
+
+  it('archives to a private, encrypted, versioned, TLS-only bucket that moves to Glacier', () => {
+    stateful.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: Match.objectLike({ ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } })] }),
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Transitions: [{ StorageClass: 'GLACIER', TransitionInDays: 30 }] })]) },
+    });
+    stateful.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+});
+
+describe('API', () => {
+  it('puts the authorizer on every route but the health check', () => {
+    const methods = Object.values(service.findResources('AWS::ApiGateway::Method')).map((method) => method['Properties'] as Record<string, unknown>);
+    const routed = methods.filter((method) => method['HttpMethod'] !== 'OPTIONS');
+    expect(routed.filter((method) => method['AuthorizationType'] === 'CUSTOM')).toHaveLength(3);
+    expect(routed.filter((method) => method['AuthorizationType'] === 'NONE')).toHaveLength(1);
+  });
+
+  it('throttles the stage and writes JSON access logs', () => {
+    service.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: dev.stage,
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: dev.rateLimits.requestsPerSecond, ThrottlingBurstLimit: dev.rateLimits.burst })],
+      AccessLogSetting: Match.objectLike({ Format: Match.stringLikeRegexp('requestId') }),
+    });
+  });
+
+  it('answers its own 401 and 429 as problem+json', () => {
+    service.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'UNAUTHORIZED',
+      StatusCode: '401',
+      ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Content-Type': "'application/problem+json'" }),
+    });
+    service.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'THROTTLED',
+      StatusCode: '429',
+      ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Retry-After': "'1'" }),
+    });
+  });
+});
+
+describe('operations', () => {
+  it('migrates on deploy through a trigger that runs before the database functions change', () => {
+    const triggerIds = Object.keys(service.findResources('Custom::Trigger'));
+    expect(triggerIds).toHaveLength(1);
+    for (const prefix of ['WriteEventsFunction', 'GetEventFunction', 'MaintainPartitionsFunction']) {
+      const fn = service.findResources('AWS::Lambda::Function')[functionId(service, prefix)] as { DependsOn?: string[] };
+      expect(fn.DependsOn).toEqual(expect.arrayContaining(triggerIds));
+    }
+  });
+
+  it('schedules the partition job daily', () => {
+    service.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(15 3 * * ? *)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(service, 'MaintainPartitionsFunction'), 'Arn'] } })],
+    });
+  });
+
+  it('alarms when the DLQ is not empty and when the oldest message is over a minute old', () => {
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [Match.anyValue()] });
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 60 });
+    service.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: dev.alarmEmail });
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('finds nothing unacknowledged in any stage', () => {
+    for (const stage of ['dev', 'prod'] as const) {
+      const app = new App({ outdir: scratchOutdir() });
+      buildStacks(app, stageConfig(stage));
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      expect(() => app.synth()).not.toThrow();
+    }
+  });
+});

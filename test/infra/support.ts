@@ -1,0 +1,54 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildStacks } from '../../lib/build-app.js';
+import { parseStageConfig, type StageConfig } from '../../lib/stage-config.js';
+
+interface CdkJson {
+  context: { stages: Record<string, unknown> };
+}
+
+/** The stage configs exactly as cdk.json holds them. */
+export function stageConfig(stage: 'dev' | 'staging' | 'prod'): StageConfig {
+  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as CdkJson;
+  return parseStageConfig(stage, cdkJson.context.stages[stage]);
+}
+
+export interface SynthesizedStage {
+  app: App;
+  stateful: Template;
+  service: Template;
+}
+
+export function synthesize(config: StageConfig): SynthesizedStage {
+  const app = new App({ outdir: scratchOutdir() });
+  const { stateful, service } = buildStacks(app, config);
+  return { app, stateful: Template.fromStack(stateful), service: Template.fromStack(service) };
+}
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+
+/** A fresh folder for one synthesis, outside the work tree. */
+export const scratchOutdir = (): string => mkdtempSync(join(tmpdir(), 'cdk-test-'));
+
+/** The logical id of the one function whose logical id starts with `prefix`. */
+export function functionId(template: Template, prefix: string): string {
+  const ids = Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith(prefix));
+  if (ids.length !== 1) throw new Error(`expected one function ${prefix}, found ${ids.join(', ') || 'none'}`);
+  return ids[0] as string;
+}
+
+/** Every IAM action granted to the role of a function by policies of the stack (managed ones aside). */
+export function actionsOf(template: Template, functionLogicalId: string): string[] {
+  const fn = template.findResources('AWS::Lambda::Function')[functionLogicalId] as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } };
+  const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+  const policies = Object.values(template.findResources('AWS::IAM::Policy') as Resources).filter((policy) =>
+    (policy.Properties?.['Roles'] as Array<{ Ref: string }>).some((role) => role.Ref === roleId),
+  );
+  return policies
+    .flatMap((policy) => (policy.Properties?.['PolicyDocument'] as { Statement: Array<{ Action: string | string[] }> }).Statement)
+    .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]))
+    .sort();
+}
