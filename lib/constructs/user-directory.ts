@@ -25,9 +25,9 @@ export class UserDirectory extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.client = this.userPool.addClient('ApiClient', {
-      authFlows: { userSrp: true },
+      // SRP for applications; the admin flow (IAM-authorised) for operators' first tokens.
+      authFlows: { userSrp: true, adminUserPassword: true },
       preventUserExistenceErrors: true,
-      readAttributes: undefined,
     });
     for (const scope of SCOPES) {
       new CfnUserPoolGroup(this, `Group${scope.replace(/[^a-z]/gi, '')}`, { userPoolId: this.userPool.userPoolId, groupName: scope, description: `Grants the ${scope} scope` });

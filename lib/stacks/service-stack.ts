@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -94,6 +94,8 @@ export class ServiceStack extends Stack {
       functions: { 'track-event': trackEvent, 'track-batch': trackBatch, 'get-event': getEvent, health },
       logRetention,
     });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
 
     new Observability(this, 'Observability', {
       config,

@@ -1,4 +1,4 @@
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ArchiveBucket } from '../constructs/archive-bucket.js';
 import { CountersTable } from '../constructs/counters-table.js';
@@ -26,5 +26,12 @@ export class StatefulStack extends Stack {
     this.counters = new CountersTable(this, 'Counters');
     this.archive = new ArchiveBucket(this, 'Archive');
     this.users = new UserDirectory(this, 'Users');
+
+    // What docs/operations.md asks an operator to copy.
+    new CfnOutput(this, 'UserPoolId', { value: this.users.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.users.client.userPoolClientId });
+    new CfnOutput(this, 'EventsQueueArn', { value: this.events.queue.queueArn });
+    new CfnOutput(this, 'DeadLetterQueueArn', { value: this.events.deadLetterQueue.queueArn });
+    new CfnOutput(this, 'ClusterIdentifier', { value: this.database.cluster.clusterIdentifier });
   }
 }
