@@ -97,7 +97,7 @@ async function measure(bench: TestDatabase, client: pg.Client, scenario: Scenari
     started = performance.now();
     try {
       for (const batch of sqsBatches) {
-        const { batchItemFailures } = await writer(batch);
+        const { batchItemFailures } = await writer(batch, { awsRequestId: 'bench' });
         if (batchItemFailures.length > 0) throw new Error('writer failed records');
       }
     } finally {

@@ -1,4 +1,4 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { log } from '../shared/logger.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 import type { EventStore } from '../shared/ports/event-store.js';
@@ -7,13 +7,13 @@ import { awsEventStore } from '../shared/wiring/aws.js';
 
 /** SQS event source with ReportBatchItemFailures: only the records named here come back. */
 export function createWriteEventsHandler(store: EventStore) {
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  return async (event: SQSEvent, context: Pick<Context, 'awsRequestId'>): Promise<SQSBatchResponse> => {
     const outcome = await writeQueuedEvents(
       store,
       event.Records.map((record) => ({ messageId: record.messageId, body: record.body })),
     );
-    for (const failure of outcome.failed) log('warn', 'record not written', failure);
-    log('info', 'batch written', { records: event.Records.length, stored: outcome.stored, duplicates: outcome.duplicates, failed: outcome.failed.length });
+    for (const failure of outcome.failed) log('warn', 'record not written', { requestId: context.awsRequestId, ...failure });
+    log('info', 'batch written', { requestId: context.awsRequestId, records: event.Records.length, stored: outcome.stored, duplicates: outcome.duplicates, failed: outcome.failed.length });
     return { batchItemFailures: outcome.failed.map((failure) => ({ itemIdentifier: failure.messageId })) };
   };
 }

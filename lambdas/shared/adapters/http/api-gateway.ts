@@ -86,12 +86,30 @@ export function problemFromError(error: unknown, requestId: string): ApiResult {
 
 type Handler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 
-/** Wraps an HTTP handler so that whatever it throws is answered as problem+json. */
+/**
+ * Wraps an HTTP handler: whatever it throws is answered as problem+json, and every request
+ * leaves one JSON log line with its request id, tenant, route, status and duration.
+ */
 export function httpHandler(handler: Handler): Handler {
+  const started = new WeakMap<Context, number>();
+  const logRequest = (request: middy.Request<ApiEvent, ApiResult>): void => {
+    log('info', 'request', {
+      requestId: request.context.awsRequestId,
+      tenantId: callerFromContext(request.event.requestContext.authorizer)?.tenantId,
+      route: `${request.event.httpMethod} ${request.event.resource}`,
+      status: request.response?.statusCode,
+      durationMs: Date.now() - (started.get(request.context) ?? Date.now()),
+    });
+  };
   return middy<ApiEvent, ApiResult>()
     .use({
+      before: (request) => {
+        started.set(request.context, Date.now());
+      },
+      after: logRequest,
       onError: (request) => {
         request.response = problemFromError(request.error, request.context.awsRequestId);
+        logRequest(request);
       },
     })
     .handler(handler);

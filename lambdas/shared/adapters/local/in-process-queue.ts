@@ -14,7 +14,8 @@ export interface InProcessQueueOptions {
   visibilityTimeoutMs: number;
 }
 
-export type QueueConsumer = (event: SQSEvent) => Promise<SQSBatchResponse>;
+/** The writer handler's shape: an SQS event and the invocation's request id. */
+export type QueueConsumer = (event: SQSEvent, context: { awsRequestId: string }) => Promise<SQSBatchResponse>;
 
 interface Message {
   messageId: string;
@@ -100,7 +101,7 @@ export class InProcessEventQueue implements EventQueue {
     }
     let failedIds: Set<string>;
     try {
-      const response = await this.consume({ Records: batch.map(toSqsRecord) });
+      const response = await this.consume({ Records: batch.map(toSqsRecord) }, { awsRequestId: randomUUID() });
       failedIds = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
     } catch {
       failedIds = new Set(batch.map((message) => message.messageId));

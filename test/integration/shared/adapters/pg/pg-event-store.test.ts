@@ -168,11 +168,28 @@ describe('the writer on a real database', () => {
     const refused = envelope([trackedEvent({ category: 'c'.repeat(150) })]);
     const records = [good, refused].map((item, index) => toSqsRecord({ messageId: `m${index}`, body: JSON.stringify(item) }));
 
-    const response = await writer({ Records: records });
+    const response = await writer({ Records: records }, { awsRequestId: 'test' });
 
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
     expect(await count('SELECT count(*) AS n FROM analytics_events')).toBe(2);
     expect(await rollupMismatches(testDb.db)).toEqual([]);
+  });
+});
+
+describe('replaying the dead-letter queue', () => {
+  it('stores nothing twice when the same records are replayed twice', async () => {
+    const writer = createWriteEventsHandler(store);
+    const records = [envelope([trackedEvent({ value: 1 }), trackedEvent({ value: 2 })]), envelope([trackedEvent({ value: 3 })], { tenantId: TENANT_B })].map((item, index) =>
+      toSqsRecord({ messageId: `dlq-${index}`, body: JSON.stringify(item) }),
+    );
+
+    for (let replay = 0; replay < 3; replay++) {
+      expect((await writer({ Records: records }, { awsRequestId: `replay-${replay}` })).batchItemFailures).toEqual([]);
+    }
+
+    expect(await count('SELECT count(*) AS n FROM analytics_events')).toBe(3);
+    expect(await count(`SELECT sum(count) AS n FROM event_rollups WHERE granularity = 'day'`)).toBe(3);
+    expect(await count(`SELECT count(*) AS n FROM audit_log WHERE action = 'EVENTS_TRACKED'`)).toBe(2);
   });
 });
 

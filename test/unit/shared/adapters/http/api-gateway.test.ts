@@ -1,0 +1,57 @@
+import type { Context } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { httpHandler, jsonResponse, problemFromError, type ApiEvent } from '../../../../../lambdas/shared/adapters/http/api-gateway.js';
+import { ValidationError } from '../../../../../lambdas/shared/domain/errors.js';
+import { TENANT_A } from '../../../../support/factories.js';
+
+const context = { awsRequestId: 'req-42' } as Context;
+const event = {
+  httpMethod: 'POST',
+  resource: '/v1/events',
+  requestContext: { authorizer: { tenantId: TENANT_A, subject: 'u1', scopes: 'events:write' } },
+} as unknown as ApiEvent;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('problemFromError', () => {
+  it('answers an unexpected error with a 500 that names the request and nothing else', () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const answer = problemFromError(new Error('connection to 10.0.3.7:5432 refused; password=hunter2'), 'req-42');
+    expect(answer.statusCode).toBe(500);
+    expect(answer.body).toContain('req-42');
+    expect(answer.body).not.toMatch(/10\.0\.3\.7|hunter2|refused/);
+  });
+
+  it('lists every field of a validation error', () => {
+    const answer = problemFromError(new ValidationError([{ path: 'a', message: 'x' }, { path: 'b.c', message: 'y' }]), 'r');
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 400, errors: [{ path: 'a' }, { path: 'b.c' }] });
+    expect(answer.headers?.['content-type']).toBe('application/problem+json');
+  });
+});
+
+describe('httpHandler', () => {
+  it('logs one JSON line per request with request id, tenant, route and status', async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => lines.push(line));
+
+    await httpHandler(async () => jsonResponse(202, {}))(event, context);
+
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ message: 'request', requestId: 'req-42', tenantId: TENANT_A, route: 'POST /v1/events', status: 202 }),
+    ]);
+  });
+
+  it('logs the status of a request that failed', async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => lines.push(line));
+
+    const answer = await httpHandler(async () => {
+      throw new ValidationError([{ path: 'type', message: 'bad' }]);
+    })(event, context);
+
+    expect(answer.statusCode).toBe(400);
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ status: 400, tenantId: TENANT_A });
+  });
+});
