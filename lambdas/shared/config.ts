@@ -129,6 +129,11 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
   };
 }
 
+/** The query functions need the retention, to refuse ranges longer than the data kept. */
+export function loadQueryConfig(env: NodeJS.ProcessEnv = process.env): { eventRetentionDays: number } {
+  return { eventRetentionDays: parseEnv({ [ENV.eventRetentionDays]: ingestShape[ENV.eventRetentionDays] }, env)[ENV.eventRetentionDays] };
+}
+
 export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
   const parsed = parseEnv(databaseShape, env);
   return {

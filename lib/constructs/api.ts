@@ -76,8 +76,8 @@ export class Api extends Construct {
       const resource = this.restApi.root.resourceForPath(route.path);
       const method = resource.addMethod(route.method, new LambdaIntegration(props.functions[route.function]), route.authorized ? { authorizer } : {});
       if (!route.authorized) {
-        Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason: `${route.method} ${route.path} is public by design (health check).` });
-        Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: `${route.method} ${route.path} is public by design (health check).` });
+        Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason: `${route.method} ${route.path} is public by design (health check, API description).` });
+        Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: `${route.method} ${route.path} is public by design (health check, API description).` });
       } else {
         Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: 'The JWT authorizer verifies Cognito tokens through the user pool JWKS (JWKS_URL), and also per-deployment HS256 tokens.' });
       }

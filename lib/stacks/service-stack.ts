@@ -23,7 +23,10 @@ export interface ServiceStackProps extends StackProps {
  */
 export class ServiceStack extends Stack {
   readonly api: Api;
-  readonly functions: Record<'authorize' | 'trackEvent' | 'trackBatch' | 'getEvent' | 'health' | 'writeEvents' | 'migrateDatabase' | 'maintainPartitions', AppFunction>;
+  readonly functions: Record<
+    'authorize' | 'trackEvent' | 'trackBatch' | 'getEvent' | 'queryEvents' | 'aggregateEvents' | 'listEventTypes' | 'openApi' | 'health' | 'writeEvents' | 'migrateDatabase' | 'maintainPartitions',
+    AppFunction
+  >;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -49,6 +52,13 @@ export class ServiceStack extends Stack {
       .bindSettings(ingestSettings);
     const getEvent = fn('GetEventFunction', 'get-event', 'GET /v1/events/{eventId}', { vpc: inVpc }).bindDatabase(database, 2);
     const health = fn('HealthFunction', 'health', 'GET /v1/health', { memorySize: 128 });
+    const openApi = fn('GetOpenApiFunction', 'get-openapi', 'GET /v1/openapi.json', { memorySize: 256 });
+    const querySettings = { [ENV.eventRetentionDays]: String(config.retention.eventDays) };
+    const queryFn = (name: string, handlerDir: string, description: string) =>
+      fn(name, handlerDir, description, { vpc: inVpc, memorySize: 1024, timeout: Duration.seconds(15) }).bindDatabase(database, 2).bindSettings(querySettings);
+    const queryEvents = queryFn('QueryEventsFunction', 'query-events', 'POST /v1/events/query');
+    const aggregateEvents = queryFn('AggregateEventsFunction', 'aggregate-events', 'POST /v1/analytics/aggregate');
+    const listEventTypes = queryFn('ListEventTypesFunction', 'list-event-types', 'GET /v1/analytics/event-types');
 
     const writeEvents = fn('WriteEventsFunction', 'write-events', 'Writes queued events to Aurora: dedupe, rollups, audit in one transaction', {
       vpc: inVpc,
@@ -84,14 +94,23 @@ export class ServiceStack extends Stack {
       timeout: Duration.minutes(5),
       executeOnHandlerChange: true,
       // A failed migration fails the deploy before these are updated: the old code keeps serving.
-      executeBefore: [writeEvents, getEvent, maintainPartitions],
+      executeBefore: [writeEvents, getEvent, queryEvents, aggregateEvents, listEventTypes, maintainPartitions],
     });
 
-    this.functions = { authorize, trackEvent, trackBatch, getEvent, health, writeEvents, migrateDatabase, maintainPartitions };
+    this.functions = { authorize, trackEvent, trackBatch, getEvent, queryEvents, aggregateEvents, listEventTypes, openApi, health, writeEvents, migrateDatabase, maintainPartitions };
     this.api = new Api(this, 'Api', {
       config,
       authorizer: authorize,
-      functions: { 'track-event': trackEvent, 'track-batch': trackBatch, 'get-event': getEvent, health },
+      functions: {
+        'track-event': trackEvent,
+        'track-batch': trackBatch,
+        'get-event': getEvent,
+        'query-events': queryEvents,
+        'aggregate-events': aggregateEvents,
+        'list-event-types': listEventTypes,
+        'get-openapi': openApi,
+        health,
+      },
       logRetention,
     });
 
@@ -103,7 +122,7 @@ export class ServiceStack extends Stack {
       queue: stateful.events.queue,
       deadLetterQueue: stateful.events.deadLetterQueue,
       writer: writeEvents,
-      queryFunctions: [getEvent],
+      queryFunctions: [queryEvents, aggregateEvents, listEventTypes, getEvent],
       cluster: database.cluster,
     });
 

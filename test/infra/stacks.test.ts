@@ -2,6 +2,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { API_ROUTES } from '../../lambdas/routes.js';
 import { buildStacks } from '../../lib/build-app.js';
 import { MAX_RECEIVE_COUNT } from '../../lib/constructs/event-queue.js';
 import { actionsOf, functionId, scratchOutdir, stageConfig, synthesize } from './support.js';
@@ -40,6 +41,9 @@ describe('functions', () => {
       // Only the writer consumes the queue (its event source); nothing else touches it.
       WriteEventsFunction: [...secret, ...consume, ...XRAY],
       GetEventFunction: [...secret, ...XRAY],
+      QueryEventsFunction: [...secret, ...XRAY],
+      AggregateEventsFunction: [...secret, ...XRAY],
+      ListEventTypesFunction: [...secret, ...XRAY],
       MigrateDatabaseFunction: [...secret, ...XRAY],
       MaintainPartitionsFunction: [...secret, ...XRAY],
     };
@@ -53,6 +57,7 @@ describe('functions', () => {
   it('gives the authorizer and health check no permissions beyond tracing', () => {
     expect(actionsOf(service, functionId(service, 'AuthorizeFunction'))).toEqual(XRAY);
     expect(actionsOf(service, functionId(service, 'HealthFunction'))).toEqual(XRAY);
+    expect(actionsOf(service, functionId(service, 'GetOpenApiFunction'))).toEqual(XRAY);
   });
 });
 
@@ -125,8 +130,9 @@ describe('API', () => {
   it('puts the authorizer on every route but the health check', () => {
     const methods = Object.values(service.findResources('AWS::ApiGateway::Method')).map((method) => method['Properties'] as Record<string, unknown>);
     const routed = methods.filter((method) => method['HttpMethod'] !== 'OPTIONS');
-    expect(routed.filter((method) => method['AuthorizationType'] === 'CUSTOM')).toHaveLength(3);
-    expect(routed.filter((method) => method['AuthorizationType'] === 'NONE')).toHaveLength(1);
+    expect(routed.filter((method) => method['AuthorizationType'] === 'CUSTOM')).toHaveLength(API_ROUTES.filter((route) => route.authorized).length);
+    expect(routed.filter((method) => method['AuthorizationType'] === 'NONE')).toHaveLength(API_ROUTES.filter((route) => !route.authorized).length);
+    expect(routed).toHaveLength(API_ROUTES.length);
   });
 
   it('throttles the stage and writes JSON access logs', () => {
@@ -155,7 +161,7 @@ describe('operations', () => {
   it('migrates on deploy through a trigger that runs before the database functions change', () => {
     const triggerIds = Object.keys(service.findResources('Custom::Trigger'));
     expect(triggerIds).toHaveLength(1);
-    for (const prefix of ['WriteEventsFunction', 'GetEventFunction', 'MaintainPartitionsFunction']) {
+    for (const prefix of ['WriteEventsFunction', 'GetEventFunction', 'QueryEventsFunction', 'AggregateEventsFunction', 'ListEventTypesFunction', 'MaintainPartitionsFunction']) {
       const fn = service.findResources('AWS::Lambda::Function')[functionId(service, prefix)] as { DependsOn?: string[] };
       expect(fn.DependsOn).toEqual(expect.arrayContaining(triggerIds));
     }

@@ -9,7 +9,7 @@ export function isStorableText(value: string): boolean {
   return value.isWellFormed() && !value.includes('\u0000');
 }
 
-const storableText = (max: number) =>
+export const storableText = (max: number) =>
   z.string().max(max).refine(isStorableText, 'must be valid Unicode without NUL characters');
 
 /** Returns the first reason a JSON value cannot be stored as jsonb safely, or undefined. */
@@ -27,7 +27,7 @@ export function findUnstorableJson(value: unknown, depth = 0): string | undefine
   return undefined;
 }
 
-const isoDateTime = z.iso.datetime({ offset: true });
+export const isoDateTime = z.iso.datetime({ offset: true });
 
 export const EventTypeEnum = z.enum([
   'USER_ACTION',

@@ -2,7 +2,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAuthorizeHandler } from '../../authorize/handler.js';
+import { createAggregateEventsHandler } from '../../aggregate-events/handler.js';
 import { createGetEventHandler } from '../../get-event/handler.js';
+import { handler as openApiHandler } from '../../get-openapi/handler.js';
+import { createListEventTypesHandler } from '../../list-event-types/handler.js';
+import { createQueryEventsHandler } from '../../query-events/handler.js';
 import { handler as healthHandler } from '../../health/handler.js';
 import { createTrackBatchHandler } from '../../track-batch/handler.js';
 import { createTrackEventHandler } from '../../track-event/handler.js';
@@ -11,6 +15,7 @@ import { createApiGatewayEmulator, type LocalRoute } from '../adapters/local/api
 import { InProcessEventQueue } from '../adapters/local/in-process-queue.js';
 import { createTokenVerifier } from '../adapters/jwt/jose-token-verifier.js';
 import { applyMigrations, readMigrations } from '../adapters/pg/migrations.js';
+import { PgEventQueries } from '../adapters/pg/pg-event-queries.js';
 import { PgEventStore } from '../adapters/pg/pg-event-store.js';
 import { openDatabase, type SqlDatabase } from '../adapters/pg/sql-database.js';
 import type { LocalConfig } from '../config.js';
@@ -48,6 +53,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }));
   const appliedMigrations = await applyMigrations(db, await readMigrations(MIGRATIONS_DIR));
   const store = new PgEventStore(db);
+  const queries = new PgEventQueries(db);
   const queue = new InProcessEventQueue(createWriteEventsHandler(store), options.queue);
   const trackDeps = { queue, settings: options.ingest };
 
@@ -56,6 +62,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     'track-event': createTrackEventHandler(trackDeps),
     'track-batch': createTrackBatchHandler(trackDeps),
     'get-event': createGetEventHandler(store),
+    'query-events': createQueryEventsHandler(queries, options.ingest),
+    'aggregate-events': createAggregateEventsHandler(queries, options.ingest),
+    'list-event-types': createListEventTypesHandler(queries, options.ingest),
+    'get-openapi': openApiHandler,
   };
   const routes: LocalRoute[] = API_ROUTES.map((route) => ({ ...route, handler: handlers[route.function] }));
   const server = createApiGatewayEmulator(routes, createAuthorizeHandler(createTokenVerifier(options.auth)));

@@ -1,7 +1,7 @@
-import type { EventType } from '../../domain/event-schemas.js';
 import type { EventStore, ReceivedEnvelope, StoredEvent, WriteSummary } from '../../ports/event-store.js';
 import type { SqlDatabase } from './sql-database.js';
 import { monthOf } from '../../domain/months.js';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.js';
 import { ensureEventPartitions } from './event-partitions.js';
 import { inTenantTransaction, scopeToTenant } from './tenant-transaction.js';
 
@@ -104,49 +104,6 @@ batch_audit AS (
 )
 SELECT count(*)::int AS stored FROM new_events`;
 
-const SELECT_EVENT = `
-SELECT event_id, timestamp, event_type, category, action, label, value, user_id, session_id,
-  properties, context, metadata, received_at, stored_at
-FROM analytics_events WHERE tenant_id = $1 AND event_id = $2`;
-
-interface EventRow {
-  event_id: string;
-  timestamp: Date | string;
-  event_type: EventType;
-  category: string;
-  action: string;
-  label: string | null;
-  value: string | number | null;
-  user_id: string | null;
-  session_id: string | null;
-  properties: Record<string, unknown>;
-  context: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  received_at: Date | string;
-  stored_at: Date | string;
-}
-
-const toIso = (value: Date | string): string => new Date(value).toISOString();
-
-function toStoredEvent(row: EventRow): StoredEvent {
-  return {
-    eventId: row.event_id,
-    timestamp: toIso(row.timestamp),
-    type: row.event_type,
-    category: row.category,
-    action: row.action,
-    label: row.label,
-    value: row.value === null ? null : Number(row.value),
-    userId: row.user_id,
-    sessionId: row.session_id,
-    properties: row.properties,
-    context: row.context,
-    metadata: row.metadata,
-    receivedAt: toIso(row.received_at),
-    storedAt: toIso(row.stored_at),
-  };
-}
-
 /** The bodies of each tenant as one JSON array, concatenated rather than re-serialised. */
 function bodiesByTenant(received: ReceivedEnvelope[]): Map<string, string> {
   const bodies = new Map<string, string[]>();
@@ -199,7 +156,9 @@ export class PgEventStore implements EventStore {
   }
 
   async findEvent(tenantId: string, eventId: string): Promise<StoredEvent | undefined> {
-    const rows = await inTenantTransaction(this.db, tenantId, (session) => session.query<EventRow>(SELECT_EVENT, [tenantId, eventId]));
+    const rows = await inTenantTransaction(this.db, tenantId, (session) =>
+      session.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM analytics_events WHERE tenant_id = $1 AND event_id = $2`, [tenantId, eventId]),
+    );
     return rows[0] && toStoredEvent(rows[0]);
   }
 

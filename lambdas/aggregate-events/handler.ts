@@ -1,0 +1,18 @@
+import { authorizedCaller, httpHandler, jsonResponse, readJsonBody } from '../shared/adapters/http/api-gateway.js';
+import { PgEventQueries } from '../shared/adapters/pg/pg-event-queries.js';
+import { loadQueryConfig } from '../shared/config.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+import type { EventQueries } from '../shared/ports/event-queries.js';
+import { aggregateEvents, type QuerySettings } from '../shared/use-cases/query-events.js';
+import { awsDatabase } from '../shared/wiring/aws.js';
+
+/** POST /v1/analytics/aggregate: time buckets with counts, unique users, value statistics. */
+export function createAggregateEventsHandler(queries: EventQueries, settings: QuerySettings) {
+  return httpHandler(async (event) => {
+    const caller = authorizedCaller(event, 'events:read');
+    const answer = await aggregateEvents(queries, { tenantId: caller.tenantId, actor: caller.subject }, readJsonBody(event), settings);
+    return jsonResponse(200, answer);
+  });
+}
+
+export const handler = lazyHandler(async () => createAggregateEventsHandler(new PgEventQueries(await awsDatabase()), loadQueryConfig()));

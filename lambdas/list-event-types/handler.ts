@@ -1,0 +1,18 @@
+import { authorizedCaller, httpHandler, jsonResponse } from '../shared/adapters/http/api-gateway.js';
+import { PgEventQueries } from '../shared/adapters/pg/pg-event-queries.js';
+import { loadQueryConfig } from '../shared/config.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+import type { EventQueries } from '../shared/ports/event-queries.js';
+import { summariseEventTypes, type QuerySettings } from '../shared/use-cases/query-events.js';
+import { awsDatabase } from '../shared/wiring/aws.js';
+
+/** GET /v1/analytics/event-types?startTime&endTime */
+export function createListEventTypesHandler(queries: EventQueries, settings: QuerySettings) {
+  return httpHandler(async (event) => {
+    const caller = authorizedCaller(event, 'events:read');
+    const types = await summariseEventTypes(queries, { tenantId: caller.tenantId, actor: caller.subject }, event.queryStringParameters ?? {}, settings);
+    return jsonResponse(200, types);
+  });
+}
+
+export const handler = lazyHandler(async () => createListEventTypesHandler(new PgEventQueries(await awsDatabase()), loadQueryConfig()));

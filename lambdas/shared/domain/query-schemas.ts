@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { EventTypeEnum, findUnstorableJson, isoDateTime, storableText } from './event-schemas.js';
+
+const MAX_FILTER_VALUES = 100;
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Equality on properties: `{"plan": "pro", "user": {"tier": 2}}` matches events whose
+ * properties hold those values (nested objects match on the keys given). Keys are data: they
+ * reach SQL only inside a JSON parameter, never as text.
+ */
+export const PropertyFilterSchema = z
+  .custom<Record<string, unknown>>(isPlainObject, 'expected an object of property values')
+  .superRefine((filter, ctx) => {
+    if (Object.keys(filter).length === 0) ctx.addIssue({ code: 'custom', message: 'needs at least one property' });
+    if (Object.keys(filter).length > 20) ctx.addIssue({ code: 'custom', message: 'at most 20 properties' });
+    const reason = findUnstorableJson(filter);
+    if (reason) ctx.addIssue({ code: 'custom', message: reason });
+  });
+
+const timeRange = {
+  startTime: isoDateTime,
+  endTime: isoDateTime,
+};
+
+const commonFilters = {
+  eventTypes: z.array(EventTypeEnum).min(1).max(7).optional(),
+  categories: z.array(storableText(100).min(1)).min(1).max(MAX_FILTER_VALUES).optional(),
+  actions: z.array(storableText(100).min(1)).min(1).max(MAX_FILTER_VALUES).optional(),
+};
+
+function checkRange(range: { startTime: string; endTime: string }, ctx: z.RefinementCtx): void {
+  if (Date.parse(range.endTime) <= Date.parse(range.startTime)) {
+    ctx.addIssue({ code: 'custom', path: ['endTime'], message: 'must be after startTime' });
+  }
+}
+
+/** POST /v1/events/query: the specification's EventQuerySchema, plus a keyset cursor. */
+export const EventQuerySchema = z
+  .strictObject({
+    ...commonFilters,
+    userId: z.uuid().optional(),
+    sessionId: storableText(64).optional(),
+    ...timeRange,
+    properties: PropertyFilterSchema.optional(),
+    limit: z.number().int().min(1).max(1000).default(100),
+    offset: z.number().int().min(0).max(100_000).default(0),
+    /** Opaque; from `nextCursor` of the previous page, with the same filters. */
+    cursor: z.string().min(1).max(1024).optional(),
+    orderBy: z.enum(['timestamp_asc', 'timestamp_desc']).default('timestamp_desc'),
+  })
+  .superRefine((query, ctx) => {
+    checkRange(query, ctx);
+    if (query.cursor && query.offset > 0) ctx.addIssue({ code: 'custom', path: ['offset'], message: 'cannot be combined with cursor' });
+  });
+export type EventQuery = z.infer<typeof EventQuerySchema>;
+
+export const GROUP_BY_FIELDS = ['event_type', 'category', 'action', 'user_id'] as const;
+export type GroupByField = (typeof GROUP_BY_FIELDS)[number];
+
+const TIME_ZONES = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+
+/** POST /v1/analytics/aggregate: the specification's AggregationQuerySchema, plus a time zone. */
+export const AggregationQuerySchema = z
+  .strictObject({
+    ...commonFilters,
+    ...timeRange,
+    granularity: z.enum(['minute', 'hour', 'day', 'week', 'month']).default('hour'),
+    groupBy: z.array(z.enum(GROUP_BY_FIELDS)).max(4).optional(),
+    /** IANA zone: day, week and month buckets start at local midnight, DST included. */
+    timezone: z.string().refine((zone) => TIME_ZONES.has(zone), 'is not an IANA time zone').default('UTC'),
+  })
+  .superRefine(checkRange);
+export type AggregationQuery = z.infer<typeof AggregationQuerySchema>;
+
+/** GET /v1/analytics/event-types?startTime&endTime */
+export const EventTypesQuerySchema = z.strictObject(timeRange).superRefine(checkRange);
+export type EventTypesQuery = z.infer<typeof EventTypesQuerySchema>;
+
+/** The most buckets one aggregate answer may have, so a minute x 90 days query cannot run away. */
+export const MAX_BUCKETS = 10_000;
+
+const BUCKET_MS: Record<AggregationQuery['granularity'], number> = {
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+  week: 7 * 86_400_000,
+  month: 28 * 86_400_000,
+};
+
+/** An upper bound of the number of time buckets of a range. */
+export function bucketCount(query: Pick<AggregationQuery, 'startTime' | 'endTime' | 'granularity'>): number {
+  return Math.ceil((Date.parse(query.endTime) - Date.parse(query.startTime)) / BUCKET_MS[query.granularity]);
+}

@@ -1,0 +1,221 @@
+import { z } from 'zod';
+import { API_ROUTES, type HttpFunction } from '../routes.js';
+import type { Scope } from './domain/caller.js';
+import { AnalyticsEventSchema, BatchEventsSchema } from './domain/event-schemas.js';
+import { MAX_BODY_BYTES, MAX_EVENT_BYTES } from './domain/limits.js';
+import { AggregationQuerySchema, EventQuerySchema, EventTypesQuerySchema } from './domain/query-schemas.js';
+
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * The request schemas as JSON Schema 2020-12 (OpenAPI 3.1's dialect), from the same zod
+ * schemas that validate requests. Free-form objects (properties, property filters) are
+ * `z.custom` checks, which JSON Schema renders as open objects.
+ */
+function jsonSchema(schema: z.ZodType): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+    override: (ctx) => {
+      if (ctx.zodSchema._zod.def.type === 'custom') Object.assign(ctx.jsonSchema, { type: 'object', additionalProperties: true });
+    },
+  });
+  return rest;
+}
+
+const EVENT_ANSWER: JsonSchema = {
+  type: 'object',
+  required: ['eventId', 'timestamp', 'type', 'category', 'action', 'properties', 'context', 'metadata', 'receivedAt', 'storedAt'],
+  properties: {
+    eventId: { type: 'string', format: 'uuid' },
+    timestamp: { type: 'string', format: 'date-time' },
+    type: { type: 'string' },
+    category: { type: 'string' },
+    action: { type: 'string' },
+    label: { type: ['string', 'null'] },
+    value: { type: ['number', 'null'] },
+    userId: { type: ['string', 'null'], format: 'uuid' },
+    sessionId: { type: ['string', 'null'] },
+    properties: { type: 'object' },
+    context: { type: 'object' },
+    metadata: { type: 'object' },
+    receivedAt: { type: 'string', format: 'date-time' },
+    storedAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+const FIELD_ERRORS: JsonSchema = {
+  type: 'array',
+  items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
+};
+
+const PROBLEM: JsonSchema = {
+  type: 'object',
+  description: 'RFC 9457 problem details',
+  required: ['type', 'title'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    errors: FIELD_ERRORS,
+  },
+};
+
+interface RouteDoc {
+  summary: string;
+  scope?: Scope;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  success: { status: number; description: string; schema: JsonSchema };
+}
+
+const nullableNumber = { type: ['number', 'null'] };
+
+const ROUTE_DOCS: Record<HttpFunction, RouteDoc> = {
+  health: { summary: 'Liveness', success: { status: 200, description: 'The API answers', schema: { type: 'object', properties: { status: { const: 'ok' } } } } },
+  'track-event': {
+    summary: `Track one event (at most ${MAX_EVENT_BYTES} bytes)`,
+    scope: 'events:write',
+    body: AnalyticsEventSchema,
+    success: { status: 202, description: 'Queued; readable within seconds', schema: { type: 'object', properties: { eventId: { type: 'string', format: 'uuid' } } } },
+  },
+  'track-batch': {
+    summary: `Track up to 1000 events (body at most ${MAX_BODY_BYTES} bytes); a receipt per index`,
+    scope: 'events:write',
+    body: BatchEventsSchema,
+    success: {
+      status: 200,
+      description: 'Every index accepted (its eventId) or rejected (zod path and message)',
+      schema: {
+        type: 'object',
+        properties: {
+          total: { type: 'integer' },
+          successful: { type: 'array', items: { type: 'string', format: 'uuid' } },
+          failed: { type: 'array', items: { type: 'object', properties: { index: { type: 'integer' }, error: { type: 'string' }, errors: FIELD_ERRORS } } },
+        },
+      },
+    },
+  },
+  'get-event': { summary: "One event of the caller's tenant", scope: 'events:read', success: { status: 200, description: 'The event', schema: EVENT_ANSWER } },
+  'query-events': {
+    summary: 'Filter events; page by offset or by the keyset cursor',
+    scope: 'events:read',
+    body: EventQuerySchema,
+    success: {
+      status: 200,
+      description: 'One page',
+      schema: {
+        type: 'object',
+        properties: { events: { type: 'array', items: EVENT_ANSWER }, total: { type: 'integer' }, hasMore: { type: 'boolean' }, nextCursor: { type: ['string', 'null'] } },
+      },
+    },
+  },
+  'aggregate-events': {
+    summary: 'Time buckets (in a time zone) with counts, exact unique users and value statistics',
+    scope: 'events:read',
+    body: AggregationQuerySchema,
+    success: {
+      status: 200,
+      description: 'Buckets and a summary over the same filters',
+      schema: {
+        type: 'object',
+        properties: {
+          data: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                period: { type: 'string', format: 'date-time' },
+                count: { type: 'integer' },
+                uniqueUsers: { type: 'integer' },
+                totalValue: { type: 'number' },
+                avgValue: nullableNumber,
+                minValue: nullableNumber,
+                maxValue: nullableNumber,
+                p50: nullableNumber,
+                p95: nullableNumber,
+                p99: nullableNumber,
+                event_type: { type: 'string' },
+                category: { type: 'string' },
+                action: { type: 'string' },
+                user_id: { type: ['string', 'null'] },
+              },
+            },
+          },
+          summary: {
+            type: 'object',
+            properties: { totalEvents: { type: 'integer' }, uniqueUsers: { type: 'integer' }, uniqueSessions: { type: 'integer' }, categories: { type: 'integer' }, actions: { type: 'integer' } },
+          },
+        },
+      },
+    },
+  },
+  'list-event-types': {
+    summary: 'Per event type: count, unique users, first and last seen, ingestion lag',
+    scope: 'events:read',
+    query: EventTypesQuerySchema,
+    success: {
+      status: 200,
+      description: 'One row per type present in the range',
+      schema: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            count: { type: 'integer' },
+            uniqueUsers: { type: 'integer' },
+            firstSeen: { type: 'string', format: 'date-time' },
+            lastSeen: { type: 'string', format: 'date-time' },
+            ingestionLagMs: { type: 'object', properties: { p50: { type: 'number' }, p95: { type: 'number' } } },
+          },
+        },
+      },
+    },
+  },
+  'get-openapi': { summary: 'This document', success: { status: 200, description: 'OpenAPI 3.1', schema: { type: 'object' } } },
+};
+
+const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+
+/** The OpenAPI 3.1 document of every route in `lambdas/routes.ts`. */
+export function openApiDocument(): JsonSchema {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of API_ROUTES) {
+    const doc = ROUTE_DOCS[route.function];
+    const parameters = [
+      ...[...route.path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string', format: 'uuid' } })),
+      ...Object.entries((doc.query ? jsonSchema(doc.query)['properties'] : {}) as Record<string, JsonSchema>).map(([name, schema]) => ({ name, in: 'query', required: true, schema })),
+    ];
+    paths[route.path] = {
+      ...paths[route.path],
+      [route.method.toLowerCase()]: {
+        operationId: route.function,
+        summary: doc.summary,
+        ...(doc.scope ? { security: [{ bearer: [doc.scope] }], description: `Needs the scope \`${doc.scope}\`.` } : { security: [] }),
+        ...(parameters.length > 0 ? { parameters } : {}),
+        ...(doc.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(doc.body) } } } } : {}),
+        responses: {
+          [doc.success.status]: { description: doc.success.description, content: { 'application/json': { schema: doc.success.schema } } },
+          ...(doc.body || doc.query || parameters.length > 0 ? { 400: problemResponse('Invalid input: every bad field is listed in `errors`') } : {}),
+          ...(doc.scope ? { 401: problemResponse('No or invalid bearer token'), 403: problemResponse(`The token lacks ${doc.scope}`) } : {}),
+          ...(route.function === 'get-event' ? { 404: problemResponse("No such event in the caller's tenant") } : {}),
+          ...(doc.body ? { 413: problemResponse('Body or event too large') } : {}),
+          429: problemResponse('Rate limited; see Retry-After'),
+          500: problemResponse('Internal error; quote the request id in `detail`'),
+        },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Event tracker', version: '1', description: 'Track, query and aggregate events per tenant. The tenant always comes from the token.' },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Claims: tenant_id (or custom:tenant_id), sub, scope (or cognito:groups)' } },
+      schemas: { Problem: PROBLEM },
+    },
+    paths,
+  };
+}

@@ -1,0 +1,86 @@
+import type { z } from 'zod';
+import { ValidationError } from '../domain/errors.js';
+import { decodeCursor, encodeCursor } from '../domain/query-cursor.js';
+import {
+  AggregationQuerySchema,
+  bucketCount,
+  EventQuerySchema,
+  EventTypesQuerySchema,
+  MAX_BUCKETS,
+  type AggregationQuery,
+} from '../domain/query-schemas.js';
+import { zodIssues } from '../domain/zod-issues.js';
+import type { AggregateRow, AggregateSummary, EventQueries, EventTypeSummary, QueryActor } from '../ports/event-queries.js';
+import type { StoredEvent } from '../ports/event-store.js';
+
+export interface QuerySettings {
+  eventRetentionDays: number;
+}
+
+export interface EventPage {
+  events: StoredEvent[];
+  total: number;
+  hasMore: boolean;
+  nextCursor: string | null;
+}
+
+const DAY_MS = 86_400_000;
+
+function parse<Schema extends z.ZodType>(schema: Schema, input: unknown): z.output<Schema> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new ValidationError(zodIssues(parsed.error));
+  return parsed.data;
+}
+
+function checkRetention(range: { startTime: string; endTime: string }, settings: QuerySettings): void {
+  if (Date.parse(range.endTime) - Date.parse(range.startTime) > settings.eventRetentionDays * DAY_MS) {
+    throw new ValidationError([{ path: 'startTime', message: `the range is longer than the ${settings.eventRetentionDays}-day retention` }]);
+  }
+}
+
+/**
+ * POST /v1/events/query.
+ * 1. Validate the filters and the range.
+ * 2. Read one page (offset, or after the keyset cursor) and the total.
+ * 3. Hand out a cursor bound to this tenant and these filters.
+ */
+export async function queryEvents(queries: EventQueries, who: QueryActor, body: unknown, settings: QuerySettings): Promise<EventPage> {
+  const query = parse(EventQuerySchema, body);
+  checkRetention(query, settings);
+  const { limit, offset, cursor, ...filters } = query;
+  const after = cursor ? decodeCursor(who.tenantId, filters, cursor) : undefined;
+
+  // One more than asked: whether it comes back says whether there is a next page.
+  const { events, total } = await queries.findEvents(who, filters, { limit: limit + 1, offset, order: query.orderBy === 'timestamp_asc' ? 'asc' : 'desc', after });
+  const page = events.slice(0, limit);
+  const last = page.at(-1);
+  const hasMore = events.length > limit;
+  return {
+    events: page,
+    total,
+    hasMore,
+    nextCursor: hasMore && last ? encodeCursor(who.tenantId, filters, { timestamp: last.timestamp, eventId: last.eventId }) : null,
+  };
+}
+
+/** POST /v1/analytics/aggregate: buckets in the caller's time zone, exact unique users. */
+export async function aggregateEvents(
+  queries: EventQueries,
+  who: QueryActor,
+  body: unknown,
+  settings: QuerySettings,
+): Promise<{ data: AggregateRow[]; summary: AggregateSummary }> {
+  const query: AggregationQuery = parse(AggregationQuerySchema, body);
+  checkRetention(query, settings);
+  if (bucketCount(query) > MAX_BUCKETS) {
+    throw new ValidationError([{ path: 'granularity', message: `gives more than ${MAX_BUCKETS} buckets for this range; choose a coarser one` }]);
+  }
+  return queries.aggregate(who, query);
+}
+
+/** GET /v1/analytics/event-types: per type count, users, first and last seen, ingestion lag. */
+export async function summariseEventTypes(queries: EventQueries, who: QueryActor, params: unknown, settings: QuerySettings): Promise<EventTypeSummary[]> {
+  const range = parse(EventTypesQuerySchema, params);
+  checkRetention(range, settings);
+  return queries.eventTypes(who, range);
+}
