@@ -1,0 +1,135 @@
+// npm run bench:query [-- --events 1000000 --others 3000000 --runs 50]
+// Loads one tenant's events over 90 days and other tenants' events into real Postgres with COPY
+// (not measured), runs ANALYZE, then measures p50/p95 of the API's queries through the query
+// adapter (transaction, RLS, audit row included).
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { PgEventQueries } from '../lambdas/shared/adapters/pg/pg-event-queries.js';
+import { monthsAhead } from '../lambdas/shared/domain/months.js';
+import type { EventQueries } from '../lambdas/shared/ports/event-queries.js';
+import { queryEvents, aggregateEvents, summariseEventTypes } from '../lambdas/shared/use-cases/query-events.js';
+import { createServerDatabase } from '../test/support/test-database.js';
+import { seededRandom } from './support/generate-events.js';
+import { benchServerUrl, percentile } from './support/stats.js';
+
+const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, others: { type: 'string', default: '3000000' }, runs: { type: 'string', default: '50' }, explain: { type: 'boolean', default: true } } });
+const EVENTS = Number(values.events);
+const OTHERS = Number(values.others);
+const RUNS = Number(values.runs);
+const TENANT = '00000000-0000-4000-8000-0000000000aa';
+const DAY = 86_400_000;
+const END = Date.now();
+const COLUMNS = 'tenant_id, event_id, timestamp, event_type, category, action, label, value, user_id, session_id, properties, context, metadata, received_at, stored_at';
+
+const TYPES = ['USER_ACTION', 'USER_ACTION', 'USER_ACTION', 'PERFORMANCE', 'SYSTEM_EVENT', 'ERROR', 'BUSINESS', 'CUSTOM', 'SECURITY'];
+const CATEGORIES = ['navigation', 'checkout', 'auth', 'search', 'api', 'billing', 'profile', 'jobs'];
+const ACTIONS = ['view', 'click', 'submit', 'fail', 'retry', 'complete'];
+const PLANS = ['free', 'pro', 'team'];
+
+/** CSV rows of one tenant, generated in chunks so that four million rows never sit in memory. */
+function* csvChunks(tenantId: string, count: number, users: string[], seed: number): Generator<string> {
+  const random = seededRandom(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  for (let start = 0; start < count; start += 20_000) {
+    const lines: string[] = [];
+    for (let index = start; index < Math.min(count, start + 20_000); index++) {
+      const type = pick(TYPES);
+      const timestamp = new Date(END - random() * 90 * DAY);
+      const receivedAt = new Date(timestamp.getTime() + Math.floor(random() * 2000));
+      const storedAt = new Date(receivedAt.getTime() + 50 + Math.floor(random() * 400));
+      const value = type === 'PERFORMANCE' || type === 'BUSINESS' ? (random() * 2000).toFixed(2) : '';
+      const properties = JSON.stringify({ page: `/p/${Math.floor(random() * 500)}`, plan: pick(PLANS), experiment: `e${Math.floor(random() * 20)}` }).replace(/"/g, '""');
+      lines.push(
+        `${tenantId},${randomUUID()},${timestamp.toISOString()},${type},${pick(CATEGORIES)},${pick(ACTIONS)},,${value},${pick(users)},s-${Math.floor(random() * 200_000)},"${properties}","{""locale"":""en""}","{}",${receivedAt.toISOString()},${storedAt.toISOString()}`,
+      );
+    }
+    yield `${lines.join('\n')}\n`;
+  }
+}
+
+async function load(client: pg.Client): Promise<string[]> {
+  const users = Array.from({ length: 20_000 }, () => randomUUID());
+  const tenants: Array<[string, number]> = [[TENANT, EVENTS], ...Array.from({ length: 3 }, (_, index): [string, number] => [randomUUID(), Math.floor(OTHERS / 3) + index * 0])];
+  const first = new Date(END - 91 * DAY);
+  await client.query('SELECT ensure_event_partition(m::date) FROM unnest($1::text[]) m', [monthsAhead(first, 4)]);
+  for (const [index, [tenantId, count]] of tenants.entries()) {
+    const started = performance.now();
+    await pipeline(Readable.from(csvChunks(tenantId, count, users, index + 1)), client.query(copyFrom(`COPY analytics_events (${COLUMNS}) FROM STDIN WITH (FORMAT csv)`)));
+    console.log(`loaded ${count} events of tenant ${index + 1} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  }
+  // The rollups the writer would have kept.
+  await client.query(`INSERT INTO event_rollups (tenant_id, granularity, period_start, event_type, category, action, count, value_count, total_value, min_value, max_value)
+    SELECT tenant_id, g, date_trunc(g, timestamp, 'UTC'), event_type, category, action, count(*), count(value), coalesce(sum(value), 0), min(value), max(value)
+    FROM analytics_events CROSS JOIN (VALUES ('hour'), ('day')) AS grains(g) GROUP BY 1, 2, 3, 4, 5, 6`);
+  await client.query('ANALYZE');
+  return users;
+}
+
+interface Measured {
+  name: string;
+  p50: number;
+  p95: number;
+}
+
+async function measure(name: string, run: () => Promise<unknown>): Promise<Measured> {
+  await run(); // warm the plan cache and the buffers once, as a live service would be
+  const samples: number[] = [];
+  for (let index = 0; index < RUNS; index++) {
+    const started = performance.now();
+    await run();
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  return { name, p50: percentile(samples, 50), p95: percentile(samples, 95) };
+}
+
+async function main(): Promise<void> {
+  const bench = await createServerDatabase(benchServerUrl(), 'tracker_bench');
+  const client = new pg.Client({ connectionString: bench.url });
+  await client.connect();
+  try {
+    const users = await load(client);
+    const queries: EventQueries = new PgEventQueries(bench.db);
+    const who = { tenantId: TENANT, actor: 'bench' };
+    const settings = { eventRetentionDays: 90 };
+    const last = (days: number) => ({ startTime: new Date(END - days * DAY).toISOString(), endTime: new Date(END).toISOString() });
+    const someUser = users[7] as string;
+
+    const cursorAtPage20 = async () => {
+      let cursor: string | undefined;
+      for (let page = 1; page < 20; page++) cursor = (await queryEvents(queries, who, { ...last(30), limit: 100, ...(cursor ? { cursor } : {}) }, settings)).nextCursor ?? undefined;
+      return cursor;
+    };
+    const page20 = await cursorAtPage20();
+
+    const cases: Array<[string, () => Promise<unknown>]> = [
+      ['30-day query, type + category', () => queryEvents(queries, who, { ...last(30), eventTypes: ['USER_ACTION'], categories: ['checkout'], limit: 100 }, settings)],
+      ['property filter (plan=pro, experiment=e3), 30 days', () => queryEvents(queries, who, { ...last(30), properties: { plan: 'pro', experiment: 'e3' }, limit: 100 }, settings)],
+      ['userId filter, 90 days', () => queryEvents(queries, who, { ...last(89), userId: someUser, limit: 100 }, settings)],
+      ['page 20 by cursor, 30 days', () => queryEvents(queries, who, { ...last(30), limit: 100, cursor: page20 }, settings)],
+      ['aggregate day x 30 days by type', () => aggregateEvents(queries, who, { ...last(30), granularity: 'day', groupBy: ['event_type'] }, settings)],
+      ['aggregate hour x 7 days', () => aggregateEvents(queries, who, { ...last(7), granularity: 'hour' }, settings)],
+      ['event-types summary, 30 days', () => summariseEventTypes(queries, who, last(30), settings)],
+    ];
+    const results: Measured[] = [];
+    for (const [name, run] of cases) {
+      const result = await measure(name, run);
+      results.push(result);
+      console.log(`${name.padEnd(52)} p50 ${result.p50.toFixed(1).padStart(7)} ms   p95 ${result.p95.toFixed(1).padStart(7)} ms ${result.p95 < 100 ? '' : '  (goal p95 < 100 ms)'}`);
+    }
+    console.log(`\n${EVENTS} events of the measured tenant over 90 days, ${OTHERS} of three other tenants; ${RUNS} runs each`);
+    if (values.explain) {
+      const slowest = results.reduce((worst, result) => (result.p95 > worst.p95 ? result : worst));
+      console.log(`slowest: ${slowest.name}`);
+    }
+  } finally {
+    await client.end();
+    await bench.drop();
+  }
+}
+
+await main();
