@@ -8,10 +8,11 @@ export type TokenVerifier = (token: string) => Promise<JWTPayload>;
  * set is cached by jose and refetched when a token names a key id it has not seen (rotation).
  * Algorithms are pinned: a token that says `alg: none` or switches HS/RS is refused.
  */
-export function createTokenVerifier(config: AuthConfig): TokenVerifier {
+export function createTokenVerifier(config: AuthConfig, jwks: { cooldownMs?: number } = {}): TokenVerifier {
   const options = { issuer: config.issuer, audience: config.audience };
   if (config.jwksUrl) {
-    const keys = createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+    // At most one refetch per cooldown for unknown key ids, so forged kids cannot hammer the pool.
+    const keys = createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: jwks.cooldownMs ?? 30_000, cacheMaxAge: 10 * 60_000 });
     return async (token) => (await jwtVerify(token, keys, { ...options, algorithms: ['RS256'] })).payload;
   }
   if (!config.jwtSecret) throw new Error('Set JWT_SECRET or JWKS_URL to verify tokens.');
