@@ -116,6 +116,8 @@ export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Author
         body: body.byteLength > 0 ? body.toString('base64') : null,
         isBase64Encoded: true,
         requestContext: { requestId, authorizer: authorizerContext },
+        // Only the fields the handlers read are filled; the rest of API Gateway's request
+        // context (account, identity, stage...) has no local meaning.
       } as unknown as APIGatewayProxyEvent;
       send(response, await match.route.handler(event, lambdaContext(requestId, `${match.route.method} ${match.route.path}`)));
     })().catch((error: unknown) => send(response, problemFromError(error, requestId)));

@@ -120,7 +120,6 @@ function isMissingPartition(error: unknown): boolean {
   return error instanceof Error && 'code' in error && error.code === '23514' && error.message.includes('no partition');
 }
 
-
 export class PgEventStore implements EventStore {
   /** Months whose partition is known to exist; saves a round trip on every warm invocation. */
   private readonly knownMonths = new Set<string>();
@@ -129,7 +128,7 @@ export class PgEventStore implements EventStore {
 
   async writeEnvelopes(received: ReceivedEnvelope[]): Promise<WriteSummary> {
     const batches = bodiesByTenant(received);
-    const events = received.reduce((sum, { envelope }) => sum + envelope.events.length, 0);
+    const eventCount = received.reduce((sum, { envelope }) => sum + envelope.events.length, 0);
     const months = received.flatMap(({ envelope }) => envelope.events.map((event) => monthOf(event.timestamp)));
     await this.ensurePartitions(months);
 
@@ -140,7 +139,7 @@ export class PgEventStore implements EventStore {
       await this.ensurePartitions(months);
       return this.writeTenantBatches(batches);
     });
-    return { stored, duplicates: events - stored };
+    return { stored, duplicates: eventCount - stored };
   }
 
   private writeTenantBatches(batches: Map<string, string>): Promise<number> {
