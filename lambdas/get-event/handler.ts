@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { authorizedCaller, httpHandler, jsonResponse } from '../shared/adapters/http/api-gateway.js';
-import { ValidationError } from '../shared/domain/errors.js';
-import { zodIssues } from '../shared/domain/zod-issues.js';
+import { parseInput } from '../shared/domain/zod-issues.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 import type { EventStore } from '../shared/ports/event-store.js';
 import { getEvent } from '../shared/use-cases/get-event.js';
@@ -13,9 +12,8 @@ const PathSchema = z.object({ eventId: z.uuid() });
 export function createGetEventHandler(store: EventStore) {
   return httpHandler(async (event) => {
     const caller = authorizedCaller(event, 'events:read');
-    const path = PathSchema.safeParse(event.pathParameters ?? {});
-    if (!path.success) throw new ValidationError(zodIssues(path.error));
-    return jsonResponse(200, await getEvent(store, caller.tenantId, path.data.eventId));
+    const { eventId } = parseInput(PathSchema, event.pathParameters ?? {});
+    return jsonResponse(200, await getEvent(store, caller.tenantId, eventId));
   });
 }
 

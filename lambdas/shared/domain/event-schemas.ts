@@ -63,7 +63,7 @@ export const EventMetadataSchema = z.strictObject({
   severity: SeverityEnum.optional(),
 });
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**

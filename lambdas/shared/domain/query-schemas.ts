@@ -1,10 +1,7 @@
 import { z } from 'zod';
-import { EventTypeEnum, findUnstorableJson, isoDateTime, storableText } from './event-schemas.js';
+import { EventTypeEnum, findUnstorableJson, isoDateTime, isPlainObject, storableText } from './event-schemas.js';
 
 const MAX_FILTER_VALUES = 100;
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Equality on properties: `{"plan": "pro", "user": {"tier": 2}}` matches events whose

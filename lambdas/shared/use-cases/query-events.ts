@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { ValidationError } from '../domain/errors.js';
 import { decodeCursor, encodeCursor } from '../domain/query-cursor.js';
 import {
@@ -9,7 +8,7 @@ import {
   MAX_BUCKETS,
   type AggregationQuery,
 } from '../domain/query-schemas.js';
-import { zodIssues } from '../domain/zod-issues.js';
+import { parseInput } from '../domain/zod-issues.js';
 import type { AggregateRow, AggregateSummary, EventQueries, EventTypeSummary, QueryActor } from '../ports/event-queries.js';
 import type { StoredEvent } from '../ports/event-store.js';
 
@@ -26,12 +25,6 @@ export interface EventPage {
 
 const DAY_MS = 86_400_000;
 
-function parse<Schema extends z.ZodType>(schema: Schema, input: unknown): z.output<Schema> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw new ValidationError(zodIssues(parsed.error));
-  return parsed.data;
-}
-
 function checkRetention(range: { startTime: string; endTime: string }, settings: QuerySettings): void {
   if (Date.parse(range.endTime) - Date.parse(range.startTime) > settings.eventRetentionDays * DAY_MS) {
     throw new ValidationError([{ path: 'startTime', message: `the range is longer than the ${settings.eventRetentionDays}-day retention` }]);
@@ -45,7 +38,7 @@ function checkRetention(range: { startTime: string; endTime: string }, settings:
  * 3. Hand out a cursor bound to this tenant and these filters.
  */
 export async function queryEvents(queries: EventQueries, who: QueryActor, body: unknown, settings: QuerySettings): Promise<EventPage> {
-  const query = parse(EventQuerySchema, body);
+  const query = parseInput(EventQuerySchema, body);
   checkRetention(query, settings);
   const { limit, offset, cursor, ...filters } = query;
   const after = cursor ? decodeCursor(who.tenantId, filters, cursor) : undefined;
@@ -70,7 +63,7 @@ export async function aggregateEvents(
   body: unknown,
   settings: QuerySettings,
 ): Promise<{ data: AggregateRow[]; summary: AggregateSummary }> {
-  const query: AggregationQuery = parse(AggregationQuerySchema, body);
+  const query: AggregationQuery = parseInput(AggregationQuerySchema, body);
   checkRetention(query, settings);
   if (bucketCount(query) > MAX_BUCKETS) {
     throw new ValidationError([{ path: 'granularity', message: `gives more than ${MAX_BUCKETS} buckets for this range; choose a coarser one` }]);
@@ -80,7 +73,7 @@ export async function aggregateEvents(
 
 /** GET /v1/analytics/event-types: per type count, users, first and last seen, ingestion lag. */
 export async function summariseEventTypes(queries: EventQueries, who: QueryActor, params: unknown, settings: QuerySettings): Promise<EventTypeSummary[]> {
-  const range = parse(EventTypesQuerySchema, params);
+  const range = parseInput(EventTypesQuerySchema, params);
   checkRetention(range, settings);
   return queries.eventTypes(who, range);
 }

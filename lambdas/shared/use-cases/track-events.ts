@@ -4,7 +4,7 @@ import { PayloadTooLargeError, QueueUnavailableError, ValidationError, type Fiel
 import type { PiiPolicy } from '../domain/pii-masking.js';
 import { prepareEvent, type PrepareContext } from '../domain/prepare-event.js';
 import { packEnvelopes } from '../domain/queue-packing.js';
-import { zodIssues } from '../domain/zod-issues.js';
+import { parseInput } from '../domain/zod-issues.js';
 import type { EventQueue } from '../ports/event-queue.js';
 
 export interface TrackSettings {
@@ -99,9 +99,7 @@ export async function trackEvent(deps: TrackDeps, request: TrackRequest, body: u
 
 /** POST /v1/events/batch: a receipt per index; valid items of a partly invalid batch are kept. */
 export async function trackBatch(deps: TrackDeps, request: TrackRequest, body: unknown): Promise<BatchReceipt> {
-  const envelope = BatchEnvelopeSchema.safeParse(body);
-  if (!envelope.success) throw new ValidationError(zodIssues(envelope.error));
-  const { events, sentAt } = envelope.data;
+  const { events, sentAt } = parseInput(BatchEnvelopeSchema, body);
   const { accepted, failed } = await enqueueItems(deps, request, events, sentAt);
   return { total: events.length, successful: accepted.map((item) => item.eventId), failed };
 }

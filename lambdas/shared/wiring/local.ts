@@ -31,8 +31,7 @@ export interface LocalRuntime {
   close(): Promise<void>;
 }
 
-export interface LocalRuntimeOptions extends Omit<LocalConfig, 'auth'> {
-  auth: LocalConfig['auth'] & { jwtSecret?: string };
+export interface LocalRuntimeOptions extends LocalConfig {
   /** Use this database instead of opening one (tests share one per file). */
   db?: SqlDatabase;
   /** Keep PGlite in memory instead of DATA_DIR (tests). */

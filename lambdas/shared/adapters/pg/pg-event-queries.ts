@@ -70,12 +70,10 @@ export class PgEventQueries implements EventQueries {
 
   findEvents(who: QueryActor, filters: EventFilters, page: PageRequest): Promise<{ events: StoredEvent[]; total: number }> {
     return this.read(who, { kind: 'events', filters, page: { limit: page.limit, offset: page.offset, order: page.order } }, async (session) => {
-      const countParams = new Params();
-      const where = whereClauses(countParams, who.tenantId, filters);
-      const [counted] = await session.query<{ total: string | number }>(`SELECT count(*) AS total FROM analytics_events WHERE ${where.join(' AND ')}`, countParams.values);
-
       const params = new Params();
       const clauses = whereClauses(params, who.tenantId, filters);
+      // The total counts every match; the page query adds the keyset and the limits after it.
+      const [counted] = await session.query<{ total: string | number }>(`SELECT count(*) AS total FROM analytics_events WHERE ${clauses.join(' AND ')}`, [...params.values]);
       const direction = page.order === 'asc' ? 'ASC' : 'DESC';
       if (page.after) {
         clauses.push(`(timestamp, event_id) ${page.order === 'asc' ? '>' : '<'} (${params.add(page.after.timestamp, '::timestamptz')}, ${params.add(page.after.eventId, '::uuid')})`);
@@ -94,6 +92,13 @@ export class PgEventQueries implements EventQueries {
     return this.read(who, { kind: 'aggregate', query }, async (session) => {
       const params = new Params();
       const where = whereClauses(params, who.tenantId, query).join(' AND ');
+      // The summary reads the same filters: the same clauses and their parameters.
+      const [summary] = await session.query<Record<keyof AggregateSummary, string | number>>(
+        `SELECT count(*) AS "totalEvents", count(DISTINCT user_id) AS "uniqueUsers", count(DISTINCT session_id) AS "uniqueSessions",
+           count(DISTINCT category) AS categories, count(DISTINCT action) AS actions
+         FROM analytics_events WHERE ${where}`,
+        [...params.values],
+      );
       const groups = (query.groupBy ?? []).map((field) => GROUP_COLUMNS[field]);
       const groupList = groups.map((column) => `, ${column}`).join('');
       // date_trunc in the zone: local midnight and week/month starts, with DST transitions.
@@ -105,13 +110,6 @@ export class PgEventQueries implements EventQueries {
          FROM analytics_events WHERE ${where}
          GROUP BY 1${groupList} ORDER BY 1${groupList}`,
         params.values,
-      );
-      const summaryParams = new Params();
-      const [summary] = await session.query<Record<keyof AggregateSummary, string | number>>(
-        `SELECT count(*) AS "totalEvents", count(DISTINCT user_id) AS "uniqueUsers", count(DISTINCT session_id) AS "uniqueSessions",
-           count(DISTINCT category) AS categories, count(DISTINCT action) AS actions
-         FROM analytics_events WHERE ${whereClauses(summaryParams, who.tenantId, query).join(' AND ')}`,
-        summaryParams.values,
       );
       const data = rows.map((row) => toAggregateRow(row, query.groupBy ?? []));
       return {
