@@ -1,46 +1,14 @@
 import type { EventType } from '../../domain/event-schemas.js';
-import { arrayPaths } from '../../domain/property-filter.js';
 import type { AggregationQuery, GroupByField } from '../../domain/query-schemas.js';
 import type { AggregateRow, AggregateSummary, EventFilters, EventQueries, EventTypeSummary, PageRequest, QueryActor } from '../../ports/event-queries.js';
 import type { StoredEvent } from '../../ports/event-store.js';
+import { Params, whereClauses } from './event-filter-sql.js';
 import { EVENT_COLUMNS, toIso, toNumber, toStoredEvent, type EventRow } from './event-rows.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
 import { inTenantTransaction } from './tenant-transaction.js';
 
 /** A query that runs longer than this is cancelled: one analyst cannot hold the database. */
 const STATEMENT_TIMEOUT_MS = 10_000;
-
-/** Collects `$n` parameters: every value reaches SQL as a parameter, never as text. */
-class Params {
-  readonly values: unknown[] = [];
-
-  add(value: unknown, cast = ''): string {
-    this.values.push(value);
-    return `$${this.values.length}${cast}`;
-  }
-}
-
-/** The WHERE clauses shared by every read; the tenant is explicit on top of row-level security. */
-function whereClauses(params: Params, tenantId: string, filters: EventFilters): string[] {
-  const clauses = [
-    `tenant_id = ${params.add(tenantId, '::uuid')}`,
-    `timestamp >= ${params.add(filters.startTime, '::timestamptz')}`,
-    `timestamp <= ${params.add(filters.endTime, '::timestamptz')}`,
-  ];
-  if (filters.eventTypes) clauses.push(`event_type = ANY(${params.add(filters.eventTypes, '::text[]')})`);
-  if (filters.categories) clauses.push(`category = ANY(${params.add(filters.categories, '::text[]')})`);
-  if (filters.actions) clauses.push(`action = ANY(${params.add(filters.actions, '::text[]')})`);
-  if (filters.userId) clauses.push(`user_id = ${params.add(filters.userId, '::uuid')}`);
-  if (filters.sessionId) clauses.push(`session_id = ${params.add(filters.sessionId)}`);
-  if (filters.properties) {
-    // Containment is served by the GIN (jsonb_path_ops) index; arrays must also be equal.
-    clauses.push(`properties @> ${params.add(JSON.stringify(filters.properties), '::jsonb')}`);
-    for (const { path, value } of arrayPaths(filters.properties)) {
-      clauses.push(`properties #> ${params.add(path, '::text[]')} = ${params.add(JSON.stringify(value), '::jsonb')}`);
-    }
-  }
-  return clauses;
-}
 
 /** groupBy names are checked by the schema; this map is what turns them into columns. */
 const GROUP_COLUMNS: Record<GroupByField, string> = {

@@ -4,6 +4,7 @@ import { DEFAULT_PII_POLICY, maskJson, maskText, passesLuhn, truncateIp } from '
 describe('maskText', () => {
   it('masks e-mail addresses', () => {
     expect(maskText('contact jane.doe+x@example.co.uk now', DEFAULT_PII_POLICY)).toBe('contact [email] now');
+    expect(maskText("o'brien@example.ie", DEFAULT_PII_POLICY)).toBe('[email]');
   });
 
   it('masks card numbers that pass Luhn and keeps digit runs that do not', () => {
