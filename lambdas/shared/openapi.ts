@@ -3,7 +3,7 @@ import { API_ROUTES, type HttpFunction } from '../routes.js';
 import type { Scope } from './domain/caller.js';
 import { AnalyticsEventSchema, BatchEventsSchema } from './domain/event-schemas.js';
 import { MAX_BODY_BYTES, MAX_EVENT_BYTES } from './domain/limits.js';
-import { AggregationQuerySchema, EventQuerySchema, EventTypesQuerySchema } from './domain/query-schemas.js';
+import { AggregationQuerySchema, AuditQuerySchema, EventQuerySchema, EventTypesQuerySchema, PurgeQuerySchema } from './domain/query-schemas.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -174,8 +174,37 @@ const ROUTE_DOCS: Record<HttpFunction, RouteDoc> = {
       },
     },
   },
+  'purge-events': {
+    summary: "Delete the tenant's events older than `olderThan`, in batches; audited as EVENTS_PURGED",
+    scope: 'admin',
+    query: PurgeQuerySchema,
+    success: { status: 200, description: 'How many events were deleted', schema: { type: 'object', properties: { deleted: { type: 'integer' } } } },
+  },
+  'list-audit': {
+    summary: "The tenant's audit log, newest first",
+    scope: 'admin',
+    query: AuditQuerySchema,
+    success: {
+      status: 200,
+      description: 'One page; pass nextBefore as before for the next',
+      schema: {
+        type: 'object',
+        properties: {
+          entries: { type: 'array', items: { type: 'object', properties: { auditId: { type: 'integer' }, occurredAt: { type: 'string', format: 'date-time' }, action: { type: 'string' }, actor: { type: 'string' }, details: { type: 'object' } } } },
+          nextBefore: { type: ['integer', 'null'] },
+        },
+      },
+    },
+  },
   'get-openapi': { summary: 'This document', success: { status: 200, description: 'OpenAPI 3.1', schema: { type: 'object' } } },
 };
+
+function queryParameters(schema: z.ZodType | undefined): JsonSchema[] {
+  if (!schema) return [];
+  const object = jsonSchema(schema);
+  const required = new Set((object['required'] as string[] | undefined) ?? []);
+  return Object.entries(object['properties'] as Record<string, JsonSchema>).map(([name, property]) => ({ name, in: 'query', required: required.has(name), schema: property }));
+}
 
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 
@@ -186,7 +215,7 @@ export function openApiDocument(): JsonSchema {
     const doc = ROUTE_DOCS[route.function];
     const parameters = [
       ...[...route.path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string', format: 'uuid' } })),
-      ...Object.entries((doc.query ? jsonSchema(doc.query)['properties'] : {}) as Record<string, JsonSchema>).map(([name, schema]) => ({ name, in: 'query', required: true, schema })),
+      ...queryParameters(doc.query),
     ];
     paths[route.path] = {
       ...paths[route.path],

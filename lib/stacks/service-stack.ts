@@ -24,7 +24,20 @@ export interface ServiceStackProps extends StackProps {
 export class ServiceStack extends Stack {
   readonly api: Api;
   readonly functions: Record<
-    'authorize' | 'trackEvent' | 'trackBatch' | 'getEvent' | 'queryEvents' | 'aggregateEvents' | 'listEventTypes' | 'openApi' | 'health' | 'writeEvents' | 'migrateDatabase' | 'maintainPartitions',
+    | 'authorize'
+    | 'trackEvent'
+    | 'trackBatch'
+    | 'getEvent'
+    | 'queryEvents'
+    | 'aggregateEvents'
+    | 'listEventTypes'
+    | 'purgeEvents'
+    | 'listAudit'
+    | 'openApi'
+    | 'health'
+    | 'writeEvents'
+    | 'migrateDatabase'
+    | 'maintainPartitions',
     AppFunction
   >;
 
@@ -59,6 +72,11 @@ export class ServiceStack extends Stack {
     const queryEvents = queryFn('QueryEventsFunction', 'query-events', 'POST /v1/events/query');
     const aggregateEvents = queryFn('AggregateEventsFunction', 'aggregate-events', 'POST /v1/analytics/aggregate');
     const listEventTypes = queryFn('ListEventTypesFunction', 'list-event-types', 'GET /v1/analytics/event-types');
+    const purgeEvents = fn('PurgeEventsFunction', 'purge-events', 'DELETE /v1/events (admin): batched, audited', {
+      vpc: inVpc,
+      timeout: Duration.seconds(29),
+    }).bindDatabase(database, 1);
+    const listAudit = queryFn('ListAuditFunction', 'list-audit', 'GET /v1/audit (admin)');
 
     const writeEvents = fn('WriteEventsFunction', 'write-events', 'Writes queued events to Aurora: dedupe, rollups, audit in one transaction', {
       vpc: inVpc,
@@ -94,10 +112,25 @@ export class ServiceStack extends Stack {
       timeout: Duration.minutes(5),
       executeOnHandlerChange: true,
       // A failed migration fails the deploy before these are updated: the old code keeps serving.
-      executeBefore: [writeEvents, getEvent, queryEvents, aggregateEvents, listEventTypes, maintainPartitions],
+      executeBefore: [writeEvents, getEvent, queryEvents, aggregateEvents, listEventTypes, purgeEvents, listAudit, maintainPartitions],
     });
 
-    this.functions = { authorize, trackEvent, trackBatch, getEvent, queryEvents, aggregateEvents, listEventTypes, openApi, health, writeEvents, migrateDatabase, maintainPartitions };
+    this.functions = {
+      authorize,
+      trackEvent,
+      trackBatch,
+      getEvent,
+      queryEvents,
+      aggregateEvents,
+      listEventTypes,
+      purgeEvents,
+      listAudit,
+      openApi,
+      health,
+      writeEvents,
+      migrateDatabase,
+      maintainPartitions,
+    };
     this.api = new Api(this, 'Api', {
       config,
       authorizer: authorize,
@@ -108,6 +141,8 @@ export class ServiceStack extends Stack {
         'query-events': queryEvents,
         'aggregate-events': aggregateEvents,
         'list-event-types': listEventTypes,
+        'purge-events': purgeEvents,
+        'list-audit': listAudit,
         'get-openapi': openApi,
         health,
       },

@@ -44,6 +44,8 @@ describe('functions', () => {
       QueryEventsFunction: [...secret, ...XRAY],
       AggregateEventsFunction: [...secret, ...XRAY],
       ListEventTypesFunction: [...secret, ...XRAY],
+      PurgeEventsFunction: [...secret, ...XRAY],
+      ListAuditFunction: [...secret, ...XRAY],
       MigrateDatabaseFunction: [...secret, ...XRAY],
       MaintainPartitionsFunction: [...secret, ...XRAY],
     };

@@ -91,3 +91,17 @@ const BUCKET_MS: Record<AggregationQuery['granularity'], number> = {
 export function bucketCount(query: Pick<AggregationQuery, 'startTime' | 'endTime' | 'granularity'>): number {
   return Math.ceil((Date.parse(query.endTime) - Date.parse(query.startTime)) / BUCKET_MS[query.granularity]);
 }
+
+/** DELETE /v1/events?olderThan=ISO */
+export const PurgeQuerySchema = z.strictObject({ olderThan: isoDateTime });
+
+/** GET /v1/audit */
+const AUDIT_ACTIONS = ['EVENTS_TRACKED', 'EVENTS_BATCH_PROCESSED', 'EVENTS_QUERIED', 'EVENTS_PURGED', 'SECURITY_EVENT'] as const;
+
+export const AuditQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** From `nextBefore` of the previous page. */
+  before: z.coerce.number().int().positive().optional(),
+  action: z.enum(AUDIT_ACTIONS).optional(),
+});
+

@@ -5,7 +5,9 @@ import { createAuthorizeHandler } from '../../authorize/handler.js';
 import { createAggregateEventsHandler } from '../../aggregate-events/handler.js';
 import { createGetEventHandler } from '../../get-event/handler.js';
 import { handler as openApiHandler } from '../../get-openapi/handler.js';
+import { createListAuditHandler } from '../../list-audit/handler.js';
 import { createListEventTypesHandler } from '../../list-event-types/handler.js';
+import { createPurgeEventsHandler } from '../../purge-events/handler.js';
 import { createQueryEventsHandler } from '../../query-events/handler.js';
 import { handler as healthHandler } from '../../health/handler.js';
 import { createTrackBatchHandler } from '../../track-batch/handler.js';
@@ -15,6 +17,7 @@ import { createApiGatewayEmulator, type LocalRoute } from '../adapters/local/api
 import { InProcessEventQueue } from '../adapters/local/in-process-queue.js';
 import { createTokenVerifier } from '../adapters/jwt/jose-token-verifier.js';
 import { applyMigrations, readMigrations } from '../adapters/pg/migrations.js';
+import { PgEventAdmin } from '../adapters/pg/pg-event-admin.js';
 import { PgEventQueries } from '../adapters/pg/pg-event-queries.js';
 import { PgEventStore } from '../adapters/pg/pg-event-store.js';
 import { openDatabase, type SqlDatabase } from '../adapters/pg/sql-database.js';
@@ -53,6 +56,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const appliedMigrations = await applyMigrations(db, await readMigrations(MIGRATIONS_DIR));
   const store = new PgEventStore(db);
   const queries = new PgEventQueries(db);
+  const admin = new PgEventAdmin(db);
   const queue = new InProcessEventQueue(createWriteEventsHandler(store), options.queue);
   const trackDeps = { queue, settings: options.ingest };
 
@@ -64,6 +68,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     'query-events': createQueryEventsHandler(queries, options.ingest),
     'aggregate-events': createAggregateEventsHandler(queries, options.ingest),
     'list-event-types': createListEventTypesHandler(queries, options.ingest),
+    'purge-events': createPurgeEventsHandler(admin),
+    'list-audit': createListAuditHandler(admin),
     'get-openapi': openApiHandler,
   };
   const routes: LocalRoute[] = API_ROUTES.map((route) => ({ ...route, handler: handlers[route.function] }));

@@ -1,0 +1,16 @@
+import { authorizedCaller, httpHandler, jsonResponse } from '../shared/adapters/http/api-gateway.js';
+import { PgEventAdmin } from '../shared/adapters/pg/pg-event-admin.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+import type { EventAdmin } from '../shared/ports/event-admin.js';
+import { listAudit } from '../shared/use-cases/administer-events.js';
+import { awsDatabase } from '../shared/wiring/aws.js';
+
+/** GET /v1/audit?limit&before&action (admin). */
+export function createListAuditHandler(admin: EventAdmin) {
+  return httpHandler(async (event) => {
+    const caller = authorizedCaller(event, 'admin');
+    return jsonResponse(200, await listAudit(admin, caller.tenantId, event.queryStringParameters ?? {}));
+  });
+}
+
+export const handler = lazyHandler(async () => createListAuditHandler(new PgEventAdmin(await awsDatabase())));

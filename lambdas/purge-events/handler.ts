@@ -1,0 +1,16 @@
+import { authorizedCaller, httpHandler, jsonResponse } from '../shared/adapters/http/api-gateway.js';
+import { PgEventAdmin } from '../shared/adapters/pg/pg-event-admin.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+import type { EventAdmin } from '../shared/ports/event-admin.js';
+import { purgeEvents } from '../shared/use-cases/administer-events.js';
+import { awsDatabase } from '../shared/wiring/aws.js';
+
+/** DELETE /v1/events?olderThan=ISO (admin). */
+export function createPurgeEventsHandler(admin: EventAdmin) {
+  return httpHandler(async (event) => {
+    const caller = authorizedCaller(event, 'admin');
+    return jsonResponse(200, await purgeEvents(admin, { tenantId: caller.tenantId, actor: caller.subject }, event.queryStringParameters ?? {}));
+  });
+}
+
+export const handler = lazyHandler(async () => createPurgeEventsHandler(new PgEventAdmin(await awsDatabase())));

@@ -1,0 +1,54 @@
+import type { EventAdmin, AuditEntry } from '../../ports/event-admin.js';
+import type { QueryActor } from '../../ports/event-queries.js';
+import { toIso } from './event-rows.js';
+import type { SqlDatabase } from './sql-database.js';
+import { inTenantTransaction } from './tenant-transaction.js';
+
+/**
+ * One short transaction per batch, oldest first: each holds row locks on a few thousand rows
+ * for milliseconds, so writers and readers of the same tenant are never blocked for long.
+ */
+const DELETE_BATCH = `
+DELETE FROM analytics_events e
+USING (
+  SELECT event_id, timestamp FROM analytics_events
+  WHERE tenant_id = $1 AND timestamp < $2::timestamptz
+  ORDER BY timestamp LIMIT $3
+) AS old
+WHERE e.tenant_id = $1 AND e.event_id = old.event_id AND e.timestamp = old.timestamp`;
+
+export class PgEventAdmin implements EventAdmin {
+  constructor(private readonly db: SqlDatabase) {}
+
+  async purgeOlderThan(who: QueryActor, olderThan: string, batchSize: number): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const removed = await inTenantTransaction(this.db, who.tenantId, async (session) => {
+        const rows = await session.query<{ n: string | number }>(`WITH gone AS (${DELETE_BATCH} RETURNING 1) SELECT count(*) AS n FROM gone`, [who.tenantId, olderThan, batchSize]);
+        return Number(rows[0]?.n ?? 0);
+      });
+      deleted += removed;
+      if (removed < batchSize) break;
+    }
+    await inTenantTransaction(this.db, who.tenantId, (session) =>
+      session.query(`INSERT INTO audit_log (tenant_id, action, actor, details) VALUES ($1, 'EVENTS_PURGED', $2, $3::jsonb)`, [
+        who.tenantId,
+        who.actor,
+        JSON.stringify({ olderThan, deleted }),
+      ]),
+    );
+    return deleted;
+  }
+
+  async listAudit(tenantId: string, page: { limit: number; beforeId?: number; action?: string }): Promise<AuditEntry[]> {
+    const rows = await inTenantTransaction(this.db, tenantId, (session) =>
+      session.query<{ audit_id: string | number; occurred_at: Date | string; action: string; actor: string; details: Record<string, unknown> }>(
+        `SELECT audit_id, occurred_at, action, actor, details FROM audit_log
+         WHERE tenant_id = $1 AND ($2::bigint IS NULL OR audit_id < $2) AND ($3::text IS NULL OR action = $3)
+         ORDER BY audit_id DESC LIMIT $4`,
+        [tenantId, page.beforeId ?? null, page.action ?? null, page.limit],
+      ),
+    );
+    return rows.map((row) => ({ auditId: Number(row.audit_id), occurredAt: toIso(row.occurred_at), action: row.action, actor: row.actor, details: row.details }));
+  }
+}

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgEventAdmin } from '../../../lambdas/shared/adapters/pg/pg-event-admin.js';
+import { PgEventStore } from '../../../lambdas/shared/adapters/pg/pg-event-store.js';
+import { envelope, received, TENANT_A, TENANT_B, trackedEvent } from '../../support/factories.js';
+import { startTestRuntime, type RunningRuntime } from '../../support/local-runtime.js';
+
+let app: RunningRuntime;
+let admin: string;
+
+const DAY = 86_400_000;
+const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();
+
+async function call(method: string, path: string, token: string): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${app.runtime.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+  return { status: response.status, body: await response.json() };
+}
+
+const countOf = async (tenantId: string) =>
+  Number((await app.testDb.db.query<{ n: string | number }>('SELECT count(*) AS n FROM analytics_events WHERE tenant_id = $1', [tenantId]))[0]?.n);
+
+beforeAll(async () => {
+  app = await startTestRuntime();
+  admin = await app.token(TENANT_A, ['admin', 'events:read']);
+});
+
+afterAll(async () => {
+  await app.stop();
+});
+
+describe('DELETE /v1/events?olderThan', () => {
+  it("deletes only the caller's events older than the threshold, and audits it", async () => {
+    const store = new PgEventStore(app.testDb.db);
+    await store.writeEnvelopes([
+      received(envelope([...Array.from({ length: 12 }, () => trackedEvent({ timestamp: daysAgo(40) })), trackedEvent({ timestamp: daysAgo(5) })])),
+      received(envelope([trackedEvent({ timestamp: daysAgo(40) })], { tenantId: TENANT_B })),
+    ]);
+
+    const answer = await call('DELETE', `/v1/events?olderThan=${encodeURIComponent(daysAgo(30))}`, admin);
+
+    expect(answer).toEqual({ status: 200, body: { deleted: 12 } });
+    expect(await countOf(TENANT_A)).toBe(1);
+    expect(await countOf(TENANT_B)).toBe(1);
+    const audit = await call('GET', '/v1/audit?action=EVENTS_PURGED', admin);
+    expect(audit.body.entries).toEqual([expect.objectContaining({ action: 'EVENTS_PURGED', actor: 'tester', details: { olderThan: expect.any(String), deleted: 12 } })]);
+  });
+
+  it('works through many batches', async () => {
+    const tenant = randomUUID();
+    await new PgEventStore(app.testDb.db).writeEnvelopes([received(envelope(Array.from({ length: 23 }, () => trackedEvent({ timestamp: daysAgo(20) })), { tenantId: tenant }))]);
+
+    const deleted = await new PgEventAdmin(app.testDb.db).purgeOlderThan({ tenantId: tenant, actor: 'tester' }, daysAgo(10), 5);
+
+    expect(deleted).toBe(23);
+    expect(await countOf(tenant)).toBe(0);
+  });
+
+  it('needs the admin scope and a valid olderThan', async () => {
+    const reader = await app.token(TENANT_A, ['events:read', 'events:write']);
+    expect((await call('DELETE', `/v1/events?olderThan=${encodeURIComponent(daysAgo(1))}`, reader)).status).toBe(403);
+    const missing = await call('DELETE', '/v1/events', admin);
+    const garbage = await call('DELETE', '/v1/events?olderThan=yesterday', admin);
+    expect([missing.status, garbage.status]).toEqual([400, 400]);
+    expect(garbage.body.errors[0].path).toBe('olderThan');
+  });
+});
+
+describe('GET /v1/audit', () => {
+  it("pages the caller's audit log, newest first, and shows nothing of another tenant", async () => {
+    const tenant = randomUUID();
+    const token = await app.token(tenant, ['admin', 'events:read']);
+    const range = `startTime=${encodeURIComponent(daysAgo(1))}&endTime=${encodeURIComponent(daysAgo(0))}`;
+    for (let index = 0; index < 5; index++) await call('GET', `/v1/analytics/event-types?${range}`, token);
+
+    const first = await call('GET', '/v1/audit?limit=3', token);
+    const second = await call('GET', `/v1/audit?limit=3&before=${first.body.nextBefore}`, token);
+
+    const ids = [...first.body.entries, ...second.body.entries].map((entry: { auditId: number }) => entry.auditId);
+    expect(ids).toHaveLength(5);
+    expect(ids).toEqual([...ids].sort((a, b) => b - a));
+    expect(second.body.nextBefore).toBeNull();
+    expect([...first.body.entries, ...second.body.entries].every((entry: { action: string }) => entry.action === 'EVENTS_QUERIED')).toBe(true);
+  });
+
+  it('answers 400 to a bad limit or action, 403 without admin', async () => {
+    expect((await call('GET', '/v1/audit?limit=0', admin)).body.errors[0].path).toBe('limit');
+    expect((await call('GET', '/v1/audit?action=DROP', admin)).body.errors[0].path).toBe('action');
+    expect((await call('GET', '/v1/audit', await app.token(TENANT_A, ['events:read']))).status).toBe(403);
+  });
+});
