@@ -8,3 +8,21 @@ export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 export const MAX_PROPERTY_DEPTH = 8;
 /** Events further ahead than this are clamped to the receive time. */
 export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;
+/**
+ * Nesting of a whole request body. JSON.parse accepts any depth, but JSON.stringify and
+ * schema checks recurse: a body of 200,000 nested arrays overflowed the stack (a 500) before
+ * this limit. Envelope, event and 8 levels of properties fit well inside it.
+ */
+export const MAX_JSON_DEPTH = 20;
+
+/** Whether a parsed JSON value nests deeper than `max`; iterative, so depth cannot hurt it. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}

@@ -82,6 +82,15 @@ describe('POST /v1/events', () => {
     expect(malformed.body.type).toBe('/problems/malformed-body');
   });
 
+  it('answers 400 to a body nested 100,000 levels deep instead of overflowing the stack', async () => {
+    const depth = 100_000;
+    const raw = `{"events":[{"type":"CUSTOM","category":"c","action":"a","properties":{"x":${'['.repeat(depth)}${']'.repeat(depth)}}}]}`;
+    const batch = await call('POST', '/v1/events/batch', { token: tokenA, raw });
+    const single = await call('POST', '/v1/events', { token: tokenA, raw: raw.slice('{"events":['.length, -2) });
+    expect([batch.status, single.status]).toEqual([400, 400]);
+    expect(batch.body.errors[0].message).toMatch(/nests deeper/);
+  });
+
   it('answers 413 to an event over 32 KB', async () => {
     const answer = await call('POST', '/v1/events', { token: tokenA, body: event({ properties: { blob: 'x'.repeat(33 * 1024) } }) });
     expect(answer.status).toBe(413);

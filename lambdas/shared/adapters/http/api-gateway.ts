@@ -11,7 +11,7 @@ import {
   ValidationError,
   type FieldIssue,
 } from '../../domain/errors.js';
-import { MAX_BODY_BYTES } from '../../domain/limits.js';
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH, nestsDeeperThan } from '../../domain/limits.js';
 import { describeError, log } from '../../logger.js';
 
 export type ApiEvent = APIGatewayProxyEvent;
@@ -29,11 +29,14 @@ export function readJsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): unknow
   const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   if (raw.byteLength > maxBytes) throw new PayloadTooLargeError(`The body is ${raw.byteLength} bytes; the limit is ${maxBytes}.`);
   if (raw.byteLength === 0) throw new MalformedBodyError('The body is empty; a JSON document is expected.');
+  let body: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(raw.toString('utf8'));
   } catch (error) {
     throw new MalformedBodyError(`The body is not valid JSON: ${error instanceof Error ? error.message : 'parse error'}.`);
   }
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) throw new ValidationError([{ path: '', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }]);
+  return body;
 }
 
 export function jsonResponse(statusCode: number, body: unknown): ApiResult {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_EVENT_BYTES } from '../../../../lambdas/shared/domain/limits.js';
+import { MAX_EVENT_BYTES, nestsDeeperThan } from '../../../../lambdas/shared/domain/limits.js';
 import { DEFAULT_PII_POLICY } from '../../../../lambdas/shared/domain/pii-masking.js';
 import { prepareEvent, type PrepareContext } from '../../../../lambdas/shared/domain/prepare-event.js';
 
@@ -43,5 +43,14 @@ describe('prepareEvent', () => {
   it('records the original of a clamped future timestamp in metadata', () => {
     const outcome = prepareEvent({ type: 'CUSTOM', category: 'c', action: 'a', timestamp: '2027-01-01T00:00:00.000Z' }, context);
     expect(outcome.ok && outcome.event.metadata).toEqual({ originalTimestamp: '2027-01-01T00:00:00.000Z' });
+  });
+});
+
+describe('nestsDeeperThan', () => {
+  it('measures depth without recursion, for any depth', () => {
+    const deep = JSON.parse(`${'['.repeat(300_000)}${']'.repeat(300_000)}`);
+    expect(nestsDeeperThan(deep, 20)).toBe(true);
+    expect(nestsDeeperThan({ a: { b: [1, { c: 2 }] } }, 4)).toBe(false);
+    expect(nestsDeeperThan({ a: { b: [1, { c: {} }] } }, 4)).toBe(true);
   });
 });
