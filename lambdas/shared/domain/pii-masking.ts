@@ -9,8 +9,10 @@ export interface PiiPolicy {
 export const DEFAULT_PII_POLICY: PiiPolicy = { detectors: new Set(PII_DETECTORS) };
 
 // The local part takes every character RFC 5322 allows unquoted, so no part of a name leaks
-// (found by the property tests: "o'brien@..." used to keep "o'").
-const EMAIL = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+// (found by the property tests: "o'brien@..." used to keep "o'"). The lookbehind lets a
+// match start only where such a run starts: without it 30 KB of letters took 770 ms
+// (every position rescanned the rest), now about 1 ms.
+const EMAIL = /(?<![A-Za-z0-9.!#$%&'*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 // Digit runs with the separators people type; the digit count and Luhn decide afterwards.
 const CARD_CANDIDATE = /(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])/g;
 const PHONE_CANDIDATE = /(?<![\w+])\+?\(?\d[\d ().-]{6,}\d(?![\w])/g;
