@@ -39,11 +39,11 @@ interface Enqueued {
 }
 
 /** Prepares the items, queues the valid ones in as few messages as fit, and reports each index. */
-async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unknown[], sentAt?: string): Promise<Enqueued & { tooLarge: boolean }> {
+async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unknown[], batch?: { sentAt?: string }): Promise<Enqueued & { tooLarge: boolean }> {
   // 1. Validate, apply type rules, mask: per item, so one bad item spoils nothing else.
   const context: PrepareContext = {
     receivedAt: request.receivedAt,
-    sentAt,
+    sentAt: batch?.sentAt,
     piiPolicy: deps.settings.piiPolicy,
     retentionDays: deps.settings.eventRetentionDays,
     newEventId: deps.newEventId ?? randomUUID,
@@ -61,14 +61,14 @@ async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unkno
   });
   if (prepared.length === 0) return { accepted: [], failed, tooLarge };
 
-  // 2. Queue; the first message carries the request's counts for the audit log.
+  // 2. Queue; the first message of a batch request carries its counts for the audit log.
   const envelopes = packEnvelopes(
     {
       version: 1,
       tenantId: request.tenantId,
       actor: request.actor,
       requestId: request.requestId,
-      batchSummary: items.length > 1 ? { total: items.length, accepted: prepared.length, rejected: failed.length } : undefined,
+      batchSummary: batch ? { total: items.length, accepted: prepared.length, rejected: failed.length } : undefined,
     },
     prepared.map((item) => item.event),
     deps.settings.sqsMaxMessageBytes,
@@ -100,6 +100,6 @@ export async function trackEvent(deps: TrackDeps, request: TrackRequest, body: u
 /** POST /v1/events/batch: a receipt per index; valid items of a partly invalid batch are kept. */
 export async function trackBatch(deps: TrackDeps, request: TrackRequest, body: unknown): Promise<BatchReceipt> {
   const { events, sentAt } = parseInput(BatchEnvelopeSchema, body);
-  const { accepted, failed } = await enqueueItems(deps, request, events, sentAt);
+  const { accepted, failed } = await enqueueItems(deps, request, events, { sentAt });
   return { total: events.length, successful: accepted.map((item) => item.eventId), failed };
 }

@@ -49,6 +49,13 @@ describe('trackBatch', () => {
     expect(queue.sent[0]).toMatchObject({ tenantId: TENANT_A, actor: 'sub-1', requestId: 'req-1', batchSummary: { total: 2, accepted: 1, rejected: 1 } });
   });
 
+  it('summarises a batch of one for the audit too, and a single event never', async () => {
+    const queue = recordingQueue();
+    await trackBatch(deps(queue), request, { events: [{ type: 'CUSTOM', category: 'c', action: 'a' }] });
+    await trackEvent(deps(queue), request, { type: 'CUSTOM', category: 'c', action: 'a' });
+    expect(queue.sent.map((message) => message.batchSummary)).toEqual([{ total: 1, accepted: 1, rejected: 0 }, undefined]);
+  });
+
   it('reports an event the queue did not take as failed, never as successful', async () => {
     const receipt = await trackBatch(deps(recordingQueue([id(2)])), request, {
       events: [1, 2].map((n) => ({ id: id(n), type: 'CUSTOM', category: 'c', action: 'a' })),
