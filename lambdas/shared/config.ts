@@ -22,6 +22,7 @@ export const ENV = {
   writerBatchWindowMs: 'WRITER_BATCH_WINDOW_MS',
   queueMaxReceiveCount: 'QUEUE_MAX_RECEIVE_COUNT',
   queueVisibilityTimeoutMs: 'QUEUE_VISIBILITY_TIMEOUT_MS',
+  corsOrigins: 'CORS_ORIGINS',
 } as const;
 
 /** A bad environment: every offending key is named, so one restart fixes them all. */
@@ -40,6 +41,15 @@ const piiDetectors = z
   .default(PII_DETECTORS.join(','))
   .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
   .pipe(z.array(z.enum(PII_DETECTORS)));
+
+const httpShape = {
+  // Browser origins allowed to call the API; empty: no CORS headers at all.
+  [ENV.corsOrigins]: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+    .pipe(z.array(z.url())),
+};
 
 const ingestShape = {
   [ENV.eventsQueueUrl]: z.url().optional(),
@@ -66,6 +76,7 @@ const authShape = {
 };
 
 const localShape = {
+  ...httpShape,
   ...ingestShape,
   ...databaseShape,
   ...authShape,
@@ -111,6 +122,7 @@ export interface AuthConfig {
 }
 
 export interface LocalConfig {
+  corsOrigins: string[];
   ingest: IngestConfig;
   database: DatabaseConfig;
   auth: AuthConfig;
@@ -127,6 +139,10 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     piiPolicy: { detectors: new Set(parsed[ENV.piiDetectors]) },
     eventRetentionDays: parsed[ENV.eventRetentionDays],
   };
+}
+
+export function loadHttpConfig(env: NodeJS.ProcessEnv = process.env): { corsOrigins: string[] } {
+  return { corsOrigins: parseEnv(httpShape, env)[ENV.corsOrigins] };
 }
 
 /** The query functions need the retention, to refuse ranges longer than the data kept. */
@@ -159,6 +175,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
 export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
   const parsed = parseEnv(localShape, env);
   return {
+    corsOrigins: parsed[ENV.corsOrigins],
     ingest: loadIngestConfig(env),
     database: loadDatabaseConfig(env),
     auth: loadAuthConfig(env),

@@ -131,6 +131,10 @@ export class ServiceStack extends Stack {
       migrateDatabase,
       maintainPartitions,
     };
+    const corsSetting = { [ENV.corsOrigins]: config.corsOrigins.join(',') };
+    for (const httpFunction of [trackEvent, trackBatch, getEvent, queryEvents, aggregateEvents, listEventTypes, purgeEvents, listAudit, openApi, health]) {
+      httpFunction.bindSettings(corsSetting);
+    }
     this.api = new Api(this, 'Api', {
       config,
       authorizer: authorize,

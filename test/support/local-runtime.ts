@@ -1,5 +1,5 @@
 import { mintToken } from '../../lambdas/shared/adapters/jwt/mint-token.js';
-import { loadLocalConfig } from '../../lambdas/shared/config.js';
+import { loadLocalConfig, type LocalConfig } from '../../lambdas/shared/config.js';
 import type { Scope } from '../../lambdas/shared/domain/caller.js';
 import { startLocalRuntime, type LocalRuntime } from '../../lambdas/shared/wiring/local.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
@@ -14,7 +14,7 @@ export interface RunningRuntime {
 }
 
 /** The local runtime on a test database of its own, on a free port, with a fast queue. */
-export async function startTestRuntime(): Promise<RunningRuntime> {
+export async function startTestRuntime(overrides: Partial<LocalConfig> = {}): Promise<RunningRuntime> {
   const testDb = await createTestDatabase();
   const config = loadLocalConfig({});
   const runtime = await startLocalRuntime({
@@ -23,6 +23,7 @@ export async function startTestRuntime(): Promise<RunningRuntime> {
     db: testDb.db,
     auth: { jwtSecret: TEST_SECRET },
     queue: { batchSize: 10, batchWindowMs: 10, maxReceiveCount: 5, visibilityTimeoutMs: 50 },
+    ...overrides,
   });
   return {
     runtime,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_BATCH_EVENTS, MAX_PROPERTY_DEPTH } from './limits.js';
+import { MAX_BATCH_EVENTS, MAX_PROPERTY_DEPTH, MAX_PROPERTY_KEYS } from './limits.js';
 
 /**
  * Postgres text and jsonb refuse NUL and lone UTF-16 surrogates; a string that reached the
@@ -11,6 +11,12 @@ export function isStorableText(value: string): boolean {
 
 export const storableText = (max: number) =>
   z.string().max(max).refine(isStorableText, 'must be valid Unicode without NUL characters');
+
+/** Keys of a JSON value at every depth (call it on values already bounded in depth). */
+function countKeys(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  return Object.entries(value).reduce((sum, [, child]) => sum + (Array.isArray(value) ? 0 : 1) + countKeys(child), 0);
+}
 
 /** Returns the first reason a JSON value cannot be stored as jsonb safely, or undefined. */
 export function findUnstorableJson(value: unknown, depth = 0): string | undefined {
@@ -75,6 +81,7 @@ export const PropertiesSchema = z
   .superRefine((properties, ctx) => {
     const reason = findUnstorableJson(properties);
     if (reason) ctx.addIssue({ code: 'custom', message: reason });
+    else if (countKeys(properties) > MAX_PROPERTY_KEYS) ctx.addIssue({ code: 'custom', message: `more than ${MAX_PROPERTY_KEYS} keys` });
   });
 
 /** One event as a client sends it (the specification's schema, dates as ISO strings). */

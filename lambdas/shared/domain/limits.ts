@@ -6,6 +6,11 @@ export const MAX_EVENT_BYTES = 32 * 1024;
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 /** Nesting below `properties`; deeper JSON is a sign of abuse and slows the GIN index. */
 export const MAX_PROPERTY_DEPTH = 8;
+/**
+ * Keys in one event's properties, nested ones included: each leaf is an entry of the GIN
+ * index, so thousands of keys per event would bloat it for every tenant.
+ */
+export const MAX_PROPERTY_KEYS = 256;
 /** Events further ahead than this are clamped to the receive time. */
 export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;
 /**

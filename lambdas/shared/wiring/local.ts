@@ -73,7 +73,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     'get-openapi': openApiHandler,
   };
   const routes: LocalRoute[] = API_ROUTES.map((route) => ({ ...route, handler: handlers[route.function] }));
-  const server = createApiGatewayEmulator(routes, createAuthorizeHandler(createTokenVerifier(options.auth)));
+  const server = createApiGatewayEmulator(routes, createAuthorizeHandler(createTokenVerifier(options.auth)), options.corsOrigins);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', resolve);

@@ -12,6 +12,7 @@ import {
   type FieldIssue,
 } from '../../domain/errors.js';
 import { MAX_BODY_BYTES, MAX_JSON_DEPTH, nestsDeeperThan } from '../../domain/limits.js';
+import { loadHttpConfig } from '../../config.js';
 import { describeError, log } from '../../logger.js';
 
 export type ApiEvent = APIGatewayProxyEvent;
@@ -89,12 +90,36 @@ export function problemFromError(error: unknown, requestId: string): ApiResult {
 
 type Handler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 
+/** The CORS headers for a request from `origin`, if the deployment allows that origin. */
+export function corsHeaders(origin: string | undefined, allowed: readonly string[]): Record<string, string> {
+  if (!origin || !allowed.includes(origin)) return {};
+  return {
+    'access-control-allow-origin': origin,
+    'access-control-allow-headers': 'authorization,content-type',
+    'access-control-allow-methods': 'GET,POST,DELETE,OPTIONS',
+    'access-control-max-age': '3600',
+    vary: 'Origin',
+  };
+}
+
+function headerValue(event: ApiEvent, name: string): string | undefined {
+  const entry = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name);
+  return entry?.[1];
+}
+
 /**
  * Wraps an HTTP handler: whatever it throws is answered as problem+json, and every request
  * leaves one JSON log line with its request id, tenant, route, status and duration.
  */
 export function httpHandler(handler: Handler): Handler {
+  // With a proxy integration the function, not API Gateway, answers CORS on real requests.
+  const { corsOrigins } = loadHttpConfig();
   const started = new WeakMap<Context, number>();
+  const addCors = (request: middy.Request<ApiEvent, ApiResult>): void => {
+    if (request.response) {
+      request.response.headers = { ...request.response.headers, ...corsHeaders(headerValue(request.event, 'origin'), corsOrigins) };
+    }
+  };
   const logRequest = (request: middy.Request<ApiEvent, ApiResult>): void => {
     log('info', 'request', {
       requestId: request.context.awsRequestId,
@@ -109,9 +134,13 @@ export function httpHandler(handler: Handler): Handler {
       before: (request) => {
         started.set(request.context, Date.now());
       },
-      after: logRequest,
+      after: (request) => {
+        addCors(request);
+        logRequest(request);
+      },
       onError: (request) => {
         request.response = problemFromError(request.error, request.context.awsRequestId);
+        addCors(request);
         logRequest(request);
       },
     })

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayTokenAuthorizerEvent, Context } from 'aws-lambda';
 import { PayloadTooLargeError, UnauthorizedError } from '../../domain/errors.js';
 import { MAX_BODY_BYTES } from '../../domain/limits.js';
-import { problemFromError, type ApiResult } from '../http/api-gateway.js';
+import { corsHeaders, problemFromError, type ApiResult } from '../http/api-gateway.js';
 
 export interface LocalRoute {
   method: string;
@@ -82,11 +82,16 @@ function singleValues(headers: IncomingMessage['headers']): Record<string, strin
  * route matching, the authorizer call, the proxy event, the body limit. The handlers are the
  * deployed ones.
  */
-export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Authorizer, maxBodyBytes = MAX_BODY_BYTES): Server {
+export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Authorizer, corsOrigins: readonly string[], maxBodyBytes = MAX_BODY_BYTES): Server {
   return createServer((request, response) => {
     const requestId = randomUUID();
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://localhost');
+      // Preflight is API Gateway's own answer (the CDK API sets the same origins).
+      if (request.method === 'OPTIONS' && routes.some((route) => matchRoute([route], route.method, url.pathname))) {
+        send(response, { statusCode: 204, headers: corsHeaders(request.headers.origin, corsOrigins), body: '' });
+        return;
+      }
       const match = matchRoute(routes, request.method ?? 'GET', url.pathname);
       if (!match) {
         send(response, { statusCode: 404, headers: { 'content-type': 'application/problem+json' }, body: JSON.stringify({ type: '/problems/not-found', title: 'Not found', status: 404, detail: `No route ${request.method} ${url.pathname}.` }) });

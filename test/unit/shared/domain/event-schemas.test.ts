@@ -54,6 +54,12 @@ describe('AnalyticsEventSchema', () => {
     expect(issuesOf({ ...valid, properties: { deep } })[0]?.message).toMatch(/nesting deeper/);
   });
 
+  it('refuses more than 256 property keys, nested ones counted', () => {
+    const flat = Object.fromEntries(Array.from({ length: 256 }, (_, index) => [`k${index}`, index]));
+    expect(issuesOf({ ...valid, properties: flat })).toEqual([]);
+    expect(issuesOf({ ...valid, properties: { ...flat, nested: { one: 1 } } })[0]?.message).toMatch(/more than 256 keys/);
+  });
+
   it('refuses non-object properties and non-ISO timestamps', () => {
     expect(issuesOf({ ...valid, properties: [1, 2] })[0]?.path).toBe('properties');
     expect(issuesOf({ ...valid, timestamp: 'yesterday' })[0]?.path).toBe('timestamp');
