@@ -216,6 +216,15 @@ describe('GET /v1/events/{eventId}', () => {
   });
 });
 
+describe('request headers', () => {
+  it('answers 431 problem+json to headers over 10 KB', async () => {
+    const response = await fetch(`${app.runtime.url}/v1/health`, { headers: { 'x-padding': 'x'.repeat(12 * 1024) } });
+    expect(response.status).toBe(431);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(await response.json()).toMatchObject({ status: 431 });
+  });
+});
+
 describe('GET /v1/health', () => {
   it('answers 200 without credentials', async () => {
     expect(await call('GET', '/v1/health')).toMatchObject({ status: 200, body: { status: 'ok' } });

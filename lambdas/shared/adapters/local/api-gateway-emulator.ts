@@ -82,8 +82,13 @@ function singleValues(headers: IncomingMessage['headers']): Record<string, strin
  * route matching, the authorizer call, the proxy event, the body limit. The handlers are the
  * deployed ones.
  */
+/** API Gateway refuses request headers over 10 KB in all; the emulator does the same. */
+export const MAX_HEADER_BYTES = 10 * 1024;
+
+const HEADER_TOO_LARGE = JSON.stringify({ type: '/problems/headers-too-large', title: 'Request headers too large', status: 431, detail: `Headers are limited to ${MAX_HEADER_BYTES} bytes.` });
+
 export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Authorizer, corsOrigins: readonly string[], maxBodyBytes = MAX_BODY_BYTES): Server {
-  return createServer((request, response) => {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (request, response) => {
     const requestId = randomUUID();
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://localhost');
@@ -127,4 +132,13 @@ export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Author
       send(response, await match.route.handler(event, lambdaContext(requestId, `${match.route.method} ${match.route.path}`)));
     })().catch((error: unknown) => send(response, problemFromError(error, requestId)));
   });
+  // Node answers an oversized header block with a bare 431; answer it as problem+json instead.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (error.code === 'HPE_HEADER_OVERFLOW' && socket.writable) {
+      socket.end(`HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(HEADER_TOO_LARGE)}\r\nconnection: close\r\n\r\n${HEADER_TOO_LARGE}`);
+    } else {
+      socket.destroy();
+    }
+  });
+  return server;
 }
