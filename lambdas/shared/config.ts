@@ -11,6 +11,7 @@ export const ENV = {
   eventsQueueUrl: 'EVENTS_QUEUE_URL',
   sqsMaxMessageBytes: 'SQS_MAX_MESSAGE_BYTES',
   piiDetectors: 'PII_DETECTORS',
+  piiHashSecret: 'PII_HASH_SECRET',
   eventRetentionDays: 'EVENT_RETENTION_DAYS',
   jwtSecret: 'JWT_SECRET',
   jwksUrl: 'JWKS_URL',
@@ -56,6 +57,8 @@ const ingestShape = {
   // SQS accepts up to 1 MiB since 2025, but 256 KiB is what every region and tool supports.
   [ENV.sqsMaxMessageBytes]: positiveInt(256 * 1024),
   [ENV.piiDetectors]: piiDetectors,
+  // Set: found PII is replaced by a per-tenant keyed hash instead of a plain [email] marker.
+  [ENV.piiHashSecret]: z.string().min(32, 'must be at least 32 characters').optional(),
   [ENV.eventRetentionDays]: positiveInt(90),
 };
 
@@ -103,6 +106,7 @@ export interface IngestConfig {
   eventsQueueUrl?: string;
   sqsMaxMessageBytes: number;
   piiPolicy: PiiPolicy;
+  piiHashSecret?: string;
   eventRetentionDays: number;
 }
 
@@ -137,6 +141,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     eventsQueueUrl: parsed[ENV.eventsQueueUrl],
     sqsMaxMessageBytes: parsed[ENV.sqsMaxMessageBytes],
     piiPolicy: { detectors: new Set(parsed[ENV.piiDetectors]) },
+    piiHashSecret: parsed[ENV.piiHashSecret],
     eventRetentionDays: parsed[ENV.eventRetentionDays],
   };
 }

@@ -1,9 +1,27 @@
+import { createHmac } from 'node:crypto';
+
 /** Which detectors run; a deployment picks them with PII_DETECTORS. */
 export const PII_DETECTORS = ['email', 'card', 'phone', 'sensitiveKeys', 'ip'] as const;
 export type PiiDetector = (typeof PII_DETECTORS)[number];
 
 export interface PiiPolicy {
   detectors: ReadonlySet<PiiDetector>;
+  /**
+   * Without a key, found values are redacted (`[email]`). With one (the tenant's key, see
+   * `tenantHashKey`), they become `[email:3f9a1c0b7d2e]`: the same address always gives the same
+   * token within a tenant, so analysts can still count and group, and never see the value.
+   */
+  hashKey?: Buffer;
+}
+
+/** A tenant's own hashing key: tokens of one tenant cannot be joined with another's. */
+export function tenantHashKey(secret: string, tenantId: string): Buffer {
+  return createHmac('sha256', secret).update(tenantId).digest();
+}
+
+function replacement(kind: string, value: string, policy: PiiPolicy): string {
+  if (!policy.hashKey) return `[${kind}]`;
+  return `[${kind}:${createHmac('sha256', policy.hashKey).update(value).digest('hex').slice(0, 12)}]`;
 }
 
 export const DEFAULT_PII_POLICY: PiiPolicy = { detectors: new Set(PII_DETECTORS) };
@@ -53,17 +71,17 @@ function isSensitiveKey(key: string): boolean {
 /** Masks e-mail addresses, Luhn-valid card numbers and phone numbers inside free text. */
 export function maskText(text: string, policy: PiiPolicy): string {
   let masked = text;
-  if (policy.detectors.has('email')) masked = masked.replace(EMAIL, '[email]');
+  if (policy.detectors.has('email')) masked = masked.replace(EMAIL, (match) => replacement('email', match.toLowerCase(), policy));
   if (policy.detectors.has('card')) {
     masked = masked.replace(CARD_CANDIDATE, (match) => {
       const digits = match.replace(/\D/g, '');
-      return digits.length >= 13 && digits.length <= 19 && passesLuhn(digits) ? '[card]' : match;
+      return digits.length >= 13 && digits.length <= 19 && passesLuhn(digits) ? replacement('card', digits, policy) : match;
     });
   }
   if (policy.detectors.has('phone')) {
     masked = masked.replace(PHONE_CANDIDATE, (match) => {
-      const digits = match.replace(/\D/g, '').length;
-      return digits >= 9 && digits <= 15 && !ISO_DATE_LIKE.test(match) ? '[phone]' : match;
+      const digits = match.replace(/\D/g, '');
+      return digits.length >= 9 && digits.length <= 15 && !ISO_DATE_LIKE.test(match) ? replacement('phone', digits, policy) : match;
     });
   }
   return masked;
@@ -79,7 +97,7 @@ export function maskJson(value: unknown, policy: PiiPolicy): unknown {
   for (const [key, child] of Object.entries(value)) {
     masked[key] =
       policy.detectors.has('sensitiveKeys') && isSensitiveKey(key) && child !== null
-        ? '[redacted]'
+        ? '[redacted]' // secrets are never hashed: a token of a password would only invite guessing
         : maskJson(child, policy);
   }
   return masked;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchEnvelopeSchema, type TrackedEvent } from '../domain/event-schemas.js';
 import { PayloadTooLargeError, QueueUnavailableError, ValidationError, type FieldIssue } from '../domain/errors.js';
-import type { PiiPolicy } from '../domain/pii-masking.js';
+import { tenantHashKey, type PiiPolicy } from '../domain/pii-masking.js';
 import { prepareEvent, type PrepareContext } from '../domain/prepare-event.js';
 import { packEnvelopes } from '../domain/queue-packing.js';
 import { parseInput } from '../domain/zod-issues.js';
@@ -9,6 +9,8 @@ import type { EventQueue } from '../ports/event-queue.js';
 
 export interface TrackSettings {
   piiPolicy: PiiPolicy;
+  /** When set, PII is replaced by hashes keyed per tenant instead of plain markers. */
+  piiHashSecret?: string;
   eventRetentionDays: number;
   sqsMaxMessageBytes: number;
 }
@@ -44,7 +46,9 @@ async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unkno
   const context: PrepareContext = {
     receivedAt: request.receivedAt,
     sentAt: batch?.sentAt,
-    piiPolicy: deps.settings.piiPolicy,
+    piiPolicy: deps.settings.piiHashSecret
+      ? { ...deps.settings.piiPolicy, hashKey: tenantHashKey(deps.settings.piiHashSecret, request.tenantId) }
+      : deps.settings.piiPolicy,
     retentionDays: deps.settings.eventRetentionDays,
     newEventId: deps.newEventId ?? randomUUID,
   };

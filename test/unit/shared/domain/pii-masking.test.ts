@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PII_POLICY, maskJson, maskText, passesLuhn, truncateIp } from '../../../../lambdas/shared/domain/pii-masking.js';
+import { DEFAULT_PII_POLICY, maskJson, maskText, passesLuhn, tenantHashKey, truncateIp } from '../../../../lambdas/shared/domain/pii-masking.js';
 
 describe('maskText', () => {
   it('masks e-mail addresses', () => {
@@ -55,5 +55,20 @@ describe('passesLuhn', () => {
   it('checks the Luhn sum', () => {
     expect(passesLuhn('79927398713')).toBe(true);
     expect(passesLuhn('79927398710')).toBe(false);
+  });
+});
+
+describe('hash mode', () => {
+  const policyFor = (tenant: string) => ({ ...DEFAULT_PII_POLICY, hashKey: tenantHashKey('a-deployment-secret-of-32-characters!', tenant) });
+
+  it('replaces PII by a stable token per tenant, different across tenants, and still redacts secrets', () => {
+    const a = policyFor('tenant-a');
+    const first = maskText('mail Jane@Example.com or jane@example.com, card 4111 1111 1111 1111', a);
+    const tokens = first.match(/\[email:[0-9a-f]{12}\]/g);
+    expect(tokens).toHaveLength(2);
+    expect(tokens?.[0]).toBe(tokens?.[1]);
+    expect(first).toMatch(/\[card:[0-9a-f]{12}\]/);
+    expect(maskText('jane@example.com', policyFor('tenant-b'))).not.toBe(tokens?.[0]);
+    expect(JSON.stringify(maskJson({ password: 'hunter2' }, a))).toBe('{"password":"[redacted]"}');
   });
 });

@@ -56,6 +56,15 @@ describe('trackBatch', () => {
     expect(queue.sent.map((message) => message.batchSummary)).toEqual([{ total: 1, accepted: 1, rejected: 0 }, undefined]);
   });
 
+  it('hashes PII with the tenant key when the deployment sets a hash secret, before queueing', async () => {
+    const queue = recordingQueue();
+    await trackBatch({ queue, settings: { ...settings, piiHashSecret: 'a-deployment-secret-of-32-characters!' } }, request, {
+      events: [{ type: 'CUSTOM', category: 'c', action: 'a', properties: { contact: 'jane@example.com' } }],
+    });
+    expect(JSON.stringify(queue.sent)).not.toContain('jane@example.com');
+    expect(queue.sent[0]?.events[0]?.properties['contact']).toMatch(/^\[email:[0-9a-f]{12}\]$/);
+  });
+
   it('reports an event the queue did not take as failed, never as successful', async () => {
     const receipt = await trackBatch(deps(recordingQueue([id(2)])), request, {
       events: [1, 2].map((n) => ({ id: id(n), type: 'CUSTOM', category: 'c', action: 'a' })),
