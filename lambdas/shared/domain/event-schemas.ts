@@ -12,25 +12,27 @@ export function isStorableText(value: string): boolean {
 export const storableText = (max: number) =>
   z.string().max(max).refine(isStorableText, 'must be valid Unicode without NUL characters');
 
-/** Keys of a JSON value at every depth (call it on values already bounded in depth). */
-function countKeys(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
-  return Object.entries(value).reduce((sum, [, child]) => sum + (Array.isArray(value) ? 0 : 1) + countKeys(child), 0);
-}
-
-/** Returns the first reason a JSON value cannot be stored as jsonb safely, or undefined. */
-export function findUnstorableJson(value: unknown, depth = 0): string | undefined {
-  if (typeof value === 'string') {
-    return isStorableText(value) ? undefined : 'strings must be valid Unicode without NUL characters';
-  }
-  if (value === null || typeof value !== 'object') return undefined;
-  if (depth >= MAX_PROPERTY_DEPTH) return `nesting deeper than ${MAX_PROPERTY_DEPTH} levels`;
-  for (const [key, child] of Object.entries(value)) {
-    if (!isStorableText(key)) return 'keys must be valid Unicode without NUL characters';
-    const reason = findUnstorableJson(child, depth + 1);
-    if (reason) return reason;
-  }
-  return undefined;
+/**
+ * Returns the first reason a JSON value cannot be stored as jsonb safely, or undefined: bad
+ * text, nesting deeper than the limit, or more object keys in all than `maxKeys`. One walk.
+ */
+export function findUnstorableJson(value: unknown, maxKeys = Infinity): string | undefined {
+  let keys = 0;
+  const walk = (current: unknown, depth: number): string | undefined => {
+    if (typeof current === 'string') {
+      return isStorableText(current) ? undefined : 'strings must be valid Unicode without NUL characters';
+    }
+    if (current === null || typeof current !== 'object') return undefined;
+    if (depth >= MAX_PROPERTY_DEPTH) return `nesting deeper than ${MAX_PROPERTY_DEPTH} levels`;
+    for (const [key, child] of Object.entries(current)) {
+      if (!Array.isArray(current) && ++keys > maxKeys) return `more than ${maxKeys} keys`;
+      if (!isStorableText(key)) return 'keys must be valid Unicode without NUL characters';
+      const reason = walk(child, depth + 1);
+      if (reason) return reason;
+    }
+    return undefined;
+  };
+  return walk(value, 0);
 }
 
 export const isoDateTime = z.iso.datetime({ offset: true });
@@ -79,9 +81,8 @@ export const isPlainObject = (value: unknown): value is Record<string, unknown> 
 export const PropertiesSchema = z
   .custom<Record<string, unknown>>(isPlainObject, 'expected an object of key-value pairs')
   .superRefine((properties, ctx) => {
-    const reason = findUnstorableJson(properties);
+    const reason = findUnstorableJson(properties, MAX_PROPERTY_KEYS);
     if (reason) ctx.addIssue({ code: 'custom', message: reason });
-    else if (countKeys(properties) > MAX_PROPERTY_KEYS) ctx.addIssue({ code: 'custom', message: `more than ${MAX_PROPERTY_KEYS} keys` });
   });
 
 /** One event as a client sends it (the specification's schema, dates as ISO strings). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayTokenAuthorizerEvent, Context } from 'aws-lambda';
-import { PayloadTooLargeError, UnauthorizedError } from '../../domain/errors.js';
+import { NotFoundError, PayloadTooLargeError, UnauthorizedError } from '../../domain/errors.js';
 import { MAX_BODY_BYTES } from '../../domain/limits.js';
 import { corsHeaders, problemFromError, type ApiResult } from '../http/api-gateway.js';
 
@@ -32,22 +32,27 @@ function lambdaContext(requestId: string, functionName: string): Context {
   };
 }
 
+/** The path parameters if `path` fits the resource `pattern` (`/v1/events/{eventId}`). */
+function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const expected = pattern.split('/');
+  const actual = path.split('/');
+  if (expected.length !== actual.length) return undefined;
+  const params: Record<string, string> = {};
+  const matches = expected.every((segment, index) => {
+    const value = actual[index] ?? '';
+    if (segment.startsWith('{') && segment.endsWith('}')) {
+      params[segment.slice(1, -1)] = decodeURIComponent(value);
+      return value.length > 0;
+    }
+    return segment === value;
+  });
+  return matches ? params : undefined;
+}
+
 function matchRoute(routes: LocalRoute[], method: string, path: string): { route: LocalRoute; params: Record<string, string> } | undefined {
   for (const route of routes) {
-    if (route.method !== method) continue;
-    const pattern = route.path.split('/');
-    const actual = path.split('/');
-    if (pattern.length !== actual.length) continue;
-    const params: Record<string, string> = {};
-    const matches = pattern.every((segment, index) => {
-      const value = actual[index] ?? '';
-      if (segment.startsWith('{') && segment.endsWith('}')) {
-        params[segment.slice(1, -1)] = decodeURIComponent(value);
-        return value.length > 0;
-      }
-      return segment === value;
-    });
-    if (matches) return { route, params };
+    const params = route.method === method ? matchPath(route.path, path) : undefined;
+    if (params) return { route, params };
   }
   return undefined;
 }
@@ -93,15 +98,12 @@ export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Author
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://localhost');
       // Preflight is API Gateway's own answer (the CDK API sets the same origins).
-      if (request.method === 'OPTIONS' && routes.some((route) => matchRoute([route], route.method, url.pathname))) {
+      if (request.method === 'OPTIONS' && routes.some((route) => matchPath(route.path, url.pathname))) {
         send(response, { statusCode: 204, headers: corsHeaders(request.headers.origin, corsOrigins), body: '' });
         return;
       }
       const match = matchRoute(routes, request.method ?? 'GET', url.pathname);
-      if (!match) {
-        send(response, { statusCode: 404, headers: { 'content-type': 'application/problem+json' }, body: JSON.stringify({ type: '/problems/not-found', title: 'Not found', status: 404, detail: `No route ${request.method} ${url.pathname}.` }) });
-        return;
-      }
+      if (!match) throw new NotFoundError(`No route ${request.method} ${url.pathname}.`);
       const body = await readBody(request, maxBodyBytes + 1);
       let authorizerContext: Record<string, unknown> | undefined;
       if (match.route.authorized) {
