@@ -27,6 +27,12 @@ export const StageConfigSchema = z
       requestsPerSecond: z.number().int().positive(),
       burst: z.number().int().positive(),
     }),
+    /** Per tenant (token buckets of one second in DynamoDB), checked by the functions. */
+    tenantRateLimits: z.strictObject({
+      requestsPerSecond: z.number().int().positive(),
+      /** At least one full batch of 1,000 events. */
+      eventsPerSecond: z.number().int().min(1000),
+    }),
     database: z.strictObject({
       minCapacityAcu: z.number().min(0).max(256),
       maxCapacityAcu: z.number().min(1).max(256),

@@ -1,8 +1,12 @@
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { loadAuthConfig } from '../shared/config.js';
-import { callerFromClaims, callerToContext } from '../shared/domain/caller.js';
+import { callerFromClaims, callerToContext, type Caller } from '../shared/domain/caller.js';
+import { isWriteKey } from '../shared/domain/write-keys.js';
 import { createTokenVerifier, type TokenVerifier } from '../shared/adapters/jwt/jose-token-verifier.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
+import type { WriteKeyStore } from '../shared/ports/write-key-store.js';
+import { authenticateWriteKey } from '../shared/use-cases/manage-write-keys.js';
+import { awsWriteKeyStore } from '../shared/wiring/aws.js';
 
 /** API Gateway answers 401 when a TOKEN authorizer throws exactly this message. */
 export const UNAUTHORIZED = 'Unauthorized';
@@ -14,11 +18,17 @@ function stageWildcard(methodArn: string): string {
   return `${apiArn}/${stage}/*`;
 }
 
-export function createAuthorizeHandler(verify: TokenVerifier) {
+/** A bearer credential is either a write key (`wk_...`) or a JWT; anything unverifiable is none. */
+async function callerForToken(token: string, verify: TokenVerifier, writeKeys: WriteKeyStore): Promise<Caller | undefined> {
+  if (isWriteKey(token)) return authenticateWriteKey(writeKeys, token);
+  const claims = await verify(token).catch(() => undefined);
+  return claims && callerFromClaims(claims);
+}
+
+export function createAuthorizeHandler(verify: TokenVerifier, writeKeys: WriteKeyStore) {
   return async (event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
     const token = /^Bearer\s+(\S+)$/i.exec(event.authorizationToken ?? '')?.[1];
-    const claims = token ? await verify(token).catch(() => undefined) : undefined;
-    const caller = claims && callerFromClaims(claims);
+    const caller = token ? await callerForToken(token, verify, writeKeys) : undefined;
     if (!caller) throw new Error(UNAUTHORIZED);
     return {
       principalId: caller.subject,
@@ -31,4 +41,4 @@ export function createAuthorizeHandler(verify: TokenVerifier) {
   };
 }
 
-export const handler = lazyHandler(async () => createAuthorizeHandler(createTokenVerifier(loadAuthConfig())));
+export const handler = lazyHandler(async () => createAuthorizeHandler(createTokenVerifier(loadAuthConfig()), awsWriteKeyStore()));

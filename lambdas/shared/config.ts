@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { MAX_BATCH_EVENTS } from './domain/limits.js';
 import { PII_DETECTORS, type PiiPolicy } from './domain/pii-masking.js';
+import type { TenantRateLimits } from './domain/rate-limit.js';
 
 /** Environment variable names; the CDK constructs import these so the two cannot drift. */
 export const ENV = {
@@ -24,6 +26,11 @@ export const ENV = {
   queueMaxReceiveCount: 'QUEUE_MAX_RECEIVE_COUNT',
   queueVisibilityTimeoutMs: 'QUEUE_VISIBILITY_TIMEOUT_MS',
   corsOrigins: 'CORS_ORIGINS',
+  dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
+  countersTable: 'COUNTERS_TABLE',
+  writeKeysTable: 'WRITE_KEYS_TABLE',
+  tenantRateLimitRps: 'TENANT_RATE_LIMIT_RPS',
+  tenantRateLimitEvents: 'TENANT_RATE_LIMIT_EVENTS',
 } as const;
 
 /** A bad environment: every offending key is named, so one restart fixes them all. */
@@ -78,8 +85,23 @@ const authShape = {
   [ENV.jwtAudience]: optionalText,
 };
 
+const rateLimitShape = {
+  [ENV.tenantRateLimitRps]: positiveInt(100),
+  // A bucket smaller than one full batch would refuse every full batch, however slow.
+  [ENV.tenantRateLimitEvents]: z.coerce.number().int().min(MAX_BATCH_EVENTS, `must be at least ${MAX_BATCH_EVENTS}, one full batch`).default(10_000),
+};
+
+const dynamoShape = {
+  // Unset in AWS (the regional endpoint) and locally (embedded dynalite).
+  [ENV.dynamodbEndpoint]: z.url().optional(),
+  [ENV.countersTable]: z.string().min(3).default('tracker-counters'),
+  [ENV.writeKeysTable]: z.string().min(3).default('tracker-write-keys'),
+};
+
 const localShape = {
   ...httpShape,
+  ...rateLimitShape,
+  ...dynamoShape,
   ...ingestShape,
   ...databaseShape,
   ...authShape,
@@ -125,8 +147,16 @@ export interface AuthConfig {
   audience?: string;
 }
 
+export interface DynamoConfig {
+  endpoint?: string;
+  countersTable: string;
+  writeKeysTable: string;
+}
+
 export interface LocalConfig {
   corsOrigins: string[];
+  rateLimits: TenantRateLimits;
+  dynamo: DynamoConfig;
   ingest: IngestConfig;
   database: DatabaseConfig;
   auth: AuthConfig;
@@ -176,11 +206,26 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
   };
 }
 
+/** Token buckets of one second: a tenant may burst to its per-second rate, then keeps to it. */
+export function loadRateLimits(env: NodeJS.ProcessEnv = process.env): TenantRateLimits {
+  const parsed = parseEnv(rateLimitShape, env);
+  const requests = parsed[ENV.tenantRateLimitRps];
+  const events = parsed[ENV.tenantRateLimitEvents];
+  return { requests: { ratePerSecond: requests, burst: requests }, events: { ratePerSecond: events, burst: events } };
+}
+
+export function loadDynamoConfig(env: NodeJS.ProcessEnv = process.env): DynamoConfig {
+  const parsed = parseEnv(dynamoShape, env);
+  return { endpoint: parsed[ENV.dynamodbEndpoint], countersTable: parsed[ENV.countersTable], writeKeysTable: parsed[ENV.writeKeysTable] };
+}
+
 /** The whole local runtime's settings, checked at once so that one start names every bad key. */
 export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
   const parsed = parseEnv(localShape, env);
   return {
     corsOrigins: parsed[ENV.corsOrigins],
+    rateLimits: loadRateLimits(env),
+    dynamo: loadDynamoConfig(env),
     ingest: loadIngestConfig(env),
     database: loadDatabaseConfig(env),
     auth: loadAuthConfig(env),

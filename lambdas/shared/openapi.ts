@@ -3,6 +3,7 @@ import { API_ROUTES, type HttpFunction } from '../routes.js';
 import type { Scope } from './domain/caller.js';
 import { AnalyticsEventSchema, BatchEventsSchema } from './domain/event-schemas.js';
 import { MAX_BODY_BYTES, MAX_EVENT_BYTES } from './domain/limits.js';
+import { CreateWriteKeySchema, KeyIdSchema } from './domain/write-keys.js';
 import { AggregationQuerySchema, AuditQuerySchema, EventQuerySchema, EventTypesQuerySchema, PurgeQuerySchema } from './domain/query-schemas.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -62,11 +63,24 @@ const PROBLEM: JsonSchema = {
   },
 };
 
+const WRITE_KEY_PROPERTIES: JsonSchema = {
+  keyId: { type: 'string' },
+  name: { type: 'string' },
+  scopes: { type: 'array', items: { type: 'string' } },
+  createdAt: { type: 'string', format: 'date-time' },
+  createdBy: { type: 'string' },
+  revokedAt: { type: 'string', format: 'date-time' },
+  revokedBy: { type: 'string' },
+};
+const WRITE_KEY: JsonSchema = { type: 'object', properties: WRITE_KEY_PROPERTIES };
+
 interface RouteDoc {
   summary: string;
   scope?: Scope;
   body?: z.ZodType;
   query?: z.ZodType;
+  /** Path parameters, when they are not event ids. */
+  path?: z.ZodType;
   success: { status: number; description: string; schema: JsonSchema };
 }
 
@@ -196,14 +210,31 @@ const ROUTE_DOCS: Record<HttpFunction, RouteDoc> = {
       },
     },
   },
+  'create-write-key': {
+    summary: 'Create a write key (scope events:write only) for a browser or server; the key is in this answer only',
+    scope: 'admin',
+    body: CreateWriteKeySchema,
+    success: { status: 201, description: 'The key: send it as `Authorization: Bearer wk_...`', schema: { type: 'object', properties: { ...WRITE_KEY_PROPERTIES, key: { type: 'string' } } } },
+  },
+  'list-write-keys': {
+    summary: "The tenant's write keys, revoked ones included; never their secrets",
+    scope: 'admin',
+    success: { status: 200, description: 'Newest first', schema: { type: 'object', properties: { keys: { type: 'array', items: WRITE_KEY } } } },
+  },
+  'revoke-write-key': {
+    summary: 'Revoke a write key of the tenant; it stops working within the authorizer cache time (60 s)',
+    scope: 'admin',
+    path: KeyIdSchema,
+    success: { status: 200, description: 'The revoked key', schema: WRITE_KEY },
+  },
   'get-openapi': { summary: 'This document', success: { status: 200, description: 'OpenAPI 3.1', schema: { type: 'object' } } },
 };
 
-function queryParameters(schema: z.ZodType | undefined): JsonSchema[] {
+function parametersOf(schema: z.ZodType | undefined, location: 'query' | 'path'): JsonSchema[] {
   if (!schema) return [];
   const object = jsonSchema(schema);
   const required = new Set((object['required'] as string[] | undefined) ?? []);
-  return Object.entries(object['properties'] as Record<string, JsonSchema>).map(([name, property]) => ({ name, in: 'query', required: required.has(name), schema: property }));
+  return Object.entries(object['properties'] as Record<string, JsonSchema>).map(([name, property]) => ({ name, in: location, required: required.has(name), schema: property }));
 }
 
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
@@ -213,10 +244,10 @@ export function openApiDocument(): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of API_ROUTES) {
     const doc = ROUTE_DOCS[route.function];
-    const parameters = [
-      ...[...route.path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string', format: 'uuid' } })),
-      ...queryParameters(doc.query),
-    ];
+    const pathParameters = doc.path
+      ? parametersOf(doc.path, 'path')
+      : [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }));
+    const parameters = [...pathParameters, ...parametersOf(doc.query, 'query')];
     paths[route.path] = {
       ...paths[route.path],
       [route.method.toLowerCase()]: {
@@ -229,7 +260,7 @@ export function openApiDocument(): JsonSchema {
           [doc.success.status]: { description: doc.success.description, content: { 'application/json': { schema: doc.success.schema } } },
           ...(doc.body || doc.query || parameters.length > 0 ? { 400: problemResponse('Invalid input: every bad field is listed in `errors`') } : {}),
           ...(doc.scope ? { 401: problemResponse('No or invalid bearer token'), 403: problemResponse(`The token lacks ${doc.scope}`) } : {}),
-          ...(route.function === 'get-event' ? { 404: problemResponse("No such event in the caller's tenant") } : {}),
+          ...(pathParameters.length > 0 ? { 404: problemResponse("Not found in the caller's tenant") } : {}),
           ...(doc.body ? { 413: problemResponse('Body or event too large') } : {}),
           429: problemResponse('Rate limited; see Retry-After'),
           500: problemResponse('Internal error; quote the request id in `detail`'),
@@ -242,7 +273,13 @@ export function openApiDocument(): JsonSchema {
     info: { title: 'Event tracker', version: '1', description: 'Track, query and aggregate events per tenant. The tenant always comes from the token.' },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Claims: tenant_id (or custom:tenant_id), sub, scope (or cognito:groups)' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A JWT (claims: tenant_id or custom:tenant_id, sub, scope or cognito:groups), or a write key `wk_...` (events:write only)',
+        },
+      },
       schemas: { Problem: PROBLEM },
     },
     paths,

@@ -16,7 +16,7 @@ export function createTrackBatchHandler(deps: TrackDeps) {
     );
     emitCounts({ [METRIC.eventsAccepted]: receipt.successful.length, [METRIC.eventsRejected]: receipt.failed.length });
     return jsonResponse(200, receipt);
-  });
+  }, { limiter: deps.limiter });
 }
 
 export const handler = lazyHandler(async () => createTrackBatchHandler(awsTrackDeps()));

@@ -16,7 +16,7 @@ export function createTrackEventHandler(deps: TrackDeps) {
     );
     emitCounts({ [METRIC.eventsAccepted]: 1 });
     return jsonResponse(202, receipt);
-  });
+  }, { limiter: deps.limiter });
 }
 
 export const handler = lazyHandler(async () => createTrackEventHandler(awsTrackDeps()));

@@ -68,8 +68,9 @@ export class Api extends Construct {
 
     const authorizer = new TokenAuthorizer(this, 'Authorizer', {
       handler: props.authorizer,
-      // The policy covers the whole stage, so one cached answer serves every route.
-      resultsCacheTtl: Duration.minutes(5),
+      // The policy covers the whole stage, so one cached answer serves every route. Short,
+      // because a revoked write key keeps working until its cached answer expires.
+      resultsCacheTtl: Duration.seconds(60),
     });
 
     for (const route of API_ROUTES) {

@@ -6,6 +6,8 @@ import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-l
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { WRITE_KEYS_BY_TENANT_INDEX } from '../../lambdas/shared/adapters/dynamodb/tables.js';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/config.js';
 import type { DatabaseResources } from './database.js';
@@ -90,6 +92,27 @@ export class AppFunction extends NodejsFunction {
     this.addEnvironment(ENV.dbPoolSize, String(poolSize));
     database.secret.grantRead(this);
     database.proxy.connections.allowFrom(this, Port.tcp(database.port), `${this.node.id} to RDS Proxy`);
+    return this;
+  }
+
+  /** Takes from the tenant's rate-limit buckets in the counters table: update and read, nothing else. */
+  bindRateLimiter(counters: ITableV2, limits: { requestsPerSecond: number; eventsPerSecond: number }): this {
+    this.addEnvironment(ENV.countersTable, counters.tableName);
+    this.addEnvironment(ENV.tenantRateLimitRps, String(limits.requestsPerSecond));
+    this.addEnvironment(ENV.tenantRateLimitEvents, String(limits.eventsPerSecond));
+    this.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], resources: [counters.tableArn] }));
+    return this;
+  }
+
+  /** `read`: the authorizer looks keys up by id. `manage`: the admin routes create, list and revoke. */
+  bindWriteKeys(writeKeys: ITableV2, access: 'read' | 'manage'): this {
+    this.addEnvironment(ENV.writeKeysTable, writeKeys.tableName);
+    if (access === 'read') {
+      this.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [writeKeys.tableArn] }));
+      return this;
+    }
+    this.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [writeKeys.tableArn] }));
+    this.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${writeKeys.tableArn}/index/${WRITE_KEYS_BY_TENANT_INDEX.name}`] }));
     return this;
   }
 

@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { FlowLogDestination, Port, FlowLogTrafficType, InterfaceVpcEndpointAwsService, SecurityGroup, SubnetType, Vpc, type ISecurityGroup, type IVpc, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { FlowLogDestination, GatewayVpcEndpointAwsService, Port, FlowLogTrafficType, InterfaceVpcEndpointAwsService, SecurityGroup, SubnetType, Vpc, type ISecurityGroup, type IVpc, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { AuroraPostgresEngineVersion, ClusterInstance, Credentials, DatabaseCluster, DatabaseClusterEngine, type DatabaseProxy } from 'aws-cdk-lib/aws-rds';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -44,6 +44,8 @@ export class Database extends Construct implements DatabaseResources {
       vpc: this.vpc,
       description: 'Functions that reach the database',
     });
+    // The functions in the VPC take from the tenants' rate-limit buckets; a gateway endpoint is free.
+    this.vpc.addGatewayEndpoint('DynamoDbEndpoint', { service: GatewayVpcEndpointAwsService.DYNAMODB, subnets: [this.subnets] });
     this.vpc.addInterfaceEndpoint('SecretsManagerEndpoint', {
       service: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
       subnets: this.subnets,

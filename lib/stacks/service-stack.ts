@@ -33,6 +33,9 @@ export class ServiceStack extends Stack {
     | 'listEventTypes'
     | 'purgeEvents'
     | 'listAudit'
+    | 'createWriteKey'
+    | 'listWriteKeys'
+    | 'revokeWriteKey'
     | 'openApi'
     | 'health'
     | 'writeEvents'
@@ -54,11 +57,13 @@ export class ServiceStack extends Stack {
     const fn = (name: string, handlerDir: string, description: string, extra: Partial<ConstructorParameters<typeof AppFunction>[2]> = {}) =>
       new AppFunction(this, name, { handlerDir, description, logRetention, ...extra });
 
-    const authorize = fn('AuthorizeFunction', 'authorize', 'Verifies bearer JWTs and maps them to tenant and scopes').bindSettings({
-      [ENV.jwksUrl]: stateful.users.jwksUrl,
-      [ENV.jwtIssuer]: stateful.users.issuer,
-      [ENV.jwtAudience]: stateful.users.client.userPoolClientId,
-    });
+    const authorize = fn('AuthorizeFunction', 'authorize', 'Verifies bearer JWTs and write keys and maps them to tenant and scopes')
+      .bindSettings({
+        [ENV.jwksUrl]: stateful.users.jwksUrl,
+        [ENV.jwtIssuer]: stateful.users.issuer,
+        [ENV.jwtAudience]: stateful.users.client.userPoolClientId,
+      })
+      .bindWriteKeys(stateful.writeKeys.table, 'read');
     const trackEvent = fn('TrackEventFunction', 'track-event', 'POST /v1/events: validate, mask, queue').bindEventsQueueSender(stateful.events.queue).bindSettings(ingestSettings);
     const trackBatch = fn('TrackBatchFunction', 'track-batch', 'POST /v1/events/batch: validate, mask, queue, receipt per index', { memorySize: 1024 })
       .bindEventsQueueSender(stateful.events.queue)
@@ -77,6 +82,12 @@ export class ServiceStack extends Stack {
       timeout: Duration.seconds(29),
     }).bindDatabase(database, 1);
     const listAudit = queryFn('ListAuditFunction', 'list-audit', 'GET /v1/audit (admin)');
+    // Outside the VPC: they only touch DynamoDB.
+    const keyFn = (name: string, handlerDir: string, description: string) =>
+      fn(name, handlerDir, description, { memorySize: 256 }).bindWriteKeys(stateful.writeKeys.table, 'manage');
+    const createWriteKey = keyFn('CreateWriteKeyFunction', 'create-write-key', 'POST /v1/keys (admin)');
+    const listWriteKeys = keyFn('ListWriteKeysFunction', 'list-write-keys', 'GET /v1/keys (admin)');
+    const revokeWriteKey = keyFn('RevokeWriteKeyFunction', 'revoke-write-key', 'DELETE /v1/keys/{keyId} (admin)');
 
     const writeEvents = fn('WriteEventsFunction', 'write-events', 'Writes queued events to Aurora: dedupe, rollups, audit in one transaction', {
       vpc: inVpc,
@@ -125,6 +136,9 @@ export class ServiceStack extends Stack {
       listEventTypes,
       purgeEvents,
       listAudit,
+      createWriteKey,
+      listWriteKeys,
+      revokeWriteKey,
       openApi,
       health,
       writeEvents,
@@ -132,9 +146,9 @@ export class ServiceStack extends Stack {
       maintainPartitions,
     };
     const corsSetting = { [ENV.corsOrigins]: config.corsOrigins.join(',') };
-    for (const httpFunction of [trackEvent, trackBatch, getEvent, queryEvents, aggregateEvents, listEventTypes, purgeEvents, listAudit, openApi, health]) {
-      httpFunction.bindSettings(corsSetting);
-    }
+    const tenantFunctions = [trackEvent, trackBatch, getEvent, queryEvents, aggregateEvents, listEventTypes, purgeEvents, listAudit, createWriteKey, listWriteKeys, revokeWriteKey];
+    for (const httpFunction of [...tenantFunctions, openApi, health]) httpFunction.bindSettings(corsSetting);
+    for (const httpFunction of tenantFunctions) httpFunction.bindRateLimiter(stateful.counters.table, config.tenantRateLimits);
     this.api = new Api(this, 'Api', {
       config,
       authorizer: authorize,
@@ -147,6 +161,9 @@ export class ServiceStack extends Stack {
         'list-event-types': listEventTypes,
         'purge-events': purgeEvents,
         'list-audit': listAudit,
+        'create-write-key': createWriteKey,
+        'list-write-keys': listWriteKeys,
+        'revoke-write-key': revokeWriteKey,
         'get-openapi': openApi,
         health,
       },

@@ -5,10 +5,11 @@ import { CountersTable } from '../constructs/counters-table.js';
 import { Database } from '../constructs/database.js';
 import { EventQueue } from '../constructs/event-queue.js';
 import { UserDirectory } from '../constructs/user-directory.js';
+import { WriteKeysTable } from '../constructs/write-keys-table.js';
 import type { StageConfig } from '../stage-config.js';
 
 /**
- * Everything that holds data: Aurora, the queues, the counters table, the archive bucket,
+ * Everything that holds data: Aurora, the queues, the counters and write-key tables, the archive bucket,
  * the user pool.
  * Deployed and retained apart from the functions, so a bad service deploy cannot touch them.
  */
@@ -16,6 +17,7 @@ export class StatefulStack extends Stack {
   readonly database: Database;
   readonly events: EventQueue;
   readonly counters: CountersTable;
+  readonly writeKeys: WriteKeysTable;
   readonly archive: ArchiveBucket;
   readonly users: UserDirectory;
 
@@ -24,6 +26,7 @@ export class StatefulStack extends Stack {
     this.database = new Database(this, 'Database', config);
     this.events = new EventQueue(this, 'Events', { writerTimeout: Duration.seconds(config.writer.timeoutSeconds) });
     this.counters = new CountersTable(this, 'Counters');
+    this.writeKeys = new WriteKeysTable(this, 'WriteKeys');
     this.archive = new ArchiveBucket(this, 'Archive');
     this.users = new UserDirectory(this, 'Users');
 

@@ -1,21 +1,23 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../lambdas/routes.js';
 import { buildStacks } from '../../lib/build-app.js';
 import { MAX_RECEIVE_COUNT } from '../../lib/constructs/event-queue.js';
-import { actionsOf, functionId, scratchOutdir, stageConfig, synthesize } from './support.js';
+import { actionsOf, functionId, newTestApp, stageConfig, synthesize } from './support.js';
 
 const dev = stageConfig('dev');
 let stateful: Template;
 let service: Template;
 
 beforeAll(() => {
-  ({ stateful, service } = synthesize(dev));
+  // The one synthesis that bundles every function: a handler that does not build fails here.
+  ({ stateful, service } = synthesize(dev, { bundle: true }));
 });
 
 const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+const RATE_BUCKETS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
 
 describe('functions', () => {
   it('run Node 22 on arm64 with source maps', () => {
@@ -26,10 +28,10 @@ describe('functions', () => {
     }
   });
 
-  it('lets the ingest functions only send to the events queue, from outside the VPC', () => {
+  it("lets the ingest functions only send to the events queue and take from their tenant's rate buckets, from outside the VPC", () => {
     for (const prefix of ['TrackEventFunction', 'TrackBatchFunction']) {
       const id = functionId(service, prefix);
-      expect(actionsOf(service, id)).toEqual(['sqs:SendMessage', ...XRAY]);
+      expect(actionsOf(service, id)).toEqual([...RATE_BUCKETS, 'sqs:SendMessage', ...XRAY]);
       expect(service.findResources('AWS::Lambda::Function')[id]?.['Properties']).not.toHaveProperty('VpcConfig');
     }
   });
@@ -40,12 +42,13 @@ describe('functions', () => {
     const expected: Record<string, string[]> = {
       // Only the writer consumes the queue (its event source); nothing else touches it.
       WriteEventsFunction: [...secret, ...consume, ...XRAY],
-      GetEventFunction: [...secret, ...XRAY],
-      QueryEventsFunction: [...secret, ...XRAY],
-      AggregateEventsFunction: [...secret, ...XRAY],
-      ListEventTypesFunction: [...secret, ...XRAY],
-      PurgeEventsFunction: [...secret, ...XRAY],
-      ListAuditFunction: [...secret, ...XRAY],
+      // The HTTP functions also take from their tenant's rate buckets (through the gateway endpoint).
+      GetEventFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
+      QueryEventsFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
+      AggregateEventsFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
+      ListEventTypesFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
+      PurgeEventsFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
+      ListAuditFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
       MigrateDatabaseFunction: [...secret, ...XRAY],
       MaintainPartitionsFunction: [...secret, ...XRAY],
     };
@@ -56,10 +59,43 @@ describe('functions', () => {
     }
   });
 
-  it('gives the authorizer and health check no permissions beyond tracing', () => {
-    expect(actionsOf(service, functionId(service, 'AuthorizeFunction'))).toEqual(XRAY);
+  it('lets the authorizer only read write keys, and gives the health check nothing beyond tracing', () => {
+    expect(actionsOf(service, functionId(service, 'AuthorizeFunction'))).toEqual(['dynamodb:GetItem', ...XRAY]);
     expect(actionsOf(service, functionId(service, 'HealthFunction'))).toEqual(XRAY);
     expect(actionsOf(service, functionId(service, 'GetOpenApiFunction'))).toEqual(XRAY);
+  });
+});
+
+describe('write keys and rate limits', () => {
+  it('lets the key functions manage write keys, from outside the VPC, and nothing of the events', () => {
+    for (const prefix of ['CreateWriteKeyFunction', 'ListWriteKeysFunction', 'RevokeWriteKeyFunction']) {
+      const id = functionId(service, prefix);
+      const manageKeys = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
+      expect(actionsOf(service, id)).toEqual([...RATE_BUCKETS, ...manageKeys, ...XRAY].sort());
+      expect(service.findResources('AWS::Lambda::Function')[id]?.['Properties']).not.toHaveProperty('VpcConfig');
+    }
+  });
+
+  it('keeps write keys in a retained table with point-in-time recovery and a tenant index', () => {
+    stateful.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [{ AttributeName: 'keyId', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byTenant' })],
+        Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+      }),
+    });
+  });
+
+  it('gives every tenant function the per-tenant limits of the stage and the VPC a DynamoDB endpoint', () => {
+    const variables = (prefix: string) => service.findResources('AWS::Lambda::Function')[functionId(service, prefix)]?.['Properties']?.['Environment']?.['Variables'];
+    for (const prefix of ['TrackBatchFunction', 'QueryEventsFunction', 'CreateWriteKeyFunction']) {
+      expect(variables(prefix)).toMatchObject({
+        TENANT_RATE_LIMIT_RPS: String(dev.tenantRateLimits.requestsPerSecond),
+        TENANT_RATE_LIMIT_EVENTS: String(dev.tenantRateLimits.eventsPerSecond),
+      });
+    }
+    stateful.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway', ServiceName: Match.anyValue() });
   });
 });
 
@@ -186,7 +222,7 @@ describe('operations', () => {
 describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged in any stage', () => {
     for (const stage of ['dev', 'prod'] as const) {
-      const app = new App({ outdir: scratchOutdir() });
+      const app = newTestApp();
       buildStacks(app, stageConfig(stage));
       Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
       expect(() => app.synth()).not.toThrow();

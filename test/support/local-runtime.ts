@@ -23,6 +23,9 @@ export async function startTestRuntime(overrides: Partial<LocalConfig> = {}): Pr
     db: testDb.db,
     auth: { jwtSecret: TEST_SECRET },
     queue: { batchSize: 10, batchWindowMs: 10, maxReceiveCount: 5, visibilityTimeoutMs: 50 },
+    // Out of the way of contract tests that send fast; the rate-limit tests set their own.
+    rateLimits: { requests: { ratePerSecond: 10_000, burst: 10_000 }, events: { ratePerSecond: 1_000_000, burst: 1_000_000 } },
+    inMemory: true,
     ...overrides,
   });
   return {

@@ -40,3 +40,14 @@ export class NotFoundError extends Error {
 export class QueueUnavailableError extends Error {
   override readonly name = 'QueueUnavailableError';
 }
+
+/** The tenant used up its rate; nothing of the request was applied. */
+export class RateLimitedError extends Error {
+  override readonly name = 'RateLimitedError';
+  constructor(
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

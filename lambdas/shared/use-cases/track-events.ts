@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { BatchEnvelopeSchema, type TrackedEvent } from '../domain/event-schemas.js';
-import { PayloadTooLargeError, QueueUnavailableError, ValidationError, type FieldIssue } from '../domain/errors.js';
+import { PayloadTooLargeError, QueueUnavailableError, RateLimitedError, ValidationError, type FieldIssue } from '../domain/errors.js';
 import { tenantHashKey, type PiiPolicy } from '../domain/pii-masking.js';
 import { prepareEvent, type PrepareContext } from '../domain/prepare-event.js';
 import { packEnvelopes } from '../domain/queue-packing.js';
 import { parseInput } from '../domain/zod-issues.js';
+import { retryAfterSeconds } from '../domain/rate-limit.js';
 import type { EventQueue } from '../ports/event-queue.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
 
 export interface TrackSettings {
   piiPolicy: PiiPolicy;
@@ -17,6 +19,7 @@ export interface TrackSettings {
 
 export interface TrackDeps {
   queue: EventQueue;
+  limiter: RateLimiter;
   settings: TrackSettings;
   newEventId?: () => string;
 }
@@ -40,9 +43,19 @@ interface Enqueued {
   failed: BatchReceipt['failed'];
 }
 
-/** Prepares the items, queues the valid ones in as few messages as fit, and reports each index. */
+/**
+ * Prepares the items, queues the valid ones in as few messages as fit, and reports each index.
+ * The tenant's event rate is taken first, for every item sent: a refused request costs no
+ * validation, and nothing of it is queued.
+ */
 async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unknown[], batch?: { sentAt?: string }): Promise<Enqueued & { tooLarge: boolean }> {
-  // 1. Validate, apply type rules, mask: per item, so one bad item spoils nothing else.
+  // 1. Within the tenant's event rate?
+  const decision = await deps.limiter.take(request.tenantId, 'events', items.length);
+  if (!decision.allowed) {
+    throw new RateLimitedError(retryAfterSeconds(decision), `This tenant sends more events per second than its limit; these ${items.length} were not accepted.`);
+  }
+
+  // 2. Validate, apply type rules, mask: per item, so one bad item spoils nothing else.
   const context: PrepareContext = {
     receivedAt: request.receivedAt,
     sentAt: batch?.sentAt,
@@ -65,7 +78,7 @@ async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unkno
   });
   if (prepared.length === 0) return { accepted: [], failed, tooLarge };
 
-  // 2. Queue; the first message of a batch request carries its counts for the audit log.
+  // 3. Queue; the first message of a batch request carries its counts for the audit log.
   const envelopes = packEnvelopes(
     {
       version: 1,
@@ -79,7 +92,7 @@ async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unkno
   );
   const { failed: notQueued } = await deps.queue.enqueue(envelopes);
 
-  // 3. An event the queue never took is reported failed, never silently dropped.
+  // 4. An event the queue never took is reported failed, never silently dropped.
   const reasons = new Map(notQueued.map((entry) => [entry.eventId, entry.reason]));
   const accepted: Enqueued['accepted'] = [];
   for (const { index, event } of prepared) {

@@ -1,11 +1,30 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { loadDatabaseConfig, loadIngestConfig } from '../config.js';
+import { loadDatabaseConfig, loadDynamoConfig, loadIngestConfig, loadRateLimits } from '../config.js';
+import { DynamoRateLimiter } from '../adapters/dynamodb/dynamo-rate-limiter.js';
+import { DynamoWriteKeyStore } from '../adapters/dynamodb/dynamo-write-key-store.js';
 import { PgEventStore } from '../adapters/pg/pg-event-store.js';
 import { openDatabase, type SqlDatabase } from '../adapters/pg/sql-database.js';
 import { readDatabaseCredentials } from '../adapters/secrets/database-credentials.js';
 import { SqsEventQueue } from '../adapters/sqs/sqs-event-queue.js';
 import type { TrackDeps } from '../use-cases/track-events.js';
+
+let dynamo: DynamoDBClient | undefined;
+
+function dynamoClient(): DynamoDBClient {
+  dynamo ??= new DynamoDBClient({});
+  return dynamo;
+}
+
+/** Per-tenant buckets in the counters table, shared by every container of every function. */
+export function awsRateLimiter(): DynamoRateLimiter {
+  return new DynamoRateLimiter(dynamoClient(), loadDynamoConfig().countersTable, loadRateLimits());
+}
+
+export function awsWriteKeyStore(): DynamoWriteKeyStore {
+  return new DynamoWriteKeyStore(dynamoClient(), loadDynamoConfig().writeKeysTable);
+}
 
 /** Adapters for the deployed functions, built once per container by their lazy handlers. */
 export function awsTrackDeps(): TrackDeps {
@@ -13,6 +32,7 @@ export function awsTrackDeps(): TrackDeps {
   if (!config.eventsQueueUrl) throw new Error('EVENTS_QUEUE_URL is required in AWS.');
   return {
     queue: new SqsEventQueue(new SQSClient({}), config.eventsQueueUrl, { maxMessageBytes: config.sqsMaxMessageBytes }),
+    limiter: awsRateLimiter(),
     settings: config,
   };
 }

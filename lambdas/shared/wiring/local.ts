@@ -13,6 +13,13 @@ import { handler as healthHandler } from '../../health/handler.js';
 import { createTrackBatchHandler } from '../../track-batch/handler.js';
 import { createTrackEventHandler } from '../../track-event/handler.js';
 import { createWriteEventsHandler } from '../../write-events/handler.js';
+import { createCreateWriteKeyHandler } from '../../create-write-key/handler.js';
+import { createListWriteKeysHandler } from '../../list-write-keys/handler.js';
+import { createRevokeWriteKeyHandler } from '../../revoke-write-key/handler.js';
+import { DynamoRateLimiter } from '../adapters/dynamodb/dynamo-rate-limiter.js';
+import { DynamoWriteKeyStore } from '../adapters/dynamodb/dynamo-write-key-store.js';
+import { countersTableDefinition, writeKeysTableDefinition } from '../adapters/dynamodb/tables.js';
+import { ensureTables, localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from '../adapters/local/embedded-dynamodb.js';
 import { createApiGatewayEmulator, type LocalRoute } from '../adapters/local/api-gateway-emulator.js';
 import { InProcessEventQueue } from '../adapters/local/in-process-queue.js';
 import { createTokenVerifier } from '../adapters/jwt/jose-token-verifier.js';
@@ -41,9 +48,17 @@ export interface LocalRuntimeOptions extends LocalConfig {
   inMemory?: boolean;
 }
 
+/** dynalite in DATA_DIR (or memory) unless DYNAMODB_ENDPOINT names a DynamoDB to use. */
+async function openDynamo(options: LocalRuntimeOptions): Promise<{ endpoint: string; embedded?: EmbeddedDynamo }> {
+  if (options.dynamo.endpoint) return { endpoint: options.dynamo.endpoint };
+  const embedded = await startEmbeddedDynamo(options.inMemory ? undefined : join(options.dataDir, 'dynamodb'));
+  return { endpoint: embedded.endpoint, embedded };
+}
+
 /**
  * `npm start`: the deployed handlers, wired to embedded parts. Postgres is PGlite in DATA_DIR
- * unless DATABASE_URL is set; SQS and its event source are the in-process queue.
+ * unless DATABASE_URL is set; SQS and its event source are the in-process queue; DynamoDB
+ * (rate limits, write keys) is dynalite unless DYNAMODB_ENDPOINT is set.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const db =
@@ -54,31 +69,41 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       pgliteDataDir: options.inMemory ? undefined : join(options.dataDir, 'pgdata'),
     }));
   const appliedMigrations = await applyMigrations(db, await readMigrations(MIGRATIONS_DIR));
+  const dynamo = await openDynamo(options);
+  const dynamoClient = localDynamoClient(dynamo.endpoint);
+  await ensureTables(dynamoClient, [countersTableDefinition(options.dynamo.countersTable), writeKeysTableDefinition(options.dynamo.writeKeysTable)]);
+  const limiter = new DynamoRateLimiter(dynamoClient, options.dynamo.countersTable, options.rateLimits);
+  const writeKeys = new DynamoWriteKeyStore(dynamoClient, options.dynamo.writeKeysTable);
   const store = new PgEventStore(db);
   const queries = new PgEventQueries(db);
   const admin = new PgEventAdmin(db);
   const queue = new InProcessEventQueue(createWriteEventsHandler(store), options.queue);
-  const trackDeps = { queue, settings: options.ingest };
+  const trackDeps = { queue, limiter, settings: options.ingest };
 
   const handlers: Record<HttpFunction, LocalRoute['handler']> = {
     health: healthHandler,
     'track-event': createTrackEventHandler(trackDeps),
     'track-batch': createTrackBatchHandler(trackDeps),
-    'get-event': createGetEventHandler(store),
-    'query-events': createQueryEventsHandler(queries, options.ingest),
-    'aggregate-events': createAggregateEventsHandler(queries, options.ingest),
-    'list-event-types': createListEventTypesHandler(queries, options.ingest),
-    'purge-events': createPurgeEventsHandler(admin),
-    'list-audit': createListAuditHandler(admin),
+    'get-event': createGetEventHandler(store, limiter),
+    'query-events': createQueryEventsHandler(queries, options.ingest, limiter),
+    'aggregate-events': createAggregateEventsHandler(queries, options.ingest, limiter),
+    'list-event-types': createListEventTypesHandler(queries, options.ingest, limiter),
+    'purge-events': createPurgeEventsHandler(admin, limiter),
+    'list-audit': createListAuditHandler(admin, limiter),
+    'create-write-key': createCreateWriteKeyHandler(writeKeys, limiter),
+    'list-write-keys': createListWriteKeysHandler(writeKeys, limiter),
+    'revoke-write-key': createRevokeWriteKeyHandler(writeKeys, limiter),
     'get-openapi': openApiHandler,
   };
   const routes: LocalRoute[] = API_ROUTES.map((route) => ({ ...route, handler: handlers[route.function] }));
-  const server = createApiGatewayEmulator(routes, createAuthorizeHandler(createTokenVerifier(options.auth)), options.corsOrigins);
+  const server = createApiGatewayEmulator(routes, createAuthorizeHandler(createTokenVerifier(options.auth), writeKeys), options.corsOrigins);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', resolve);
   }).catch(async (error: unknown) => {
     queue.close();
+    dynamoClient.destroy();
+    await dynamo.embedded?.close();
     if (!options.db) await db.close();
     throw error;
   });
@@ -93,6 +118,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await queue.drained();
       queue.close();
+      dynamoClient.destroy();
+      await dynamo.embedded?.close();
       if (!options.db) await db.close();
     },
   };

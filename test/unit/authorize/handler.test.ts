@@ -4,10 +4,25 @@ import { describe, expect, it } from 'vitest';
 import { createAuthorizeHandler } from '../../../lambdas/authorize/handler.js';
 import { createTokenVerifier } from '../../../lambdas/shared/adapters/jwt/jose-token-verifier.js';
 import { mintToken } from '../../../lambdas/shared/adapters/jwt/mint-token.js';
-import { TENANT_A } from '../../support/factories.js';
+import { TENANT_A, TENANT_B } from '../../support/factories.js';
+import { hashWriteKey, newWriteKey, type WriteKeyRecord } from '../../../lambdas/shared/domain/write-keys.js';
+import type { WriteKeyStore } from '../../../lambdas/shared/ports/write-key-store.js';
 
 const secret = 'test-secret-that-is-at-least-32-characters';
-const authorize = createAuthorizeHandler(createTokenVerifier({ jwtSecret: secret, issuer: 'tracker', audience: 'api' }));
+const records = new Map<string, WriteKeyRecord>();
+const writeKeys: WriteKeyStore = {
+  create: async (record) => void records.set(record.keyId, record),
+  find: async (keyId) => records.get(keyId),
+  list: async () => [...records.values()],
+  revoke: async () => undefined,
+};
+const authorize = createAuthorizeHandler(createTokenVerifier({ jwtSecret: secret, issuer: 'tracker', audience: 'api' }), writeKeys);
+
+function storedKey(overrides: Partial<WriteKeyRecord> = {}): string {
+  const { keyId, key } = newWriteKey();
+  records.set(keyId, { keyId, tenantId: TENANT_B, name: 'site', keyHash: hashWriteKey(key), createdAt: '2026-11-26T00:00:00Z', createdBy: 'admin', ...overrides });
+  return key;
+}
 const methodArn = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/POST/v1/events';
 const event = (token: string): APIGatewayTokenAuthorizerEvent => ({ type: 'TOKEN', authorizationToken: `Bearer ${token}`, methodArn });
 const mint = (overrides: Partial<Parameters<typeof mintToken>[0]> = {}) =>
@@ -47,5 +62,20 @@ describe('authorize handler', () => {
   it('drops scopes it does not know', async () => {
     const token = await new SignJWT({ tenant_id: TENANT_A, scope: 'events:read superuser' }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setIssuer('tracker').setAudience('api').setExpirationTime('1h').sign(new TextEncoder().encode(secret));
     expect((await authorize(event(token))).context).toMatchObject({ scopes: 'events:read' });
+  });
+
+  it('maps a live write key to its tenant with events:write only', async () => {
+    const key = storedKey();
+    const result = await authorize(event(key));
+    expect(result.context).toEqual({ tenantId: TENANT_B, subject: expect.stringMatching(/^writekey:[0-9a-f]{16}$/), scopes: 'events:write' });
+  });
+
+  it('refuses a revoked write key, an unknown one and one with a wrong secret', async () => {
+    await expect(authorize(event(storedKey({ revokedAt: '2026-11-26T01:00:00Z' })))).rejects.toThrow('Unauthorized');
+    await expect(authorize(event(newWriteKey().key))).rejects.toThrow('Unauthorized');
+    const key = storedKey();
+    const forged = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
+    await expect(authorize(event(forged))).rejects.toThrow('Unauthorized');
+    await expect(authorize(event('wk_not-a-key'))).rejects.toThrow('Unauthorized');
   });
 });

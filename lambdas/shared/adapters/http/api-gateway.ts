@@ -7,6 +7,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   QueueUnavailableError,
+  RateLimitedError,
   UnauthorizedError,
   ValidationError,
   type FieldIssue,
@@ -14,6 +15,8 @@ import {
 import { MAX_BODY_BYTES, MAX_JSON_DEPTH, nestsDeeperThan } from '../../domain/limits.js';
 import { loadHttpConfig } from '../../config.js';
 import { describeError, log } from '../../logger.js';
+import type { RateLimiter } from '../../ports/rate-limiter.js';
+import { retryAfterSeconds } from '../../domain/rate-limit.js';
 
 export type ApiEvent = APIGatewayProxyEvent;
 export type ApiResult = APIGatewayProxyResult;
@@ -40,8 +43,8 @@ export function readJsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): unknow
   return body;
 }
 
-export function jsonResponse(statusCode: number, body: unknown): ApiResult {
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult {
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
 interface Problem {
@@ -81,6 +84,9 @@ export function problemFromError(error: unknown, requestId: string): ApiResult {
   if (error instanceof NotFoundError) {
     return problemResponse({ status: 404, slug: 'not-found', title: 'Not found', detail: error.message });
   }
+  if (error instanceof RateLimitedError) {
+    return problemResponse({ status: 429, slug: 'rate-limited', title: 'Too many requests', detail: error.message, headers: { 'retry-after': String(error.retryAfterSeconds) } });
+  }
   if (error instanceof QueueUnavailableError) {
     return problemResponse({ status: 503, slug: 'unavailable', title: 'Service unavailable', detail: error.message, headers: { 'retry-after': '1' } });
   }
@@ -107,11 +113,27 @@ function headerValue(event: ApiEvent, name: string): string | undefined {
   return entry?.[1];
 }
 
+/** Refuses the request before any work when the caller's tenant is over its request rate. */
+async function checkRequestRate(limiter: RateLimiter, event: ApiEvent): Promise<void> {
+  const caller = callerFromContext(event.requestContext.authorizer);
+  if (!caller) return;
+  const decision = await limiter.take(caller.tenantId, 'requests', 1);
+  if (!decision.allowed) {
+    throw new RateLimitedError(retryAfterSeconds(decision), 'This tenant sends more requests per second than its limit; retry after the Retry-After delay.');
+  }
+}
+
+export interface HttpOptions {
+  /** Per-tenant request rate; routes without a caller (health, OpenAPI) are not counted. */
+  limiter?: RateLimiter;
+}
+
 /**
- * Wraps an HTTP handler: whatever it throws is answered as problem+json, and every request
- * leaves one JSON log line with its request id, tenant, route, status and duration.
+ * Wraps an HTTP handler: the tenant's request rate is checked first, whatever it throws is
+ * answered as problem+json, and every request leaves one JSON log line with its request id,
+ * tenant, route, status and duration.
  */
-export function httpHandler(handler: Handler): Handler {
+export function httpHandler(handler: Handler, options: HttpOptions = {}): Handler {
   // With a proxy integration the function, not API Gateway, answers CORS on real requests.
   const { corsOrigins } = loadHttpConfig();
   const started = new WeakMap<Context, number>();
@@ -131,8 +153,9 @@ export function httpHandler(handler: Handler): Handler {
   };
   return middy<ApiEvent, ApiResult>()
     .use({
-      before: (request) => {
+      before: async (request) => {
         started.set(request.context, Date.now());
+        if (options.limiter) await checkRequestRate(options.limiter, request.event);
       },
       after: (request) => {
         addCors(request);

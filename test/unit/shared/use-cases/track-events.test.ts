@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { QueueEnvelope } from '../../../../lambdas/shared/domain/event-schemas.js';
-import { PayloadTooLargeError, QueueUnavailableError, ValidationError } from '../../../../lambdas/shared/domain/errors.js';
+import { PayloadTooLargeError, QueueUnavailableError, RateLimitedError, ValidationError } from '../../../../lambdas/shared/domain/errors.js';
 import { DEFAULT_PII_POLICY } from '../../../../lambdas/shared/domain/pii-masking.js';
 import type { EventQueue } from '../../../../lambdas/shared/ports/event-queue.js';
 import { trackBatch, trackEvent, type TrackDeps } from '../../../../lambdas/shared/use-cases/track-events.js';
 import { TENANT_A } from '../../../support/factories.js';
+import { recordingLimiter } from '../../../support/fake-limits.js';
 
 function recordingQueue(failIds: string[] = []): EventQueue & { sent: QueueEnvelope[] } {
   const sent: QueueEnvelope[] = [];
@@ -20,7 +21,7 @@ function recordingQueue(failIds: string[] = []): EventQueue & { sent: QueueEnvel
 
 const settings = { piiPolicy: DEFAULT_PII_POLICY, eventRetentionDays: 90, sqsMaxMessageBytes: 256 * 1024 };
 const request = { tenantId: TENANT_A, actor: 'sub-1', requestId: 'req-1', receivedAt: new Date() };
-const deps = (queue: EventQueue): TrackDeps => ({ queue, settings });
+const deps = (queue: EventQueue, limiter = recordingLimiter()): TrackDeps => ({ queue, limiter, settings });
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
 describe('trackBatch', () => {
@@ -58,7 +59,7 @@ describe('trackBatch', () => {
 
   it('hashes PII with the tenant key when the deployment sets a hash secret, before queueing', async () => {
     const queue = recordingQueue();
-    await trackBatch({ queue, settings: { ...settings, piiHashSecret: 'a-deployment-secret-of-32-characters!' } }, request, {
+    await trackBatch({ queue, limiter: recordingLimiter(), settings: { ...settings, piiHashSecret: 'a-deployment-secret-of-32-characters!' } }, request, {
       events: [{ type: 'CUSTOM', category: 'c', action: 'a', properties: { contact: 'jane@example.com' } }],
     });
     expect(JSON.stringify(queue.sent)).not.toContain('jane@example.com');
@@ -77,6 +78,20 @@ describe('trackBatch', () => {
   it('rejects a batch of 0 or 1001 events as a whole, naming the field', async () => {
     await expect(trackBatch(deps(recordingQueue()), request, { events: [] })).rejects.toMatchObject({ issues: [{ path: 'events' }] });
     await expect(trackBatch(deps(recordingQueue()), request, { events: Array(1001).fill({}) })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it("takes every item sent from the tenant's event bucket, invalid ones too", async () => {
+    const limiter = recordingLimiter();
+    await trackBatch(deps(recordingQueue(), limiter), request, { events: [{ type: 'CUSTOM', category: 'c', action: 'a' }, {}, {}] });
+    expect(limiter.taken).toEqual([{ tenantId: TENANT_A, kind: 'events', cost: 3 }]);
+  });
+
+  it('queues nothing of a batch over the event rate and says when to retry', async () => {
+    const queue = recordingQueue();
+    const refused = trackBatch(deps(queue, recordingLimiter(['events'])), request, { events: [{ type: 'CUSTOM', category: 'c', action: 'a' }] });
+    await expect(refused).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 2 });
+    expect(queue.sent).toEqual([]);
   });
 
   it('sends nothing when no item is valid', async () => {

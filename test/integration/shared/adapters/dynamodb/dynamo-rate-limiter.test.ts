@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoRateLimiter } from '../../../../../lambdas/shared/adapters/dynamodb/dynamo-rate-limiter.js';
+import { countersTableDefinition } from '../../../../../lambdas/shared/adapters/dynamodb/tables.js';
+import type { TenantRateLimits } from '../../../../../lambdas/shared/domain/rate-limit.js';
+import { startTestDynamo, type TestDynamo } from '../../../../support/embedded-dynamo.js';
+import { TENANT_A, TENANT_B } from '../../../../support/factories.js';
+
+const TABLE = 'counters-test';
+const limits: TenantRateLimits = { requests: { ratePerSecond: 10, burst: 10 }, events: { ratePerSecond: 1000, burst: 1000 } };
+let dynamo: TestDynamo;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo([countersTableDefinition(TABLE)]);
+});
+afterAll(() => dynamo.stop());
+
+/** A limiter on a clock the test moves. */
+function limiterAt(start: number): { limiter: DynamoRateLimiter; clock: { now: number } } {
+  const clock = { now: start };
+  return { limiter: new DynamoRateLimiter(dynamo.client, TABLE, limits, () => clock.now), clock };
+}
+
+async function admitted(limiter: DynamoRateLimiter, tenantId: string, count: number, cost = 1): Promise<number> {
+  let allowed = 0;
+  for (let i = 0; i < count; i++) if ((await limiter.take(tenantId, 'requests', cost)).allowed) allowed++;
+  return allowed;
+}
+
+describe('DynamoRateLimiter (dynalite)', () => {
+  it('admits a burst of the bucket size at once, then refuses with the time until one more fits', async () => {
+    const { limiter } = limiterAt(1_000_000);
+    expect(await admitted(limiter, TENANT_A, 10)).toBe(10);
+
+    const refused = await limiter.take(TENANT_A, 'requests', 1);
+
+    expect(refused).toEqual({ allowed: false, retryAfterMs: 100 });
+  });
+
+  it('refills at the rate: after 500 ms five more fit, not six', async () => {
+    const { limiter, clock } = limiterAt(2_000_000);
+    await admitted(limiter, TENANT_B, 10);
+    clock.now += 500;
+    expect(await admitted(limiter, TENANT_B, 6)).toBe(5);
+  });
+
+  it('keeps tenants apart: one tenant at its limit leaves the other its whole burst', async () => {
+    const { limiter } = limiterAt(3_000_000);
+    const flooder = '11111111-1111-4111-8111-111111111111';
+    const quiet = '22222222-2222-4222-8222-222222222222';
+    await admitted(limiter, flooder, 30);
+    expect(await admitted(limiter, quiet, 10)).toBe(10);
+  });
+
+  it('weighs a request by its cost: a batch takes as many event units as it has events', async () => {
+    const { limiter } = limiterAt(4_000_000);
+    const tenant = '33333333-3333-4333-8333-333333333333';
+    expect(await limiter.take(tenant, 'events', 1000)).toEqual({ allowed: true });
+    expect(await limiter.take(tenant, 'events', 1)).toMatchObject({ allowed: false });
+    expect(await limiter.take(tenant, 'requests', 1)).toEqual({ allowed: true });
+  });
+
+  it('admits exactly the burst when many instances take at once', async () => {
+    // Two limiters on one clock stand for two Lambda containers sharing the table.
+    const clock = { now: 5_000_000 };
+    const containers = [1, 2].map(() => new DynamoRateLimiter(dynamo.client, TABLE, limits, () => clock.now));
+    const tenant = '44444444-4444-4444-8444-444444444444';
+    const decisions = await Promise.all(Array.from({ length: 30 }, (_, i) => containers[i % 2]!.take(tenant, 'requests', 1)));
+    expect(decisions.filter((decision) => decision.allowed)).toHaveLength(10);
+  });
+
+  it('lets requests through when the table cannot be reached', async () => {
+    const limiter = new DynamoRateLimiter(dynamo.client, 'no-such-table', limits);
+    await expect(limiter.take(TENANT_A, 'requests', 1)).resolves.toEqual({ allowed: true });
+  });
+});
