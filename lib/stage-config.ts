@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PII_DETECTORS, PII_MODES } from '../lambdas/shared/domain/pii-masking.js';
 
 /** Aurora PostgreSQL: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000); 1 ACU is 2 GiB. */
 export function auroraMaxConnections(acu: number): number {
@@ -17,6 +18,12 @@ export const StageConfigSchema = z
     domain: z.strictObject({ name: z.string().min(3), certificateArn: z.string().startsWith('arn:aws:acm:') }).optional(),
     alarmEmail: z.email(),
     corsOrigins: z.array(z.url()),
+    /** Masking before the queue: detectors and redact or hash, for the stage and for tenants with their own rule. */
+    pii: z.strictObject({
+      detectors: z.array(z.enum(PII_DETECTORS)),
+      mode: z.enum(PII_MODES),
+      tenants: z.record(z.uuid(), z.strictObject({ detectors: z.array(z.enum(PII_DETECTORS)), mode: z.enum(PII_MODES) })),
+    }),
     retention: z.strictObject({
       eventDays: z.number().int().min(7),
       rollupDays: z.number().int().min(30),

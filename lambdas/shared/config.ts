@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_BATCH_EVENTS } from './domain/limits.js';
-import { PII_DETECTORS, type PiiPolicy } from './domain/pii-masking.js';
+import { PII_DETECTORS, PII_MODES, type PiiSettings } from './domain/pii-masking.js';
 import type { TenantRateLimits } from './domain/rate-limit.js';
 
 /** Environment variable names; the CDK constructs import these so the two cannot drift. */
@@ -13,7 +13,10 @@ export const ENV = {
   eventsQueueUrl: 'EVENTS_QUEUE_URL',
   sqsMaxMessageBytes: 'SQS_MAX_MESSAGE_BYTES',
   piiDetectors: 'PII_DETECTORS',
+  piiMode: 'PII_MODE',
+  piiTenantPolicies: 'PII_TENANT_POLICIES',
   piiHashSecret: 'PII_HASH_SECRET',
+  piiHashSecretArn: 'PII_HASH_SECRET_ARN',
   eventRetentionDays: 'EVENT_RETENTION_DAYS',
   jwtSecret: 'JWT_SECRET',
   jwksUrl: 'JWKS_URL',
@@ -50,6 +53,20 @@ const piiDetectors = z
   .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
   .pipe(z.array(z.enum(PII_DETECTORS)));
 
+// {"<tenant uuid>": {"detectors": ["email", "ip"], "mode": "hash"}}: tenants whose rule differs.
+const piiTenantPolicies = z
+  .string()
+  .default('{}')
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.uuid(), z.strictObject({ detectors: z.array(z.enum(PII_DETECTORS)), mode: z.enum(PII_MODES) })));
+
 const httpShape = {
   // Browser origins allowed to call the API; empty: no CORS headers at all.
   [ENV.corsOrigins]: z
@@ -64,8 +81,12 @@ const ingestShape = {
   // SQS accepts up to 1 MiB since 2025, but 256 KiB is what every region and tool supports.
   [ENV.sqsMaxMessageBytes]: positiveInt(256 * 1024),
   [ENV.piiDetectors]: piiDetectors,
-  // Set: found PII is replaced by a per-tenant keyed hash instead of a plain [email] marker.
+  // hash: found PII becomes a per-tenant keyed hash instead of a plain [email] marker.
+  [ENV.piiMode]: z.enum(PII_MODES).default('redact'),
+  [ENV.piiTenantPolicies]: piiTenantPolicies,
   [ENV.piiHashSecret]: z.string().min(32, 'must be at least 32 characters').optional(),
+  // In AWS the secret stays in Secrets Manager; the ingest functions read it at cold start.
+  [ENV.piiHashSecretArn]: z.string().startsWith('arn:').optional(),
   [ENV.eventRetentionDays]: positiveInt(90),
 };
 
@@ -127,8 +148,9 @@ function parseEnv<Shape extends z.ZodRawShape>(shape: Shape, env: NodeJS.Process
 export interface IngestConfig {
   eventsQueueUrl?: string;
   sqsMaxMessageBytes: number;
-  piiPolicy: PiiPolicy;
-  piiHashSecret?: string;
+  pii: PiiSettings;
+  /** Where the hash secret is, when it is not in `pii.hashSecret` itself. */
+  piiHashSecretArn?: string;
   eventRetentionDays: number;
 }
 
@@ -167,11 +189,20 @@ export interface LocalConfig {
 
 export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
   const parsed = parseEnv(ingestShape, env);
+  const pii: PiiSettings = {
+    deployment: { detectors: parsed[ENV.piiDetectors], mode: parsed[ENV.piiMode] },
+    tenants: parsed[ENV.piiTenantPolicies],
+    hashSecret: parsed[ENV.piiHashSecret],
+  };
+  const hashing = [pii.deployment, ...Object.values(pii.tenants)].some((rule) => rule.mode === 'hash');
+  if (hashing && !pii.hashSecret && !parsed[ENV.piiHashSecretArn]) {
+    throw new ConfigError([`${ENV.piiHashSecret}: is required when ${ENV.piiMode} or a tenant policy says hash (or ${ENV.piiHashSecretArn} in AWS)`]);
+  }
   return {
     eventsQueueUrl: parsed[ENV.eventsQueueUrl],
     sqsMaxMessageBytes: parsed[ENV.sqsMaxMessageBytes],
-    piiPolicy: { detectors: new Set(parsed[ENV.piiDetectors]) },
-    piiHashSecret: parsed[ENV.piiHashSecret],
+    pii,
+    piiHashSecretArn: parsed[ENV.piiHashSecretArn],
     eventRetentionDays: parsed[ENV.eventRetentionDays],
   };
 }

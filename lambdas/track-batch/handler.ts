@@ -19,4 +19,4 @@ export function createTrackBatchHandler(deps: TrackDeps) {
   }, { limiter: deps.limiter });
 }
 
-export const handler = lazyHandler(async () => createTrackBatchHandler(awsTrackDeps()));
+export const handler = lazyHandler(async () => createTrackBatchHandler(await awsTrackDeps()));

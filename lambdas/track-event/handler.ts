@@ -19,4 +19,4 @@ export function createTrackEventHandler(deps: TrackDeps) {
   }, { limiter: deps.limiter });
 }
 
-export const handler = lazyHandler(async () => createTrackEventHandler(awsTrackDeps()));
+export const handler = lazyHandler(async () => createTrackEventHandler(await awsTrackDeps()));

@@ -7,6 +7,8 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { StageConfig } from '../stage-config.js';
 import { WRITE_KEYS_BY_TENANT_INDEX } from '../../lambdas/shared/adapters/dynamodb/tables.js';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/config.js';
@@ -92,6 +94,18 @@ export class AppFunction extends NodejsFunction {
     this.addEnvironment(ENV.dbPoolSize, String(poolSize));
     database.secret.grantRead(this);
     database.proxy.connections.allowFrom(this, Port.tcp(database.port), `${this.node.id} to RDS Proxy`);
+    return this;
+  }
+
+  /** Masks PII by the stage's rules before anything is queued; reads the hash secret if a rule hashes. */
+  bindPiiPolicy(pii: StageConfig['pii'], hashSecret: ISecret | undefined): this {
+    this.addEnvironment(ENV.piiDetectors, pii.detectors.join(','));
+    this.addEnvironment(ENV.piiMode, pii.mode);
+    this.addEnvironment(ENV.piiTenantPolicies, JSON.stringify(pii.tenants));
+    if (hashSecret) {
+      this.addEnvironment(ENV.piiHashSecretArn, hashSecret.secretArn);
+      hashSecret.grantRead(this);
+    }
     return this;
   }
 

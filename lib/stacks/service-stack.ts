@@ -64,9 +64,13 @@ export class ServiceStack extends Stack {
         [ENV.jwtAudience]: stateful.users.client.userPoolClientId,
       })
       .bindWriteKeys(stateful.writeKeys.table, 'read');
-    const trackEvent = fn('TrackEventFunction', 'track-event', 'POST /v1/events: validate, mask, queue').bindEventsQueueSender(stateful.events.queue).bindSettings(ingestSettings);
+    const trackEvent = fn('TrackEventFunction', 'track-event', 'POST /v1/events: validate, mask, queue')
+      .bindEventsQueueSender(stateful.events.queue)
+      .bindPiiPolicy(config.pii, stateful.piiHashSecret)
+      .bindSettings(ingestSettings);
     const trackBatch = fn('TrackBatchFunction', 'track-batch', 'POST /v1/events/batch: validate, mask, queue, receipt per index', { memorySize: 1024 })
       .bindEventsQueueSender(stateful.events.queue)
+      .bindPiiPolicy(config.pii, stateful.piiHashSecret)
       .bindSettings(ingestSettings);
     const getEvent = fn('GetEventFunction', 'get-event', 'GET /v1/events/{eventId}', { vpc: inVpc }).bindDatabase(database, 2);
     const health = fn('HealthFunction', 'health', 'GET /v1/health', { memorySize: 128 });

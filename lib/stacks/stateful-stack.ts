@@ -1,4 +1,5 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ArchiveBucket } from '../constructs/archive-bucket.js';
 import { CountersTable } from '../constructs/counters-table.js';
@@ -20,6 +21,8 @@ export class StatefulStack extends Stack {
   readonly writeKeys: WriteKeysTable;
   readonly archive: ArchiveBucket;
   readonly users: UserDirectory;
+  /** Keys the PII hashes; only when a rule of the stage says hash. */
+  readonly piiHashSecret?: Secret;
 
   constructor(scope: Construct, id: string, config: StageConfig, props?: StackProps) {
     super(scope, id, props);
@@ -29,6 +32,18 @@ export class StatefulStack extends Stack {
     this.writeKeys = new WriteKeysTable(this, 'WriteKeys');
     this.archive = new ArchiveBucket(this, 'Archive');
     this.users = new UserDirectory(this, 'Users');
+    if ([config.pii, ...Object.values(config.pii.tenants)].some((rule) => rule.mode === 'hash')) {
+      this.piiHashSecret = new Secret(this, 'PiiHashSecret', {
+        description: 'Keys the per-tenant PII hashes; a new value changes every token from then on',
+        generateSecretString: { passwordLength: 64, excludePunctuation: true },
+        // Retained: a lost secret would split each address into two tokens, before and after.
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      Validations.of(this.piiHashSecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'Rotating the PII hash key would change every token and break counts across the change; operators rotate it deliberately (docs/security.md).',
+      });
+    }
 
     // What docs/operations.md asks an operator to copy.
     new CfnOutput(this, 'UserPoolId', { value: this.users.userPool.userPoolId });

@@ -229,3 +229,29 @@ describe('cdk-nag AwsSolutions', () => {
     }
   });
 });
+
+describe('PII policy', () => {
+  it('gives the ingest functions the stage rules and no secret when nothing is hashed', () => {
+    const variables = service.findResources('AWS::Lambda::Function')[functionId(service, 'TrackBatchFunction')]?.['Properties']?.['Environment']?.['Variables'];
+    expect(variables).toMatchObject({ PII_DETECTORS: dev.pii.detectors.join(','), PII_MODE: 'redact', PII_TENANT_POLICIES: '{}' });
+    expect(variables).not.toHaveProperty('PII_HASH_SECRET_ARN');
+  });
+
+  it('keeps a retained hash secret that only the ingest functions may read when a tenant rule hashes', () => {
+    const tenantRules = { '0b9a5a52-6f0e-4c4e-9a51-0d6f2f1b7c11': { detectors: ['email' as const], mode: 'hash' as const } };
+    const hashing = synthesize({ ...dev, pii: { ...dev.pii, tenants: tenantRules } });
+
+    hashing.stateful.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+    for (const prefix of ['TrackEventFunction', 'TrackBatchFunction']) {
+      const id = functionId(hashing.service, prefix);
+      expect(actionsOf(hashing.service, id)).toContain('secretsmanager:GetSecretValue');
+      expect(hashing.service.findResources('AWS::Lambda::Function')[id]?.['Properties']?.['Environment']?.['Variables']).toHaveProperty('PII_HASH_SECRET_ARN');
+    }
+    const readers = Object.values(hashing.service.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy['Properties']?.['PolicyDocument']).includes('PiiHashSecret'))
+      .flatMap((policy) => (policy['Properties']?.['Roles'] as Array<{ Ref: string }>).map((role) => role.Ref));
+    expect(readers.sort()).toEqual(
+      ['TrackEventFunction', 'TrackBatchFunction'].map((prefix) => hashing.service.findResources('AWS::Lambda::Function')[functionId(hashing.service, prefix)]?.['Properties']?.['Role']['Fn::GetAtt'][0]).sort(),
+    );
+  });
+});

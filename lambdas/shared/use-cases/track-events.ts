@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchEnvelopeSchema, type TrackedEvent } from '../domain/event-schemas.js';
 import { PayloadTooLargeError, QueueUnavailableError, RateLimitedError, ValidationError, type FieldIssue } from '../domain/errors.js';
-import { tenantHashKey, type PiiPolicy } from '../domain/pii-masking.js';
+import { piiPolicyFor, type PiiSettings } from '../domain/pii-masking.js';
 import { prepareEvent, type PrepareContext } from '../domain/prepare-event.js';
 import { packEnvelopes } from '../domain/queue-packing.js';
 import { parseInput } from '../domain/zod-issues.js';
@@ -10,9 +10,8 @@ import type { EventQueue } from '../ports/event-queue.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 
 export interface TrackSettings {
-  piiPolicy: PiiPolicy;
-  /** When set, PII is replaced by hashes keyed per tenant instead of plain markers. */
-  piiHashSecret?: string;
+  /** Which PII is masked and how, for the deployment and for tenants with their own rule. */
+  pii: PiiSettings;
   eventRetentionDays: number;
   sqsMaxMessageBytes: number;
 }
@@ -59,9 +58,7 @@ async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unkno
   const context: PrepareContext = {
     receivedAt: request.receivedAt,
     sentAt: batch?.sentAt,
-    piiPolicy: deps.settings.piiHashSecret
-      ? { ...deps.settings.piiPolicy, hashKey: tenantHashKey(deps.settings.piiHashSecret, request.tenantId) }
-      : deps.settings.piiPolicy,
+    piiPolicy: piiPolicyFor(deps.settings.pii, request.tenantId),
     retentionDays: deps.settings.eventRetentionDays,
     newEventId: deps.newEventId ?? randomUUID,
   };

@@ -6,7 +6,7 @@ import { DynamoRateLimiter } from '../adapters/dynamodb/dynamo-rate-limiter.js';
 import { DynamoWriteKeyStore } from '../adapters/dynamodb/dynamo-write-key-store.js';
 import { PgEventStore } from '../adapters/pg/pg-event-store.js';
 import { openDatabase, type SqlDatabase } from '../adapters/pg/sql-database.js';
-import { readDatabaseCredentials } from '../adapters/secrets/database-credentials.js';
+import { readDatabaseCredentials, readSecretText } from '../adapters/secrets/secrets-manager.js';
 import { SqsEventQueue } from '../adapters/sqs/sqs-event-queue.js';
 import type { TrackDeps } from '../use-cases/track-events.js';
 
@@ -27,9 +27,10 @@ export function awsWriteKeyStore(): DynamoWriteKeyStore {
 }
 
 /** Adapters for the deployed functions, built once per container by their lazy handlers. */
-export function awsTrackDeps(): TrackDeps {
+export async function awsTrackDeps(): Promise<TrackDeps> {
   const config = loadIngestConfig();
   if (!config.eventsQueueUrl) throw new Error('EVENTS_QUEUE_URL is required in AWS.');
+  const hashSecret = config.pii.hashSecret ?? (config.piiHashSecretArn ? await readSecretText(new SecretsManagerClient({}), config.piiHashSecretArn) : undefined);
   return {
     queue: new SqsEventQueue(new SQSClient({}), config.eventsQueueUrl, { maxMessageBytes: config.sqsMaxMessageBytes }),
     limiter: awsRateLimiter(),

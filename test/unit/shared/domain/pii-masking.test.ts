@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PII_POLICY, maskJson, maskText, passesLuhn, tenantHashKey, truncateIp } from '../../../../lambdas/shared/domain/pii-masking.js';
+import { DEFAULT_PII_POLICY, maskJson, maskText, passesIbanCheck, passesLuhn, piiPolicyFor, tenantHashKey, truncateIp } from '../../../../lambdas/shared/domain/pii-masking.js';
 
 describe('maskText', () => {
   it('masks e-mail addresses', () => {
@@ -55,6 +55,34 @@ describe('passesLuhn', () => {
   it('checks the Luhn sum', () => {
     expect(passesLuhn('79927398713')).toBe(true);
     expect(passesLuhn('79927398710')).toBe(false);
+  });
+});
+
+describe('IBANs', () => {
+  it('are masked printed or compact when the check digits hold, before cards and phones see their digits', () => {
+    expect(maskText('pay to GB82 WEST 1234 5698 7654 32 today', DEFAULT_PII_POLICY)).toBe('pay to [iban] today');
+    expect(maskText('DE89370400440532013000', DEFAULT_PII_POLICY)).toBe('[iban]');
+    expect(maskText('GB82 WEST 1234 5698 7654 33', DEFAULT_PII_POLICY)).not.toContain('[iban]');
+    expect(maskText('ORDER12345678901234', DEFAULT_PII_POLICY)).toBe('ORDER12345678901234');
+  });
+
+  it('check mod 97 as ISO 13616 says', () => {
+    expect(passesIbanCheck('FR1420041010050500013M02606')).toBe(true);
+    expect(passesIbanCheck('FR1420041010050500013M02607')).toBe(false);
+  });
+});
+
+describe('policies per tenant', () => {
+  const settings = {
+    deployment: { detectors: ['email', 'ip'] as const, mode: 'redact' as const },
+    tenants: { 'tenant-h': { detectors: ['email'] as const, mode: 'hash' as const } },
+    hashSecret: 'a-deployment-secret-of-32-characters!',
+  };
+
+  it("give a tenant its own rule and the others the deployment's", () => {
+    expect(maskText('jane@example.com', piiPolicyFor(settings, 'tenant-h'))).toMatch(/^\[email:[0-9a-f]{12}\]$/);
+    expect(maskText('jane@example.com', piiPolicyFor(settings, 'tenant-x'))).toBe('[email]');
+    expect([...piiPolicyFor(settings, 'tenant-x').detectors]).toEqual(['email', 'ip']);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { QueueEnvelope } from '../../../../lambdas/shared/domain/event-schemas.js';
 import { PayloadTooLargeError, QueueUnavailableError, RateLimitedError, ValidationError } from '../../../../lambdas/shared/domain/errors.js';
-import { DEFAULT_PII_POLICY } from '../../../../lambdas/shared/domain/pii-masking.js';
+import { PII_DETECTORS, type PiiSettings } from '../../../../lambdas/shared/domain/pii-masking.js';
 import type { EventQueue } from '../../../../lambdas/shared/ports/event-queue.js';
 import { trackBatch, trackEvent, type TrackDeps } from '../../../../lambdas/shared/use-cases/track-events.js';
 import { TENANT_A } from '../../../support/factories.js';
@@ -19,7 +19,8 @@ function recordingQueue(failIds: string[] = []): EventQueue & { sent: QueueEnvel
   };
 }
 
-const settings = { piiPolicy: DEFAULT_PII_POLICY, eventRetentionDays: 90, sqsMaxMessageBytes: 256 * 1024 };
+const pii: PiiSettings = { deployment: { detectors: PII_DETECTORS, mode: 'redact' }, tenants: {} };
+const settings = { pii, eventRetentionDays: 90, sqsMaxMessageBytes: 256 * 1024 };
 const request = { tenantId: TENANT_A, actor: 'sub-1', requestId: 'req-1', receivedAt: new Date() };
 const deps = (queue: EventQueue, limiter = recordingLimiter()): TrackDeps => ({ queue, limiter, settings });
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -57,13 +58,25 @@ describe('trackBatch', () => {
     expect(queue.sent.map((message) => message.batchSummary)).toEqual([{ total: 1, accepted: 1, rejected: 0 }, undefined]);
   });
 
-  it('hashes PII with the tenant key when the deployment sets a hash secret, before queueing', async () => {
+  it('hashes PII with the tenant key when the deployment says hash, before queueing', async () => {
     const queue = recordingQueue();
-    await trackBatch({ queue, limiter: recordingLimiter(), settings: { ...settings, piiHashSecret: 'a-deployment-secret-of-32-characters!' } }, request, {
+    const hashing: PiiSettings = { ...pii, deployment: { ...pii.deployment, mode: 'hash' }, hashSecret: 'a-deployment-secret-of-32-characters!' };
+    await trackBatch({ queue, limiter: recordingLimiter(), settings: { ...settings, pii: hashing } }, request, {
       events: [{ type: 'CUSTOM', category: 'c', action: 'a', properties: { contact: 'jane@example.com' } }],
     });
     expect(JSON.stringify(queue.sent)).not.toContain('jane@example.com');
     expect(queue.sent[0]?.events[0]?.properties['contact']).toMatch(/^\[email:[0-9a-f]{12}\]$/);
+  });
+
+  it("applies a tenant's own PII rule instead of the deployment's", async () => {
+    const queue = recordingQueue();
+    const ownRule: PiiSettings = { ...pii, tenants: { [TENANT_A]: { detectors: ['email'], mode: 'redact' } } };
+    await trackBatch({ queue, limiter: recordingLimiter(), settings: { ...settings, pii: ownRule } }, request, {
+      events: [{ type: 'CUSTOM', category: 'c', action: 'a', properties: { contact: 'jane@example.com', phone: '+44 20 7946 0958' }, context: { ipAddress: '203.0.113.77' } }],
+    });
+    const [queued] = queue.sent[0]?.events ?? [];
+    expect(queued?.properties).toEqual({ contact: '[email]', phone: '+44 20 7946 0958' });
+    expect(queued?.context['ipAddress']).toBe('203.0.113.77');
   });
 
   it('reports an event the queue did not take as failed, never as successful', async () => {
