@@ -2,6 +2,7 @@ import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dy
 import { ensureTables, localDynamoClient, startEmbeddedDynamo } from '../../lambdas/shared/adapters/local/embedded-dynamodb.js';
 
 export interface TestDynamo {
+  endpoint: string;
   client: DynamoDBClient;
   stop(): Promise<void>;
 }
@@ -12,6 +13,7 @@ export async function startTestDynamo(tables: CreateTableCommandInput[]): Promis
   const client = localDynamoClient(dynamo.endpoint);
   await ensureTables(client, tables);
   return {
+    endpoint: dynamo.endpoint,
     client,
     async stop() {
       client.destroy();

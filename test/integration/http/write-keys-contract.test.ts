@@ -61,7 +61,7 @@ describe('write keys', () => {
 
     expect(tracked.status).toBe(202);
     expect(await storedTenantOf(tracked.body.eventId)).toBe(TENANT_A);
-    expect((await call('POST', '/v1/events/query', key, { startDate: new Date(Date.now() - 3600_000).toISOString(), endDate: new Date().toISOString() })).status).toBe(403);
+    expect((await call('POST', '/v1/events/query', key, { startTime: new Date(Date.now() - 3600_000).toISOString(), endTime: new Date().toISOString() })).status).toBe(403);
     expect((await call('GET', '/v1/keys', key)).status).toBe(403);
     expect((await call('POST', '/v1/keys', key, { name: 'escalation' })).status).toBe(403);
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRateLimiter } from '../../../../../lambdas/shared/adapters/dynamodb/dynamo-rate-limiter.js';
+import { localDynamoClient } from '../../../../../lambdas/shared/adapters/local/embedded-dynamodb.js';
 import { countersTableDefinition } from '../../../../../lambdas/shared/adapters/dynamodb/tables.js';
 import type { TenantRateLimits } from '../../../../../lambdas/shared/domain/rate-limit.js';
 import { startTestDynamo, type TestDynamo } from '../../../../support/embedded-dynamo.js';
@@ -66,6 +67,29 @@ describe('DynamoRateLimiter (dynalite)', () => {
     const tenant = '44444444-4444-4444-8444-444444444444';
     const decisions = await Promise.all(Array.from({ length: 30 }, (_, i) => containers[i % 2]!.take(tenant, 'requests', 1)));
     expect(decisions.filter((decision) => decision.allowed)).toHaveLength(10);
+  });
+
+  it('refuses a flood without a round trip once it knows the bucket is full, and asks again when it may have room', async () => {
+    const client = localDynamoClient(dynamo.endpoint);
+    let calls = 0;
+    client.middlewareStack.add((next) => (args) => {
+      calls++;
+      return next(args);
+    });
+    const clock = { now: 6_000_000 };
+    const limiter = new DynamoRateLimiter(client, TABLE, limits, () => clock.now);
+    const tenant = '55555555-5555-4555-8555-555555555555';
+    await admitted(limiter, tenant, 10);
+    await limiter.take(tenant, 'requests', 1);
+    const afterFirstRefusal = calls;
+
+    const refusals = await Promise.all(Array.from({ length: 100 }, () => limiter.take(tenant, 'requests', 1)));
+    expect(refusals.every((decision) => !decision.allowed)).toBe(true);
+    expect(calls).toBe(afterFirstRefusal);
+
+    clock.now += 100;
+    expect(await limiter.take(tenant, 'requests', 1)).toEqual({ allowed: true });
+    client.destroy();
   });
 
   it('lets requests through when the table cannot be reached', async () => {
