@@ -5,6 +5,7 @@ import { AnalyticsEventSchema, TrackedEventSchema } from '../../../lambdas/share
 import { DEFAULT_PII_POLICY, maskJson, maskText } from '../../../lambdas/shared/domain/pii-masking.js';
 import { prepareEvent } from '../../../lambdas/shared/domain/prepare-event.js';
 import { EventQuerySchema } from '../../../lambdas/shared/domain/query-schemas.js';
+import { callerForWriteKey, hashWriteKey, newWriteKey, writeKeyId } from '../../../lambdas/shared/domain/write-keys.js';
 import { TENANT_A } from '../../support/factories.js';
 
 const context = { receivedAt: new Date('2026-06-01T12:00:00Z'), piiPolicy: DEFAULT_PII_POLICY, retentionDays: 90, newEventId: () => '00000000-0000-4000-8000-000000000001' };
@@ -91,5 +92,22 @@ describe('the property-filter builder, for any filter', () => {
       }),
       { numRuns: 400 },
     );
+  });
+});
+
+describe('write keys, for any presented token', () => {
+  it('never throw, and pass only with the exact key', () => {
+    const { keyId, key } = newWriteKey();
+    const record = { keyId, tenantId: TENANT_A, name: 'k', keyHash: hashWriteKey(key), createdAt: '2026-11-26T00:00:00Z', createdBy: 'admin' };
+    const presented = fc.oneof(hostileString, fc.string().map((tail) => `wk_${keyId}_${tail}`), fc.nat({ max: key.length - 1 }).map((cut) => key.slice(0, cut)));
+    fc.assert(
+      fc.property(presented, (token) => {
+        const id = writeKeyId(token);
+        expect(id === undefined || /^[0-9a-f]{16}$/.test(id)).toBe(true);
+        expect(callerForWriteKey(token, record)).toBeUndefined();
+      }),
+      { numRuns: 400 },
+    );
+    expect(callerForWriteKey(key, record)?.tenantId).toBe(TENANT_A);
   });
 });

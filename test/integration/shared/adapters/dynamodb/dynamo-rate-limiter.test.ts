@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRateLimiter } from '../../../../../lambdas/shared/adapters/dynamodb/dynamo-rate-limiter.js';
 import { localDynamoClient } from '../../../../../lambdas/shared/adapters/local/embedded-dynamodb.js';
@@ -90,6 +92,27 @@ describe('DynamoRateLimiter (dynalite)', () => {
     clock.now += 100;
     expect(await limiter.take(tenant, 'requests', 1)).toEqual({ allowed: true });
     client.destroy();
+  });
+
+  it('never admits more than the burst plus what the rate refilled, for any sequence of takes (fast-check)', async () => {
+    const take = fc.record({ afterMs: fc.integer({ min: 0, max: 400 }), cost: fc.integer({ min: 1, max: 6 }), container: fc.integer({ min: 0, max: 1 }) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(take, { minLength: 1, maxLength: 25 }), async (takes) => {
+        const clock = { now: 10_000_000 };
+        const containers = [0, 1].map(() => new DynamoRateLimiter(dynamo.client, TABLE, limits, () => clock.now));
+        const tenant = randomUUID();
+        let admittedUnits = 0;
+        for (const { afterMs, cost, container } of takes) {
+          clock.now += afterMs;
+          if ((await containers[container]!.take(tenant, 'requests', cost)).allowed) admittedUnits += cost;
+          const elapsedSeconds = (clock.now - 10_000_000) / 1000;
+          expect(admittedUnits).toBeLessThanOrEqual(limits.requests.burst + limits.requests.ratePerSecond * elapsedSeconds);
+        }
+        // And it does admit: a first take that fits the burst is never refused.
+        expect(admittedUnits).toBeGreaterThan(0);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('lets requests through when the table cannot be reached', async () => {
