@@ -1,4 +1,5 @@
 import { arrayPaths } from '../../domain/property-filter.js';
+import type { RollupSplit } from '../../domain/rollup-ranges.js';
 import type { EventFilters } from '../../ports/event-queries.js';
 
 /** Collects `$n` parameters: every value reaches SQL as a parameter, never as text. */
@@ -17,10 +18,8 @@ export function whereClauses(params: Params, tenantId: string, filters: EventFil
     `tenant_id = ${params.add(tenantId, '::uuid')}`,
     `timestamp >= ${params.add(filters.startTime, '::timestamptz')}`,
     `timestamp <= ${params.add(filters.endTime, '::timestamptz')}`,
+    ...dimensionClauses(params, filters),
   ];
-  if (filters.eventTypes) clauses.push(`event_type = ANY(${params.add(filters.eventTypes, '::text[]')})`);
-  if (filters.categories) clauses.push(`category = ANY(${params.add(filters.categories, '::text[]')})`);
-  if (filters.actions) clauses.push(`action = ANY(${params.add(filters.actions, '::text[]')})`);
   if (filters.userId) clauses.push(`user_id = ${params.add(filters.userId, '::uuid')}`);
   if (filters.sessionId) clauses.push(`session_id = ${params.add(filters.sessionId)}`);
   if (filters.properties) {
@@ -31,4 +30,36 @@ export function whereClauses(params: Params, tenantId: string, filters: EventFil
     }
   }
   return clauses;
+}
+
+/** Type, category and action: the columns the events and the rollups share. */
+function dimensionClauses(params: Params, filters: EventFilters): string[] {
+  const clauses: string[] = [];
+  if (filters.eventTypes) clauses.push(`event_type = ANY(${params.add(filters.eventTypes, '::text[]')})`);
+  if (filters.categories) clauses.push(`category = ANY(${params.add(filters.categories, '::text[]')})`);
+  if (filters.actions) clauses.push(`action = ANY(${params.add(filters.actions, '::text[]')})`);
+  return clauses;
+}
+
+/** Rollups hold type, category and action only: a filter on anything else needs the events. */
+export function rollupsCanFilter(filters: EventFilters): boolean {
+  return !filters.userId && !filters.sessionId && !filters.properties;
+}
+
+/**
+ * The pieces of a split range: `events` is the WHERE of the partial hours (on top of
+ * `whereClauses`), `hours` and `days` the WHERE of the rollup rows of each grain.
+ */
+export function splitClauses(params: Params, tenantId: string, filters: EventFilters, split: RollupSplit): { events: string; hours: string; days: string } {
+  const hourStart = params.add(split.hourStart, '::timestamptz');
+  const hourEnd = params.add(split.hourEnd, '::timestamptz');
+  const dayStart = params.add(split.dayStart, '::timestamptz');
+  const dayEnd = params.add(split.dayEnd, '::timestamptz');
+  const common = [`tenant_id = ${params.add(tenantId, '::uuid')}`, ...dimensionClauses(params, filters)].join(' AND ');
+  return {
+    events: `(timestamp < ${hourStart} OR timestamp >= ${hourEnd})`,
+    hours: `${common} AND granularity = 'hour' AND period_start >= ${hourStart} AND period_start < ${hourEnd}
+      AND NOT (period_start >= ${dayStart} AND period_start < ${dayEnd})`,
+    days: `${common} AND granularity = 'day' AND period_start >= ${dayStart} AND period_start < ${dayEnd}`,
+  };
 }

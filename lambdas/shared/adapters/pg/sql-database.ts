@@ -105,5 +105,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<SqlDatabas
     return new PgPoolDatabase(new pg.Pool({ connectionString: options.databaseUrl, ...options.connection, max: options.poolSize ?? 4 }));
   }
   const { PGlite } = await import('@electric-sql/pglite');
-  return new PgliteDatabase(await PGlite.create(options.pgliteDataDir));
+  // Migration 0005 creates btree_gin; PGlite ships it as a bundle loaded at start.
+  const { btree_gin } = await import('@electric-sql/pglite/contrib/btree_gin');
+  return new PgliteDatabase(await PGlite.create({ dataDir: options.pgliteDataDir, extensions: { btree_gin } }));
 }

@@ -1,0 +1,70 @@
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * An inclusive range [start, end] cut where the rollups can answer it: whole UTC days in
+ * [dayStart, dayEnd), whole UTC hours in [hourStart, hourEnd) outside those days, and the
+ * partial hours [start, hourStart) and [hourEnd, end], which only the events can answer.
+ * Empty pieces have equal bounds.
+ */
+export interface RollupSplit {
+  hourStart: string;
+  hourEnd: string;
+  dayStart: string;
+  dayEnd: string;
+}
+
+const ceilTo = (ms: number, unit: number) => Math.ceil(ms / unit) * unit;
+const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** `useDays`: whether day rollups may stand in for 24 hour rollups (buckets that follow UTC days). */
+export function splitForRollups(range: { startTime: string; endTime: string }, useDays: boolean): RollupSplit {
+  const start = Date.parse(range.startTime);
+  const end = Date.parse(range.endTime);
+  const hourStart = ceilTo(start, HOUR_MS);
+  // An hour is whole when it ends at or before `end`; the hour starting at `end` holds only `end`.
+  const hourEnd = floorTo(end, HOUR_MS);
+  if (hourStart >= hourEnd) return { hourStart: iso(start), hourEnd: iso(start), dayStart: iso(start), dayEnd: iso(start) };
+  const dayStart = ceilTo(hourStart, DAY_MS);
+  const dayEnd = floorTo(hourEnd, DAY_MS);
+  if (!useDays || dayStart >= dayEnd) return { hourStart: iso(hourStart), hourEnd: iso(hourEnd), dayStart: iso(hourStart), dayEnd: iso(hourStart) };
+  return { hourStart: iso(hourStart), hourEnd: iso(hourEnd), dayStart: iso(dayStart), dayEnd: iso(dayEnd) };
+}
+
+const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** Minutes east of UTC of `zone` at `ms`, from Intl's "GMT+05:30" form. */
+function offsetMinutes(zone: string, ms: number): number {
+  let format = offsetFormats.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
+    offsetFormats.set(zone, format);
+  }
+  const name = format.formatToParts(ms).find((part) => part.type === 'timeZoneName')?.value ?? 'GMT';
+  const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+  if (!match) return 0;
+  return (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3]));
+}
+
+/**
+ * The offsets of `zone` over the range. Sampled every 6 hours: an offset lasts months between
+ * DST changes, so no offset in force for a whole day can be missed.
+ */
+function offsetsOver(zone: string, range: { startTime: string; endTime: string }): Set<number> {
+  const start = Date.parse(range.startTime);
+  const end = Date.parse(range.endTime);
+  const offsets = new Set<number>([offsetMinutes(zone, end)]);
+  for (let at = start; at < end; at += 6 * HOUR_MS) offsets.add(offsetMinutes(zone, at));
+  return offsets;
+}
+
+/**
+ * Which rollups can build local buckets of `zone` over the range: UTC hours fit inside local
+ * hours, days, weeks and months when every offset is a whole number of hours (not India's
+ * +05:30); UTC days fit inside local days only where the offset stays zero.
+ */
+export function rollupFit(zone: string, range: { startTime: string; endTime: string }): { hours: boolean; days: boolean } {
+  const offsets = [...offsetsOver(zone, range)];
+  return { hours: offsets.every((offset) => offset % 60 === 0), days: offsets.every((offset) => offset === 0) };
+}
