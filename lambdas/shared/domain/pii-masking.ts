@@ -42,15 +42,18 @@ function replacement(kind: string, value: string, policy: PiiPolicy): string {
 
 export const DEFAULT_PII_POLICY: PiiPolicy = { detectors: new Set(PII_DETECTORS) };
 
-/**
- * The policy for one tenant's events: its own rule if it has one, else the deployment's. The
- * configuration check guarantees a secret wherever a rule says `hash`.
- */
+/** A rule says hash but no secret reached the function: never fall back to another mode silently. */
+export class MissingHashSecretError extends Error {
+  override readonly name = 'MissingHashSecretError';
+}
+
+/** The policy for one tenant's events: its own rule if it has one, else the deployment's. */
 export function piiPolicyFor(settings: PiiSettings, tenantId: string): PiiPolicy {
   const rule = settings.tenants[tenantId] ?? settings.deployment;
   const detectors = new Set(rule.detectors);
-  if (rule.mode === 'hash' && settings.hashSecret) return { detectors, hashKey: tenantHashKey(settings.hashSecret, tenantId) };
-  return { detectors };
+  if (rule.mode === 'redact') return { detectors };
+  if (!settings.hashSecret) throw new MissingHashSecretError(`The PII rule for tenant ${tenantId} hashes, but no hash secret is configured.`);
+  return { detectors, hashKey: tenantHashKey(settings.hashSecret, tenantId) };
 }
 
 // The local part takes every character RFC 5322 allows unquoted, so no part of a name leaks
@@ -62,8 +65,9 @@ const EMAIL = /(?<![A-Za-z0-9.!#$%&'*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&'*+/=?^_`{|}~
 const CARD_CANDIDATE = /(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])/g;
 const PHONE_CANDIDATE = /(?<![\w+])\+?\(?\d[\d ().-]{6,}\d(?![\w])/g;
 const ISO_DATE_LIKE = /^\d{4}-\d{2}-\d{2}/;
-// Country, check digits, then 11 to 30 letters and digits, in groups of four as printed or not.
-const IBAN_CANDIDATE = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])/g;
+// Country, check digits, then up to 30 letters and digits, grouped by spaces or dashes or not.
+// The run may go on past the IBAN ("... 3000 EUR"): the country's IBAN length says where it ends.
+const IBAN_CANDIDATE = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){11,30}/;
 /** Substrings of a normalised key (lower case, letters and digits only) whose value is secret. */
 const SENSITIVE_KEY_PARTS = [
   'password',
@@ -92,16 +96,60 @@ export function passesLuhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
+/** Appends one IBAN character to a mod-97 remainder: digits as themselves, letters as 10..35. */
+function appendMod97(remainder: number, character: string): number {
+  const code = character.charCodeAt(0);
+  return code >= 65 ? (remainder * 100 + code - 55) % 97 : (remainder * 10 + code - 48) % 97;
+}
+
 /** ISO 13616: the country and check digits moved to the end, letters as 10..35, mod 97 is 1. */
 export function passesIbanCheck(iban: string): boolean {
-  const rearranged = `${iban.slice(4)}${iban.slice(0, 4)}`;
-  let remainder = 0;
-  for (const character of rearranged) {
-    const code = character.charCodeAt(0);
-    const digits = code >= 65 ? String(code - 55) : character;
-    for (const digit of digits) remainder = (remainder * 10 + Number(digit)) % 97;
+  return [...iban.slice(4), ...iban.slice(0, 4)].reduce(appendMod97, 0) === 1;
+}
+
+/** IBAN length per country (SWIFT IBAN registry): one checksum per candidate, not one per length. */
+const IBAN_LENGTHS: Readonly<Record<string, number>> = {
+  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BI: 27, BR: 29, BY: 28, CH: 21, CR: 22, CY: 28,
+  CZ: 24, DE: 22, DJ: 27, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18, FK: 18, FO: 18, FR: 27, GB: 22, GE: 22, GI: 23,
+  GL: 18, GR: 27, GT: 28, HR: 21, HU: 28, IE: 22, IL: 23, IQ: 23, IS: 26, IT: 27, JO: 30, KW: 30, KZ: 20, LB: 28, LC: 32,
+  LI: 21, LT: 20, LU: 20, LV: 21, LY: 25, MC: 27, MD: 24, ME: 22, MK: 19, MN: 20, MR: 27, MT: 31, MU: 30, NI: 28, NL: 18,
+  NO: 15, OM: 23, PK: 24, PL: 28, PS: 29, PT: 25, QA: 29, RO: 24, RS: 22, RU: 33, SA: 24, SC: 31, SD: 18, SE: 24, SI: 19,
+  SK: 24, SM: 27, SO: 23, ST: 25, SV: 28, TL: 23, TN: 24, TR: 26, UA: 29, VA: 22, VG: 24, XK: 20, YE: 30,
+};
+
+/** The IBAN at the start of a candidate run, if its country's length of it passes the checksum. */
+function ibanAt(run: string): { iban: string; length: number } | undefined {
+  const expected = IBAN_LENGTHS[run.slice(0, 2).toUpperCase()];
+  if (!expected) return undefined;
+  let iban = '';
+  let index = 0;
+  for (; index < run.length && iban.length < expected; index++) {
+    const character = run[index] as string;
+    if (character !== ' ' && character !== '-') iban += character.toUpperCase();
   }
-  return remainder === 1;
+  return iban.length === expected && passesIbanCheck(iban) ? { iban, length: index } : undefined;
+}
+
+/**
+ * Masks every valid IBAN; the rest of a candidate run (a currency, a BIC, the next word) stays.
+ * A run with no valid IBAN at its start is searched again from its next word, so a code in
+ * front ("ref AB12 DE89 3704 ...") cannot hide the IBAN behind it.
+ */
+function maskIbans(text: string, policy: PiiPolicy): string {
+  const candidates = new RegExp(IBAN_CANDIDATE.source, 'g');
+  let masked = '';
+  let copiedUpTo = 0;
+  for (let match = candidates.exec(text); match; match = candidates.exec(text)) {
+    const found = ibanAt(match[0]);
+    if (!found) {
+      candidates.lastIndex = match.index + 1;
+      continue;
+    }
+    masked += `${text.slice(copiedUpTo, match.index)}${replacement('iban', found.iban, policy)}`;
+    copiedUpTo = match.index + found.length;
+    candidates.lastIndex = copiedUpTo;
+  }
+  return masked + text.slice(copiedUpTo);
 }
 
 function isSensitiveKey(key: string): boolean {
@@ -114,12 +162,7 @@ export function maskText(text: string, policy: PiiPolicy): string {
   let masked = text;
   if (policy.detectors.has('email')) masked = masked.replace(EMAIL, (match) => replacement('email', match.toLowerCase(), policy));
   // Before cards and phones, which would otherwise take the IBAN's digit runs and leave the rest.
-  if (policy.detectors.has('iban')) {
-    masked = masked.replace(IBAN_CANDIDATE, (match) => {
-      const iban = match.replace(/ /g, '');
-      return passesIbanCheck(iban) ? replacement('iban', iban, policy) : match;
-    });
-  }
+  if (policy.detectors.has('iban')) masked = maskIbans(masked, policy);
   if (policy.detectors.has('card')) {
     masked = masked.replace(CARD_CANDIDATE, (match) => {
       const digits = match.replace(/\D/g, '');

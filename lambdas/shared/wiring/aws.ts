@@ -34,7 +34,7 @@ export async function awsTrackDeps(): Promise<TrackDeps> {
   return {
     queue: new SqsEventQueue(new SQSClient({}), config.eventsQueueUrl, { maxMessageBytes: config.sqsMaxMessageBytes }),
     limiter: awsRateLimiter(),
-    settings: config,
+    settings: { ...config, pii: { ...config.pii, hashSecret } },
   };
 }
 

@@ -72,6 +72,27 @@ describe('validation and masking, for any input', () => {
     );
   });
 
+  it('leaves no valid IBAN readable, whatever surrounds it, spaced or compact, in any case', () => {
+    const lengths = { DE: 22, GB: 22, FR: 27, NL: 18, NO: 15 } as const;
+    const iban = fc
+      .record({ country: fc.constantFrom(...(Object.keys(lengths) as Array<keyof typeof lengths>)), seed: fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 30, maxLength: 30 }) })
+      .map(({ country, seed }) => {
+        const account = seed.slice(0, lengths[country] - 4).join('');
+        // Check digits: 98 minus the remainder of account + country + 00 (ISO 13616).
+        const numeric = `${account}${[...country].map((letter) => letter.charCodeAt(0) - 55).join('')}00`;
+        const remainder = [...numeric].reduce((sum, digit) => (sum * 10 + Number(digit)) % 97, 0);
+        return { account, text: `${country}${String(98 - remainder).padStart(2, '0')}${account}` };
+      });
+    fc.assert(
+      fc.property(iban, hostileString, hostileString, fc.boolean(), fc.boolean(), ({ account, text }, before, after, spaced, lower) => {
+        const printed = spaced ? text.replace(/(.{4})/g, '$1 ').trim() : text;
+        const masked = maskText(`${before} ${lower ? printed.toLowerCase() : printed} ${after}`, DEFAULT_PII_POLICY);
+        expect(masked.replace(/[ -]/g, '')).not.toContain(account);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it('validates any JSON without throwing', () => {
     fc.assert(fc.property(hostileJson, (raw) => void AnalyticsEventSchema.safeParse(raw)), { numRuns: 300 });
   });

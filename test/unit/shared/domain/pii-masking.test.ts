@@ -66,6 +66,21 @@ describe('IBANs', () => {
     expect(maskText('ORDER12345678901234', DEFAULT_PII_POLICY)).toBe('ORDER12345678901234');
   });
 
+  it('are found where the run goes on: a BIC, a currency or a word after them stays, the IBAN does not', () => {
+    expect(maskText('IBAN DE89 3704 0044 0532 0130 00 BIC COBADEFFXXX', DEFAULT_PII_POLICY)).toBe('IBAN [iban] BIC COBADEFFXXX');
+    expect(maskText('DE89370400440532013000 EUR', DEFAULT_PII_POLICY)).toBe('[iban] EUR');
+    expect(maskText('pay GB82 WEST 1234 5698 7654 32 ASAP', DEFAULT_PII_POLICY)).toBe('pay [iban] ASAP');
+  });
+
+  it('are found behind a code that looks like the start of one', () => {
+    expect(maskText('ref AB12 DE89 3704 0044 0532 0130 00', DEFAULT_PII_POLICY)).toBe('ref AB12 [iban]');
+  });
+
+  it('are found in lower case and with dashes', () => {
+    expect(maskText('gb82 west 1234 5698 7654 32', DEFAULT_PII_POLICY)).toBe('[iban]');
+    expect(maskText('FR14-2004-1010-0505-0001-3M02-606', DEFAULT_PII_POLICY)).toBe('[iban]');
+  });
+
   it('check mod 97 as ISO 13616 says', () => {
     expect(passesIbanCheck('FR1420041010050500013M02606')).toBe(true);
     expect(passesIbanCheck('FR1420041010050500013M02607')).toBe(false);
@@ -73,6 +88,11 @@ describe('IBANs', () => {
 });
 
 describe('policies per tenant', () => {
+  it('refuse to hash without a secret rather than fall back to another mode', () => {
+    const hashing = { deployment: { detectors: ['email' as const], mode: 'hash' as const }, tenants: {} };
+    expect(() => piiPolicyFor(hashing, 'tenant-x')).toThrow(/no hash secret/);
+  });
+
   const settings = {
     deployment: { detectors: ['email', 'ip'] as const, mode: 'redact' as const },
     tenants: { 'tenant-h': { detectors: ['email'] as const, mode: 'hash' as const } },

@@ -1,0 +1,38 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { piiPolicyFor } from '../../../../lambdas/shared/domain/pii-masking.js';
+import { awsTrackDeps } from '../../../../lambdas/shared/wiring/aws.js';
+import { TENANT_A } from '../../../support/factories.js';
+
+const secrets = mockClient(SecretsManagerClient);
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:pii-hash-AbCdEf';
+
+beforeEach(() => {
+  secrets.reset();
+  vi.stubEnv('EVENTS_QUEUE_URL', 'https://sqs.eu-west-1.amazonaws.com/123456789012/events');
+  vi.stubEnv('COUNTERS_TABLE', 'counters');
+  vi.stubEnv('PII_MODE', 'hash');
+  vi.stubEnv('PII_HASH_SECRET_ARN', SECRET_ARN);
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('awsTrackDeps', () => {
+  it('reads the PII hash secret from Secrets Manager at cold start and hashes with it', async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: 'x'.repeat(64) });
+
+    const deps = await awsTrackDeps();
+
+    expect(deps.settings.pii.hashSecret).toBe('x'.repeat(64));
+    expect(piiPolicyFor(deps.settings.pii, TENANT_A).hashKey).toBeInstanceOf(Buffer);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it('fails the cold start when the secret cannot be read, instead of masking another way', async () => {
+    secrets.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException'));
+    await expect(awsTrackDeps()).rejects.toThrow('AccessDeniedException');
+  });
+});
