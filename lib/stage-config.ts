@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_BATCH_EVENTS } from '../lambdas/shared/domain/limits.js';
 import { PII_DETECTORS, PII_MODES } from '../lambdas/shared/domain/pii-masking.js';
 
 /** Aurora PostgreSQL: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000); 1 ACU is 2 GiB. */
@@ -38,7 +39,7 @@ export const StageConfigSchema = z
     tenantRateLimits: z.strictObject({
       requestsPerSecond: z.number().int().positive(),
       /** At least one full batch of 1,000 events. */
-      eventsPerSecond: z.number().int().min(1000),
+      eventsPerSecond: z.number().int().min(MAX_BATCH_EVENTS),
     }),
     database: z.strictObject({
       minCapacityAcu: z.number().min(0).max(256),

@@ -4,6 +4,8 @@ export const METRICS_NAMESPACE = 'EventTracker';
 export const METRIC = {
   eventsAccepted: 'EventsAccepted',
   eventsRejected: 'EventsRejected',
+  /** A request let through because the rate-limit table did not answer in time. */
+  rateLimiterFailedOpen: 'RateLimiterFailedOpen',
 } as const;
 
 /**

@@ -114,19 +114,27 @@ export class AppFunction extends NodejsFunction {
     this.addEnvironment(ENV.countersTable, counters.tableName);
     this.addEnvironment(ENV.tenantRateLimitRps, String(limits.requestsPerSecond));
     this.addEnvironment(ENV.tenantRateLimitEvents, String(limits.eventsPerSecond));
-    this.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], resources: [counters.tableArn] }));
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+        resources: [counters.tableArn],
+        // The rate buckets only: not the live counters that share the table.
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['rate#*'] } },
+      }),
+    );
     return this;
   }
 
-  /** `read`: the authorizer looks keys up by id. `manage`: the admin routes create, list and revoke. */
-  bindWriteKeys(writeKeys: ITableV2, access: 'read' | 'manage'): this {
+  /** What each user of the write-key table does with it: the authorizer reads, each admin route one thing. */
+  bindWriteKeys(writeKeys: ITableV2, access: 'read' | 'create' | 'list' | 'revoke'): this {
     this.addEnvironment(ENV.writeKeysTable, writeKeys.tableName);
-    if (access === 'read') {
-      this.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [writeKeys.tableArn] }));
-      return this;
-    }
-    this.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [writeKeys.tableArn] }));
-    this.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${writeKeys.tableArn}/index/${WRITE_KEYS_BY_TENANT_INDEX.name}`] }));
+    const grants = {
+      read: { actions: ['dynamodb:GetItem'], resources: [writeKeys.tableArn] },
+      create: { actions: ['dynamodb:PutItem'], resources: [writeKeys.tableArn] },
+      list: { actions: ['dynamodb:Query'], resources: [`${writeKeys.tableArn}/index/${WRITE_KEYS_BY_TENANT_INDEX.name}`] },
+      revoke: { actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], resources: [writeKeys.tableArn] },
+    };
+    this.addToRolePolicy(new PolicyStatement(grants[access]));
     return this;
   }
 

@@ -82,6 +82,12 @@ export class Observability extends Construct {
     this.alarm('QueueBacklog', oldestMessage, ALARM.oldestMessageSeconds, 'The oldest queued event waits more than a minute: the writer is failing or too slow.');
     this.alarm('ServerErrorRate', errorRate, ALARM.serverErrorRate, 'More than 1% of API answers are 5xx.');
     this.alarm('LatencyP95', latencyP95, ALARM.latencyP95Ms, 'API p95 latency is over 500 ms.', 3);
+    this.alarm(
+      'RateLimiterFailedOpen',
+      ownMetric(METRIC.rateLimiterFailedOpen),
+      0,
+      'Requests passed without a rate-limit check: the counters table is slow or failing (DynamoDB health, the VPC endpoint).',
+    );
     this.alarm('WriterErrors', props.writer.metricErrors({ period: fiveMinutes }), 0, 'The writer function itself fails (not single records).');
   }
 

@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { WRITE_KEYS_BY_TENANT_INDEX, WRITE_KEYS_TABLE_KEYS } from '../../lambdas/shared/adapters/dynamodb/tables.js';
 
@@ -20,6 +20,8 @@ export class WriteKeysTable extends Construct {
           indexName: WRITE_KEYS_BY_TENANT_INDEX.name,
           partitionKey: { name: WRITE_KEYS_BY_TENANT_INDEX.partitionKey, type: AttributeType.STRING },
           sortKey: { name: WRITE_KEYS_BY_TENANT_INDEX.sortKey, type: AttributeType.STRING },
+          projectionType: ProjectionType.INCLUDE,
+          nonKeyAttributes: [...WRITE_KEYS_BY_TENANT_INDEX.projected],
         },
       ],
       billing: Billing.onDemand(),

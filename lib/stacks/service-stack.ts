@@ -87,11 +87,11 @@ export class ServiceStack extends Stack {
     }).bindDatabase(database, 1);
     const listAudit = queryFn('ListAuditFunction', 'list-audit', 'GET /v1/audit (admin)');
     // Outside the VPC: they only touch DynamoDB.
-    const keyFn = (name: string, handlerDir: string, description: string) =>
-      fn(name, handlerDir, description, { memorySize: 256 }).bindWriteKeys(stateful.writeKeys.table, 'manage');
-    const createWriteKey = keyFn('CreateWriteKeyFunction', 'create-write-key', 'POST /v1/keys (admin)');
-    const listWriteKeys = keyFn('ListWriteKeysFunction', 'list-write-keys', 'GET /v1/keys (admin)');
-    const revokeWriteKey = keyFn('RevokeWriteKeyFunction', 'revoke-write-key', 'DELETE /v1/keys/{keyId} (admin)');
+    const keyFn = (name: string, handlerDir: string, description: string, access: 'create' | 'list' | 'revoke') =>
+      fn(name, handlerDir, description, { memorySize: 256 }).bindWriteKeys(stateful.writeKeys.table, access);
+    const createWriteKey = keyFn('CreateWriteKeyFunction', 'create-write-key', 'POST /v1/keys (admin)', 'create');
+    const listWriteKeys = keyFn('ListWriteKeysFunction', 'list-write-keys', 'GET /v1/keys (admin)', 'list');
+    const revokeWriteKey = keyFn('RevokeWriteKeyFunction', 'revoke-write-key', 'DELETE /v1/keys/{keyId} (admin)', 'revoke');
 
     const writeEvents = fn('WriteEventsFunction', 'write-events', 'Writes queued events to Aurora: dedupe, rollups, audit in one transaction', {
       vpc: inVpc,

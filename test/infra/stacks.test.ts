@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../lambdas/routes.js';
 import { buildStacks } from '../../lib/build-app.js';
 import { MAX_RECEIVE_COUNT } from '../../lib/constructs/event-queue.js';
-import { actionsOf, functionId, newTestApp, stageConfig, synthesize } from './support.js';
+import { actionsOf, functionId, newTestApp, stageConfig, statementsOf, synthesize } from './support.js';
 
 const dev = stageConfig('dev');
 let stateful: Template;
@@ -67,12 +67,26 @@ describe('functions', () => {
 });
 
 describe('write keys and rate limits', () => {
-  it('lets the key functions manage write keys, from outside the VPC, and nothing of the events', () => {
-    for (const prefix of ['CreateWriteKeyFunction', 'ListWriteKeysFunction', 'RevokeWriteKeyFunction']) {
+  it('lets each key function do its one thing with write keys, from outside the VPC, and nothing of the events', () => {
+    const expected: Record<string, string[]> = {
+      CreateWriteKeyFunction: ['dynamodb:PutItem'],
+      ListWriteKeysFunction: ['dynamodb:Query'],
+      RevokeWriteKeyFunction: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    };
+    for (const [prefix, keyActions] of Object.entries(expected)) {
       const id = functionId(service, prefix);
-      const manageKeys = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
-      expect(actionsOf(service, id)).toEqual([...RATE_BUCKETS, ...manageKeys, ...XRAY].sort());
+      expect(actionsOf(service, id)).toEqual([...RATE_BUCKETS, ...keyActions, ...XRAY].sort());
       expect(service.findResources('AWS::Lambda::Function')[id]?.['Properties']).not.toHaveProperty('VpcConfig');
+    }
+    const listing = statementsOf(service, functionId(service, 'ListWriteKeysFunction')).find((statement) => statement.Action === 'dynamodb:Query');
+    expect(JSON.stringify(listing?.Resource)).toContain('/index/byTenant');
+  });
+
+  it('limits every rate-bucket grant to the rate items of the counters table', () => {
+    for (const prefix of ['TrackBatchFunction', 'QueryEventsFunction', 'CreateWriteKeyFunction', 'PurgeEventsFunction']) {
+      const buckets = statementsOf(service, functionId(service, prefix)).filter((statement) => JSON.stringify(statement.Action).includes('dynamodb:UpdateItem'));
+      expect(buckets).toHaveLength(1);
+      expect(buckets[0]?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['rate#*'] } });
     }
   });
 

@@ -48,15 +48,25 @@ export function functionId(template: Template, prefix: string): string {
   return ids[0] as string;
 }
 
-/** Every IAM action granted to the role of a function by policies of the stack (managed ones aside). */
-export function actionsOf(template: Template, functionLogicalId: string): string[] {
+export interface PolicyStatementJson {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, unknown>;
+}
+
+/** Every IAM statement granted to the role of a function by policies of the stack (managed ones aside). */
+export function statementsOf(template: Template, functionLogicalId: string): PolicyStatementJson[] {
   const fn = template.findResources('AWS::Lambda::Function')[functionLogicalId] as { Properties: { Role: { 'Fn::GetAtt': [string, string] } } };
   const roleId = fn.Properties.Role['Fn::GetAtt'][0];
   const policies = Object.values(template.findResources('AWS::IAM::Policy') as Resources).filter((policy) =>
     (policy.Properties?.['Roles'] as Array<{ Ref: string }>).some((role) => role.Ref === roleId),
   );
-  return policies
-    .flatMap((policy) => (policy.Properties?.['PolicyDocument'] as { Statement: Array<{ Action: string | string[] }> }).Statement)
+  return policies.flatMap((policy) => (policy.Properties?.['PolicyDocument'] as { Statement: PolicyStatementJson[] }).Statement);
+}
+
+/** Every IAM action granted to the role of a function, sorted. */
+export function actionsOf(template: Template, functionLogicalId: string): string[] {
+  return statementsOf(template, functionLogicalId)
     .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]))
     .sort();
 }

@@ -2,12 +2,19 @@ import type { RateDecision, RateLimitKind } from '../../lambdas/shared/domain/ra
 import type { RateLimiter } from '../../lambdas/shared/ports/rate-limiter.js';
 
 /** Admits everything and remembers what was taken. */
-export function recordingLimiter(refuse: RateLimitKind[] = []): RateLimiter & { taken: Array<{ tenantId: string; kind: RateLimitKind; cost: number }> } {
-  const taken: Array<{ tenantId: string; kind: RateLimitKind; cost: number }> = [];
+interface Taken {
+  tenantId: string;
+  holder: string;
+  kind: RateLimitKind;
+  cost: number;
+}
+
+export function recordingLimiter(refuse: RateLimitKind[] = []): RateLimiter & { taken: Taken[] } {
+  const taken: Taken[] = [];
   return {
     taken,
-    async take(tenantId, kind, cost): Promise<RateDecision> {
-      taken.push({ tenantId, kind, cost });
+    async take(tenantId, holder, kind, cost): Promise<RateDecision> {
+      taken.push({ tenantId, holder, kind, cost });
       return refuse.includes(kind) ? { allowed: false, retryAfterMs: 1500 } : { allowed: true };
     },
   };

@@ -37,6 +37,15 @@ export function retryAfterMs(limit: BucketLimit, tat: number, nowMs: number, cos
   return Math.max(0, tat - latestAdmissibleTat(limit, nowMs, cost));
 }
 
+/**
+ * Whose bucket a request takes from. Each write key has its own: browser keys are public, and
+ * whoever copies one must not be able to exhaust the tenant's users' allowance with it. The
+ * tenant's users (JWTs: people and their servers) share one.
+ */
+export function rateLimitHolder(subject: string): string {
+  return subject.startsWith('writekey:') ? subject : 'members';
+}
+
 /** `Retry-After` is in whole seconds; never 0, which clients read as "now". */
 export function retryAfterSeconds(decision: { retryAfterMs: number }): number {
   return Math.max(1, Math.ceil(decision.retryAfterMs / 1000));

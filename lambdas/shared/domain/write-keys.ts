@@ -32,6 +32,9 @@ export interface WriteKeyRecord {
   revokedBy?: string;
 }
 
+/** A key record without its hash, as the tenant index holds it. */
+export type WriteKeyListing = Omit<WriteKeyRecord, 'keyHash'>;
+
 /** A key as an admin sees it: never the secret, never its hash. */
 export interface WriteKeySummary {
   keyId: string;
@@ -66,14 +69,15 @@ export function writeKeyId(key: string): string | undefined {
  * in constant time, so response timing tells nothing about how much of a forged key was right.
  */
 export function callerForWriteKey(key: string, record: WriteKeyRecord | undefined): Caller | undefined {
-  if (!record || record.revokedAt) return undefined;
+  // Hashed whether or not there is a record, so an unknown id answers as slowly as a wrong secret.
   const presented = Buffer.from(hashWriteKey(key), 'hex');
-  const stored = Buffer.from(record.keyHash, 'hex');
-  if (presented.length !== stored.length || !timingSafeEqual(presented, stored)) return undefined;
+  const stored = Buffer.from(record?.keyHash ?? '', 'hex');
+  const matches = presented.length === stored.length && timingSafeEqual(presented, stored);
+  if (!record || !matches || record.revokedAt) return undefined;
   return { tenantId: record.tenantId, subject: `writekey:${record.keyId}`, scopes: [...WRITE_KEY_SCOPES] };
 }
 
-export function summariseWriteKey(record: WriteKeyRecord): WriteKeySummary {
+export function summariseWriteKey(record: WriteKeyListing): WriteKeySummary {
   const { keyId, name, createdAt, createdBy, revokedAt, revokedBy } = record;
   return { keyId, name, scopes: WRITE_KEY_SCOPES, createdAt, createdBy, ...(revokedAt ? { revokedAt, revokedBy } : {}) };
 }

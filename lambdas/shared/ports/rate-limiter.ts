@@ -5,5 +5,6 @@ import type { RateDecision, RateLimitKind } from '../domain/rate-limit.js';
  * containers at once), so that one tenant's flood is refused before it costs the others.
  */
 export interface RateLimiter {
-  take(tenantId: string, kind: RateLimitKind, cost: number): Promise<RateDecision>;
+  /** `holder` names the bucket within the tenant (see `rateLimitHolder`). */
+  take(tenantId: string, holder: string, kind: RateLimitKind, cost: number): Promise<RateDecision>;
 }

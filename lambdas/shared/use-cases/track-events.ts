@@ -5,7 +5,7 @@ import { piiPolicyFor, type PiiSettings } from '../domain/pii-masking.js';
 import { prepareEvent, type PrepareContext } from '../domain/prepare-event.js';
 import { packEnvelopes } from '../domain/queue-packing.js';
 import { parseInput } from '../domain/zod-issues.js';
-import { retryAfterSeconds } from '../domain/rate-limit.js';
+import { rateLimitHolder, retryAfterSeconds } from '../domain/rate-limit.js';
 import type { EventQueue } from '../ports/event-queue.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 
@@ -49,7 +49,7 @@ interface Enqueued {
  */
 async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unknown[], batch?: { sentAt?: string }): Promise<Enqueued & { tooLarge: boolean }> {
   // 1. Within the tenant's event rate?
-  const decision = await deps.limiter.take(request.tenantId, 'events', items.length);
+  const decision = await deps.limiter.take(request.tenantId, rateLimitHolder(request.actor), 'events', items.length);
   if (!decision.allowed) {
     throw new RateLimitedError(retryAfterSeconds(decision), `This tenant sends more events per second than its limit; these ${items.length} were not accepted.`);
   }

@@ -17,9 +17,14 @@ function dynamoClient(): DynamoDBClient {
   return dynamo;
 }
 
-/** Per-tenant buckets in the counters table, shared by every container of every function. */
+/**
+ * Per-tenant buckets in the counters table, shared by every container of every function. Its
+ * own client: one attempt, because `tat + :increment` is not idempotent and a retried update
+ * could charge twice; and a short timeout, because the check sits on every request's path.
+ */
 export function awsRateLimiter(): DynamoRateLimiter {
-  return new DynamoRateLimiter(dynamoClient(), loadDynamoConfig().countersTable, loadRateLimits());
+  const client = new DynamoDBClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 200, requestTimeout: 300 } });
+  return new DynamoRateLimiter(client, loadDynamoConfig().countersTable, loadRateLimits());
 }
 
 export function awsWriteKeyStore(): DynamoWriteKeyStore {

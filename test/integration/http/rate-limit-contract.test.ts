@@ -68,11 +68,26 @@ describe('per-tenant rate limits', () => {
   it('never lose an accepted event because other requests were limited', async () => {
     const tenant = 'aaaaaaaa-0000-4000-8000-000000000002';
     const token = await app.token(tenant);
-    const answers = await Promise.all(Array.from({ length: 10 }, () => post('/v1/events/batch', token, events(100))));
+    // Eight requests of 300 events: five fit the request bucket, three of those the event bucket.
+    const answers = await Promise.all(Array.from({ length: 8 }, () => post('/v1/events/batch', token, events(300))));
 
     const acceptedEvents = answers.filter((answer) => answer.status === 200).reduce((sum, answer) => sum + answer.body.successful.length, 0);
-    expect(answers.some((answer) => answer.status === 429)).toBe(true);
+    const refusals = answers.filter((answer) => answer.status === 429).map((answer) => String(answer.body.detail));
+    expect(refusals.some((detail) => detail.includes('requests per second'))).toBe(true);
+    expect(refusals.some((detail) => detail.includes('events per second'))).toBe(true);
     await app.runtime.queue.drained();
     expect(await storedCount(tenant)).toBe(acceptedEvents);
+  });
+
+  it("cannot be used by whoever copies a browser's write key to lock out the tenant's people", async () => {
+    const tenant = 'aaaaaaaa-0000-4000-8000-000000000003';
+    const admin = await app.token(tenant, ['admin', 'events:write']);
+    const created = await post('/v1/keys', admin, { name: 'public site' });
+    const flood = await Promise.all(Array.from({ length: 20 }, () => post('/v1/events/batch', created.body.key, events(1))));
+    expect(flood.some((answer) => answer.status === 429)).toBe(true);
+
+    const own = await post('/v1/events/batch', admin, events(1));
+
+    expect(own.status).toBe(200);
   });
 });

@@ -7,7 +7,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import type { WriteKeyRecord } from '../../domain/write-keys.js';
+import type { WriteKeyListing, WriteKeyRecord } from '../../domain/write-keys.js';
 import type { WriteKeyStore } from '../../ports/write-key-store.js';
 import { WRITE_KEYS_BY_TENANT_INDEX } from './tables.js';
 
@@ -19,23 +19,26 @@ function toItem(record: WriteKeyRecord): Item {
   return item;
 }
 
-function fromItem(item: Item): WriteKeyRecord {
-  const text = (name: string): string | undefined => item[name]?.S;
-  const required = (name: string): string => {
-    const value = text(name);
-    if (value === undefined) throw new Error(`Write key item without ${name}.`);
-    return value;
-  };
-  const revokedAt = text('revokedAt');
+function text(item: Item, name: string): string {
+  const value = item[name]?.S;
+  if (value === undefined) throw new Error(`Write key item without ${name}.`);
+  return value;
+}
+
+function listingFromItem(item: Item): WriteKeyListing {
+  const revokedAt = item['revokedAt']?.S;
   return {
-    keyId: required('keyId'),
-    tenantId: required('tenantId'),
-    name: required('name'),
-    keyHash: required('keyHash'),
-    createdAt: required('createdAt'),
-    createdBy: required('createdBy'),
-    ...(revokedAt ? { revokedAt, revokedBy: text('revokedBy') } : {}),
+    keyId: text(item, 'keyId'),
+    tenantId: text(item, 'tenantId'),
+    name: text(item, 'name'),
+    createdAt: text(item, 'createdAt'),
+    createdBy: text(item, 'createdBy'),
+    ...(revokedAt ? { revokedAt, revokedBy: item['revokedBy']?.S } : {}),
   };
+}
+
+function fromItem(item: Item): WriteKeyRecord {
+  return { ...listingFromItem(item), keyHash: text(item, 'keyHash') };
 }
 
 /** Write keys in their own table: key id as the partition key, a tenant index for lists. */
@@ -46,7 +49,7 @@ export class DynamoWriteKeyStore implements WriteKeyStore {
   ) {}
 
   async create(record: WriteKeyRecord): Promise<void> {
-    // 64 random bits make a clash unlikely; the condition makes one harmless.
+    // 64 random bits make a clash unlikely; the condition turns one into a failed request, never an overwrite.
     await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: toItem(record), ConditionExpression: 'attribute_not_exists(keyId)' }));
   }
 
@@ -56,8 +59,8 @@ export class DynamoWriteKeyStore implements WriteKeyStore {
     return Item ? fromItem(Item) : undefined;
   }
 
-  async list(tenantId: string): Promise<WriteKeyRecord[]> {
-    const records: WriteKeyRecord[] = [];
+  async list(tenantId: string): Promise<WriteKeyListing[]> {
+    const records: WriteKeyListing[] = [];
     let startKey: Item | undefined;
     do {
       const page = await this.client.send(
@@ -71,7 +74,7 @@ export class DynamoWriteKeyStore implements WriteKeyStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      records.push(...(page.Items ?? []).map(fromItem));
+      records.push(...(page.Items ?? []).map(listingFromItem));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return records;

@@ -9,8 +9,13 @@ export const COUNTERS_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as cons
 export const COUNTERS_TTL_ATTRIBUTE = 'expiresAt';
 
 export const WRITE_KEYS_TABLE_KEYS = { partitionKey: 'keyId' } as const;
-/** Lists one tenant's keys, newest first, without a scan. */
-export const WRITE_KEYS_BY_TENANT_INDEX = { name: 'byTenant', partitionKey: 'tenantId', sortKey: 'createdAt' } as const;
+/** Lists one tenant's keys, newest first, without a scan; the hashes stay out of it. */
+export const WRITE_KEYS_BY_TENANT_INDEX = {
+  name: 'byTenant',
+  partitionKey: 'tenantId',
+  sortKey: 'createdAt',
+  projected: ['name', 'createdBy', 'revokedAt', 'revokedBy'],
+} as const;
 
 export function countersTableDefinition(tableName: string): CreateTableCommandInput {
   return {
@@ -44,7 +49,7 @@ export function writeKeysTableDefinition(tableName: string): CreateTableCommandI
           { AttributeName: WRITE_KEYS_BY_TENANT_INDEX.partitionKey, KeyType: 'HASH' },
           { AttributeName: WRITE_KEYS_BY_TENANT_INDEX.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...WRITE_KEYS_BY_TENANT_INDEX.projected] },
       },
     ],
   };

@@ -16,7 +16,7 @@ import { MAX_BODY_BYTES, MAX_JSON_DEPTH, nestsDeeperThan } from '../../domain/li
 import { loadHttpConfig } from '../../config.js';
 import { describeError, log } from '../../logger.js';
 import type { RateLimiter } from '../../ports/rate-limiter.js';
-import { retryAfterSeconds } from '../../domain/rate-limit.js';
+import { rateLimitHolder, retryAfterSeconds } from '../../domain/rate-limit.js';
 
 export type ApiEvent = APIGatewayProxyEvent;
 export type ApiResult = APIGatewayProxyResult;
@@ -117,7 +117,7 @@ function headerValue(event: ApiEvent, name: string): string | undefined {
 async function checkRequestRate(limiter: RateLimiter, event: ApiEvent): Promise<void> {
   const caller = callerFromContext(event.requestContext.authorizer);
   if (!caller) return;
-  const decision = await limiter.take(caller.tenantId, 'requests', 1);
+  const decision = await limiter.take(caller.tenantId, rateLimitHolder(caller.subject), 'requests', 1);
   if (!decision.allowed) {
     throw new RateLimitedError(retryAfterSeconds(decision), 'This tenant sends more requests per second than its limit; retry after the Retry-After delay.');
   }

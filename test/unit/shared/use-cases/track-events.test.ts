@@ -96,7 +96,7 @@ describe('trackBatch', () => {
   it("takes every item sent from the tenant's event bucket, invalid ones too", async () => {
     const limiter = recordingLimiter();
     await trackBatch(deps(recordingQueue(), limiter), request, { events: [{ type: 'CUSTOM', category: 'c', action: 'a' }, {}, {}] });
-    expect(limiter.taken).toEqual([{ tenantId: TENANT_A, kind: 'events', cost: 3 }]);
+    expect(limiter.taken).toEqual([{ tenantId: TENANT_A, holder: 'members', kind: 'events', cost: 3 }]);
   });
 
   it('queues nothing of a batch over the event rate and says when to retry', async () => {
