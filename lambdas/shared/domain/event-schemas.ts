@@ -162,6 +162,11 @@ const isQueuedEvent = (value: unknown): value is { eventId: string; timestamp: s
  * field with zod costs about 4 µs per event, a fifth of the writer's whole budget.
  */
 export const QueuedEnvelopeSchema = QueueEnvelopeSchema.extend({
-  events: z.array(z.custom<{ eventId: string; timestamp: string }>(isQueuedEvent, 'needs an eventId and a timestamp')).min(1),
+  // One check of the whole array instead of one zod element schema per event: the per-element
+  // machinery cost about 10 ms per delivery of 6,000 events, half the writer's JavaScript.
+  events: z.custom<Array<{ eventId: string; timestamp: string }>>(
+    (value) => Array.isArray(value) && value.length > 0 && value.every(isQueuedEvent),
+    'needs at least one event, each with an eventId and a timestamp',
+  ),
 });
 export type QueuedEnvelope = z.infer<typeof QueuedEnvelopeSchema>;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { monthOf, monthsAhead } from '../../../../lambdas/shared/domain/months.js';
 
@@ -10,5 +11,15 @@ describe('monthsAhead', () => {
 describe('monthOf', () => {
   it('takes the UTC month of a timestamp with an offset', () => {
     expect(monthOf('2026-03-01T00:30:00+02:00')).toBe('2026-02-01');
+  });
+
+  it('reads the same month off a UTC timestamp as Date does', () => {
+    fc.assert(
+      fc.property(fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }), (date) => {
+        const iso = date.toISOString();
+        expect(monthOf(iso)).toBe(`${iso.slice(0, 7)}-01`);
+        expect(monthOf(iso.replace(/\.\d{3}Z$/, 'Z'))).toBe(`${new Date(iso).toISOString().slice(0, 7)}-01`);
+      }),
+    );
   });
 });

@@ -38,6 +38,21 @@ describe('writeQueuedEvents', () => {
     expect(outcome.stored).toBe(1);
   });
 
+  it('fails a record with no events, or with an event lacking an id or a readable timestamp, and still writes the others', async () => {
+    const store = storeRejecting();
+    const { eventId: _id, ...withoutId } = trackedEvent();
+
+    const outcome = await writeQueuedEvents(store, [
+      record('no-events', { ...envelope([trackedEvent()]), events: [] }),
+      record('no-id', { ...envelope([trackedEvent()]), events: [trackedEvent(), withoutId] }),
+      record('bad-time', envelope([trackedEvent({ timestamp: 'yesterday' })])),
+      record('good', envelope([trackedEvent()])),
+    ]);
+
+    expect(outcome.failed.map((failure) => failure.messageId)).toEqual(['no-events', 'no-id', 'bad-time']);
+    expect(outcome.stored).toBe(1);
+  });
+
   it('isolates a record the database rejects by writing record by record', async () => {
     const store = storeRejecting(['poison']);
 
