@@ -38,6 +38,17 @@ export function retryAfterMs(limit: BucketLimit, tat: number, nowMs: number, cos
 }
 
 /**
+ * One admission decision on a bucket whose TAT is `tat` (undefined: never used), and the TAT
+ * to keep. Units beyond the bucket's size never fit, however long one waits.
+ */
+export function admit(limit: BucketLimit, tat: number | undefined, nowMs: number, cost: number): { decision: RateDecision; tat: number | undefined } {
+  if (cost > limit.burst) return { decision: { allowed: false, retryAfterMs: cost * emissionIntervalMs(limit) }, tat };
+  const start = Math.max(tat ?? nowMs, nowMs);
+  if (start > latestAdmissibleTat(limit, nowMs, cost)) return { decision: { allowed: false, retryAfterMs: retryAfterMs(limit, start, nowMs, cost) }, tat };
+  return { decision: { allowed: true }, tat: start + cost * emissionIntervalMs(limit) };
+}
+
+/**
  * Whose bucket a request takes from. Each write key has its own: browser keys are public, and
  * whoever copies one must not be able to exhaust the tenant's users' allowance with it. The
  * tenant's users (JWTs: people and their servers) share one.

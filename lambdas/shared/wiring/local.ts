@@ -16,12 +16,12 @@ import { createWriteEventsHandler } from '../../write-events/handler.js';
 import { createCreateWriteKeyHandler } from '../../create-write-key/handler.js';
 import { createListWriteKeysHandler } from '../../list-write-keys/handler.js';
 import { createRevokeWriteKeyHandler } from '../../revoke-write-key/handler.js';
-import { DynamoRateLimiter } from '../adapters/dynamodb/dynamo-rate-limiter.js';
 import { DynamoWriteKeyStore } from '../adapters/dynamodb/dynamo-write-key-store.js';
-import { countersTableDefinition, writeKeysTableDefinition } from '../adapters/dynamodb/tables.js';
+import { writeKeysTableDefinition } from '../adapters/dynamodb/tables.js';
 import { ensureTables, localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from '../adapters/local/embedded-dynamodb.js';
 import { createApiGatewayEmulator, type LocalRoute } from '../adapters/local/api-gateway-emulator.js';
 import { InProcessEventQueue } from '../adapters/local/in-process-queue.js';
+import { InMemoryRateLimiter } from '../adapters/local/in-memory-rate-limiter.js';
 import { createTokenVerifier } from '../adapters/jwt/jose-token-verifier.js';
 import { applyMigrations, readMigrations } from '../adapters/pg/migrations.js';
 import { PgEventAdmin } from '../adapters/pg/pg-event-admin.js';
@@ -58,7 +58,7 @@ async function openDynamo(options: LocalRuntimeOptions): Promise<{ endpoint: str
 /**
  * `npm start`: the deployed handlers, wired to embedded parts. Postgres is PGlite in DATA_DIR
  * unless DATABASE_URL is set; SQS and its event source are the in-process queue; DynamoDB
- * (rate limits, write keys) is dynalite unless DYNAMODB_ENDPOINT is set.
+ * (write keys) is dynalite unless DYNAMODB_ENDPOINT is set; the rate buckets are in memory.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const db =
@@ -71,8 +71,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const appliedMigrations = await applyMigrations(db, await readMigrations(MIGRATIONS_DIR));
   const dynamo = await openDynamo(options);
   const dynamoClient = localDynamoClient(dynamo.endpoint);
-  await ensureTables(dynamoClient, [countersTableDefinition(options.dynamo.countersTable), writeKeysTableDefinition(options.dynamo.writeKeysTable)]);
-  const limiter = new DynamoRateLimiter(dynamoClient, options.dynamo.countersTable, options.rateLimits);
+  await ensureTables(dynamoClient, [writeKeysTableDefinition(options.dynamo.writeKeysTable)]);
+  const limiter = new InMemoryRateLimiter(options.rateLimits);
   const writeKeys = new DynamoWriteKeyStore(dynamoClient, options.dynamo.writeKeysTable);
   const store = new PgEventStore(db);
   const queries = new PgEventQueries(db);
