@@ -90,6 +90,10 @@ describe('write keys and rate limits', () => {
     }
   });
 
+  it('caches authorizer answers for 60 s at most, so a revoked write key stops within a minute', () => {
+    service.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'TOKEN', AuthorizerResultTtlInSeconds: 60 });
+  });
+
   it('keeps write keys in a retained table with point-in-time recovery and a tenant index', () => {
     stateful.hasResource('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',
