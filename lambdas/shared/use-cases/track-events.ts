@@ -51,7 +51,7 @@ async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unkno
   // 1. Within the tenant's event rate?
   const decision = await deps.limiter.take(request.tenantId, rateLimitHolder(request.actor), 'events', items.length);
   if (!decision.allowed) {
-    throw new RateLimitedError(retryAfterSeconds(decision), `This tenant sends more events per second than its limit; these ${items.length} were not accepted.`);
+    throw new RateLimitedError(retryAfterSeconds(decision), `More events per second than this tenant (or this write key) may send; these ${items.length} were not accepted.`);
   }
 
   // 2. Validate, apply type rules, mask: per item, so one bad item spoils nothing else.

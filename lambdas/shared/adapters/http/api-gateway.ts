@@ -119,7 +119,7 @@ async function checkRequestRate(limiter: RateLimiter, event: ApiEvent): Promise<
   if (!caller) return;
   const decision = await limiter.take(caller.tenantId, rateLimitHolder(caller.subject), 'requests', 1);
   if (!decision.allowed) {
-    throw new RateLimitedError(retryAfterSeconds(decision), 'This tenant sends more requests per second than its limit; retry after the Retry-After delay.');
+    throw new RateLimitedError(retryAfterSeconds(decision), 'More requests per second than this tenant (or this write key) may send; retry after the Retry-After delay.');
   }
 }
 
