@@ -37,8 +37,8 @@ interface AggregateDbRow {
 export interface QueryOptions {
   /**
    * Whether counts and value statistics may come from the rollups where they are exact. Off,
-   * every answer is computed from the events: the baseline of the query benchmark and the
-   * reference the rollup path is tested against.
+   * every answer is computed from the events in the plainest SQL (the summary too): the
+   * baseline of the query benchmark and the reference the fast path is tested against.
    */
   useRollups: boolean;
 }
