@@ -2,7 +2,8 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 /**
  * Key schemas of the DynamoDB tables, in one place: the CDK constructs build the tables from
- * them and the local runtime creates the same tables in dynalite.
+ * them, and the same tables are created in dynalite (write keys by the local runtime, both by
+ * the adapter tests).
  */
 export const COUNTERS_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 /** The attribute DynamoDB TTL reads (epoch seconds). */
