@@ -1,16 +1,28 @@
 // Runs vitest and ends with the plain line CI reads: "N passed, M failed".
 // The counts come from vitest's JSON report, so a run that executed no test cannot look green.
+// An unhandled error fails the run without failing a test: it counts as a failure here, and is
+// repeated just above the summary because CI keeps only the last lines of the output.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { UNHANDLED_ERRORS_FILE } from './unhandled-errors-reporter.mjs';
 
 const report = '.vitest/results.json';
 rmSync(report, { force: true });
-const run = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${report}`, ...process.argv.slice(2)], {
-  stdio: 'inherit',
-});
+rmSync(UNHANDLED_ERRORS_FILE, { force: true });
+const run = spawnSync(
+  'npx',
+  ['vitest', 'run', '--reporter=default', '--reporter=json', '--reporter=./scripts/unhandled-errors-reporter.mjs', `--outputFile.json=${report}`, ...process.argv.slice(2)],
+  { stdio: 'inherit' },
+);
 const results = existsSync(report) ? JSON.parse(readFileSync(report, 'utf8')) : undefined;
+const unhandled = existsSync(UNHANDLED_ERRORS_FILE) ? JSON.parse(readFileSync(UNHANDLED_ERRORS_FILE, 'utf8')) : [];
+for (const error of unhandled) {
+  console.log(`\nUnhandled ${error.name ?? 'error'}${error.code ? ` (${error.code})` : ''}: ${error.message}${error.cause ? `\n  cause: ${error.cause}` : ''}`);
+  if (error.testFile) console.log(`  while running ${error.testFile}`);
+  console.log((error.stack ?? '').split('\n').slice(1, 12).join('\n'));
+}
 const passed = results?.numPassedTests ?? 0;
-const failed = (results?.numFailedTests ?? 0) + (results ? 0 : 1);
+const failed = (results?.numFailedTests ?? 0) + unhandled.length + (results ? 0 : 1);
 const skipped = (results?.numPendingTests ?? 0) + (results?.numTodoTests ?? 0);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(run.status !== 0 || failed > 0 || passed === 0 ? 1 : 0);

@@ -1,5 +1,6 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import pg from 'pg';
+import { describeError, log } from '../../logger.js';
 
 /** What the pg adapters need of a connection: parameterised queries and whole SQL scripts. */
 export interface SqlSession {
@@ -15,7 +16,12 @@ export interface SqlDatabase extends SqlSession {
 }
 
 export class PgPoolDatabase implements SqlDatabase {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: pg.Pool) {
+    // An idle connection the server drops (failover, RDS Proxy idle timeout, a terminated
+    // backend) is reported on the pool; without a listener Node treats it as an uncaught
+    // exception and ends the container. The pool has already discarded that client.
+    pool.on('error', (error) => log('warn', 'idle database connection lost', describeError(error)));
+  }
 
   async query<Row extends object>(text: string, params?: unknown[]): Promise<Row[]> {
     const result = await this.pool.query<Row>(text, params);
