@@ -32,6 +32,19 @@ export function whereClauses(params: Params, tenantId: string, filters: EventFil
   return clauses;
 }
 
+/**
+ * Where a read takes its events from: the table, or with a property filter the rows of
+ * `events_with_properties` (migration 0007), the one way containment can use the GIN index under
+ * row-level security. Named `analytics_events` either way so that every clause fits both; the
+ * clauses repeat the filter and the range, so the answer never depends on the function alone.
+ */
+export function eventsSource(params: Params, tenantId: string, filters: EventFilters): string {
+  if (!filters.properties) return 'analytics_events';
+  const tenant = params.add(tenantId, '::uuid');
+  const filter = params.add(JSON.stringify(filters.properties), '::jsonb');
+  return `events_with_properties(${tenant}, ${filter}, ${params.add(filters.startTime, '::timestamptz')}, ${params.add(filters.endTime, '::timestamptz')}) AS analytics_events`;
+}
+
 /** Type, category and action: the columns the events and the rollups share. */
 function dimensionClauses(params: Params, filters: EventFilters): string[] {
   const clauses: string[] = [];

@@ -3,7 +3,7 @@ import type { AggregationQuery, GroupByField } from '../../domain/query-schemas.
 import type { AggregateRow, AggregateSummary, EventFilters, EventQueries, EventTypeSummary, PageRequest, QueryActor } from '../../ports/event-queries.js';
 import type { StoredEvent } from '../../ports/event-store.js';
 import { rollupFit, splitForRollups } from '../../domain/rollup-ranges.js';
-import { Params, rollupsCanFilter, splitClauses, whereClauses } from './event-filter-sql.js';
+import { eventsSource, Params, rollupsCanFilter, splitClauses, whereClauses } from './event-filter-sql.js';
 import { EVENT_COLUMNS, toIso, toNumber, toStoredEvent, type EventRow } from './event-rows.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
 import { inTenantTransaction } from './tenant-transaction.js';
@@ -36,30 +36,32 @@ interface AggregateDbRow {
 
 export interface QueryOptions {
   /**
-   * Whether counts and value statistics may come from the rollups where they are exact. Off,
-   * every answer is computed from the events in the plainest SQL (the summary too): the
-   * baseline of the query benchmark and the reference the fast path is tested against.
+   * Whether answers may take the fast paths: counts and value statistics from the rollups where
+   * they are exact, the hashed summary, property filters through `events_with_properties`. Off,
+   * every answer is computed from the events table in the plainest SQL: the baseline of the
+   * query benchmark and the reference the fast paths are tested against.
    */
-  useRollups: boolean;
+  fastPaths: boolean;
 }
 
 export class PgEventQueries implements EventQueries {
   constructor(
     private readonly db: SqlDatabase,
-    private readonly options: QueryOptions = { useRollups: true },
+    private readonly options: QueryOptions = { fastPaths: true },
   ) {}
 
   findEvents(who: QueryActor, filters: EventFilters, page: PageRequest): Promise<{ events: StoredEvent[]; total: number }> {
     return this.read(who, { kind: 'events', filters, page: { limit: page.limit, offset: page.offset, order: page.order } }, async (session) => {
       const counted = await this.countEvents(session, who.tenantId, filters);
       const params = new Params();
+      const from = this.source(params, who.tenantId, filters);
       const clauses = whereClauses(params, who.tenantId, filters);
       const direction = page.order === 'asc' ? 'ASC' : 'DESC';
       if (page.after) {
         clauses.push(`(timestamp, event_id) ${page.order === 'asc' ? '>' : '<'} (${params.add(page.after.timestamp, '::timestamptz')}, ${params.add(page.after.eventId, '::uuid')})`);
       }
       const rows = await session.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM analytics_events WHERE ${clauses.join(' AND ')}
+        `SELECT ${EVENT_COLUMNS} FROM ${from} WHERE ${clauses.join(' AND ')}
          ORDER BY timestamp ${direction}, event_id ${direction} LIMIT ${params.add(page.limit)} OFFSET ${params.add(page.offset)}`,
         params.values,
       );
@@ -71,9 +73,13 @@ export class PgEventQueries implements EventQueries {
   aggregate(who: QueryActor, query: AggregationQuery): Promise<{ data: AggregateRow[]; summary: AggregateSummary }> {
     return this.read(who, { kind: 'aggregate', query }, async (session) => {
       const params = new Params();
+      const from = this.source(params, who.tenantId, query);
       const where = whereClauses(params, who.tenantId, query).join(' AND ');
       // The summary reads the same filters: the same clauses and their parameters.
-      const [summary] = await session.query<Record<keyof AggregateSummary, string | number>>(this.options.useRollups ? hashedSummary(where) : sortedSummary(where), params.values);
+      const [summary] = await session.query<Record<keyof AggregateSummary, string | number>>(
+        this.options.fastPaths ? hashedSummary(from, where) : sortedSummary(where),
+        params.values,
+      );
       const rows = await this.aggregateRows(session, who.tenantId, query);
       const data = rows.map((row) => toAggregateRow(row, query.groupBy ?? []));
       return {
@@ -128,9 +134,10 @@ export class PgEventQueries implements EventQueries {
    */
   private async countEvents(session: SqlSession, tenantId: string, filters: EventFilters): Promise<number> {
     const params = new Params();
+    const from = this.source(params, tenantId, filters);
     const where = whereClauses(params, tenantId, filters).join(' AND ');
-    if (!this.options.useRollups || !rollupsCanFilter(filters)) {
-      const [row] = await session.query<{ total: string | number }>(`SELECT count(*) AS total FROM analytics_events WHERE ${where}`, params.values);
+    if (!this.options.fastPaths || !rollupsCanFilter(filters)) {
+      const [row] = await session.query<{ total: string | number }>(`SELECT count(*) AS total FROM ${from} WHERE ${where}`, params.values);
       return Number(row?.total ?? 0);
     }
     const pieces = splitClauses(params, tenantId, filters, splitForRollups(filters, true));
@@ -151,6 +158,7 @@ export class PgEventQueries implements EventQueries {
    */
   private aggregateRows(session: SqlSession, tenantId: string, query: AggregationQuery): Promise<AggregateDbRow[]> {
     const params = new Params();
+    const from = this.source(params, tenantId, query);
     const where = whereClauses(params, tenantId, query).join(' AND ');
     const groups = (query.groupBy ?? []).map((field) => GROUP_COLUMNS[field]);
     const groupList = groups.map((column) => `, ${column}`).join('');
@@ -160,12 +168,12 @@ export class PgEventQueries implements EventQueries {
     const bucket = (column: string) => `date_trunc(${granularity}, ${column}, ${timezone})`;
     const percentiles = `percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY value)`;
     const fit = rollupFit(query.timezone, query);
-    if (!this.options.useRollups || query.granularity === 'minute' || groups.includes('user_id') || !rollupsCanFilter(query) || !fit.hours) {
+    if (!this.options.fastPaths || query.granularity === 'minute' || groups.includes('user_id') || !rollupsCanFilter(query) || !fit.hours) {
       return session.query<AggregateDbRow>(
         `SELECT ${bucket('timestamp')} AS period${groupList}, count(*) AS count, count(DISTINCT user_id) AS unique_users,
            coalesce(sum(value), 0) AS total_value, avg(value) AS avg_value, min(value) AS min_value, max(value) AS max_value,
            ${percentiles} FILTER (WHERE event_type = 'PERFORMANCE') AS percentiles
-         FROM analytics_events WHERE ${where}
+         FROM ${from} WHERE ${where}
          GROUP BY 1${groupList} ORDER BY 1${groupList}`,
         params.values,
       );
@@ -201,6 +209,11 @@ export class PgEventQueries implements EventQueries {
     );
   }
 
+  /** The events of a query: through the property search when it has a property filter. */
+  private source(params: Params, tenantId: string, filters: EventFilters): string {
+    return this.options.fastPaths ? eventsSource(params, tenantId, filters) : 'analytics_events';
+  }
+
   /** A read as the tenant, bounded in time, and its EVENTS_QUERIED audit row, in one transaction. */
   private read<T>(who: QueryActor, what: Record<string, unknown>, work: (session: SqlSession) => Promise<{ result: T; resultCount: number }>): Promise<T> {
     return inTenantTransaction(this.db, who.tenantId, async (session) => {
@@ -232,12 +245,12 @@ function sortedSummary(where: string): string {
  * (bench data, index-only scans, vacuumed). GROUPING() has a bit per column, set where that
  * column is not grouped: 7 marks the user set, 11 the session set, 13 category, 14 action.
  */
-function hashedSummary(where: string): string {
+function hashedSummary(from: string, where: string): string {
   return `SELECT coalesce(sum(n) FILTER (WHERE g = 13), 0) AS "totalEvents", count(user_id) FILTER (WHERE g = 7) AS "uniqueUsers",
       count(session_id) FILTER (WHERE g = 11) AS "uniqueSessions", count(*) FILTER (WHERE g = 13) AS categories,
       count(*) FILTER (WHERE g = 14) AS actions
     FROM (SELECT user_id, session_id, category, action, count(*) AS n, GROUPING(user_id, session_id, category, action) AS g
-      FROM analytics_events WHERE ${where}
+      FROM ${from} WHERE ${where}
       GROUP BY GROUPING SETS ((user_id), (session_id), (category), (action))) AS distinct_values`;
 }
 

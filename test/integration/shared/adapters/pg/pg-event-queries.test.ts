@@ -3,6 +3,7 @@ import { PgEventQueries } from '../../../../../lambdas/shared/adapters/pg/pg-eve
 import { PgEventStore } from '../../../../../lambdas/shared/adapters/pg/pg-event-store.js';
 import type { EventType, TrackedEvent } from '../../../../../lambdas/shared/domain/event-schemas.js';
 import type { AggregationQuery, GroupByField } from '../../../../../lambdas/shared/domain/query-schemas.js';
+import { inTenantTransaction } from '../../../../../lambdas/shared/adapters/pg/tenant-transaction.js';
 import { envelope, received, TENANT_A, TENANT_B, trackedEvent } from '../../../../support/factories.js';
 import { createTestDatabase, type TestDatabase } from '../../../../support/test-database.js';
 
@@ -39,6 +40,7 @@ function randomEvent(): TrackedEvent {
     value: type === 'PERFORMANCE' || (type === 'BUSINESS' && random() < 0.7) ? Math.round(random() * 100_000) / 100 : null,
     userId: random() < 0.9 ? pick(USERS) : null,
     sessionId: `s${Math.floor(random() * 30)}`,
+    properties: { plan: pick(['free', 'pro']), cart: { items: pick([1, 2, 3]) }, tags: pick([['a'], ['a', 'b'], []]) },
   });
 }
 
@@ -51,7 +53,7 @@ function randomRange(): { startTime: string; endTime: string } {
 beforeAll(async () => {
   testDb = await createTestDatabase();
   fast = new PgEventQueries(testDb.db);
-  raw = new PgEventQueries(testDb.db, { useRollups: false });
+  raw = new PgEventQueries(testDb.db, { fastPaths: false });
   const store = new PgEventStore(testDb.db);
   // Several deliveries, as the writer sees them: rollup rows are updated, not only inserted.
   for (let delivery = 0; delivery < 4; delivery++) {
@@ -122,5 +124,45 @@ describe('PgEventQueries from rollups and from events', () => {
     expect(a.total).toBe(600);
     expect(b.total).toBe(200);
     expect(aggregate.data.reduce((sum, row) => sum + row.count, 0)).toBe(600);
+  });
+});
+
+describe('property filters through the search function', () => {
+  const propertyFilters = [{ plan: 'pro' }, { plan: 'free', cart: { items: 2 } }, { tags: ['a', 'b'] }, { tags: [] }, { plan: 'none' }];
+
+  it('find, count and aggregate what the plain SQL finds', async () => {
+    for (const properties of propertyFilters) {
+      const filters = { ...randomRange(), properties };
+      const page = { limit: 7, offset: 0, order: 'desc' as const };
+      const query: AggregationQuery = { ...filters, granularity: 'day', timezone: 'UTC', groupBy: ['event_type'] };
+
+      const [searched, plain] = await Promise.all([fast.findEvents(who, filters, page), raw.findEvents(who, filters, page)]);
+      const [aggregated, plainAggregate] = await Promise.all([fast.aggregate(who, query), raw.aggregate(who, query)]);
+
+      expect(searched, JSON.stringify(filters)).toEqual(plain);
+      expect(aggregated, JSON.stringify(query)).toEqual(plainAggregate);
+    }
+    const all = { startTime: '2026-02-01T00:00:00.000Z', endTime: '2026-04-01T00:00:00.000Z', properties: { plan: 'pro' } };
+    expect((await fast.findEvents(who, all, { limit: 1, offset: 0, order: 'asc' })).total).toBeGreaterThan(100);
+  });
+
+  it("returns only the scoped tenant's rows, whatever tenant it is asked for", async () => {
+    const range = ['2026-02-01T00:00:00Z', '2026-04-01T00:00:00Z'];
+    const search = (tenant: string) =>
+      inTenantTransaction(testDb.db, TENANT_A, (session) =>
+        session.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM events_with_properties($1, '{}', $2, $3)`, [tenant, ...range]),
+      );
+
+    expect(await search(TENANT_A)).toEqual([{ tenant_id: TENANT_A }]);
+    expect(await search(TENANT_B)).toEqual([]);
+    const unscoped = await testDb.db.query(`SELECT * FROM events_with_properties($1, '{}', $2, $3)`, [TENANT_B, ...range]);
+    expect(unscoped).toEqual([]);
+  });
+
+  it('gives its unrestricted policy to no role, the application role included', async () => {
+    const members = await testDb.db.query(`SELECT member::regrole FROM pg_auth_members WHERE roleid = 'tracker_search'::regrole`);
+    expect(members).toEqual([]);
+    const seen = await inTenantTransaction(testDb.db, TENANT_A, (session) => session.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM analytics_events'));
+    expect(seen).toEqual([{ tenant_id: TENANT_A }]);
   });
 });
