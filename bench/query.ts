@@ -1,4 +1,4 @@
-// npm run bench:query [-- --events 1000000 --others 3000000 --runs 50 --vacuum]
+// npm run bench:query [-- --events 1000000 --others 3000000 --runs 50 --vacuum --keep --only <name part>]
 // Loads one tenant's events over 90 days and other tenants' events into real Postgres with COPY
 // (not measured), runs ANALYZE, then measures p50/p95 of the API's queries through the query
 // adapter (transaction, RLS, audit row included), each beside the same query answered from the
@@ -17,7 +17,7 @@ import { createServerDatabase } from '../test/support/test-database.js';
 import { seededRandom } from './support/generate-events.js';
 import { benchServerUrl, percentile } from './support/stats.js';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, others: { type: 'string', default: '3000000' }, runs: { type: 'string', default: '50' }, vacuum: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, others: { type: 'string', default: '3000000' }, runs: { type: 'string', default: '50' }, vacuum: { type: 'boolean', default: false }, keep: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const EVENTS = Number(values.events);
 const OTHERS = Number(values.others);
 const RUNS = Number(values.runs);
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     ];
     const results: Measured[] = [];
     console.log(`${'query'.padEnd(52)} ${'p50'.padStart(10)} ${'p95'.padStart(10)}   ${'raw p50'.padStart(10)} ${'raw p95'.padStart(10)}   raw/fast p95`);
-    for (const [name, run] of cases) {
+    for (const [name, run] of cases.filter(([name]) => !values.only || name.includes(values.only))) {
       const result = await measure(name, run, fast, raw);
       results.push(result);
       const ratio = (result.raw.p95 / result.fast.p95).toFixed(1);
@@ -153,7 +153,13 @@ async function main(): Promise<void> {
     console.log(`slowest: ${slowest.name} (its EXPLAIN (ANALYZE, BUFFERS) is in docs/benchmarks.md)`);
   } finally {
     await client.end();
-    await bench.drop();
+    // --keep: leave the loaded database for EXPLAIN sessions (drop it by hand afterwards).
+    if (values.keep) {
+      await bench.db.close();
+      console.log(`kept: ${bench.url} (tenant ${TENANT})`);
+    } else {
+      await bench.drop();
+    }
   }
 }
 

@@ -52,22 +52,37 @@ export class PgEventQueries implements EventQueries {
 
   findEvents(who: QueryActor, filters: EventFilters, page: PageRequest): Promise<{ events: StoredEvent[]; total: number }> {
     return this.read(who, { kind: 'events', filters, page: { limit: page.limit, offset: page.offset, order: page.order } }, async (session) => {
-      const counted = await this.countEvents(session, who.tenantId, filters);
-      const params = new Params();
-      const from = this.source(params, who.tenantId, filters);
-      const clauses = whereClauses(params, who.tenantId, filters);
-      const direction = page.order === 'asc' ? 'ASC' : 'DESC';
-      if (page.after) {
-        clauses.push(`(timestamp, event_id) ${page.order === 'asc' ? '>' : '<'} (${params.add(page.after.timestamp, '::timestamptz')}, ${params.add(page.after.eventId, '::uuid')})`);
-      }
-      const rows = await session.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM ${from} WHERE ${clauses.join(' AND ')}
-         ORDER BY timestamp ${direction}, event_id ${direction} LIMIT ${params.add(page.limit)} OFFSET ${params.add(page.offset)}`,
-        params.values,
-      );
-      const result = { events: rows.map(toStoredEvent), total: counted };
+      const searchesProperties = this.options.fastPaths && filters.properties !== undefined;
+      const result = searchesProperties ? await this.pageOfMatches(session, who.tenantId, filters, page) : await this.pageAndCount(session, who.tenantId, filters, page);
       return { result, resultCount: result.events.length };
     });
+  }
+
+  /** The page, then the total: from the rollups where they can count the filters. */
+  private async pageAndCount(session: SqlSession, tenantId: string, filters: EventFilters, page: PageRequest): Promise<{ events: StoredEvent[]; total: number }> {
+    const total = await this.countEvents(session, tenantId, filters);
+    const params = new Params();
+    const from = this.source(params, tenantId, filters);
+    const rows = await session.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM ${from} WHERE ${pageSql(params, whereClauses(params, tenantId, filters), page)}`, params.values);
+    return { events: rows.map(toStoredEvent), total };
+  }
+
+  /**
+   * Page and total from one read of the matches, for a property filter: the search function
+   * hands over all its matches at once anyway, and it ran twice before (~40 ms each on the
+   * bench). The page is joined to the count so that an empty page still carries the total.
+   */
+  private async pageOfMatches(session: SqlSession, tenantId: string, filters: EventFilters, page: PageRequest): Promise<{ events: StoredEvent[]; total: number }> {
+    const params = new Params();
+    const from = this.source(params, tenantId, filters);
+    const where = whereClauses(params, tenantId, filters).join(' AND ');
+    const rows = await session.query<EventRow & { total: string | number; matched: boolean | null }>(
+      `WITH matches AS MATERIALIZED (SELECT ${EVENT_COLUMNS} FROM ${from} WHERE ${where})
+       SELECT counted.total, page.* FROM (SELECT count(*) AS total FROM matches) AS counted
+       LEFT JOIN LATERAL (SELECT true AS matched, * FROM matches WHERE ${pageSql(params, [], page)}) AS page ON true`,
+      params.values,
+    );
+    return { events: rows.filter((row) => row.matched).map(toStoredEvent), total: Number(rows[0]?.total ?? 0) };
   }
 
   aggregate(who: QueryActor, query: AggregationQuery): Promise<{ data: AggregateRow[]; summary: AggregateSummary }> {
@@ -231,6 +246,16 @@ export class PgEventQueries implements EventQueries {
       return result;
     });
   }
+}
+
+/** The WHERE, order and window of a page: the given clauses, the keyset position after a cursor, order and limit. */
+function pageSql(params: Params, clauses: string[], page: PageRequest): string {
+  const direction = page.order === 'asc' ? 'ASC' : 'DESC';
+  const keyset = page.after
+    ? [`(timestamp, event_id) ${page.order === 'asc' ? '>' : '<'} (${params.add(page.after.timestamp, '::timestamptz')}, ${params.add(page.after.eventId, '::uuid')})`]
+    : [];
+  const conditions = [...clauses, ...keyset];
+  return `${conditions.length > 0 ? conditions.join(' AND ') : 'true'} ORDER BY timestamp ${direction}, event_id ${direction} LIMIT ${params.add(page.limit)} OFFSET ${params.add(page.offset)}`;
 }
 
 /** The plain form: four count(DISTINCT), each sorting the range's events; the reference the tests compare to. */

@@ -141,6 +141,10 @@ describe('property filters through the search function', () => {
 
       expect(searched, JSON.stringify(filters)).toEqual(plain);
       expect(aggregated, JSON.stringify(query)).toEqual(plainAggregate);
+      const last = plain.events.at(-1);
+      for (const next of [{ ...page, order: 'asc' as const, offset: 3 }, { ...page, offset: 10_000 }, ...(last ? [{ ...page, after: { timestamp: last.timestamp, eventId: last.eventId } }] : [])]) {
+        expect(await fast.findEvents(who, filters, next), JSON.stringify(next)).toEqual(await raw.findEvents(who, filters, next));
+      }
     }
     const all = { startTime: '2026-02-01T00:00:00.000Z', endTime: '2026-04-01T00:00:00.000Z', properties: { plan: 'pro' } };
     expect((await fast.findEvents(who, all, { limit: 1, offset: 0, order: 'asc' })).total).toBeGreaterThan(100);
