@@ -19,6 +19,15 @@ const GROUP_COLUMNS: Record<GroupByField, string> = {
   user_id: 'user_id',
 };
 
+/** The granularities that are fixed-width bins in UTC, and which rollup fit makes them local buckets too. */
+const UTC_BINS: Partial<Record<AggregationQuery['granularity'], { width: string; origin: string; fits: 'hours' | 'days' }>> = {
+  minute: { width: '1 minute', origin: '2000-01-01T00:00:00Z', fits: 'hours' },
+  hour: { width: '1 hour', origin: '2000-01-01T00:00:00Z', fits: 'hours' },
+  day: { width: '1 day', origin: '2000-01-01T00:00:00Z', fits: 'days' },
+  // date_trunc('week') starts weeks on Monday, as 2000-01-03 was.
+  week: { width: '7 days', origin: '2000-01-03T00:00:00Z', fits: 'days' },
+};
+
 interface AggregateDbRow {
   period: Date | string;
   count: string | number;
@@ -177,12 +186,9 @@ export class PgEventQueries implements EventQueries {
     const where = whereClauses(params, tenantId, query).join(' AND ');
     const groups = (query.groupBy ?? []).map((field) => GROUP_COLUMNS[field]);
     const groupList = groups.map((column) => `, ${column}`).join('');
-    const granularity = params.add(query.granularity);
-    const timezone = params.add(query.timezone);
-    // date_trunc in the zone: local midnight and week/month starts, with DST transitions.
-    const bucket = (column: string) => `date_trunc(${granularity}, ${column}, ${timezone})`;
-    const percentiles = `percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY value)`;
     const fit = rollupFit(query.timezone, query);
+    const bucket = this.bucketSql(params, query, fit);
+    const percentiles = `percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY value)`;
     if (!this.options.fastPaths || query.granularity === 'minute' || groups.includes('user_id') || !rollupsCanFilter(query) || !fit.hours) {
       return session.query<AggregateDbRow>(
         `SELECT ${bucket('timestamp')} AS period${groupList}, count(*) AS count, count(DISTINCT user_id) AS unique_users,
@@ -222,6 +228,25 @@ export class PgEventQueries implements EventQueries {
        ORDER BY 1${groupList}`,
       params.values,
     );
+  }
+
+  /**
+   * The bucket of a timestamp column. date_trunc in the zone gives local midnight and week and
+   * month starts across DST; where the local buckets are fixed-width UTC bins over the whole
+   * range (whole-hour offsets for minutes and hours, an offset of zero for days and weeks),
+   * date_bin gives the same buckets without a time-zone conversion per row (that conversion
+   * was 55 of the 208 ms of a 7-day hourly aggregate, bench data).
+   */
+  private bucketSql(params: Params, query: AggregationQuery, fit: { hours: boolean; days: boolean }): (column: string) => string {
+    const bin = UTC_BINS[query.granularity];
+    if (this.options.fastPaths && bin && fit[bin.fits]) {
+      const width = params.add(bin.width, '::interval');
+      const origin = params.add(bin.origin, '::timestamptz');
+      return (column) => `date_bin(${width}, ${column}, ${origin})`;
+    }
+    const granularity = params.add(query.granularity);
+    const timezone = params.add(query.timezone);
+    return (column) => `date_trunc(${granularity}, ${column}, ${timezone})`;
   }
 
   /** The events of a query: through the property search when it has a property filter. */

@@ -75,7 +75,7 @@ describe('PgEventQueries from rollups and from events', () => {
     const groupings: GroupByField[][] = [[], ['event_type'], ['category', 'action'], ['event_type', 'category', 'action'], ['user_id']];
     const filters = [{}, { eventTypes: ['PERFORMANCE', 'BUSINESS'] as EventType[] }, { categories: ['checkout'], actions: ['view', 'fail'] }];
     let compared = 0;
-    for (const granularity of ['hour', 'day', 'week', 'month'] as const) {
+    for (const granularity of ['minute', 'hour', 'day', 'week', 'month'] as const) {
       for (const timezone of zones) {
         const query: AggregationQuery = { ...randomRange(), granularity, timezone, groupBy: pick(groupings), ...pick(filters) };
 
