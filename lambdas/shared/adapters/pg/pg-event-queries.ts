@@ -62,7 +62,9 @@ export class PgEventQueries implements EventQueries {
   findEvents(who: QueryActor, filters: EventFilters, page: PageRequest): Promise<{ events: StoredEvent[]; total: number }> {
     return this.read(who, { kind: 'events', filters, page: { limit: page.limit, offset: page.offset, order: page.order } }, async (session) => {
       const searchesProperties = this.options.fastPaths && filters.properties !== undefined;
-      const result = searchesProperties ? await this.pageOfMatches(session, who.tenantId, filters, page) : await this.pageAndCount(session, who.tenantId, filters, page);
+      const result = searchesProperties
+        ? await this.pageOfMatches(session, who.tenantId, filters, page)
+        : await this.pageAndCount(session, who.tenantId, filters, page);
       return { result, resultCount: result.events.length };
     });
   }
