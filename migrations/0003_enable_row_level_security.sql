@@ -1,10 +1,13 @@
 -- The application role owns nothing and is bound by row-level security on every tenant table.
--- Roles are cluster-wide, so a second database on the same server finds it already there.
+-- Roles are cluster-wide, so a second database on the same server finds it already there, or
+-- creates it at the same moment (parallel test workers on a fresh server: unique_violation).
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tracker_app') THEN
     CREATE ROLE tracker_app NOLOGIN NOSUPERUSER NOBYPASSRLS;
   END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+  NULL;
 END $$;
 
 -- Postgres 16 gives the creator of a role only ADMIN on it; the migrating user (Aurora's
