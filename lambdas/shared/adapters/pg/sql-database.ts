@@ -17,10 +17,15 @@ export interface SqlDatabase extends SqlSession {
 
 export class PgPoolDatabase implements SqlDatabase {
   constructor(private readonly pool: pg.Pool) {
-    // An idle connection the server drops (failover, RDS Proxy idle timeout, a terminated
-    // backend) is reported on the pool; without a listener Node treats it as an uncaught
-    // exception and ends the container. The pool has already discarded that client.
+    // A connection the server drops (failover, RDS Proxy idle timeout, a terminated backend)
+    // emits 'error': on the pool while idle, on the client itself while checked out (the pool
+    // detaches its own listener then). Without a listener Node treats it as an uncaught
+    // exception and ends the container. The pool discards the client either way, and a query
+    // in flight on it rejects, so its transaction fails and is retried like any other.
     pool.on('error', (error) => log('warn', 'idle database connection lost', describeError(error)));
+    pool.on('connect', (client) => {
+      client.on('error', (error) => log('warn', 'database connection lost', describeError(error)));
+    });
   }
 
   async query<Row extends object>(text: string, params?: unknown[]): Promise<Row[]> {
