@@ -34,7 +34,7 @@ export function splitForRollups(range: { startTime: string; endTime: string }, u
 
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();
 
-/** Minutes east of UTC of `zone` at `ms`, from Intl's "GMT+05:30" form. */
+/** Minutes east of UTC of `zone` at `ms`, from Intl's "GMT+05:30" form (seconds as a fraction: old local mean times, "GMT+01:00:12"). */
 function offsetMinutes(zone: string, ms: number): number {
   let format = offsetFormats.get(zone);
   if (!format) {
@@ -42,9 +42,9 @@ function offsetMinutes(zone: string, ms: number): number {
     offsetFormats.set(zone, format);
   }
   const name = format.formatToParts(ms).find((part) => part.type === 'timeZoneName')?.value ?? 'GMT';
-  const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+  const match = /GMT([+-])(\d{2}):(\d{2})(?::(\d{2}))?/.exec(name);
   if (!match) return 0;
-  return (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3]));
+  return (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3]) + Number(match[4] ?? 0) / 60);
 }
 
 /**
@@ -67,4 +67,21 @@ function offsetsOver(zone: string, range: { startTime: string; endTime: string }
 export function rollupFit(zone: string, range: { startTime: string; endTime: string }): { hours: boolean; days: boolean } {
   const offsets = [...offsetsOver(zone, range)];
   return { hours: offsets.every((offset) => offset % 60 === 0), days: offsets.every((offset) => offset === 0) };
+}
+
+/** How far before a range's start the local bucket holding that start can begin. */
+const BIN_REACH_MS = { minute: 0, hour: 0, day: DAY_MS, week: 7 * DAY_MS } as const;
+
+/**
+ * Whether the local buckets of `zone` are fixed-width UTC bins over the range, so that
+ * `date_bin` gives the same buckets as `date_trunc` in the zone: minutes and hours where every
+ * offset is a whole number of hours (an hour keeps its instant's offset across DST), days and
+ * weeks where the offset is zero from the earliest local midnight the first bucket can start
+ * at (before the range: London's first day after the October change starts in summer time).
+ */
+export function bucketsAreUtcBins(zone: string, range: { startTime: string; endTime: string }, granularity: string): boolean {
+  if (!(granularity in BIN_REACH_MS)) return false;
+  const reach = BIN_REACH_MS[granularity as keyof typeof BIN_REACH_MS];
+  const offsets = [...offsetsOver(zone, { startTime: new Date(Date.parse(range.startTime) - reach).toISOString(), endTime: range.endTime })];
+  return reach === 0 ? offsets.every((offset) => offset % 60 === 0) : offsets.every((offset) => offset === 0);
 }

@@ -2,7 +2,7 @@ import type { EventType } from '../../domain/event-schemas.js';
 import type { AggregationQuery, GroupByField } from '../../domain/query-schemas.js';
 import type { AggregateRow, AggregateSummary, EventFilters, EventQueries, EventTypeSummary, PageRequest, QueryActor } from '../../ports/event-queries.js';
 import type { StoredEvent } from '../../ports/event-store.js';
-import { rollupFit, splitForRollups } from '../../domain/rollup-ranges.js';
+import { bucketsAreUtcBins, rollupFit, splitForRollups } from '../../domain/rollup-ranges.js';
 import { eventsSource, Params, rollupsCanFilter, splitClauses, whereClauses } from './event-filter-sql.js';
 import { EVENT_COLUMNS, toIso, toNumber, toStoredEvent, type EventRow } from './event-rows.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
@@ -19,13 +19,13 @@ const GROUP_COLUMNS: Record<GroupByField, string> = {
   user_id: 'user_id',
 };
 
-/** The granularities that are fixed-width bins in UTC, and which rollup fit makes them local buckets too. */
-const UTC_BINS: Partial<Record<AggregationQuery['granularity'], { width: string; origin: string; fits: 'hours' | 'days' }>> = {
-  minute: { width: '1 minute', origin: '2000-01-01T00:00:00Z', fits: 'hours' },
-  hour: { width: '1 hour', origin: '2000-01-01T00:00:00Z', fits: 'hours' },
-  day: { width: '1 day', origin: '2000-01-01T00:00:00Z', fits: 'days' },
+/** The granularities that can be fixed-width bins in UTC (see `bucketsAreUtcBins`). */
+const UTC_BINS: Partial<Record<AggregationQuery['granularity'], { width: string; origin: string }>> = {
+  minute: { width: '1 minute', origin: '2000-01-01T00:00:00Z' },
+  hour: { width: '1 hour', origin: '2000-01-01T00:00:00Z' },
+  day: { width: '1 day', origin: '2000-01-01T00:00:00Z' },
   // date_trunc('week') starts weeks on Monday, as 2000-01-03 was.
-  week: { width: '7 days', origin: '2000-01-03T00:00:00Z', fits: 'days' },
+  week: { width: '7 days', origin: '2000-01-03T00:00:00Z' },
 };
 
 interface AggregateDbRow {
@@ -189,7 +189,7 @@ export class PgEventQueries implements EventQueries {
     const groups = (query.groupBy ?? []).map((field) => GROUP_COLUMNS[field]);
     const groupList = groups.map((column) => `, ${column}`).join('');
     const fit = rollupFit(query.timezone, query);
-    const bucket = this.bucketSql(params, query, fit);
+    const bucket = this.bucketSql(params, query);
     const percentiles = `percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY value)`;
     if (!this.options.fastPaths || query.granularity === 'minute' || groups.includes('user_id') || !rollupsCanFilter(query) || !fit.hours) {
       return session.query<AggregateDbRow>(
@@ -235,13 +235,12 @@ export class PgEventQueries implements EventQueries {
   /**
    * The bucket of a timestamp column. date_trunc in the zone gives local midnight and week and
    * month starts across DST; where the local buckets are fixed-width UTC bins over the whole
-   * range (whole-hour offsets for minutes and hours, an offset of zero for days and weeks),
-   * date_bin gives the same buckets without a time-zone conversion per row (that conversion
-   * was 55 of the 208 ms of a 7-day hourly aggregate, bench data).
+   * range, date_bin gives the same buckets without a time-zone conversion per row (that
+   * conversion was 55 of the 208 ms of a 7-day hourly aggregate, bench data).
    */
-  private bucketSql(params: Params, query: AggregationQuery, fit: { hours: boolean; days: boolean }): (column: string) => string {
+  private bucketSql(params: Params, query: AggregationQuery): (column: string) => string {
     const bin = UTC_BINS[query.granularity];
-    if (this.options.fastPaths && bin && fit[bin.fits]) {
+    if (this.options.fastPaths && bin && bucketsAreUtcBins(query.timezone, query, query.granularity)) {
       const width = params.add(bin.width, '::interval');
       const origin = params.add(bin.origin, '::timestamptz');
       return (column) => `date_bin(${width}, ${column}, ${origin})`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rollupFit, splitForRollups } from '../../../../lambdas/shared/domain/rollup-ranges.js';
+import { bucketsAreUtcBins, rollupFit, splitForRollups } from '../../../../lambdas/shared/domain/rollup-ranges.js';
 
 describe('splitForRollups', () => {
   it('keeps whole UTC days, the whole hours around them, and the partial hours for the events', () => {
@@ -43,5 +43,31 @@ describe('rollupFit', () => {
     expect(rollupFit('Asia/Kolkata', winterToSummer)).toEqual({ hours: false, days: false });
     expect(rollupFit('Europe/London', winterToSummer)).toEqual({ hours: true, days: false });
     expect(rollupFit('Australia/Lord_Howe', { startTime: '2026-03-20T00:00:00.000Z', endTime: '2026-04-20T00:00:00.000Z' })).toEqual({ hours: false, days: false });
+  });
+
+  it('does not take a local mean time of hours and seconds for whole hours', () => {
+    expect(rollupFit('Africa/Ndjamena', { startTime: '1911-06-01T00:00:00.000Z', endTime: '1911-06-03T00:00:00.000Z' })).toEqual({ hours: false, days: false });
+  });
+});
+
+describe('bucketsAreUtcBins', () => {
+  // London went back to GMT at 01:00Z on 2026-10-25: that local day began at 23:00Z the day before.
+  const afterTheChange = { startTime: '2026-10-25T02:00:00.000Z', endTime: '2026-10-27T00:00:00.000Z' };
+
+  it('bins minutes and hours of whole-hour zones, across DST', () => {
+    expect(bucketsAreUtcBins('Europe/London', afterTheChange, 'hour')).toBe(true);
+    expect(bucketsAreUtcBins('America/New_York', { startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-04-01T00:00:00.000Z' }, 'minute')).toBe(true);
+    expect(bucketsAreUtcBins('Asia/Kolkata', afterTheChange, 'hour')).toBe(false);
+  });
+
+  it('bins days and weeks only where the first local bucket started at a zero offset too', () => {
+    expect(bucketsAreUtcBins('UTC', afterTheChange, 'week')).toBe(true);
+    expect(bucketsAreUtcBins('Europe/London', afterTheChange, 'day')).toBe(false);
+    expect(bucketsAreUtcBins('Europe/London', { startTime: '2026-10-26T02:00:00.000Z', endTime: '2026-10-27T00:00:00.000Z' }, 'day')).toBe(true);
+    expect(bucketsAreUtcBins('Europe/London', { startTime: '2026-10-26T02:00:00.000Z', endTime: '2026-10-27T00:00:00.000Z' }, 'week')).toBe(false);
+  });
+
+  it('never bins months', () => {
+    expect(bucketsAreUtcBins('UTC', afterTheChange, 'month')).toBe(false);
   });
 });

@@ -71,7 +71,7 @@ const who = { tenantId: TENANT_A, actor: 'tester' };
 
 describe('PgEventQueries from rollups and from events', () => {
   it('aggregate the same numbers on random data, for every granularity, zone and groupBy', async () => {
-    const zones = ['UTC', 'America/New_York', 'Europe/Berlin', 'Asia/Kolkata'];
+    const zones = ['UTC', 'America/New_York', 'Europe/Berlin', 'Europe/London', 'Asia/Kolkata'];
     const groupings: GroupByField[][] = [[], ['event_type'], ['category', 'action'], ['event_type', 'category', 'action'], ['user_id']];
     const filters = [{}, { eventTypes: ['PERFORMANCE', 'BUSINESS'] as EventType[] }, { categories: ['checkout'], actions: ['view', 'fail'] }];
     let compared = 0;
@@ -86,6 +86,20 @@ describe('PgEventQueries from rollups and from events', () => {
       }
     }
     expect(compared).toBeGreaterThan(100);
+  });
+
+  it('aggregate the same local days and weeks when the first one began before a DST change', async () => {
+    // London went back to GMT at 01:00Z on 2026-10-25: that local day began at 23:00Z the day before.
+    const times = ['2026-10-24T23:30:00Z', '2026-10-25T03:00:00Z', '2026-10-25T22:00:00Z', '2026-10-26T12:00:00Z'];
+    await new PgEventStore(testDb.db).writeEnvelopes([received(envelope(times.map((timestamp) => trackedEvent({ timestamp }))))]);
+    for (const granularity of ['day', 'week'] as const) {
+      const query: AggregationQuery = { startTime: '2026-10-25T02:00:00.000Z', endTime: '2026-10-26T23:00:00.000Z', granularity, timezone: 'Europe/London' };
+
+      const fromRollups = await fast.aggregate(who, query);
+
+      expect(fromRollups, granularity).toEqual(await raw.aggregate(who, query));
+      expect(fromRollups.data[0]?.period, granularity).toBe(granularity === 'day' ? '2026-10-24T23:00:00.000Z' : '2026-10-18T23:00:00.000Z');
+    }
   });
 
   it('aggregate the same numbers over ranges on exact hour and day edges', async () => {
