@@ -90,7 +90,8 @@ export class PgEventQueries implements EventQueries {
     const rows = await session.query<EventRow & { total: string | number; matched: boolean | null }>(
       `WITH matches AS MATERIALIZED (SELECT ${EVENT_COLUMNS} FROM ${from} WHERE ${where})
        SELECT counted.total, page.* FROM (SELECT count(*) AS total FROM matches) AS counted
-       LEFT JOIN LATERAL (SELECT true AS matched, * FROM matches WHERE ${pageSql(params, [], page)}) AS page ON true`,
+       LEFT JOIN LATERAL (SELECT true AS matched, * FROM matches WHERE ${pageSql(params, [], page)}) AS page ON true
+       ORDER BY page.timestamp ${page.order === 'asc' ? 'ASC' : 'DESC'}, page.event_id ${page.order === 'asc' ? 'ASC' : 'DESC'}`,
       params.values,
     );
     return { events: rows.filter((row) => row.matched).map(toStoredEvent), total: Number(rows[0]?.total ?? 0) };
