@@ -28,8 +28,13 @@ CREATE POLICY property_search ON analytics_events FOR SELECT TO tracker_search U
 
 -- plpgsql with custom plans: a SQL function (or a generic plan) cannot see the filter's value and
 -- picks the time-range index over the GIN index (measured: 650 ms against 55 ms).
-CREATE FUNCTION events_with_properties(tenant uuid, filter jsonb, from_time timestamptz, to_time timestamptz)
-RETURNS SETOF analytics_events
+-- It returns the columns reads filter and aggregate on, not the jsonb ones: a broad filter hands
+-- over a third of a tenant's month, and whole rows made that 2.7x slower than the plain scan.
+-- `exact_arrays` ([{path, value}]): containment lets ["x"] match ["x","y"], so array values
+-- must also be equal; checked here because the properties do not leave the function.
+CREATE FUNCTION events_with_properties(tenant uuid, filter jsonb, exact_arrays jsonb, from_time timestamptz, to_time timestamptz)
+RETURNS TABLE (tenant_id uuid, event_id uuid, "timestamp" timestamptz, event_type varchar, category varchar, action varchar,
+  value numeric, user_id uuid, session_id varchar, received_at timestamptz, stored_at timestamptz)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp
 SET plan_cache_mode = force_custom_plan AS $$
@@ -38,17 +43,22 @@ BEGIN
   IF tenant IS DISTINCT FROM NULLIF(current_setting('app.tenant_id', true), '')::uuid THEN
     RETURN;
   END IF;
-  RETURN QUERY SELECT * FROM analytics_events
-    WHERE tenant_id = tenant AND properties @> filter AND timestamp >= from_time AND timestamp <= to_time;
+  RETURN QUERY SELECT e.tenant_id, e.event_id, e.timestamp, e.event_type, e.category, e.action, e.value, e.user_id, e.session_id,
+      e.received_at, e.stored_at
+    FROM analytics_events e
+    WHERE e.tenant_id = tenant AND e.properties @> filter AND e.timestamp >= from_time AND e.timestamp <= to_time
+      AND NOT EXISTS (
+        SELECT FROM jsonb_array_elements(exact_arrays) AS exact(spec)
+        WHERE e.properties #> ARRAY(SELECT jsonb_array_elements_text(exact.spec->'path')) IS DISTINCT FROM exact.spec->'value');
 END $$;
-REVOKE ALL ON FUNCTION events_with_properties(uuid, jsonb, timestamptz, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION events_with_properties(uuid, jsonb, timestamptz, timestamptz) TO tracker_app;
+REVOKE ALL ON FUNCTION events_with_properties(uuid, jsonb, jsonb, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION events_with_properties(uuid, jsonb, jsonb, timestamptz, timestamptz) TO tracker_app;
 
 -- Handing the function over needs membership and a CREATE right for a moment (PG 16 gives the
 -- creator of a role ADMIN only); both are taken back so that no login ever carries the role's
 -- policy and the role can create nothing.
 GRANT tracker_search TO CURRENT_USER;
 GRANT CREATE ON SCHEMA public TO tracker_search;
-ALTER FUNCTION events_with_properties(uuid, jsonb, timestamptz, timestamptz) OWNER TO tracker_search;
+ALTER FUNCTION events_with_properties(uuid, jsonb, jsonb, timestamptz, timestamptz) OWNER TO tracker_search;
 REVOKE CREATE ON SCHEMA public FROM tracker_search;
 REVOKE tracker_search FROM CURRENT_USER;

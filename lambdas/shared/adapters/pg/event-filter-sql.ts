@@ -33,16 +33,23 @@ export function whereClauses(params: Params, tenantId: string, filters: EventFil
 }
 
 /**
- * Where a read takes its events from: the table, or with a property filter the rows of
- * `events_with_properties` (migration 0007), the one way containment can use the GIN index under
- * row-level security. Named `analytics_events` either way so that every clause fits both; the
- * clauses repeat the filter and the range, so the answer never depends on the function alone.
+ * Where a read takes its events from, and the filters left for its WHERE: the table and every
+ * filter, or with a property filter the rows of `events_with_properties` (migration 0007), the
+ * one way containment can use the GIN index under row-level security. That function applies
+ * the property filter (containment and exact arrays) itself and returns no jsonb; the tenant
+ * and the range are repeated outside. Named `analytics_events` either way.
  */
-export function eventsSource(params: Params, tenantId: string, filters: EventFilters): string {
-  if (!filters.properties) return 'analytics_events';
-  const tenant = params.add(tenantId, '::uuid');
-  const filter = params.add(JSON.stringify(filters.properties), '::jsonb');
-  return `events_with_properties(${tenant}, ${filter}, ${params.add(filters.startTime, '::timestamptz')}, ${params.add(filters.endTime, '::timestamptz')}) AS analytics_events`;
+export function eventsSource(params: Params, tenantId: string, filters: EventFilters): { from: string; rest: EventFilters } {
+  const { properties, ...rest } = filters;
+  if (!properties) return { from: 'analytics_events', rest: filters };
+  const args = [
+    params.add(tenantId, '::uuid'),
+    params.add(JSON.stringify(properties), '::jsonb'),
+    params.add(JSON.stringify(arrayPaths(properties)), '::jsonb'),
+    params.add(filters.startTime, '::timestamptz'),
+    params.add(filters.endTime, '::timestamptz'),
+  ];
+  return { from: `events_with_properties(${args.join(', ')}) AS analytics_events`, rest };
 }
 
 /** Type, category and action: the columns the events and the rollups share. */

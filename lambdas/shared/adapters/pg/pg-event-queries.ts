@@ -73,25 +73,31 @@ export class PgEventQueries implements EventQueries {
   private async pageAndCount(session: SqlSession, tenantId: string, filters: EventFilters, page: PageRequest): Promise<{ events: StoredEvent[]; total: number }> {
     const total = await this.countEvents(session, tenantId, filters);
     const params = new Params();
-    const from = this.source(params, tenantId, filters);
-    const rows = await session.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM ${from} WHERE ${pageSql(params, whereClauses(params, tenantId, filters), page)}`, params.values);
+    const { from, where } = this.source(params, tenantId, filters);
+    const rows = await session.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM ${from} WHERE ${pageSql(params, where, page)}`, params.values);
     return { events: rows.map(toStoredEvent), total };
   }
 
   /**
    * Page and total from one read of the matches, for a property filter: the search function
    * hands over all its matches at once anyway, and it ran twice before (~40 ms each on the
-   * bench). The page is joined to the count so that an empty page still carries the total.
+   * bench). Only the page's rows are read whole, by key. The page is joined to the count so
+   * that an empty page still carries the total.
    */
   private async pageOfMatches(session: SqlSession, tenantId: string, filters: EventFilters, page: PageRequest): Promise<{ events: StoredEvent[]; total: number }> {
     const params = new Params();
-    const from = this.source(params, tenantId, filters);
-    const where = whereClauses(params, tenantId, filters).join(' AND ');
+    const { from, where } = this.source(params, tenantId, filters);
+    const direction = page.order === 'asc' ? 'ASC' : 'DESC';
     const rows = await session.query<EventRow & { total: string | number; matched: boolean | null }>(
-      `WITH matches AS MATERIALIZED (SELECT ${EVENT_COLUMNS} FROM ${from} WHERE ${where})
+      `WITH matches AS MATERIALIZED (SELECT event_id, timestamp FROM ${from} WHERE ${where.join(' AND ')})
        SELECT counted.total, page.* FROM (SELECT count(*) AS total FROM matches) AS counted
-       LEFT JOIN LATERAL (SELECT true AS matched, * FROM matches WHERE ${pageSql(params, [], page)}) AS page ON true
-       ORDER BY page.timestamp ${page.order === 'asc' ? 'ASC' : 'DESC'}, page.event_id ${page.order === 'asc' ? 'ASC' : 'DESC'}`,
+       LEFT JOIN LATERAL (
+         SELECT true AS matched, ${EVENT_COLUMNS}
+         FROM (SELECT event_id, timestamp FROM matches WHERE ${pageSql(params, [], page)}) AS keys
+         JOIN analytics_events USING (event_id, timestamp)
+         WHERE tenant_id = ${params.add(tenantId, '::uuid')}
+       ) AS page ON true
+       ORDER BY page.timestamp ${direction}, page.event_id ${direction}`,
       params.values,
     );
     return { events: rows.filter((row) => row.matched).map(toStoredEvent), total: Number(rows[0]?.total ?? 0) };
@@ -100,11 +106,10 @@ export class PgEventQueries implements EventQueries {
   aggregate(who: QueryActor, query: AggregationQuery): Promise<{ data: AggregateRow[]; summary: AggregateSummary }> {
     return this.read(who, { kind: 'aggregate', query }, async (session) => {
       const params = new Params();
-      const from = this.source(params, who.tenantId, query);
-      const where = whereClauses(params, who.tenantId, query).join(' AND ');
+      const { from, where } = this.source(params, who.tenantId, query);
       // The summary reads the same filters: the same clauses and their parameters.
       const [summary] = await session.query<Record<keyof AggregateSummary, string | number>>(
-        this.options.fastPaths ? hashedSummary(from, where) : sortedSummary(where),
+        this.options.fastPaths ? hashedSummary(from, where.join(' AND ')) : sortedSummary(where.join(' AND ')),
         params.values,
       );
       const rows = await this.aggregateRows(session, who.tenantId, query);
@@ -161,8 +166,8 @@ export class PgEventQueries implements EventQueries {
    */
   private async countEvents(session: SqlSession, tenantId: string, filters: EventFilters): Promise<number> {
     const params = new Params();
-    const from = this.source(params, tenantId, filters);
-    const where = whereClauses(params, tenantId, filters).join(' AND ');
+    const { from, where: clauses } = this.source(params, tenantId, filters);
+    const where = clauses.join(' AND ');
     if (!this.options.fastPaths || !rollupsCanFilter(filters)) {
       const [row] = await session.query<{ total: string | number }>(`SELECT count(*) AS total FROM ${from} WHERE ${where}`, params.values);
       return Number(row?.total ?? 0);
@@ -185,8 +190,8 @@ export class PgEventQueries implements EventQueries {
    */
   private aggregateRows(session: SqlSession, tenantId: string, query: AggregationQuery): Promise<AggregateDbRow[]> {
     const params = new Params();
-    const from = this.source(params, tenantId, query);
-    const where = whereClauses(params, tenantId, query).join(' AND ');
+    const { from, where: clauses } = this.source(params, tenantId, query);
+    const where = clauses.join(' AND ');
     const groups = (query.groupBy ?? []).map((field) => GROUP_COLUMNS[field]);
     const groupList = groups.map((column) => `, ${column}`).join('');
     const fit = rollupFit(query.timezone, query);
@@ -251,9 +256,10 @@ export class PgEventQueries implements EventQueries {
     return (column) => `date_trunc(${granularity}, ${column}, ${timezone})`;
   }
 
-  /** The events of a query: through the property search when it has a property filter. */
-  private source(params: Params, tenantId: string, filters: EventFilters): string {
-    return this.options.fastPaths ? eventsSource(params, tenantId, filters) : 'analytics_events';
+  /** The events of a query and its WHERE: through the property search when it has a property filter. */
+  private source(params: Params, tenantId: string, filters: EventFilters): { from: string; where: string[] } {
+    const { from, rest } = this.options.fastPaths ? eventsSource(params, tenantId, filters) : { from: 'analytics_events', rest: filters };
+    return { from, where: whereClauses(params, tenantId, rest) };
   }
 
   /** A read as the tenant, bounded in time, and its EVENTS_QUERIED audit row, in one transaction. */

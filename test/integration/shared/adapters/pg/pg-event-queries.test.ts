@@ -168,12 +168,12 @@ describe('property filters through the search function', () => {
     const range = ['2026-02-01T00:00:00Z', '2026-04-01T00:00:00Z'];
     const search = (tenant: string) =>
       inTenantTransaction(testDb.db, TENANT_A, (session) =>
-        session.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM events_with_properties($1, '{}', $2, $3)`, [tenant, ...range]),
+        session.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM events_with_properties($1, '{}', '[]', $2, $3)`, [tenant, ...range]),
       );
 
     expect(await search(TENANT_A)).toEqual([{ tenant_id: TENANT_A }]);
     expect(await search(TENANT_B)).toEqual([]);
-    const unscoped = await testDb.db.query(`SELECT * FROM events_with_properties($1, '{}', $2, $3)`, [TENANT_B, ...range]);
+    const unscoped = await testDb.db.query(`SELECT * FROM events_with_properties($1, '{}', '[]', $2, $3)`, [TENANT_B, ...range]);
     expect(unscoped).toEqual([]);
   });
 
