@@ -4,8 +4,8 @@
 -- ~200 ms for a 30-day filter, 24 ms without RLS). Marking the operator LEAKPROOF needs a real
 -- superuser, which Aurora does not give, and BYPASSRLS roles need one too.
 --
--- Instead a property search runs in one SECURITY DEFINER function, owned by a role that no login
--- is a member of and whose own policy lets it read every row. The function restricts to the
+-- Instead a property search runs in one SECURITY DEFINER function, owned by a role whose
+-- privileges no login holds and whose own policy lets it read every row. The function restricts to the
 -- tenant of the transaction itself, exactly as the tenant policy does, and the application role
 -- can only call it. FORCE ROW LEVEL SECURITY stays on: the owner and every login remain bound.
 
@@ -23,7 +23,8 @@ END $$;
 GRANT USAGE ON SCHEMA public TO tracker_search;
 GRANT SELECT ON analytics_events TO tracker_search;
 -- Permissive policies are OR-ed: for this role the tenant policy becomes `... OR true`, which the
--- planner folds away, so containment reaches the index. Only its members get it, and it has none.
+-- planner folds away, so containment reaches the index. Only roles holding its privileges get
+-- it, and none does.
 CREATE POLICY property_search ON analytics_events FOR SELECT TO tracker_search USING (true);
 
 -- plpgsql with custom plans: a SQL function (or a generic plan) cannot see the filter's value and
