@@ -82,6 +82,6 @@ const BIN_REACH_MS = { minute: 0, hour: 0, day: DAY_MS, week: 7 * DAY_MS } as co
 export function bucketsAreUtcBins(zone: string, range: { startTime: string; endTime: string }, granularity: string): boolean {
   if (!(granularity in BIN_REACH_MS)) return false;
   const reach = BIN_REACH_MS[granularity as keyof typeof BIN_REACH_MS];
-  const offsets = [...offsetsOver(zone, { startTime: new Date(Date.parse(range.startTime) - reach).toISOString(), endTime: range.endTime })];
-  return reach === 0 ? offsets.every((offset) => offset % 60 === 0) : offsets.every((offset) => offset === 0);
+  const fit = rollupFit(zone, { startTime: new Date(Date.parse(range.startTime) - reach).toISOString(), endTime: range.endTime });
+  return reach === 0 ? fit.hours : fit.days;
 }
