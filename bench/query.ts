@@ -79,6 +79,8 @@ interface Timing {
 
 interface Measured {
   name: string;
+  /** The first fast run: it builds the event sets the query needs (none yet for its range). */
+  first: number;
   fast: Timing;
   raw: Timing;
 }
@@ -97,8 +99,10 @@ function timing(samples: number[]): Timing {
 }
 
 async function measure(name: string, run: Run, fast: EventQueries, raw: EventQueries): Promise<Measured> {
-  // Warm the plan cache and the buffers once, as a live service would be.
-  await run(fast);
+  // Warm the plan cache and the buffers once, as a live service would be. The first fast run
+  // also builds the event sets of its range, which a live service keeps from earlier queries.
+  const firstSamples: number[] = [];
+  await timed(firstSamples, () => run(fast));
   await run(raw);
   const fastSamples: number[] = [];
   const rawSamples: number[] = [];
@@ -106,7 +110,7 @@ async function measure(name: string, run: Run, fast: EventQueries, raw: EventQue
     await timed(fastSamples, () => run(fast));
     await timed(rawSamples, () => run(raw));
   }
-  return { name, fast: timing(fastSamples), raw: timing(rawSamples) };
+  return { name, first: firstSamples[0] ?? 0, fast: timing(fastSamples), raw: timing(rawSamples) };
 }
 
 const ms = (value: number) => `${value.toFixed(1).padStart(7)} ms`;
@@ -141,12 +145,12 @@ async function main(): Promise<void> {
       ['event-types summary, 30 days', (queries) => summariseEventTypes(queries, who, last(30), settings)],
     ];
     const results: Measured[] = [];
-    console.log(`${'query'.padEnd(52)} ${'p50'.padStart(10)} ${'p95'.padStart(10)}   ${'raw p50'.padStart(10)} ${'raw p95'.padStart(10)}   raw/fast p95`);
+    console.log(`${'query'.padEnd(52)} ${'first'.padStart(10)} ${'p50'.padStart(10)} ${'p95'.padStart(10)}   ${'raw p50'.padStart(10)} ${'raw p95'.padStart(10)}   raw/fast p95`);
     for (const [name, run] of cases.filter(([name]) => !values.only || name.includes(values.only))) {
       const result = await measure(name, run, fast, raw);
       results.push(result);
       const ratio = (result.raw.p95 / result.fast.p95).toFixed(1);
-      console.log(`${name.padEnd(52)} ${ms(result.fast.p50)} ${ms(result.fast.p95)}   ${ms(result.raw.p50)} ${ms(result.raw.p95)}   ${ratio.padStart(6)}x${result.fast.p95 < 100 ? '' : '  (goal p95 < 100 ms)'}`);
+      console.log(`${name.padEnd(52)} ${ms(result.first)} ${ms(result.fast.p50)} ${ms(result.fast.p95)}   ${ms(result.raw.p50)} ${ms(result.raw.p95)}   ${ratio.padStart(6)}x${result.fast.p95 < 100 ? '' : '  (goal p95 < 100 ms)'}`);
     }
     console.log(`\n${EVENTS} events of the measured tenant over 90 days, ${OTHERS} of three other tenants; ${RUNS} runs each; ${values.vacuum ? 'VACUUM ANALYZE' : 'ANALYZE'} after the load`);
     const slowest = results.reduce((worst, result) => (result.fast.p95 > worst.fast.p95 ? result : worst));

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgEventAdmin } from '../../../lambdas/shared/adapters/pg/pg-event-admin.js';
+import { PgEventQueries } from '../../../lambdas/shared/adapters/pg/pg-event-queries.js';
 import { PgEventStore } from '../../../lambdas/shared/adapters/pg/pg-event-store.js';
+import { inTenantTransaction } from '../../../lambdas/shared/adapters/pg/tenant-transaction.js';
 import { envelope, received, TENANT_A, TENANT_B, trackedEvent } from '../../support/factories.js';
 import { startTestRuntime, type RunningRuntime } from '../../support/local-runtime.js';
 
@@ -45,14 +47,19 @@ describe('DELETE /v1/events?olderThan', () => {
     expect(audit.body.entries).toEqual([expect.objectContaining({ action: 'EVENTS_PURGED', actor: 'tester', details: { olderThan: expect.any(String), deleted: 12 } })]);
   });
 
-  it('works through many batches', async () => {
+  it('works through many batches, and drops the event sets of the emptied periods', async () => {
     const tenant = randomUUID();
+    const who = { tenantId: tenant, actor: 'tester' };
+    const setCount = async () => (await inTenantTransaction(app.testDb.db, tenant, (session) => session.query<{ n: number }>('SELECT count(*)::int AS n FROM event_sets')))[0]?.n;
     await new PgEventStore(app.testDb.db).writeEnvelopes([received(envelope(Array.from({ length: 23 }, () => trackedEvent({ timestamp: daysAgo(20) })), { tenantId: tenant }))]);
+    await new PgEventQueries(app.testDb.db).eventTypes(who, { startTime: daysAgo(25), endTime: daysAgo(0) });
+    expect(await setCount()).toBeGreaterThan(0);
 
-    const deleted = await new PgEventAdmin(app.testDb.db).purgeOlderThan({ tenantId: tenant, actor: 'tester' }, daysAgo(10), 5);
+    const deleted = await new PgEventAdmin(app.testDb.db).purgeOlderThan(who, daysAgo(10), 5);
 
     expect(deleted).toBe(23);
     expect(await countOf(tenant)).toBe(0);
+    expect(await setCount()).toBe(0);
   });
 
   it('needs the admin scope and a valid olderThan', async () => {

@@ -1,6 +1,7 @@
 import type { EventAdmin, AuditEntry } from '../../ports/event-admin.js';
 import type { QueryActor } from '../../ports/event-queries.js';
 import { toIso } from './event-rows.js';
+import { PgEventSets } from './pg-event-sets.js';
 import type { SqlDatabase } from './sql-database.js';
 import { inTenantTransaction } from './tenant-transaction.js';
 
@@ -18,7 +19,11 @@ USING (
 WHERE e.tenant_id = $1 AND e.event_id = old.event_id AND e.timestamp = old.timestamp`;
 
 export class PgEventAdmin implements EventAdmin {
-  constructor(private readonly db: SqlDatabase) {}
+  private readonly sets: PgEventSets;
+
+  constructor(private readonly db: SqlDatabase) {
+    this.sets = new PgEventSets(db);
+  }
 
   async purgeOlderThan(who: QueryActor, olderThan: string, batchSize: number): Promise<number> {
     let deleted = 0;
@@ -30,13 +35,14 @@ export class PgEventAdmin implements EventAdmin {
       deleted += removed;
       if (removed < batchSize) break;
     }
-    await inTenantTransaction(this.db, who.tenantId, (session) =>
-      session.query(`INSERT INTO audit_log (tenant_id, action, actor, details) VALUES ($1, 'EVENTS_PURGED', $2, $3::jsonb)`, [
+    await inTenantTransaction(this.db, who.tenantId, async (session) => {
+      await this.sets.dropBefore(session, who.tenantId, olderThan);
+      await session.query(`INSERT INTO audit_log (tenant_id, action, actor, details) VALUES ($1, 'EVENTS_PURGED', $2, $3::jsonb)`, [
         who.tenantId,
         who.actor,
         JSON.stringify({ olderThan, deleted }),
-      ]),
-    );
+      ]);
+    });
     return deleted;
   }
 

@@ -12,9 +12,15 @@ export async function scopeToTenant(session: SqlSession, tenantId: string): Prom
   await session.query(`SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true)`, [APP_ROLE, tenantId]);
 }
 
-/** Runs `work` in a transaction as the application role, scoped to `tenantId`. */
-export function inTenantTransaction<T>(db: SqlDatabase, tenantId: string, work: (session: SqlSession) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` in a transaction as the application role, scoped to `tenantId`. `oneSnapshot`:
+ * every statement sees the same committed data (repeatable read), for reads whose statements
+ * must agree with each other.
+ */
+export function inTenantTransaction<T>(db: SqlDatabase, tenantId: string, work: (session: SqlSession) => Promise<T>, options: { oneSnapshot?: boolean } = {}): Promise<T> {
   return db.transaction(async (session) => {
+    // Must come before the first query of the transaction.
+    if (options.oneSnapshot) await session.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     await scopeToTenant(session, tenantId);
     return work(session);
   });

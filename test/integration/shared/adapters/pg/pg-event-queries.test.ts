@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgEventQueries } from '../../../../../lambdas/shared/adapters/pg/pg-event-queries.js';
+import { PgEventSets, readMemberPieces } from '../../../../../lambdas/shared/adapters/pg/pg-event-sets.js';
 import { PgEventStore } from '../../../../../lambdas/shared/adapters/pg/pg-event-store.js';
+import { figuresByGroup } from '../../../../../lambdas/shared/domain/distinct-sets.js';
+import { splitForRollups } from '../../../../../lambdas/shared/domain/rollup-ranges.js';
 import type { EventType, TrackedEvent } from '../../../../../lambdas/shared/domain/event-schemas.js';
 import type { AggregationQuery, GroupByField } from '../../../../../lambdas/shared/domain/query-schemas.js';
 import { inTenantTransaction } from '../../../../../lambdas/shared/adapters/pg/tenant-transaction.js';
@@ -138,6 +141,82 @@ describe('PgEventQueries from rollups and from events', () => {
     expect(a.total).toBe(600);
     expect(b.total).toBe(200);
     expect(aggregate.data.reduce((sum, row) => sum + row.count, 0)).toBe(600);
+  });
+});
+
+describe('unique users, sessions and percentiles from the event sets', () => {
+  const TENANT_C = '33333333-3333-4333-8333-333333333333';
+  const whoC = { tenantId: TENANT_C, actor: 'tester' };
+
+  it('aggregate the same numbers as the events, for every granularity and zone the sets serve', async () => {
+    let compared = 0;
+    for (const granularity of ['hour', 'day', 'week', 'month'] as const) {
+      for (const timezone of ['UTC', 'America/New_York', 'Europe/London']) {
+        for (const groupBy of [[], ['event_type']] as GroupByField[][]) {
+          const query: AggregationQuery = { ...randomRange(), granularity, timezone, groupBy, ...pick([{}, { eventTypes: ['PERFORMANCE', 'USER_ACTION'] as EventType[] }]) };
+
+          const [fromSets, fromEvents] = await Promise.all([fast.aggregate(who, query), raw.aggregate(who, query)]);
+
+          expect(fromSets, JSON.stringify(query)).toEqual(fromEvents);
+          compared += fromEvents.data.length;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(200);
+  });
+
+  it('summarise event types as the events do, over random ranges and exact edges', async () => {
+    const ranges = [
+      ...Array.from({ length: 6 }, randomRange),
+      { startTime: '2026-03-03T00:00:00.000Z', endTime: '2026-03-06T00:00:00.000Z' },
+      { startTime: '2026-03-04T10:15:00.000Z', endTime: '2026-03-04T10:45:00.000Z' },
+    ];
+    for (const range of ranges) {
+      const [fromSets, fromEvents] = await Promise.all([fast.eventTypes(who, range), raw.eventTypes(who, range)]);
+
+      expect(fromSets, JSON.stringify(range)).toEqual(fromEvents);
+    }
+  });
+
+  it('builds a set once, and counts late events of its period from then on', async () => {
+    const store = new PgEventStore(testDb.db);
+    const sets = new PgEventSets(testDb.db);
+    const inDay = (day: number) => () => ({
+      ...randomEvent(),
+      timestamp: new Date(Date.parse(`2026-03-0${day}T00:00:00Z`) + Math.floor(random() * DAY)).toISOString(),
+      userId: `00000000-0000-4000-9000-${String(Math.floor(random() * 1_000_000)).padStart(12, '0')}`,
+    });
+    await store.writeEnvelopes([received(envelope(Array.from({ length: 120 }, inDay(4)), { tenantId: TENANT_C }))]);
+    const query: AggregationQuery = { startTime: '2026-03-02T09:30:00.000Z', endTime: '2026-03-06T12:34:00.000Z', granularity: 'day', timezone: 'UTC', groupBy: ['event_type'] };
+    const split = splitForRollups(query, true);
+    const before = await fast.aggregate(whoC, query);
+
+    expect(await sets.refresh(TENANT_C, query, split)).toBe(0);
+    await store.writeEnvelopes([received(envelope(Array.from({ length: 30 }, inDay(4)), { tenantId: TENANT_C }))]);
+    // Stale in the read itself (no refresh since): its events are read one by one.
+    const pieces = await inTenantTransaction(testDb.db, TENANT_C, (session) => readMemberPieces(session, TENANT_C, query, split, null, (_bucket, type) => type));
+    const types = await raw.eventTypes(whoC, query);
+    for (const type of types) {
+      expect(figuresByGroup(pieces).get(type.type), type.type).toMatchObject({ eventCount: type.count, uniqueUsers: type.uniqueUsers });
+    }
+    const after = await fast.aggregate(whoC, query);
+
+    expect(after).toEqual(await raw.aggregate(whoC, query));
+    expect(after.summary.totalEvents).toBe(before.summary.totalEvents + 30);
+    expect(after.summary.uniqueUsers).toBeGreaterThan(before.summary.uniqueUsers);
+    expect(await sets.refresh(TENANT_C, query, split)).toBe(0);
+  });
+
+  it("keeps each tenant's sets and member numbers to that tenant", async () => {
+    const everything = { startTime: '2026-02-01T00:00:00.000Z', endTime: '2026-04-01T00:00:00.000Z' };
+    await Promise.all([fast.eventTypes(who, everything), fast.eventTypes({ ...who, tenantId: TENANT_B }, everything)]);
+
+    for (const table of ['event_sets', 'set_members']) {
+      const seen = await inTenantTransaction(testDb.db, TENANT_A, (session) => session.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM ${table}`));
+      expect(seen, table).toEqual([{ tenant_id: TENANT_A }]);
+    }
+    const [owners] = await testDb.db.query<{ tenants: string | number }>('SELECT count(DISTINCT tenant_id) AS tenants FROM event_sets');
+    expect(Number(owners?.tenants)).toBeGreaterThanOrEqual(2);
   });
 });
 

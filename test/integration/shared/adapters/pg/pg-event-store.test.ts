@@ -133,6 +133,17 @@ describe('tenant isolation in Postgres', () => {
     expect(Number(seenByB[0]?.n)).toBe(0);
   });
 
+  it('binds every table with a tenant column by forced row-level security', async () => {
+    const tables = await testDb.db.query<{ relname: string; bound: boolean }>(
+      `SELECT c.relname, c.relrowsecurity AND c.relforcerowsecurity AS bound FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'
+       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1`,
+    );
+
+    expect(tables.filter((table) => !table.bound)).toEqual([]);
+    expect(tables.map((table) => table.relname)).toEqual(expect.arrayContaining(['analytics_events', 'event_sets', 'set_members']));
+  });
+
   it('refuses a write for another tenant than the transaction’s', async () => {
     await expect(
       inTenantTransaction(testDb.db, TENANT_A, (session) =>

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { DistinctCounter, figuresByGroup, float8s, int4s, percentilesCont, uniqueMembers, type MemberPiece } from '../../../../lambdas/shared/domain/distinct-sets.js';
+
+function piece(overrides: Partial<MemberPiece>): MemberPiece {
+  return {
+    group: 'g',
+    eventCount: 1,
+    firstSeen: 0,
+    lastSeen: 0,
+    userNumbers: [],
+    userKeys: [],
+    sessionNumbers: [],
+    sessionKeys: [],
+    performanceValues: [],
+    lagsMs: [],
+    ...overrides,
+  };
+}
+
+describe('percentilesCont', () => {
+  it("interpolates between neighbouring rows as Postgres's percentile_cont does", () => {
+    expect(percentilesCont(new Float64Array([1, 2, 3, 4]), [0.5, 0.95, 0.99])).toEqual([2.5, 1 + 0.95 * 3, 1 + 0.99 * 3]);
+    expect(percentilesCont(new Float64Array([7]), [0.5, 0.99])).toEqual([7, 7]);
+  });
+
+  it('has no percentile for no values', () => {
+    expect(percentilesCont(new Float64Array(), [0.5])).toBeNull();
+  });
+});
+
+describe('DistinctCounter', () => {
+  it('counts a member once across lists, numbers and keys apart, far beyond its first size', () => {
+    const counter = new DistinctCounter();
+
+    const count = counter.count([[1, 2, 3], [3, 2, 50_000], new Int32Array([50_000, 4])], [['u-a'], ['u-a', 'u-b']]);
+
+    expect(count).toBe(5 + 2);
+    expect(counter.count([[1, 2]], [])).toBe(2);
+  });
+});
+
+describe('big-endian decoding', () => {
+  it('reads int4send and float8send output', () => {
+    const bytes = new Uint8Array([0, 0, 0, 1, 0, 1, 0, 0, 0x7f, 0xff, 0xff, 0xff]);
+    expect([...int4s(bytes)]).toEqual([1, 65_536, 2_147_483_647]);
+    const doubles = new Uint8Array(16);
+    new DataView(doubles.buffer).setFloat64(0, 12.5);
+    new DataView(doubles.buffer).setFloat64(8, -0.001);
+    expect([...float8s(doubles.subarray(0, 16))]).toEqual([12.5, -0.001]);
+  });
+});
+
+describe('figuresByGroup and uniqueMembers', () => {
+  it('unions members and values within a group, never across groups', () => {
+    const pieces = [
+      piece({ group: 'day-1', eventCount: 3, firstSeen: 10, lastSeen: 20, userNumbers: [1, 2], performanceValues: [5, 1], lagsMs: [100, 200, 300] }),
+      piece({ group: 'day-1', eventCount: 1, firstSeen: 5, lastSeen: 5, userNumbers: [2], userKeys: ['new'], sessionKeys: ['s-new'], performanceValues: [3], lagsMs: [400] }),
+      piece({ group: 'day-2', eventCount: 2, firstSeen: 30, lastSeen: 40, userNumbers: [1], sessionNumbers: [9], lagsMs: [1, 2] }),
+    ];
+
+    const figures = figuresByGroup(pieces);
+
+    expect(figures.get('day-1')).toEqual({ eventCount: 4, firstSeen: 5, lastSeen: 20, uniqueUsers: 3, performance: [3, 3 + (0.95 * 2 - 1) * 2, 3 + (0.99 * 2 - 1) * 2], lagMs: [250, 300 + (0.95 * 3 - 2) * 100] });
+    expect(figures.get('day-2')).toMatchObject({ uniqueUsers: 1, performance: null });
+    expect(uniqueMembers(pieces)).toEqual({ users: 3, sessions: 2 });
+  });
+});
