@@ -81,29 +81,67 @@ export class DistinctCounter {
 }
 
 /**
- * Postgres's percentile_cont over already sorted values, with its arithmetic (row positions
- * floor and ceil of f * (n - 1), then lo + f' * (hi - lo)), so both paths give the same doubles.
+ * Postgres's percentile_cont, with its arithmetic (row positions floor and ceil of f * (n - 1),
+ * then lo + f' * (hi - lo)), so both paths give the same doubles. Reorders `values`: the rows
+ * at those positions are selected, not sorted (sorting 333k lags cost 32 ms of a 110 ms read).
  */
-export function percentilesCont(sorted: Float64Array, fractions: readonly number[]): number[] | null {
-  if (sorted.length === 0) return null;
-  return fractions.map((fraction) => {
-    const position = fraction * (sorted.length - 1);
+export function percentilesCont(values: Float64Array, fractions: readonly number[]): number[] | null {
+  if (values.length === 0) return null;
+  const positions = fractions.map((fraction) => fraction * (values.length - 1));
+  const rows = valuesAtRanks(values, positions.flatMap((position) => [Math.floor(position), Math.ceil(position)]));
+  return positions.map((position) => {
     const first = Math.floor(position);
     const second = Math.ceil(position);
-    const low = sorted[first] as number;
+    const low = rows.get(first) as number;
     if (first === second) return low;
-    return low + (position - first) * ((sorted[second] as number) - low);
+    return low + (position - first) * ((rows.get(second) as number) - low);
   });
 }
 
-function sortedUnion(lists: ArrayLike<number>[]): Float64Array {
+/**
+ * The values at `ranks` of `values` as if it were sorted, by Hoare's FIND: after a rank is
+ * found everything before it is no greater and everything after no smaller, so the next,
+ * higher rank is searched for after it.
+ */
+function valuesAtRanks(values: Float64Array, ranks: number[]): Map<number, number> {
+  const found = new Map<number, number>();
+  let from = 0;
+  for (const rank of [...new Set(ranks)].sort((a, b) => a - b)) {
+    let left = from;
+    let right = values.length - 1;
+    while (right > left) {
+      const pivot = values[(left + right) >> 1] as number;
+      let i = left;
+      let j = right;
+      while (i <= j) {
+        while ((values[i] as number) < pivot) i++;
+        while ((values[j] as number) > pivot) j--;
+        if (i <= j) {
+          const swap = values[i] as number;
+          values[i] = values[j] as number;
+          values[j] = swap;
+          i++;
+          j--;
+        }
+      }
+      if (rank <= j) right = j;
+      else if (rank >= i) left = i;
+      else break;
+    }
+    found.set(rank, values[rank] as number);
+    from = rank;
+  }
+  return found;
+}
+
+function concatenated(lists: ArrayLike<number>[]): Float64Array {
   const values = new Float64Array(lists.reduce((sum, list) => sum + list.length, 0));
   let offset = 0;
   for (const list of lists) {
     values.set(list, offset);
     offset += list.length;
   }
-  return values.sort();
+  return values;
 }
 
 /** Unique users, PERFORMANCE and lag percentiles of each group. */
@@ -117,8 +155,8 @@ export function figuresByGroup(pieces: readonly MemberPiece[]): Map<string, Grou
   const users = new DistinctCounter();
   const figures = new Map<string, GroupFigures>();
   for (const [group, members] of byGroup) {
-    const performance = percentilesCont(sortedUnion(members.map((piece) => piece.performanceValues)), [0.5, 0.95, 0.99]);
-    const lags = percentilesCont(sortedUnion(members.map((piece) => piece.lagsMs)), [0.5, 0.95]);
+    const performance = percentilesCont(concatenated(members.map((piece) => piece.performanceValues)), [0.5, 0.95, 0.99]);
+    const lags = percentilesCont(concatenated(members.map((piece) => piece.lagsMs)), [0.5, 0.95]);
     figures.set(group, {
       eventCount: members.reduce((sum, piece) => sum + piece.eventCount, 0),
       firstSeen: members.reduce((first, piece) => Math.min(first, piece.firstSeen), Infinity),

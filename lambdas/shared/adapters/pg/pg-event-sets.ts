@@ -10,9 +10,6 @@ import { inTenantTransaction } from './tenant-transaction.js';
 /** The range and type filter of a read the event sets can answer (migration 0008). */
 export type SetFilters = Pick<EventFilters, 'startTime' | 'endTime' | 'eventTypes'>;
 
-/** The SQL of a piece's period end, from its granularity column. */
-const periodEnd = (granularity: string, start: string) => `${start} + CASE ${granularity} WHEN 'hour' THEN interval '1 hour' ELSE interval '1 day' END`;
-
 /** The lag as the plain percentile reads it: both paths sort the same doubles. */
 const LAG_MS = `(extract(epoch FROM stored_at - received_at) * 1000)::float8`;
 
@@ -38,7 +35,12 @@ interface SetRow {
   session_keys?: string[] | null;
 }
 
+/** What a read may leave out of the sets it reads: 2.7 MB of lags for 30 days of bench data. */
+const OPTIONAL_COLUMNS = ['sessions', 'performance_values', 'lags_ms'] as const;
+export type OptionalColumn = (typeof OPTIONAL_COLUMNS)[number];
+
 interface SetState extends Partial<SetRow> {
+  rollup_count: string | number;
   granularity: 'hour' | 'day';
   period_start: Date;
   event_type: EventType;
@@ -51,14 +53,16 @@ interface SetState extends Partial<SetRow> {
  * stored set when it was built from as many events (`fresh`). `bucket` is the group the caller
  * reads the period under.
  */
-function setStatesSql(params: Params, tenantId: string, filters: SetFilters, split: RollupSplit, bucket: ((column: string) => string) | null, withSets: boolean): string {
+function setStatesSql(params: Params, tenantId: string, filters: SetFilters, split: RollupSplit, bucket: ((column: string) => string) | null, reads: OptionalColumn[] | null): string {
   const pieces = splitClauses(params, tenantId, filters, split);
   const tenant = params.add(tenantId, '::uuid');
-  const setColumns = ['event_count', 'users', 'sessions', 'performance_values', 'lags_ms', 'first_seen', 'last_seen']
-    .map((column) => `CASE WHEN s.event_count = c.count THEN s.${column} END AS ${column}`)
-    .join(', ');
-  return `SELECT c.granularity, c.period_start, c.event_type, ${bucket ? bucket('c.period_start') : 'NULL'} AS bucket,
-      coalesce(s.event_count = c.count, false) AS fresh${withSets ? `, ${setColumns}` : ''}
+  const read = (column: string) => `CASE WHEN s.event_count = c.count THEN s.${column} END AS ${column}`;
+  const setColumns = [
+    ...['event_count', 'users', 'first_seen', 'last_seen'].map(read),
+    ...OPTIONAL_COLUMNS.map((column) => (reads?.includes(column) ? read(column) : `''::bytea AS ${column}`)),
+  ].join(', ');
+  return `SELECT c.granularity, c.period_start, c.event_type, c.count AS rollup_count, ${bucket ? bucket('c.period_start') : 'NULL'} AS bucket,
+      coalesce(s.event_count = c.count, false) AS fresh${reads ? `, ${setColumns}` : ''}
     FROM (
       SELECT granularity, period_start, event_type, sum(count) AS count FROM event_rollups
       WHERE (${pieces.hours}) OR (${pieces.days}) GROUP BY 1, 2, 3
@@ -66,88 +70,165 @@ function setStatesSql(params: Params, tenantId: string, filters: SetFilters, spl
     LEFT JOIN event_sets s ON s.tenant_id = ${tenant} AND s.granularity = c.granularity AND s.period_start = c.period_start AND s.event_type = c.event_type`;
 }
 
-/** The periods (granularity, start, type) as three parallel arrays, for `unnest`. */
-function periodArrays(params: Params, periods: Array<Pick<SetState, 'granularity' | 'period_start' | 'event_type'>>): string {
-  return `unnest(${params.add(
-    periods.map((period) => period.granularity),
-    '::text[]',
-  )}, ${params.add(
-    periods.map((period) => period.period_start),
+const PERIOD_MS = { hour: 3_600_000, day: 86_400_000 } as const;
+
+/** At most a week of periods per rebuild transaction. */
+const REBUILD_HOURS = 7 * 24;
+
+/** Consecutive chunks of periods covering at most `hours` hours each. */
+function chunksOfHours(periods: Period[], hours: number): Period[][] {
+  const chunks: Period[][] = [];
+  let chunk: Period[] = [];
+  let covered = 0;
+  for (const period of periods) {
+    const length = PERIOD_MS[period.granularity] / PERIOD_MS.hour;
+    if (chunk.length > 0 && covered + length > hours) {
+      chunks.push(chunk);
+      chunk = [];
+      covered = 0;
+    }
+    chunk.push(period);
+    covered += length;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+/** A whole hour or day, of one type or (`event_type` null) of every type. */
+interface Period {
+  granularity: 'hour' | 'day';
+  period_start: Date;
+  event_type: EventType | null;
+}
+
+/**
+ * Periods as pieces `[piece_from, piece_to)` of one type, for `piecesEvents`. The ends are
+ * parameters, not `start + interval`: an expression there left the upper bound out of the index
+ * condition, and each piece scanned to the end of its partition.
+ */
+function periodPieces(params: Params, periods: Period[]): string {
+  const from = params.add(periods.map((period) => period.period_start), '::timestamptz[]');
+  const to = params.add(
+    periods.map((period) => new Date(new Date(period.period_start).getTime() + PERIOD_MS[period.granularity])),
     '::timestamptz[]',
-  )}, ${params.add(
-    periods.map((period) => period.event_type),
-    '::text[]',
-  )}) AS piece(piece_granularity, piece_start, piece_type)`;
+  );
+  const granularity = params.add(periods.map((period) => period.granularity), '::text[]');
+  const type = params.add(periods.map((period) => period.event_type), '::text[]');
+  return `unnest(${from}, ${to}, ${granularity}, ${type}) AS piece(piece_from, piece_to, piece_granularity, piece_type)`;
 }
 
-/** The events of each piece, one index range scan per piece (LATERAL keeps the plan a nested loop). */
+/** Edges `[from, to)` of every type, for `piecesEvents`. */
+function edgePieces(params: Params, edges: Array<[string, string]>): string {
+  const from = params.add(edges.map(([start]) => start), '::timestamptz[]');
+  const to = params.add(edges.map(([, end]) => end), '::timestamptz[]');
+  return `(SELECT piece_from, piece_to, NULL::text AS piece_type FROM unnest(${from}, ${to}) AS edge(piece_from, piece_to)) AS piece`;
+}
+
+/**
+ * The events `e` of each piece: one index range scan per piece. `OFFSET 0` keeps the subquery
+ * from being flattened into a plain join, which the planner once ran as a walk of the whole
+ * session index filtered against every piece (> 10 s for 30 days, bench).
+ */
 function piecesEvents(params: Params, tenantId: string, pieces: string, extraWhere: string[] = []): string {
-  const tenant = params.add(tenantId, '::uuid');
+  const conditions = [`tenant_id = ${params.add(tenantId, '::uuid')}`, ...extraWhere, 'timestamp >= piece_from', 'timestamp < piece_to', '(piece_type IS NULL OR event_type = piece_type)'];
   return `${pieces} CROSS JOIN LATERAL (
-      SELECT timestamp, event_type, user_id, session_id, value, ${LAG_MS} AS lag_ms FROM analytics_events
-      WHERE ${[`tenant_id = ${tenant}`, ...extraWhere, 'timestamp >= piece_from', 'timestamp < piece_to', '(piece_type IS NULL OR event_type = piece_type)'].join(' AND ')}
-    ) AS e
-    LEFT JOIN set_members users ON users.tenant_id = ${tenant} AND users.kind = 'u' AND users.member = e.user_id::text
-    LEFT JOIN set_members sessions ON sessions.tenant_id = ${tenant} AND sessions.kind = 's' AND sessions.member = e.session_id`;
+      SELECT timestamp, event_type, user_id::text AS user_key, session_id, value, ${LAG_MS} AS lag_ms FROM analytics_events WHERE ${conditions.join(' AND ')} OFFSET 0
+    ) AS e`;
 }
 
-/** Periods as pieces of `piecesEvents`: [start, end of its granularity) of its type. */
-const periodPieces = (params: Params, periods: Array<Pick<SetState, 'granularity' | 'period_start' | 'event_type'>>) =>
-  `(SELECT piece_start AS piece_from, ${periodEnd('piece_granularity', 'piece_start')} AS piece_to, piece_type, piece_granularity, piece_start
-    FROM ${periodArrays(params, periods)}) AS piece`;
+/**
+ * The member numbers of events `e`, as `users.number` and `sessions.number`:
+ * - 'joined' for builds over many events, run with nested loops off so that it is a hash join
+ *   whatever the statistics say: a new dictionary has none, and a nested loop over a
+ *   dictionary the planner believed held 4 rows took 6.5 s for 30 days (bench);
+ * - 'probed' for the few events of a read: one primary-key probe per event (`OFFSET 0`, or the
+ *   planner flattens it into a hash join that reads the whole dictionary, 53 ms for 900 events).
+ * Users are probed by `e.user_key`, cast in the events' select list: as a condition under the
+ * dictionary's row-level security, the cast (uuid_out is not leakproof) could not be an index
+ * condition and each probe read the tenant's whole dictionary (880 ms for 900 events).
+ */
+function memberNumbers(params: Params, tenantId: string, how: 'joined' | 'probed'): string {
+  const tenant = params.add(tenantId, '::uuid');
+  const member = (alias: string, kind: string, id: string) =>
+    how === 'joined'
+      ? `LEFT JOIN set_members ${alias} ON ${alias}.tenant_id = ${tenant} AND ${alias}.kind = '${kind}' AND ${alias}.member = ${id}`
+      : `LEFT JOIN LATERAL (SELECT number FROM set_members WHERE tenant_id = ${tenant} AND kind = '${kind}' AND member = ${id} OFFSET 0) AS ${alias} ON true`;
+  return `${member('users', 'u', 'e.user_key')} ${member('sessions', 's', 'e.session_id')}`;
+}
+
+/** A read found more events in stale or missing sets than it reads one by one: refresh, then read again. */
+export class StaleSetsError extends Error {
+  override readonly name = 'StaleSetsError';
+
+  constructor(readonly staleEvents: number) {
+    super(`${staleEvents} events of the range are in stale or missing event sets`);
+  }
+}
 
 /**
  * Keeps the event sets of a tenant (migration 0008): builds those a read is about to need that
  * are missing or were built from fewer events than the rollups now count. Runs in its own
- * transaction before the read, so concurrent readers of a tenant can build the same set (the
- * last one wins, with the same content) and the read itself never writes a set.
+ * transactions, when a read gave up (`StaleSetsError`), so concurrent readers of a tenant can
+ * build the same set (the last one wins, with the same content) and a read never writes a set.
  */
 export class PgEventSets {
   constructor(private readonly db: SqlDatabase) {}
 
+  /** Builds the missing and stale sets of the split's whole hours and days; answers how many periods it (re)built. */
   async refresh(tenantId: string, filters: SetFilters, split: RollupSplit): Promise<number> {
+    const stale = await inTenantTransaction(this.db, tenantId, async (session) => {
+      const params = new Params();
+      const states = await session.query<SetState>(setStatesSql(params, tenantId, filters, split, null, null), params.values);
+      return states.filter((state) => !state.fresh);
+    });
+    // Rebuilt whole, every type at once: a piece per type read each period once per type.
+    const periods = [...new Map(stale.map((state) => [`${state.granularity} ${state.period_start.toISOString()}`, { ...state, event_type: null }])).values()];
+    for (const chunk of chunksOfHours(periods, REBUILD_HOURS)) await this.rebuild(tenantId, chunk);
+    return periods.length;
+  }
+
+  /**
+   * One transaction per chunk: a first read of 90 days builds its sets a week at a time, each
+   * statement well inside the statement timeout (a week of bench data: ~1 s per statement).
+   */
+  private rebuild(tenantId: string, periods: Period[]): Promise<void> {
     return inTenantTransaction(this.db, tenantId, async (session) => {
       await tuneForAnalytics(session);
-      const statesParams = new Params();
-      const states = await session.query<SetState>(setStatesSql(statesParams, tenantId, filters, split, null, false), statesParams.values);
-      const stale = states.filter((state) => !state.fresh);
-      if (stale.length === 0) return 0;
       // Numbers are dense per tenant: one numbering at a time, each statement after the lock
-      // sees the numbers the previous holder gave.
-      await session.query(`SELECT pg_advisory_xact_lock(hashtextextended('set_members ' || $1, 0))`, [tenantId]);
-      await this.numberNewMembers(session, tenantId, stale, 'u', 'e.user_id::text');
-      await this.numberNewMembers(session, tenantId, stale, 's', 'e.session_id');
+      // sees the numbers the previous holder gave. Nested loops off: see `memberNumbers`.
+      await session.query(`SELECT pg_advisory_xact_lock(hashtextextended('set_members ' || $1, 0)), set_config('enable_nestloop', 'off', true)`, [tenantId]);
+      await this.numberNewMembers(session, tenantId, periods, 'u', 'e.user_key');
+      await this.numberNewMembers(session, tenantId, periods, 's', 'e.session_id');
       const params = new Params();
       const tenant = params.add(tenantId, '::uuid');
       await session.query(
         `INSERT INTO event_sets (tenant_id, granularity, period_start, event_type, event_count, users, sessions, performance_values, lags_ms, first_seen, last_seen)
-         SELECT ${tenant}, piece_granularity, piece_start, piece_type, ${SET_AGGREGATES}
-         FROM ${piecesEvents(params, tenantId, periodPieces(params, stale))}
-         GROUP BY piece_granularity, piece_start, piece_type
+         SELECT ${tenant}, piece_granularity, piece_from, e.event_type, ${SET_AGGREGATES}
+         FROM ${piecesEvents(params, tenantId, periodPieces(params, periods))} ${memberNumbers(params, tenantId, 'joined')}
+         GROUP BY piece_granularity, piece_from, e.event_type
          ON CONFLICT (tenant_id, granularity, period_start, event_type) DO UPDATE SET
            event_count = EXCLUDED.event_count, users = EXCLUDED.users, sessions = EXCLUDED.sessions,
            performance_values = EXCLUDED.performance_values, lags_ms = EXCLUDED.lags_ms,
            first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, built_at = now()`,
         params.values,
       );
-      return stale.length;
     });
   }
 
   /** Drops the sets of periods that end at or before `olderThan`: their events are purged. */
   async dropBefore(session: SqlSession, tenantId: string, olderThan: string): Promise<void> {
-    await session.query(`DELETE FROM event_sets WHERE tenant_id = $1 AND ${periodEnd('granularity', 'period_start')} <= $2::timestamptz`, [tenantId, olderThan]);
+    await session.query(`DELETE FROM event_sets WHERE tenant_id = $1 AND period_start + CASE granularity WHEN 'hour' THEN interval '1 hour' ELSE interval '1 day' END <= $2::timestamptz`, [tenantId, olderThan]);
   }
 
-  private async numberNewMembers(session: SqlSession, tenantId: string, stale: SetState[], kind: 'u' | 's', member: string): Promise<void> {
+  private async numberNewMembers(session: SqlSession, tenantId: string, periods: Period[], kind: 'u' | 's', member: string): Promise<void> {
     const params = new Params();
     const tenant = params.add(tenantId, '::uuid');
     const kindParam = params.add(kind, '::"char"');
     await session.query(
       `INSERT INTO set_members (tenant_id, kind, member, number)
        SELECT ${tenant}, ${kindParam}, member,
-         (SELECT coalesce(max(number), 0) FROM set_members WHERE tenant_id = ${tenant} AND kind = ${kindParam}) + row_number() OVER (ORDER BY member)
-       FROM (SELECT DISTINCT ${member} AS member FROM ${piecesEvents(params, tenantId, periodPieces(params, stale))}
+         (SELECT coalesce(max(number), 0) FROM set_members WHERE tenant_id = ${tenant} AND kind = ${kindParam}) + row_number() OVER ()
+       FROM (SELECT DISTINCT ${member} COLLATE "C" AS member FROM ${piecesEvents(params, tenantId, periodPieces(params, periods))}
              WHERE ${member} IS NOT NULL) AS seen
        WHERE NOT EXISTS (SELECT FROM set_members known WHERE known.tenant_id = ${tenant} AND known.kind = ${kindParam} AND known.member = seen.member)`,
       params.values,
@@ -158,46 +239,49 @@ export class PgEventSets {
 /**
  * The pieces of a range, read in one snapshot (a repeatable-read transaction): the fresh sets of
  * its whole hours and days, and the events of everything else, that is the partial hours at
- * both ends and any period whose set went stale since the last refresh. `groupOf` names the
- * group each piece counts under, from its bucket (when `bucket` is given) and type.
+ * both ends and any period whose set went stale since the last refresh.
  */
 export async function readMemberPieces(
   session: SqlSession,
   tenantId: string,
   filters: SetFilters,
   split: RollupSplit,
-  bucket: ((params: Params) => (column: string) => string) | null,
-  groupOf: (bucket: string | null, eventType: EventType) => string,
+  how: {
+    /** The bucket of a time column, when pieces are grouped by bucket. */
+    bucket: ((params: Params) => (column: string) => string) | null;
+    /** The group a piece counts under, from its bucket and type. */
+    groupOf: (bucket: string | null, eventType: EventType) => string;
+    /** The optional columns the caller needs; the others are read as empty from stored sets. */
+    reads: OptionalColumn[];
+    /** Throw `StaleSetsError` rather than read more events than this from stale periods. */
+    staleLimit: number | null;
+  },
 ): Promise<MemberPiece[]> {
+  const { bucket, groupOf } = how;
   const statesParams = new Params();
   const states = await session.query<SetState>(
-    setStatesSql(statesParams, tenantId, filters, split, bucket ? bucket(statesParams) : null, true),
+    setStatesSql(statesParams, tenantId, filters, split, bucket ? bucket(statesParams) : null, how.reads),
     statesParams.values,
   );
   const fresh = states.filter((state): state is SetState & SetRow => state.fresh);
+  const staleEvents = states.reduce((sum, state) => sum + (state.fresh ? 0 : Number(state.rollup_count)), 0);
+  if (how.staleLimit !== null && staleEvents > how.staleLimit) throw new StaleSetsError(staleEvents);
 
   // The partial hours, and the periods whose set went stale since the last refresh, from their
   // events. The range's end is inclusive: the WHERE keeps it so, the piece ends 1 ms after it.
   const params = new Params();
   const stale = states.filter((state) => !state.fresh);
-  const edges = [
+  const edges: Array<[string, string]> = [
     [filters.startTime, split.hourStart],
     [split.hourEnd, new Date(Date.parse(filters.endTime) + 1).toISOString()],
   ];
-  const edgePieces = `(SELECT piece_from, piece_to, NULL::text AS piece_type FROM unnest(${params.add(
-    edges.map(([from]) => from),
-    '::timestamptz[]',
-  )}, ${params.add(
-    edges.map(([, to]) => to),
-    '::timestamptz[]',
-  )}) AS edge(piece_from, piece_to)) AS piece`;
   const where = whereClauses(params, tenantId, filters);
-  const sources = [edgePieces, ...(stale.length > 0 ? [periodPieces(params, stale)] : [])];
+  const sources = [edgePieces(params, edges), ...(stale.length > 0 ? [periodPieces(params, stale)] : [])];
   const columns = `${bucket ? bucket(params)('e.timestamp') : 'NULL::timestamptz'} AS bucket, e.event_type, ${SET_AGGREGATES},
-    array_agg(DISTINCT e.user_id::text) FILTER (WHERE users.number IS NULL AND e.user_id IS NOT NULL) AS user_keys,
+    array_agg(DISTINCT e.user_key) FILTER (WHERE users.number IS NULL AND e.user_key IS NOT NULL) AS user_keys,
     array_agg(DISTINCT e.session_id) FILTER (WHERE sessions.number IS NULL AND e.session_id IS NOT NULL) AS session_keys`;
   const fromEvents = await session.query<SetRow>(
-    sources.map((source) => `SELECT ${columns} FROM ${piecesEvents(params, tenantId, source, where)} GROUP BY 1, 2`).join(' UNION ALL '),
+    sources.map((source) => `SELECT ${columns} FROM ${piecesEvents(params, tenantId, source, where)} ${memberNumbers(params, tenantId, 'probed')} GROUP BY 1, 2`).join(' UNION ALL '),
     params.values,
   );
   return [...fresh, ...fromEvents].map((row) => toPiece(row, groupOf));

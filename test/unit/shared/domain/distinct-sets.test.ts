@@ -19,8 +19,27 @@ function piece(overrides: Partial<MemberPiece>): MemberPiece {
 
 describe('percentilesCont', () => {
   it("interpolates between neighbouring rows as Postgres's percentile_cont does", () => {
-    expect(percentilesCont(new Float64Array([1, 2, 3, 4]), [0.5, 0.95, 0.99])).toEqual([2.5, 1 + 0.95 * 3, 1 + 0.99 * 3]);
+    expect(percentilesCont(new Float64Array([4, 1, 3, 2]), [0.5, 0.95, 0.99])).toEqual([2.5, 3 + (0.95 * 3 - 2) * 1, 3 + (0.99 * 3 - 2) * 1]);
     expect(percentilesCont(new Float64Array([7]), [0.5, 0.99])).toEqual([7, 7]);
+  });
+
+  it('selects the same rows as sorting would, duplicates and any order included', () => {
+    const sortedPercentiles = (values: number[], fractions: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return fractions.map((fraction) => {
+        const position = fraction * (sorted.length - 1);
+        const low = sorted[Math.floor(position)] as number;
+        return low + (position - Math.floor(position)) * ((sorted[Math.ceil(position)] as number) - low);
+      });
+    };
+    let state = 7;
+    const random = () => ((state = (state * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+    for (let run = 0; run < 200; run++) {
+      const values = Array.from({ length: 1 + Math.floor(random() * 300) }, () => Math.floor(random() * (run % 2 ? 5 : 10_000)) / 4);
+      const fractions = [0.5, 0.95, 0.99];
+
+      expect(percentilesCont(new Float64Array(values), fractions), values.join(',')).toEqual(sortedPercentiles(values, fractions));
+    }
   });
 
   it('has no percentile for no values', () => {

@@ -12,6 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../../../../support/test-
 
 let testDb: TestDatabase;
 let fast: PgEventQueries;
+let lazy: PgEventQueries;
 let raw: PgEventQueries;
 
 /** A seeded generator (mulberry32): a failing case can be replayed. */
@@ -55,7 +56,9 @@ function randomRange(): { startTime: string; endTime: string } {
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
-  fast = new PgEventQueries(testDb.db);
+  // Sets are built for any stale event: the small test data would otherwise always be read from the table.
+  fast = new PgEventQueries(testDb.db, { fastPaths: true, staleEventsReadFromTable: 0 });
+  lazy = new PgEventQueries(testDb.db);
   raw = new PgEventQueries(testDb.db, { fastPaths: false });
   const store = new PgEventStore(testDb.db);
   // Several deliveries, as the writer sees them: rollup rows are updated, not only inserted.
@@ -194,7 +197,7 @@ describe('unique users, sessions and percentiles from the event sets', () => {
     expect(await sets.refresh(TENANT_C, query, split)).toBe(0);
     await store.writeEnvelopes([received(envelope(Array.from({ length: 30 }, inDay(4)), { tenantId: TENANT_C }))]);
     // Stale in the read itself (no refresh since): its events are read one by one.
-    const pieces = await inTenantTransaction(testDb.db, TENANT_C, (session) => readMemberPieces(session, TENANT_C, query, split, null, (_bucket, type) => type));
+    const pieces = await inTenantTransaction(testDb.db, TENANT_C, (session) => readMemberPieces(session, TENANT_C, query, split, { bucket: null, groupOf: (_bucket, type) => type, reads: [], staleLimit: null }));
     const types = await raw.eventTypes(whoC, query);
     for (const type of types) {
       expect(figuresByGroup(pieces).get(type.type), type.type).toMatchObject({ eventCount: type.count, uniqueUsers: type.uniqueUsers });
@@ -205,6 +208,38 @@ describe('unique users, sessions and percentiles from the event sets', () => {
     expect(after.summary.totalEvents).toBe(before.summary.totalEvents + 30);
     expect(after.summary.uniqueUsers).toBeGreaterThan(before.summary.uniqueUsers);
     expect(await sets.refresh(TENANT_C, query, split)).toBe(0);
+  });
+
+  it('reads a few stale events from the table, and builds the sets once they are many', async () => {
+    const tenant = '55555555-5555-4555-8555-555555555555';
+    const whoE = { tenantId: tenant, actor: 'tester' };
+    await new PgEventStore(testDb.db).writeEnvelopes([received(envelope(Array.from({ length: 100 }, randomEvent), { tenantId: tenant }))]);
+    const range = { startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-13T00:00:00.000Z' };
+    const query: AggregationQuery = { ...range, granularity: 'day', timezone: 'UTC', groupBy: ['event_type'] };
+    const sets = async () => (await inTenantTransaction(testDb.db, tenant, (session) => session.query<{ n: number }>('SELECT count(*)::int AS n FROM event_sets')))[0]?.n;
+
+    expect(await lazy.aggregate(whoE, query)).toEqual(await raw.aggregate(whoE, query));
+    expect(await lazy.eventTypes(whoE, range)).toEqual(await raw.eventTypes(whoE, range));
+    expect(await sets()).toBe(0);
+    expect(await fast.eventTypes(whoE, range)).toEqual(await raw.eventTypes(whoE, range));
+    expect(await sets()).toBeGreaterThan(0);
+  });
+
+  it('lets concurrent readers build the same sets and numbers', async () => {
+    const tenant = '44444444-4444-4444-8444-444444444444';
+    const whoD = { tenantId: tenant, actor: 'tester' };
+    await new PgEventStore(testDb.db).writeEnvelopes([received(envelope(Array.from({ length: 200 }, randomEvent), { tenantId: tenant }))]);
+    const range = { startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-13T00:00:00.000Z' };
+    const query: AggregationQuery = { ...range, granularity: 'day', timezone: 'UTC', groupBy: ['event_type'] };
+
+    const answers = await Promise.all([fast.eventTypes(whoD, range), fast.eventTypes(whoD, range), fast.aggregate(whoD, query), fast.aggregate(whoD, query)]);
+
+    expect(answers.slice(0, 2)).toEqual(Array(2).fill(await raw.eventTypes(whoD, range)));
+    expect(answers.slice(2)).toEqual(Array(2).fill(await raw.aggregate(whoD, query)));
+    const numbers = await inTenantTransaction(testDb.db, tenant, (session) =>
+      session.query<{ kind: string; members: number; highest: number }>('SELECT kind, count(*)::int AS members, max(number) AS highest FROM set_members GROUP BY kind ORDER BY kind'),
+    );
+    expect(numbers.map(({ members, highest }) => members === highest)).toEqual([true, true]);
   });
 
   it("keeps each tenant's sets and member numbers to that tenant", async () => {
