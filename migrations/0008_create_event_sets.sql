@@ -5,9 +5,9 @@
 -- values those percentiles sort. Sets of different periods and types are unioned by the query
 -- Lambda (a few hundred rows instead of hundreds of thousands) and stay exact.
 --
--- The query path builds a set the first time a range needs it and whenever its event_count no
--- longer equals the count of the rollups it stands beside (late events); the writer does not
--- touch these tables, so ingestion pays nothing for them.
+-- The query path builds a set the first time a range needs it and whenever the rollups it stands
+-- beside count differently than when it was built (late events); the writer does not touch
+-- these tables, so ingestion pays nothing for them.
 
 -- A per-tenant dictionary: user and session ids as dense numbers, so a set is 4 bytes per member
 -- and a union is a pass over an array. Numbers are handed out under a per-tenant advisory lock.
@@ -26,8 +26,12 @@ CREATE TABLE event_sets (
   granularity  text        NOT NULL CHECK (granularity IN ('hour', 'day')),
   period_start timestamptz NOT NULL,
   event_type   varchar(50) NOT NULL,
-  -- The events the set was built from: valid while the rollups count as many.
+  -- The events the set was built from.
   event_count  bigint      NOT NULL,
+  -- The rollups' count for its period and type in the snapshot it was built in: the set is
+  -- valid while they count as many (a purge deletes events, never rollups). -1 when an event's
+  -- member had no number in that snapshot (numbered after the numbering step): never valid.
+  rollup_count bigint      NOT NULL,
   -- Distinct member numbers, int4 big-endian each.
   users        bytea       NOT NULL,
   sessions     bytea       NOT NULL,
@@ -35,8 +39,9 @@ CREATE TABLE event_sets (
   -- plain percentile_cont reads them (so both give the same doubles).
   performance_values bytea NOT NULL,
   lags_ms      bytea       NOT NULL,
-  first_seen   timestamptz NOT NULL,
-  last_seen    timestamptz NOT NULL,
+  -- Null for a period whose events of the type were all purged (an empty set).
+  first_seen   timestamptz,
+  last_seen    timestamptz,
   built_at     timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, granularity, period_start, event_type)
 );

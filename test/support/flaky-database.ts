@@ -1,4 +1,4 @@
-import type { SqlDatabase, SqlSession } from '../../lambdas/shared/adapters/pg/sql-database.js';
+import type { SqlDatabase, SqlSession, TransactionOptions } from '../../lambdas/shared/adapters/pg/sql-database.js';
 
 /**
  * Wraps a database so that, once armed, write statements start failing after a given number
@@ -25,7 +25,7 @@ export class FlakyDatabase implements SqlDatabase {
     return this.inner.exec(script);
   }
 
-  transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+  transaction<T>(work: (session: SqlSession) => Promise<T>, options?: TransactionOptions): Promise<T> {
     return this.inner.transaction((session) =>
       work({
         exec: (script) => session.exec(script),
@@ -34,6 +34,7 @@ export class FlakyDatabase implements SqlDatabase {
           return session.query<Row>(text, params);
         },
       }),
+      options,
     );
   }
 

@@ -6,6 +6,7 @@ import { figuresByGroup, uniqueMembers } from '../../domain/distinct-sets.js';
 import { bucketsAreUtcBins, rollupFit, splitForRollups, type RollupSplit } from '../../domain/rollup-ranges.js';
 import { eventsSource, Params, rollupsCanFilter, splitClauses, whereClauses } from './event-filter-sql.js';
 import { EVENT_COLUMNS, toIso, toNumber, toStoredEvent, type EventRow } from './event-rows.js';
+import { describeError, log } from '../../logger.js';
 import { tuneForAnalytics } from './analytic-settings.js';
 import { PgEventSets, readMemberPieces, StaleSetsError, type SetFilters } from './pg-event-sets.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
@@ -140,7 +141,7 @@ export class PgEventQueries implements EventQueries {
   /**
    * A read from the event sets: up to `staleEventsReadFromTable` events of stale or missing
    * sets are read from the table; past that the sets are rebuilt first and the read runs
-   * again, taking whatever went stale in between from the table. Checking before every
+   * again, taking whatever is still stale from the table. Checking before every
    * read instead cost 8-16 ms of a warm read (bench).
    */
   private async withSets<T>(tenantId: string, filters: SetFilters, split: RollupSplit, read: (staleLimit: number | null) => Promise<T>): Promise<T> {
@@ -149,7 +150,9 @@ export class PgEventQueries implements EventQueries {
     } catch (error) {
       if (!(error instanceof StaleSetsError)) throw error;
     }
-    await this.sets.refresh(tenantId, filters, split);
+    // A rebuild that fails (a statement timeout on a tenant far bigger than the bench, say)
+    // must not fail the read: the events can still answer it, as the plain path would.
+    await this.sets.refresh(tenantId, filters, split).catch((error: unknown) => log('warn', 'event sets not rebuilt', { tenantId, ...describeError(error) }));
     return read(null);
   }
 
@@ -351,7 +354,7 @@ export class PgEventQueries implements EventQueries {
    * One row per bucket and group. Count, sum, min, max and average come from the rollups when
    * they are exact for the query: no user_id group, no filter the rollups lack, and buckets
    * made of whole UTC hours (whole UTC days when the zone stays at UTC). Unique users and
-   * percentiles cannot be summed across buckets, so they always come from the events.
+   * percentiles cannot be summed across buckets: on this path they come from the events.
    */
   private aggregateRows(session: SqlSession, tenantId: string, query: AggregationQuery): Promise<AggregateDbRow[]> {
     const params = new Params();

@@ -1,8 +1,9 @@
 import type { EventType } from '../../domain/event-schemas.js';
-import { float8s, int4s, type MemberPiece } from '../../domain/distinct-sets.js';
+import type { MemberPiece } from '../../domain/distinct-sets.js';
 import type { RollupSplit } from '../../domain/rollup-ranges.js';
 import type { EventFilters } from '../../ports/event-queries.js';
 import { tuneForAnalytics } from './analytic-settings.js';
+import { float8s, int4s } from './binary-arrays.js';
 import { Params, splitClauses, whereClauses } from './event-filter-sql.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
 import { inTenantTransaction } from './tenant-transaction.js';
@@ -29,8 +30,8 @@ interface SetRow {
   sessions: Uint8Array;
   performance_values: Uint8Array;
   lags_ms: Uint8Array;
-  first_seen: Date;
-  last_seen: Date;
+  first_seen: Date | null;
+  last_seen: Date | null;
   user_keys?: string[] | null;
   session_keys?: string[] | null;
 }
@@ -56,13 +57,13 @@ interface SetState extends Partial<SetRow> {
 function setStatesSql(params: Params, tenantId: string, filters: SetFilters, split: RollupSplit, bucket: ((column: string) => string) | null, reads: OptionalColumn[] | null): string {
   const pieces = splitClauses(params, tenantId, filters, split);
   const tenant = params.add(tenantId, '::uuid');
-  const read = (column: string) => `CASE WHEN s.event_count = c.count THEN s.${column} END AS ${column}`;
+  const read = (column: string) => `CASE WHEN s.rollup_count = c.count THEN s.${column} END AS ${column}`;
   const setColumns = [
     ...['event_count', 'users', 'first_seen', 'last_seen'].map(read),
     ...OPTIONAL_COLUMNS.map((column) => (reads?.includes(column) ? read(column) : `''::bytea AS ${column}`)),
   ].join(', ');
   return `SELECT c.granularity, c.period_start, c.event_type, c.count AS rollup_count, ${bucket ? bucket('c.period_start') : 'NULL'} AS bucket,
-      coalesce(s.event_count = c.count, false) AS fresh${reads ? `, ${setColumns}` : ''}
+      coalesce(s.rollup_count = c.count, false) AS fresh${reads ? `, ${setColumns}` : ''}
     FROM (
       SELECT granularity, period_start, event_type, sum(count) AS count FROM event_rollups
       WHERE (${pieces.hours}) OR (${pieces.days}) GROUP BY 1, 2, 3
@@ -72,23 +73,28 @@ function setStatesSql(params: Params, tenantId: string, filters: SetFilters, spl
 
 const PERIOD_MS = { hour: 3_600_000, day: 86_400_000 } as const;
 
-/** At most a week of periods per rebuild transaction. */
-const REBUILD_HOURS = 7 * 24;
+/**
+ * At most this many events per rebuild transaction: each of its statements stays well inside
+ * the statement timeout (a week of the query bench's tenant, 78k events: ~1 s per statement).
+ */
+const REBUILD_EVENTS = 150_000;
 
-/** Consecutive chunks of periods covering at most `hours` hours each. */
-function chunksOfHours(periods: Period[], hours: number): Period[][] {
-  const chunks: Period[][] = [];
-  let chunk: Period[] = [];
-  let covered = 0;
+/** Below this many events a rebuild probes the dictionary per member instead of hashing all of it. */
+const PROBE_BELOW_EVENTS = 20_000;
+
+/** Consecutive chunks of periods holding at most `events` events each (a bigger period alone). */
+function chunksOfEvents(periods: Array<Period & { events: number }>, events: number): Array<Array<Period & { events: number }>> {
+  const chunks: Array<Array<Period & { events: number }>> = [];
+  let chunk: Array<Period & { events: number }> = [];
+  let held = 0;
   for (const period of periods) {
-    const length = PERIOD_MS[period.granularity] / PERIOD_MS.hour;
-    if (chunk.length > 0 && covered + length > hours) {
+    if (chunk.length > 0 && held + period.events > events) {
       chunks.push(chunk);
       chunk = [];
-      covered = 0;
+      held = 0;
     }
     chunk.push(period);
-    covered += length;
+    held += period.events;
   }
   if (chunk.length > 0) chunks.push(chunk);
   return chunks;
@@ -177,50 +183,102 @@ export class PgEventSets {
   /** Builds the missing and stale sets of the split's whole hours and days; answers how many periods it (re)built. */
   async refresh(tenantId: string, filters: SetFilters, split: RollupSplit): Promise<number> {
     const stale = await inTenantTransaction(this.db, tenantId, async (session) => {
+      await tuneForAnalytics(session);
       const params = new Params();
       const states = await session.query<SetState>(setStatesSql(params, tenantId, filters, split, null, null), params.values);
       return states.filter((state) => !state.fresh);
     });
     // Rebuilt whole, every type at once: a piece per type read each period once per type.
-    const periods = [...new Map(stale.map((state) => [`${state.granularity} ${state.period_start.toISOString()}`, { ...state, event_type: null }])).values()];
-    for (const chunk of chunksOfHours(periods, REBUILD_HOURS)) await this.rebuild(tenantId, chunk);
-    return periods.length;
+    const periods = new Map<string, Period & { events: number }>();
+    for (const state of stale) {
+      const key = `${state.granularity} ${state.period_start.toISOString()}`;
+      const period = periods.get(key) ?? { granularity: state.granularity, period_start: state.period_start, event_type: null, events: 0 };
+      period.events += Number(state.rollup_count);
+      periods.set(key, period);
+    }
+    let rebuilt = 0;
+    for (const chunk of chunksOfEvents([...periods.values()], REBUILD_EVENTS)) rebuilt += await this.rebuild(tenantId, chunk);
+    return rebuilt;
   }
 
   /**
-   * One transaction per chunk: a first read of 90 days builds its sets a week at a time, each
-   * statement well inside the statement timeout (a week of bench data: ~1 s per statement).
+   * Rebuilds the periods of a chunk that are still stale once the tenant's lock is held (a
+   * concurrent reader may have rebuilt them meanwhile), in one transaction.
    */
-  private rebuild(tenantId: string, periods: Period[]): Promise<void> {
+  private rebuild(tenantId: string, chunk: Array<Period & { events: number }>): Promise<number> {
     return inTenantTransaction(this.db, tenantId, async (session) => {
       await tuneForAnalytics(session);
       // Numbers are dense per tenant: one numbering at a time, each statement after the lock
-      // sees the numbers the previous holder gave. Nested loops off: see `memberNumbers`.
-      await session.query(`SELECT pg_advisory_xact_lock(hashtextextended('set_members ' || $1, 0)), set_config('enable_nestloop', 'off', true)`, [tenantId]);
-      await this.numberNewMembers(session, tenantId, periods, 'u', 'e.user_key');
-      await this.numberNewMembers(session, tenantId, periods, 's', 'e.session_id');
+      // sees the numbers the previous holder gave.
+      await session.query(`SELECT pg_advisory_xact_lock(hashtextextended('set_members ' || $1, 0))`, [tenantId]);
+      const periods = await this.stillStale(session, tenantId, chunk);
+      if (periods.length === 0) return 0;
+      const how = chunk.reduce((sum, period) => sum + period.events, 0) < PROBE_BELOW_EVENTS ? 'probed' : 'joined';
+      // See `memberNumbers`: a hash join whatever the statistics say.
+      if (how === 'joined') await session.query(`SELECT set_config('enable_nestloop', 'off', true)`);
+      await this.numberNewMembers(session, tenantId, periods, 'u', 'e.user_key', how);
+      await this.numberNewMembers(session, tenantId, periods, 's', 'e.session_id', how);
+      // Events committed after the numbering have members without a number: such a set is
+      // stored with rollup_count -1, never valid, and its period is read from the events.
       const params = new Params();
       const tenant = params.add(tenantId, '::uuid');
+      const pieces = periodPieces(params, periods);
       await session.query(
-        `INSERT INTO event_sets (tenant_id, granularity, period_start, event_type, event_count, users, sessions, performance_values, lags_ms, first_seen, last_seen)
-         SELECT ${tenant}, piece_granularity, piece_from, e.event_type, ${SET_AGGREGATES}
-         FROM ${piecesEvents(params, tenantId, periodPieces(params, periods))} ${memberNumbers(params, tenantId, 'joined')}
-         GROUP BY piece_granularity, piece_from, e.event_type
+        `WITH counted AS (
+           SELECT piece_granularity, piece_from, r.event_type, sum(r.count) AS rollup_count
+           FROM ${pieces} JOIN event_rollups r ON r.tenant_id = ${tenant} AND r.granularity = piece_granularity AND r.period_start = piece_from
+           GROUP BY 1, 2, 3
+         ),
+         built AS (
+           SELECT piece_granularity, piece_from, e.event_type, ${SET_AGGREGATES},
+             count(*) FILTER (WHERE (e.user_key IS NOT NULL AND users.number IS NULL) OR (e.session_id IS NOT NULL AND sessions.number IS NULL)) AS unnumbered
+           FROM ${piecesEvents(params, tenantId, pieces)} ${memberNumbers(params, tenantId, how)}
+           GROUP BY 1, 2, 3
+         )
+         INSERT INTO event_sets (tenant_id, granularity, period_start, event_type, event_count, rollup_count, users, sessions, performance_values, lags_ms, first_seen, last_seen)
+         SELECT ${tenant}, piece_granularity, piece_from, event_type, coalesce(b.event_count, 0),
+           CASE WHEN b.unnumbered > 0 THEN -1 ELSE c.rollup_count END,
+           coalesce(b.users, ''::bytea), coalesce(b.sessions, ''::bytea), coalesce(b.performance_values, ''::bytea), coalesce(b.lags_ms, ''::bytea),
+           b.first_seen, b.last_seen
+         FROM counted c LEFT JOIN built b USING (piece_granularity, piece_from, event_type)
          ON CONFLICT (tenant_id, granularity, period_start, event_type) DO UPDATE SET
-           event_count = EXCLUDED.event_count, users = EXCLUDED.users, sessions = EXCLUDED.sessions,
+           event_count = EXCLUDED.event_count, rollup_count = EXCLUDED.rollup_count, users = EXCLUDED.users, sessions = EXCLUDED.sessions,
            performance_values = EXCLUDED.performance_values, lags_ms = EXCLUDED.lags_ms,
            first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, built_at = now()`,
         params.values,
       );
+      return periods.length;
     });
   }
 
-  /** Drops the sets of periods that end at or before `olderThan`: their events are purged. */
-  async dropBefore(session: SqlSession, tenantId: string, olderThan: string): Promise<void> {
-    await session.query(`DELETE FROM event_sets WHERE tenant_id = $1 AND period_start + CASE granularity WHEN 'hour' THEN interval '1 hour' ELSE interval '1 day' END <= $2::timestamptz`, [tenantId, olderThan]);
+  /** The periods of `chunk` with a type whose set is missing or stale. */
+  private async stillStale(session: SqlSession, tenantId: string, chunk: Period[]): Promise<Period[]> {
+    const params = new Params();
+    const tenant = params.add(tenantId, '::uuid');
+    const rows = await session.query<{ granularity: 'hour' | 'day'; period_start: Date }>(
+      `SELECT c.piece_granularity AS granularity, c.piece_from AS period_start FROM (
+         SELECT piece_granularity, piece_from, r.event_type, sum(r.count) AS count
+         FROM ${periodPieces(params, chunk)} JOIN event_rollups r ON r.tenant_id = ${tenant} AND r.granularity = piece_granularity AND r.period_start = piece_from
+         GROUP BY 1, 2, 3
+       ) AS c
+       LEFT JOIN event_sets s ON s.tenant_id = ${tenant} AND s.granularity = c.piece_granularity AND s.period_start = c.piece_from AND s.event_type = c.event_type
+       WHERE s.rollup_count IS DISTINCT FROM c.count
+       GROUP BY 1, 2`,
+      params.values,
+    );
+    return rows.map((row) => ({ granularity: row.granularity, period_start: row.period_start, event_type: null }));
   }
 
-  private async numberNewMembers(session: SqlSession, tenantId: string, periods: Period[], kind: 'u' | 's', member: string): Promise<void> {
+  /**
+   * Drops the sets of periods that begin before `olderThan`: their events were purged, all or
+   * (the period holding `olderThan`) some, while the rollups they are checked against were not.
+   * The next read rebuilds them from the events left.
+   */
+  async dropBefore(session: SqlSession, tenantId: string, olderThan: string): Promise<void> {
+    await session.query(`DELETE FROM event_sets WHERE tenant_id = $1 AND period_start < $2::timestamptz`, [tenantId, olderThan]);
+  }
+
+  private async numberNewMembers(session: SqlSession, tenantId: string, periods: Period[], kind: 'u' | 's', member: string, how: 'joined' | 'probed'): Promise<void> {
     const params = new Params();
     const tenant = params.add(tenantId, '::uuid');
     const kindParam = params.add(kind, '::"char"');
@@ -230,7 +288,7 @@ export class PgEventSets {
          (SELECT coalesce(max(number), 0) FROM set_members WHERE tenant_id = ${tenant} AND kind = ${kindParam}) + row_number() OVER ()
        FROM (SELECT DISTINCT ${member} COLLATE "C" AS member FROM ${piecesEvents(params, tenantId, periodPieces(params, periods))}
              WHERE ${member} IS NOT NULL) AS seen
-       WHERE NOT EXISTS (SELECT FROM set_members known WHERE known.tenant_id = ${tenant} AND known.kind = ${kindParam} AND known.member = seen.member)`,
+       WHERE NOT EXISTS (SELECT FROM set_members known WHERE known.tenant_id = ${tenant} AND known.kind = ${kindParam} AND known.member = seen.member${how === 'probed' ? ' OFFSET 0' : ''})`,
       params.values,
     );
   }
@@ -263,7 +321,8 @@ export async function readMemberPieces(
     setStatesSql(statesParams, tenantId, filters, split, bucket ? bucket(statesParams) : null, how.reads),
     statesParams.values,
   );
-  const fresh = states.filter((state): state is SetState & SetRow => state.fresh);
+  // Empty sets (every event of the type purged) add nothing, and would list the type.
+  const fresh = states.filter((state): state is SetState & SetRow => state.fresh && Number(state.event_count) > 0);
   const staleEvents = states.reduce((sum, state) => sum + (state.fresh ? 0 : Number(state.rollup_count)), 0);
   if (how.staleLimit !== null && staleEvents > how.staleLimit) throw new StaleSetsError(staleEvents);
 
@@ -291,8 +350,8 @@ function toPiece(row: SetRow, groupOf: (bucket: string | null, eventType: EventT
   return {
     group: groupOf(row.bucket === null ? null : new Date(row.bucket).toISOString(), row.event_type),
     eventCount: Number(row.event_count),
-    firstSeen: row.first_seen.getTime(),
-    lastSeen: row.last_seen.getTime(),
+    firstSeen: row.first_seen?.getTime() ?? Infinity,
+    lastSeen: row.last_seen?.getTime() ?? -Infinity,
     userNumbers: int4s(row.users),
     userKeys: row.user_keys ?? [],
     sessionNumbers: int4s(row.sessions),

@@ -9,9 +9,14 @@ export interface SqlSession {
   exec(script: string): Promise<void>;
 }
 
+export interface TransactionOptions {
+  /** Every statement sees the same committed data (REPEATABLE READ). */
+  oneSnapshot?: boolean;
+}
+
 /** A Postgres server (pg pool) or embedded PGlite, behind one interface. */
 export interface SqlDatabase extends SqlSession {
-  transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
+  transaction<T>(work: (session: SqlSession) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -37,7 +42,7 @@ export class PgPoolDatabase implements SqlDatabase {
     await this.pool.query(script);
   }
 
-  async transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (session: SqlSession) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const client = await this.pool.connect();
     const session: SqlSession = {
       query: async <Row extends object>(text: string, params?: unknown[]) => (await client.query<Row>(text, params)).rows,
@@ -46,7 +51,9 @@ export class PgPoolDatabase implements SqlDatabase {
       },
     };
     try {
-      await client.query('BEGIN');
+      // In BEGIN rather than a SET TRANSACTION after it: one round trip, and no SET statement
+      // for RDS Proxy to pin the connection on.
+      await client.query(options.oneSnapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ' : 'BEGIN');
       const result = await work(session);
       await client.query('COMMIT');
       client.release();
@@ -91,8 +98,12 @@ export class PgliteDatabase implements SqlDatabase {
     return this.session.exec(script);
   }
 
-  transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => work(pgliteSession(tx)));
+  transaction<T>(work: (session: SqlSession) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    // PGlite begins the transaction itself: the isolation level is its first statement.
+    return this.db.transaction(async (tx) => {
+      if (options.oneSnapshot) await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      return work(pgliteSession(tx));
+    });
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { SqlDatabase, SqlSession } from './sql-database.js';
+import type { SqlDatabase, SqlSession, TransactionOptions } from './sql-database.js';
 
 /** The non-owner role every application statement runs as; row-level security binds it. */
 export const APP_ROLE = 'tracker_app';
@@ -17,11 +17,9 @@ export async function scopeToTenant(session: SqlSession, tenantId: string): Prom
  * every statement sees the same committed data (repeatable read), for reads whose statements
  * must agree with each other.
  */
-export function inTenantTransaction<T>(db: SqlDatabase, tenantId: string, work: (session: SqlSession) => Promise<T>, options: { oneSnapshot?: boolean } = {}): Promise<T> {
+export function inTenantTransaction<T>(db: SqlDatabase, tenantId: string, work: (session: SqlSession) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   return db.transaction(async (session) => {
-    // Must come before the first query of the transaction.
-    if (options.oneSnapshot) await session.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     await scopeToTenant(session, tenantId);
     return work(session);
-  });
+  }, options);
 }
