@@ -33,31 +33,32 @@ export interface GroupFigures {
 /**
  * Counts distinct dictionary numbers across several lists: a bit per number, so a union of
  * 300k members is one pass with no hashing, and a dictionary of 100M session numbers costs
- * 12.5 MB. Only the words a count touched are cleared after it. Keys (members the dictionary
- * does not hold yet) are few and go through a Set.
+ * 12.5 MB. Only the span of words a count set is cleared after it. Keys (members the
+ * dictionary does not hold yet) are few and go through a Set.
  */
 export class DistinctCounter {
   private bits = new Uint32Array(1024);
-  private readonly touched: number[] = [];
 
   count(numberLists: Iterable<ArrayLike<number>>, keyLists: Iterable<readonly string[]>): number {
     let distinct = 0;
+    let lowest = Infinity;
+    let highest = -1;
     for (const numbers of numberLists) {
       for (let index = 0; index < numbers.length; index++) {
         const number = numbers[index] as number;
         const word = number >>> 5;
-        const bit = 1 << (number & 31);
         if (word >= this.bits.length) this.grow(word);
         const held = this.bits[word] as number;
+        const bit = 1 << (number & 31);
         if ((held & bit) === 0) {
-          if (held === 0) this.touched.push(word);
           this.bits[word] = held | bit;
           distinct++;
+          if (word < lowest) lowest = word;
+          if (word > highest) highest = word;
         }
       }
     }
-    for (const word of this.touched) this.bits[word] = 0;
-    this.touched.length = 0;
+    if (highest >= 0) this.bits.fill(0, lowest, highest + 1);
     const keys = new Set<string>();
     for (const list of keyLists) for (const key of list) keys.add(key);
     return distinct + keys.size;
