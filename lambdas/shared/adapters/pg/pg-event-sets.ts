@@ -1,4 +1,5 @@
 import type { EventType } from '../../domain/event-schemas.js';
+import { consecutiveGroups } from '../../domain/consecutive-groups.js';
 import type { MemberPiece } from '../../domain/distinct-sets.js';
 import type { RollupSplit } from '../../domain/rollup-ranges.js';
 import type { EventFilters } from '../../ports/event-queries.js';
@@ -81,24 +82,6 @@ const REBUILD_EVENTS = 150_000;
 
 /** Below this many events a rebuild probes the dictionary per member instead of hashing all of it. */
 const PROBE_BELOW_EVENTS = 20_000;
-
-/** Consecutive chunks of periods holding at most `events` events each (a bigger period alone). */
-function chunksOfEvents(periods: Array<Period & { events: number }>, events: number): Array<Array<Period & { events: number }>> {
-  const chunks: Array<Array<Period & { events: number }>> = [];
-  let chunk: Array<Period & { events: number }> = [];
-  let held = 0;
-  for (const period of periods) {
-    if (chunk.length > 0 && held + period.events > events) {
-      chunks.push(chunk);
-      chunk = [];
-      held = 0;
-    }
-    chunk.push(period);
-    held += period.events;
-  }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
-}
 
 /** A whole hour or day, of one type or (`event_type` null) of every type. */
 interface Period {
@@ -197,7 +180,7 @@ export class PgEventSets {
       periods.set(key, period);
     }
     let rebuilt = 0;
-    for (const chunk of chunksOfEvents([...periods.values()], REBUILD_EVENTS)) rebuilt += await this.rebuild(tenantId, chunk);
+    for (const chunk of consecutiveGroups([...periods.values()], (period) => period.events, REBUILD_EVENTS)) rebuilt += await this.rebuild(tenantId, chunk);
     return rebuilt;
   }
 

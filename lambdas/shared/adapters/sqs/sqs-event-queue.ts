@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import { consecutiveGroups } from '../../domain/consecutive-groups.js';
 import type { QueueEnvelope } from '../../domain/event-schemas.js';
 import type { EnqueueResult, EventQueue } from '../../ports/event-queue.js';
 
@@ -22,20 +23,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Splits entries into SendMessageBatch calls that respect both the count and the byte limit. */
 export function groupIntoCalls<T extends { bytes: number }>(entries: T[], maxBytes: number): T[][] {
-  const calls: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const entry of entries) {
-    if (current.length === MAX_ENTRIES_PER_CALL || (current.length > 0 && bytes + entry.bytes > maxBytes)) {
-      calls.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(entry);
-    bytes += entry.bytes;
-  }
-  if (current.length > 0) calls.push(current);
-  return calls;
+  return consecutiveGroups(entries, (entry) => entry.bytes, maxBytes, MAX_ENTRIES_PER_CALL);
 }
 
 /**
