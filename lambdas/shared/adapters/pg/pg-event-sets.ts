@@ -106,6 +106,12 @@ function periodPieces(params: Params, periods: Period[]): string {
   return `unnest(${from}, ${to}, ${granularity}, ${type}) AS piece(piece_from, piece_to, piece_granularity, piece_type)`;
 }
 
+/** The rollups' count per period piece and type: what a set of that period and type is checked against. */
+const periodRollupCounts = (tenant: string, pieces: string) =>
+  `SELECT piece_granularity, piece_from, r.event_type, sum(r.count) AS count
+   FROM ${pieces} JOIN event_rollups r ON r.tenant_id = ${tenant} AND r.granularity = piece_granularity AND r.period_start = piece_from
+   GROUP BY 1, 2, 3`;
+
 /** Edges `[from, to)` of every type, for `piecesEvents`. */
 function edgePieces(params: Params, edges: Array<[string, string]>): string {
   const from = params.add(edges.map(([start]) => start), '::timestamptz[]');
@@ -202,16 +208,13 @@ export class PgEventSets {
       await this.numberNewMembers(session, tenantId, periods, 'u', 'e.user_key', how);
       await this.numberNewMembers(session, tenantId, periods, 's', 'e.session_id', how);
       // Events committed after the numbering have members without a number: such a set is
-      // stored with rollup_count -1, never valid, and its period is read from the events.
+      // stored with rollup_count -1, never valid, and its period is read from the events. The
+      // rollups are counted in the same statement, so in the snapshot its events are read in.
       const params = new Params();
       const tenant = params.add(tenantId, '::uuid');
       const pieces = periodPieces(params, periods);
       await session.query(
-        `WITH counted AS (
-           SELECT piece_granularity, piece_from, r.event_type, sum(r.count) AS rollup_count
-           FROM ${pieces} JOIN event_rollups r ON r.tenant_id = ${tenant} AND r.granularity = piece_granularity AND r.period_start = piece_from
-           GROUP BY 1, 2, 3
-         ),
+        `WITH counted AS (${periodRollupCounts(tenant, pieces)}),
          built AS (
            SELECT piece_granularity, piece_from, e.event_type, ${SET_AGGREGATES},
              count(*) FILTER (WHERE (e.user_key IS NOT NULL AND users.number IS NULL) OR (e.session_id IS NOT NULL AND sessions.number IS NULL)) AS unnumbered
@@ -220,7 +223,7 @@ export class PgEventSets {
          )
          INSERT INTO event_sets (tenant_id, granularity, period_start, event_type, event_count, rollup_count, users, sessions, performance_values, lags_ms, first_seen, last_seen)
          SELECT ${tenant}, piece_granularity, piece_from, event_type, coalesce(b.event_count, 0),
-           CASE WHEN b.unnumbered > 0 THEN -1 ELSE c.rollup_count END,
+           CASE WHEN b.unnumbered > 0 THEN -1 ELSE c.count END,
            coalesce(b.users, ''::bytea), coalesce(b.sessions, ''::bytea), coalesce(b.performance_values, ''::bytea), coalesce(b.lags_ms, ''::bytea),
            b.first_seen, b.last_seen
          FROM counted c LEFT JOIN built b USING (piece_granularity, piece_from, event_type)
@@ -239,11 +242,7 @@ export class PgEventSets {
     const params = new Params();
     const tenant = params.add(tenantId, '::uuid');
     const rows = await session.query<{ granularity: 'hour' | 'day'; period_start: Date }>(
-      `SELECT c.piece_granularity AS granularity, c.piece_from AS period_start FROM (
-         SELECT piece_granularity, piece_from, r.event_type, sum(r.count) AS count
-         FROM ${periodPieces(params, chunk)} JOIN event_rollups r ON r.tenant_id = ${tenant} AND r.granularity = piece_granularity AND r.period_start = piece_from
-         GROUP BY 1, 2, 3
-       ) AS c
+      `SELECT c.piece_granularity AS granularity, c.piece_from AS period_start FROM (${periodRollupCounts(tenant, periodPieces(params, chunk))}) AS c
        LEFT JOIN event_sets s ON s.tenant_id = ${tenant} AND s.granularity = c.piece_granularity AND s.period_start = c.piece_from AND s.event_type = c.event_type
        WHERE s.rollup_count IS DISTINCT FROM c.count
        GROUP BY 1, 2`,
