@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ReceivedEnvelope } from '../../lambdas/shared/ports/event-store.js';
-import type { QueueEnvelope, TrackedEvent } from '../../lambdas/shared/domain/event-schemas.js';
+import type { TrackedEvent } from '../../lambdas/shared/domain/event-schemas.js';
+import { packMessages, QUEUED_ROW_FIELDS, readMessage, type QueueHeader, type QueueMessage, type ReceivedMessage, type RequestHeader } from '../../lambdas/shared/domain/queue-messages.js';
 
 export const TENANT_A = '11111111-1111-4111-8111-111111111111';
 export const TENANT_B = '22222222-2222-4222-8222-222222222222';
@@ -25,11 +25,52 @@ export function trackedEvent(overrides: Partial<TrackedEvent> = {}): TrackedEven
   };
 }
 
-export function envelope(events: TrackedEvent[], overrides: Partial<QueueEnvelope> = {}): QueueEnvelope {
-  return { version: 1, tenantId: TENANT_A, actor: 'tester', requestId: randomUUID(), events, ...overrides };
+/** The events of one request, as the ingest would queue them. */
+export interface TestEnvelope extends RequestHeader {
+  events: TrackedEvent[];
+}
+
+export function envelope(events: TrackedEvent[], overrides: Partial<RequestHeader> = {}): TestEnvelope {
+  return { tenantId: TENANT_A, actor: 'tester', requestId: randomUUID(), events, ...overrides };
+}
+
+/** The envelope as one queue message body, whatever its size. */
+export function messageBody({ events, ...request }: TestEnvelope): string {
+  const [message] = packMessages(request, events, Infinity);
+  if (!message) throw new Error('an envelope needs at least one event');
+  return message.body;
+}
+
+/** The envelope as the ingest hands it to the queue. */
+export function queueMessage(message: TestEnvelope): QueueMessage {
+  return { body: messageBody(message), eventIds: message.events.map((event) => event.eventId) };
 }
 
 /** An envelope as the writer receives it off the queue. */
-export function received(message: QueueEnvelope): ReceivedEnvelope {
-  return { envelope: message, body: JSON.stringify(message) };
+export function received(message: TestEnvelope): ReceivedMessage {
+  const read = readMessage(messageBody(message));
+  if (typeof read === 'string') throw new Error(read);
+  return read;
+}
+
+const COPY_UNESCAPES: Record<string, string> = { '\\': '\\', n: '\n', r: '\r', t: '\t' };
+
+/** A queued row read back field by field (COPY text decoding; tests only). */
+export function decodeRows(rows: string): Array<Record<(typeof QUEUED_ROW_FIELDS)[number], string | null>> {
+  return rows
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => {
+      const values = line.split('\t').map((field) =>
+        field === '\\N' ? null : field.replace(/\\(x[0-9a-f]{2}|.)/g, (_, code: string) => (code.length === 3 ? String.fromCharCode(parseInt(code.slice(1), 16)) : (COPY_UNESCAPES[code] ?? code))),
+      );
+      return Object.fromEntries(QUEUED_ROW_FIELDS.map((field, index) => [field, values[index] ?? null])) as Record<(typeof QUEUED_ROW_FIELDS)[number], string | null>;
+    });
+}
+
+/** A message body read back: its header and its rows decoded (tests only). */
+export function decodeMessage(body: string): { header: QueueHeader; rows: ReturnType<typeof decodeRows> } {
+  const read = readMessage(body);
+  if (typeof read === 'string') throw new Error(read);
+  return { header: read.header, rows: decodeRows(read.rows) };
 }

@@ -25,10 +25,15 @@ export class FlakyDatabase implements SqlDatabase {
     return this.inner.exec(script);
   }
 
+  copyRows(table: string, columns: string, rows: string): Promise<number> {
+    return this.inner.copyRows(table, columns, rows);
+  }
+
   transaction<T>(work: (session: SqlSession) => Promise<T>, options?: TransactionOptions): Promise<T> {
     return this.inner.transaction((session) =>
       work({
         exec: (script) => session.exec(script),
+        copyRows: (table, columns, rows) => session.copyRows(table, columns, rows),
         query: async <Row extends object>(text: string, params?: unknown[]) => {
           if (text.includes('INSERT INTO analytics_events')) this.beforeWrite();
           return session.query<Row>(text, params);

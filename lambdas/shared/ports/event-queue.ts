@@ -1,6 +1,6 @@
-import type { QueueEnvelope } from '../domain/event-schemas.js';
+import type { QueueMessage } from '../domain/queue-messages.js';
 
-/** The outcome of handing envelopes to the queue, per event id. */
+/** The outcome of handing messages to the queue, per event id. */
 export interface EnqueueResult {
   /** Ids of events whose message could not be sent after retries, with the last reason. */
   failed: Array<{ eventId: string; reason: string }>;
@@ -8,5 +8,5 @@ export interface EnqueueResult {
 
 /** Where accepted events wait for the writer (SQS in AWS, an in-process queue locally). */
 export interface EventQueue {
-  enqueue(envelopes: QueueEnvelope[]): Promise<EnqueueResult>;
+  enqueue(messages: QueueMessage[]): Promise<EnqueueResult>;
 }

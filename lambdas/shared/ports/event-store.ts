@@ -1,4 +1,5 @@
-import type { EventType, QueuedEnvelope } from '../domain/event-schemas.js';
+import type { EventType } from '../domain/event-schemas.js';
+import type { ReceivedMessage } from '../domain/queue-messages.js';
 
 /** An event as the API answers it. */
 export interface StoredEvent {
@@ -25,18 +26,9 @@ export interface WriteSummary {
   duplicates: number;
 }
 
-/**
- * An envelope as read off the queue: its checked header, and its body exactly as received,
- * so that the store need not serialise the events again (about 4 µs per event).
- */
-export interface ReceivedEnvelope {
-  envelope: QueuedEnvelope;
-  body: string;
-}
-
 /** Durable storage of events, their rollups, dedupe marks and audit rows. */
 export interface EventStore {
-  /** Writes every event of the envelopes in one transaction: all of them or none. */
-  writeEnvelopes(received: ReceivedEnvelope[]): Promise<WriteSummary>;
+  /** Writes every event of the messages in one transaction: all of them or none. */
+  writeMessages(messages: ReceivedMessage[]): Promise<WriteSummary>;
   findEvent(tenantId: string, eventId: string): Promise<StoredEvent | undefined>;
 }

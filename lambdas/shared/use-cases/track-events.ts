@@ -3,7 +3,7 @@ import { BatchEnvelopeSchema, type TrackedEvent } from '../domain/event-schemas.
 import { PayloadTooLargeError, QueueUnavailableError, RateLimitedError, ValidationError, type FieldIssue } from '../domain/errors.js';
 import { piiPolicyFor, type PiiSettings } from '../domain/pii-masking.js';
 import { prepareEvent, type PrepareContext } from '../domain/prepare-event.js';
-import { packEnvelopes } from '../domain/queue-packing.js';
+import { packMessages } from '../domain/queue-messages.js';
 import { parseInput } from '../domain/zod-issues.js';
 import { rateLimitHolder, retryAfterSeconds } from '../domain/rate-limit.js';
 import type { EventQueue } from '../ports/event-queue.js';
@@ -76,9 +76,8 @@ async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unkno
   if (prepared.length === 0) return { accepted: [], failed, tooLarge };
 
   // 3. Queue; the first message of a batch request carries its counts for the audit log.
-  const envelopes = packEnvelopes(
+  const messages = packMessages(
     {
-      version: 1,
       tenantId: request.tenantId,
       actor: request.actor,
       requestId: request.requestId,
@@ -87,7 +86,7 @@ async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unkno
     prepared.map((item) => item.event),
     deps.settings.sqsMaxMessageBytes,
   );
-  const { failed: notQueued } = await deps.queue.enqueue(envelopes);
+  const { failed: notQueued } = await deps.queue.enqueue(messages);
 
   // 4. An event the queue never took is reported failed, never silently dropped.
   const reasons = new Map(notQueued.map((entry) => [entry.eventId, entry.reason]));

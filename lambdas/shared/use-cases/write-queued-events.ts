@@ -1,5 +1,5 @@
-import { QueuedEnvelopeSchema, type QueuedEnvelope } from '../domain/event-schemas.js';
-import type { EventStore, ReceivedEnvelope } from '../ports/event-store.js';
+import { readMessage, type ReceivedMessage } from '../domain/queue-messages.js';
+import type { EventStore } from '../ports/event-store.js';
 
 export interface QueueRecord {
   messageId: string;
@@ -13,38 +13,27 @@ export interface WriteOutcome {
   duplicates: number;
 }
 
-function parseRecord(record: QueueRecord): QueuedEnvelope | string {
-  let json: unknown;
-  try {
-    json = JSON.parse(record.body);
-  } catch {
-    return 'body is not JSON';
-  }
-  const parsed = QueuedEnvelopeSchema.safeParse(json);
-  return parsed.success ? parsed.data : `not an event envelope: ${parsed.error.issues[0]?.message ?? 'invalid'}`;
-}
-
 const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
  * Stores the events of one delivery from the queue.
- * 1. Parse every record; one that is not an envelope fails alone (and ends in the DLQ).
+ * 1. Read every record's header; one that is not a message fails alone (and ends in the DLQ).
  * 2. Write all the others in one transaction.
  * 3. If that fails, write record by record, so that a record the database rejects is the only
  *    one retried. A database that is down fails them all, and all are retried.
  */
 export async function writeQueuedEvents(store: EventStore, records: QueueRecord[]): Promise<WriteOutcome> {
   const failed: WriteOutcome['failed'] = [];
-  const valid: Array<{ messageId: string; received: ReceivedEnvelope }> = [];
+  const valid: Array<{ messageId: string; received: ReceivedMessage }> = [];
   for (const record of records) {
-    const parsed = parseRecord(record);
-    if (typeof parsed === 'string') failed.push({ messageId: record.messageId, reason: parsed });
-    else valid.push({ messageId: record.messageId, received: { envelope: parsed, body: record.body } });
+    const read = readMessage(record.body);
+    if (typeof read === 'string') failed.push({ messageId: record.messageId, reason: read });
+    else valid.push({ messageId: record.messageId, received: read });
   }
   if (valid.length === 0) return { failed, stored: 0, duplicates: 0 };
 
   try {
-    const summary = await store.writeEnvelopes(valid.map((item) => item.received));
+    const summary = await store.writeMessages(valid.map((item) => item.received));
     return { failed, ...summary };
   } catch (batchError) {
     const [only] = valid;
@@ -55,7 +44,7 @@ export async function writeQueuedEvents(store: EventStore, records: QueueRecord[
   let duplicates = 0;
   for (const { messageId, received } of valid) {
     try {
-      const summary = await store.writeEnvelopes([received]);
+      const summary = await store.writeMessages([received]);
       stored += summary.stored;
       duplicates += summary.duplicates;
     } catch (error) {

@@ -33,7 +33,7 @@ afterAll(async () => {
 describe('DELETE /v1/events?olderThan', () => {
   it("deletes only the caller's events older than the threshold, and audits it", async () => {
     const store = new PgEventStore(app.testDb.db);
-    await store.writeEnvelopes([
+    await store.writeMessages([
       received(envelope([...Array.from({ length: 12 }, () => trackedEvent({ timestamp: daysAgo(40) })), trackedEvent({ timestamp: daysAgo(5) })])),
       received(envelope([trackedEvent({ timestamp: daysAgo(40) })], { tenantId: TENANT_B })),
     ]);
@@ -51,7 +51,7 @@ describe('DELETE /v1/events?olderThan', () => {
     const tenant = randomUUID();
     const who = { tenantId: tenant, actor: 'tester' };
     const setCount = async () => (await inTenantTransaction(app.testDb.db, tenant, (session) => session.query<{ n: number }>('SELECT count(*)::int AS n FROM event_sets')))[0]?.n;
-    await new PgEventStore(app.testDb.db).writeEnvelopes([received(envelope(Array.from({ length: 23 }, () => trackedEvent({ timestamp: daysAgo(20) })), { tenantId: tenant }))]);
+    await new PgEventStore(app.testDb.db).writeMessages([received(envelope(Array.from({ length: 23 }, () => trackedEvent({ timestamp: daysAgo(20) })), { tenantId: tenant }))]);
     await new PgEventQueries(app.testDb.db, { fastPaths: true, staleEventsReadFromTable: 0 }).eventTypes(who, { startTime: daysAgo(25), endTime: daysAgo(0) });
     expect(await setCount()).toBeGreaterThan(0);
 

@@ -60,7 +60,7 @@ beforeAll(async () => {
   app = await startTestRuntime();
   tokenA = await app.token(TENANT_A);
   tokenB = await app.token(TENANT_B);
-  await new PgEventStore(app.testDb.db).writeEnvelopes([received(envelope(eventsA)), received(envelope(eventsB, { tenantId: TENANT_B }))]);
+  await new PgEventStore(app.testDb.db).writeMessages([received(envelope(eventsA)), received(envelope(eventsB, { tenantId: TENANT_B }))]);
 });
 
 afterAll(async () => {
@@ -108,7 +108,7 @@ describe('POST /v1/events/query', () => {
         cursor = answer.body.nextCursor ?? undefined;
         pages += 1;
         // A newer event lands between pages: it must neither repeat nor shift what follows.
-        if (pages === 2) await new PgEventStore(app.testDb.db).writeEnvelopes([received(envelope([trackedEvent({ timestamp: at(299) })]))]);
+        if (pages === 2) await new PgEventStore(app.testDb.db).writeMessages([received(envelope([trackedEvent({ timestamp: at(299) })]))]);
       } while (cursor && pages < 50);
       expect(new Set(seen).size).toBe(seen.length);
       expect(seen.length).toBeGreaterThanOrEqual(eventsA.length);
@@ -200,7 +200,7 @@ describe('POST /v1/analytics/aggregate', () => {
     const tenant = randomUUID();
     const token = await app.token(tenant);
     const times = ['2026-03-07T04:59:00Z', '2026-03-07T05:00:00Z', '2026-03-08T04:59:00Z', '2026-03-08T05:00:00Z', '2026-03-09T03:59:00Z', '2026-03-09T04:00:00Z'];
-    await store.writeEnvelopes([received(envelope(times.map((timestamp) => trackedEvent({ timestamp })), { tenantId: tenant }))]);
+    await store.writeMessages([received(envelope(times.map((timestamp) => trackedEvent({ timestamp })), { tenantId: tenant }))]);
 
     const answer = await call('POST', '/v1/analytics/aggregate', token, { startTime: '2026-03-06T00:00:00Z', endTime: '2026-03-10T00:00:00Z', granularity: 'day', timezone: 'America/New_York' });
 

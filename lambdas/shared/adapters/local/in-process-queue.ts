@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { QueueEnvelope } from '../../domain/event-schemas.js';
+import type { QueueMessage } from '../../domain/queue-messages.js';
 import type { EnqueueResult, EventQueue } from '../../ports/event-queue.js';
 
 export interface InProcessQueueOptions {
@@ -43,13 +43,13 @@ export class InProcessEventQueue implements EventQueue {
     private readonly options: InProcessQueueOptions,
   ) {}
 
-  async enqueue(envelopes: QueueEnvelope[]): Promise<EnqueueResult> {
+  async enqueue(messages: QueueMessage[]): Promise<EnqueueResult> {
     if (this.closed) {
-      return { failed: envelopes.flatMap((envelope) => envelope.events.map((event) => ({ eventId: event.eventId, reason: 'queue closed' }))) };
+      return { failed: messages.flatMap((message) => message.eventIds.map((eventId) => ({ eventId, reason: 'queue closed' }))) };
     }
     const now = Date.now();
-    for (const envelope of envelopes) {
-      this.messages.push({ messageId: randomUUID(), body: JSON.stringify(envelope), receiveCount: 0, sentAt: now, visibleAt: now });
+    for (const { body } of messages) {
+      this.messages.push({ messageId: randomUUID(), body, receiveCount: 0, sentAt: now, visibleAt: now });
     }
     this.schedule();
     return { failed: [] };

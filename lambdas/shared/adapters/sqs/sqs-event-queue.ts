@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { consecutiveGroups } from '../../domain/consecutive-groups.js';
-import type { QueueEnvelope } from '../../domain/event-schemas.js';
+import type { QueueMessage } from '../../domain/queue-messages.js';
 import type { EnqueueResult, EventQueue } from '../../ports/event-queue.js';
 
 /** SendMessageBatch takes at most 10 entries, whose bodies together fit the message size limit. */
@@ -14,7 +14,7 @@ export interface SqsQueueOptions {
 }
 
 interface Entry {
-  envelope: QueueEnvelope;
+  message: QueueMessage;
   request: SendMessageBatchRequestEntry;
   bytes: number;
 }
@@ -27,7 +27,7 @@ export function groupIntoCalls<T extends { bytes: number }>(entries: T[], maxByt
 }
 
 /**
- * Sends envelopes with SendMessageBatch. Entries SQS reports as failed are retried with
+ * Sends messages with SendMessageBatch. Entries SQS reports as failed are retried with
  * backoff unless the fault is the sender's (retrying a malformed entry cannot help); what
  * still failed is reported per event so the receipt never claims an event that is not queued.
  */
@@ -44,14 +44,15 @@ export class SqsEventQueue implements EventQueue {
     this.baseDelayMs = options.baseDelayMs ?? 50;
   }
 
-  async enqueue(envelopes: QueueEnvelope[]): Promise<EnqueueResult> {
-    const entries: Entry[] = envelopes.map((envelope, index) => {
-      const body = JSON.stringify(envelope);
-      return { envelope, request: { Id: String(index), MessageBody: body }, bytes: Buffer.byteLength(body) };
-    });
+  async enqueue(messages: QueueMessage[]): Promise<EnqueueResult> {
+    const entries: Entry[] = messages.map((message, index) => ({
+      message,
+      request: { Id: String(index), MessageBody: message.body },
+      bytes: Buffer.byteLength(message.body),
+    }));
     const outcomes = await Promise.all(groupIntoCalls(entries, this.options.maxMessageBytes).map((call) => this.sendWithRetries(call)));
     return {
-      failed: outcomes.flat().flatMap(({ entry, reason }) => entry.envelope.events.map((event) => ({ eventId: event.eventId, reason }))),
+      failed: outcomes.flat().flatMap(({ entry, reason }) => entry.message.eventIds.map((eventId) => ({ eventId, reason }))),
     };
   }
 

@@ -1,23 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import type { QueueEnvelope } from '../../../../lambdas/shared/domain/event-schemas.js';
 import { PayloadTooLargeError, QueueUnavailableError, RateLimitedError, ValidationError } from '../../../../lambdas/shared/domain/errors.js';
 import { PII_DETECTORS, type PiiSettings } from '../../../../lambdas/shared/domain/pii-masking.js';
 import type { EventQueue } from '../../../../lambdas/shared/ports/event-queue.js';
 import { trackBatch, trackEvent, type TrackDeps } from '../../../../lambdas/shared/use-cases/track-events.js';
-import { TENANT_A } from '../../../support/factories.js';
+import { decodeMessage, TENANT_A } from '../../../support/factories.js';
 import { recordingLimiter } from '../../../support/fake-limits.js';
 
-function recordingQueue(failIds: string[] = []): EventQueue & { sent: QueueEnvelope[] } {
-  const sent: QueueEnvelope[] = [];
+type SentMessage = ReturnType<typeof decodeMessage> & { body: string };
+
+function recordingQueue(failIds: string[] = []): EventQueue & { sent: SentMessage[] } {
+  const sent: SentMessage[] = [];
   return {
     sent,
-    async enqueue(envelopes) {
-      sent.push(...envelopes);
-      const failed = envelopes.flatMap((item) => item.events).filter((event) => failIds.includes(event.eventId));
-      return { failed: failed.map((event) => ({ eventId: event.eventId, reason: 'throttled' })) };
+    async enqueue(messages) {
+      sent.push(...messages.map(({ body }) => ({ body, ...decodeMessage(body) })));
+      const failed = messages.flatMap((message) => message.eventIds).filter((eventId) => failIds.includes(eventId));
+      return { failed: failed.map((eventId) => ({ eventId, reason: 'throttled' })) };
     },
   };
 }
+
+const json = (text: string | null | undefined): Record<string, unknown> => JSON.parse(text ?? 'null') as Record<string, unknown>;
 
 const pii: PiiSettings = { deployment: { detectors: PII_DETECTORS, mode: 'redact' }, tenants: {} };
 const settings = { pii, eventRetentionDays: 90, sqsMaxMessageBytes: 256 * 1024 };
@@ -40,7 +43,7 @@ describe('trackBatch', () => {
     expect(receipt.total).toBe(3);
     expect(receipt.successful).toEqual([id(1), id(3)]);
     expect(receipt.failed).toEqual([{ index: 1, error: 'invalid event', errors: [{ path: 'type', message: expect.any(String) }] }]);
-    expect(queue.sent.flatMap((item) => item.events).map((event) => event.eventId)).toEqual([id(1), id(3)]);
+    expect(queue.sent.flatMap((item) => item.rows).map((row) => row.eventId)).toEqual([id(1), id(3)]);
   });
 
   it('tags the tenant from the credential and summarises the request on the first message', async () => {
@@ -48,14 +51,14 @@ describe('trackBatch', () => {
 
     await trackBatch(deps(queue), request, { events: [{ type: 'CUSTOM', category: 'c', action: 'a' }, {}] });
 
-    expect(queue.sent[0]).toMatchObject({ tenantId: TENANT_A, actor: 'sub-1', requestId: 'req-1', batchSummary: { total: 2, accepted: 1, rejected: 1 } });
+    expect(queue.sent[0]?.header).toMatchObject({ tenantId: TENANT_A, actor: 'sub-1', requestId: 'req-1', batchSummary: { total: 2, accepted: 1, rejected: 1 } });
   });
 
   it('summarises a batch of one for the audit too, and a single event never', async () => {
     const queue = recordingQueue();
     await trackBatch(deps(queue), request, { events: [{ type: 'CUSTOM', category: 'c', action: 'a' }] });
     await trackEvent(deps(queue), request, { type: 'CUSTOM', category: 'c', action: 'a' });
-    expect(queue.sent.map((message) => message.batchSummary)).toEqual([{ total: 1, accepted: 1, rejected: 0 }, undefined]);
+    expect(queue.sent.map((message) => message.header.batchSummary)).toEqual([{ total: 1, accepted: 1, rejected: 0 }, undefined]);
   });
 
   it('hashes PII with the tenant key when the deployment says hash, before queueing', async () => {
@@ -64,8 +67,8 @@ describe('trackBatch', () => {
     await trackBatch({ queue, limiter: recordingLimiter(), settings: { ...settings, pii: hashing } }, request, {
       events: [{ type: 'CUSTOM', category: 'c', action: 'a', properties: { contact: 'jane@example.com' } }],
     });
-    expect(JSON.stringify(queue.sent)).not.toContain('jane@example.com');
-    expect(queue.sent[0]?.events[0]?.properties['contact']).toMatch(/^\[email:[0-9a-f]{12}\]$/);
+    expect(queue.sent.map((message) => message.body).join('')).not.toContain('jane@example.com');
+    expect(json(queue.sent[0]?.rows[0]?.properties)['contact']).toMatch(/^\[email:[0-9a-f]{12}\]$/);
   });
 
   it("applies a tenant's own PII rule instead of the deployment's", async () => {
@@ -74,9 +77,9 @@ describe('trackBatch', () => {
     await trackBatch({ queue, limiter: recordingLimiter(), settings: { ...settings, pii: ownRule } }, request, {
       events: [{ type: 'CUSTOM', category: 'c', action: 'a', properties: { contact: 'jane@example.com', phone: '+44 20 7946 0958' }, context: { ipAddress: '203.0.113.77' } }],
     });
-    const [queued] = queue.sent[0]?.events ?? [];
-    expect(queued?.properties).toEqual({ contact: '[email]', phone: '+44 20 7946 0958' });
-    expect(queued?.context['ipAddress']).toBe('203.0.113.77');
+    const [queued] = queue.sent[0]?.rows ?? [];
+    expect(json(queued?.properties)).toEqual({ contact: '[email]', phone: '+44 20 7946 0958' });
+    expect(json(queued?.context)['ipAddress']).toBe('203.0.113.77');
   });
 
   it('reports an event the queue did not take as failed, never as successful', async () => {

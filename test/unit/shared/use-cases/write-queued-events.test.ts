@@ -1,23 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import type { EventStore, ReceivedEnvelope } from '../../../../lambdas/shared/ports/event-store.js';
+import type { ReceivedMessage } from '../../../../lambdas/shared/domain/queue-messages.js';
+import type { EventStore } from '../../../../lambdas/shared/ports/event-store.js';
 import { writeQueuedEvents } from '../../../../lambdas/shared/use-cases/write-queued-events.js';
-import { envelope, trackedEvent } from '../../../support/factories.js';
+import { envelope, messageBody, trackedEvent, type TestEnvelope } from '../../../support/factories.js';
 
 /** A store that refuses any write containing a request id listed as rejected. */
-function storeRejecting(rejected: string[] = []): EventStore & { writes: ReceivedEnvelope[][] } {
-  const writes: ReceivedEnvelope[][] = [];
+function storeRejecting(rejected: string[] = []): EventStore & { writes: ReceivedMessage[][] } {
+  const writes: ReceivedMessage[][] = [];
   return {
     writes,
-    async writeEnvelopes(batch) {
+    async writeMessages(batch) {
       writes.push(batch);
-      if (batch.some(({ envelope }) => rejected.includes(envelope.requestId))) throw new Error('value out of range');
-      return { stored: batch.reduce((sum, { envelope }) => sum + envelope.events.length, 0), duplicates: 0 };
+      if (batch.some(({ header }) => rejected.includes(header.requestId))) throw new Error('value out of range');
+      return { stored: batch.reduce((sum, { rows }) => sum + rows.split('\n').length - 1, 0), duplicates: 0 };
     },
     findEvent: async () => undefined,
   };
 }
 
-const record = (messageId: string, body: unknown) => ({ messageId, body: typeof body === 'string' ? body : JSON.stringify(body) });
+const record = (messageId: string, body: TestEnvelope | string) => ({ messageId, body: typeof body === 'string' ? body : messageBody(body) });
 
 describe('writeQueuedEvents', () => {
   it('writes all valid records in one call', async () => {
@@ -29,27 +30,32 @@ describe('writeQueuedEvents', () => {
     expect(outcome).toEqual({ failed: [], stored: 3, duplicates: 0 });
   });
 
-  it('fails a record that is not an envelope and still writes the others', async () => {
+  it('fails a record that is not a message and still writes the others', async () => {
     const store = storeRejecting();
-
-    const outcome = await writeQueuedEvents(store, [record('bad-json', '{oops'), record('bad-shape', { version: 2 }), record('good', envelope([trackedEvent()]))]);
-
-    expect(outcome.failed.map((failure) => failure.messageId)).toEqual(['bad-json', 'bad-shape']);
-    expect(outcome.stored).toBe(1);
-  });
-
-  it('fails a record with no events, or with an event lacking an id or a readable timestamp, and still writes the others', async () => {
-    const store = storeRejecting();
-    const { eventId: _id, ...withoutId } = trackedEvent();
+    const good = messageBody(envelope([trackedEvent()]));
+    const [headerLine = '', rows = ''] = good.split(/\n(.*)/s);
+    const header = JSON.parse(headerLine) as Record<string, unknown>;
 
     const outcome = await writeQueuedEvents(store, [
-      record('no-events', { ...envelope([trackedEvent()]), events: [] }),
-      record('no-id', { ...envelope([trackedEvent()]), events: [trackedEvent(), withoutId] }),
-      record('bad-time', envelope([trackedEvent({ timestamp: 'yesterday' })])),
-      record('good', envelope([trackedEvent()])),
+      record('no-header', rows),
+      record('bad-json', `{oops\n${rows}`),
+      record('old-format', JSON.stringify({ version: 1, ...header, events: [] })),
+      record('bad-tenant', `${JSON.stringify({ ...header, tenantId: 'everyone' })}\n${rows}`),
+      record('no-months', `${JSON.stringify({ ...header, months: [] })}\n${rows}`),
+      record('no-rows', `${headerLine}\n`),
+      record('cut-off', good.slice(0, -5)),
+      record('good', good),
     ]);
 
-    expect(outcome.failed.map((failure) => failure.messageId)).toEqual(['no-events', 'no-id', 'bad-time']);
+    expect(outcome.failed).toEqual([
+      { messageId: 'no-header', reason: 'header line is not JSON' },
+      { messageId: 'bad-json', reason: 'header line is not JSON' },
+      { messageId: 'old-format', reason: 'not a queue message: expected a header line, then event rows' },
+      { messageId: 'bad-tenant', reason: expect.stringContaining('tenantId') },
+      { messageId: 'no-months', reason: expect.stringContaining('months') },
+      { messageId: 'no-rows', reason: 'event rows missing or cut off' },
+      { messageId: 'cut-off', reason: 'event rows missing or cut off' },
+    ]);
     expect(outcome.stored).toBe(1);
   });
 

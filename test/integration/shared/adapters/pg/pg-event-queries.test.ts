@@ -63,10 +63,10 @@ beforeAll(async () => {
   const store = new PgEventStore(testDb.db);
   // Several deliveries, as the writer sees them: rollup rows are updated, not only inserted.
   for (let delivery = 0; delivery < 4; delivery++) {
-    await store.writeEnvelopes([received(envelope(Array.from({ length: 150 }, randomEvent)))]);
+    await store.writeMessages([received(envelope(Array.from({ length: 150 }, randomEvent)))]);
   }
   // Another tenant in the same buckets: its rollups must never reach tenant A's answers.
-  await store.writeEnvelopes([received(envelope(Array.from({ length: 200 }, randomEvent), { tenantId: TENANT_B }))]);
+  await store.writeMessages([received(envelope(Array.from({ length: 200 }, randomEvent), { tenantId: TENANT_B }))]);
 });
 
 afterAll(async () => {
@@ -97,7 +97,7 @@ describe('PgEventQueries from rollups and from events', () => {
   it('aggregate the same local days and weeks when the first one began before a DST change', async () => {
     // London went back to GMT at 01:00Z on 2026-10-25: that local day began at 23:00Z the day before.
     const times = ['2026-10-24T23:30:00Z', '2026-10-25T03:00:00Z', '2026-10-25T22:00:00Z', '2026-10-26T12:00:00Z'];
-    await new PgEventStore(testDb.db).writeEnvelopes([received(envelope(times.map((timestamp) => trackedEvent({ timestamp }))))]);
+    await new PgEventStore(testDb.db).writeMessages([received(envelope(times.map((timestamp) => trackedEvent({ timestamp }))))]);
     for (const granularity of ['day', 'week'] as const) {
       const query: AggregationQuery = { startTime: '2026-10-25T02:00:00.000Z', endTime: '2026-10-26T23:00:00.000Z', granularity, timezone: 'Europe/London' };
 
@@ -189,13 +189,13 @@ describe('unique users, sessions and percentiles from the event sets', () => {
       timestamp: new Date(Date.parse(`2026-03-0${day}T00:00:00Z`) + Math.floor(random() * DAY)).toISOString(),
       userId: `00000000-0000-4000-9000-${String(Math.floor(random() * 1_000_000)).padStart(12, '0')}`,
     });
-    await store.writeEnvelopes([received(envelope(Array.from({ length: 120 }, inDay(4)), { tenantId: TENANT_C }))]);
+    await store.writeMessages([received(envelope(Array.from({ length: 120 }, inDay(4)), { tenantId: TENANT_C }))]);
     const query: AggregationQuery = { startTime: '2026-03-02T09:30:00.000Z', endTime: '2026-03-06T12:34:00.000Z', granularity: 'day', timezone: 'UTC', groupBy: ['event_type'] };
     const split = splitForRollups(query, true);
     const before = await fast.aggregate(whoC, query);
 
     expect(await sets.refresh(TENANT_C, query, split)).toBe(0);
-    await store.writeEnvelopes([received(envelope(Array.from({ length: 30 }, inDay(4)), { tenantId: TENANT_C }))]);
+    await store.writeMessages([received(envelope(Array.from({ length: 30 }, inDay(4)), { tenantId: TENANT_C }))]);
     // Stale in the read itself (no refresh since): its events are read one by one.
     const pieces = await inTenantTransaction(testDb.db, TENANT_C, (session) => readMemberPieces(session, TENANT_C, query, split, { bucket: null, groupOf: (_bucket, type) => type, reads: [], staleLimit: null }));
     const types = await raw.eventTypes(whoC, query);
@@ -213,7 +213,7 @@ describe('unique users, sessions and percentiles from the event sets', () => {
   it('reads a few stale events from the table, and builds the sets once they are many', async () => {
     const tenant = '55555555-5555-4555-8555-555555555555';
     const whoE = { tenantId: tenant, actor: 'tester' };
-    await new PgEventStore(testDb.db).writeEnvelopes([received(envelope(Array.from({ length: 100 }, randomEvent), { tenantId: tenant }))]);
+    await new PgEventStore(testDb.db).writeMessages([received(envelope(Array.from({ length: 100 }, randomEvent), { tenantId: tenant }))]);
     const range = { startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-13T00:00:00.000Z' };
     const query: AggregationQuery = { ...range, granularity: 'day', timezone: 'UTC', groupBy: ['event_type'] };
     const sets = async () => (await inTenantTransaction(testDb.db, tenant, (session) => session.query<{ n: number }>('SELECT count(*)::int AS n FROM event_sets')))[0]?.n;
@@ -228,7 +228,7 @@ describe('unique users, sessions and percentiles from the event sets', () => {
   it('lets concurrent readers build the same sets and numbers', async () => {
     const tenant = '44444444-4444-4444-8444-444444444444';
     const whoD = { tenantId: tenant, actor: 'tester' };
-    await new PgEventStore(testDb.db).writeEnvelopes([received(envelope(Array.from({ length: 200 }, randomEvent), { tenantId: tenant }))]);
+    await new PgEventStore(testDb.db).writeMessages([received(envelope(Array.from({ length: 200 }, randomEvent), { tenantId: tenant }))]);
     const range = { startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-13T00:00:00.000Z' };
     const query: AggregationQuery = { ...range, granularity: 'day', timezone: 'UTC', groupBy: ['event_type'] };
 

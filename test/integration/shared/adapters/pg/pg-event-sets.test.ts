@@ -28,7 +28,7 @@ afterAll(async () => {
   await testDb.drop();
 });
 
-const write = (tenantId: string, events: TrackedEvent[]) => store.writeEnvelopes([received(envelope(events, { tenantId }))]);
+const write = (tenantId: string, events: TrackedEvent[]) => store.writeMessages([received(envelope(events, { tenantId }))]);
 
 /** `db`, except that `before` runs once, just before the first statement that contains `marker`. */
 function interrupting(db: SqlDatabase, marker: string, before: () => Promise<unknown>): SqlDatabase {
@@ -36,11 +36,13 @@ function interrupting(db: SqlDatabase, marker: string, before: () => Promise<unk
   return {
     query: (text, params) => db.query(text, params),
     exec: (script) => db.exec(script),
+    copyRows: (table, columns, rows) => db.copyRows(table, columns, rows),
     close: () => db.close(),
     transaction: (work, options) =>
       db.transaction((session) => {
         const wrapped: SqlSession = {
           exec: (script) => session.exec(script),
+          copyRows: (table, columns, rows) => session.copyRows(table, columns, rows),
           query: async (text, params) => {
             if (!done && text.includes(marker)) {
               done = true;

@@ -3,8 +3,7 @@ import { InProcessEventQueue, toSqsRecord } from '../../../../../lambdas/shared/
 import { PgEventStore } from '../../../../../lambdas/shared/adapters/pg/pg-event-store.js';
 import { inTenantTransaction } from '../../../../../lambdas/shared/adapters/pg/tenant-transaction.js';
 import { createWriteEventsHandler } from '../../../../../lambdas/write-events/handler.js';
-import type { QueueEnvelope } from '../../../../../lambdas/shared/domain/event-schemas.js';
-import { envelope, received, TENANT_A, TENANT_B, trackedEvent } from '../../../../support/factories.js';
+import { envelope, messageBody, queueMessage, received, TENANT_A, TENANT_B, trackedEvent, type TestEnvelope } from '../../../../support/factories.js';
 import { FlakyDatabase } from '../../../../support/flaky-database.js';
 import { rollupMismatches } from '../../../../support/rollup-check.js';
 import { createTestDatabase, type TestDatabase } from '../../../../support/test-database.js';
@@ -12,7 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../../../../support/test-
 let testDb: TestDatabase;
 let store: PgEventStore;
 
-const write = (...envelopes: QueueEnvelope[]) => store.writeEnvelopes(envelopes.map(received));
+const write = (...envelopes: TestEnvelope[]) => store.writeMessages(envelopes.map(received));
 const count = async (sql: string, params: unknown[] = []) => Number((await testDb.db.query<{ n: string | number }>(sql, params))[0]?.n);
 
 beforeAll(async () => {
@@ -177,7 +176,7 @@ describe('the writer on a real database', () => {
     const writer = createWriteEventsHandler(store);
     const good = envelope([trackedEvent(), trackedEvent()]);
     const refused = envelope([trackedEvent({ category: 'c'.repeat(150) })]);
-    const records = [good, refused].map((item, index) => toSqsRecord({ messageId: `m${index}`, body: JSON.stringify(item) }));
+    const records = [good, refused].map((item, index) => toSqsRecord({ messageId: `m${index}`, body: messageBody(item) }));
 
     const response = await writer({ Records: records }, { awsRequestId: 'test' });
 
@@ -185,13 +184,43 @@ describe('the writer on a real database', () => {
     expect(await count('SELECT count(*) AS n FROM analytics_events')).toBe(2);
     expect(await rollupMismatches(testDb.db)).toEqual([]);
   });
+
+  it('fails only a record whose rows the database cannot read, and stores the others', async () => {
+    const writer = createWriteEventsHandler(store);
+    const good = messageBody(envelope([trackedEvent(), trackedEvent()], { tenantId: TENANT_B }));
+    const forged = messageBody(envelope([trackedEvent()]));
+    const bodies = [good, forged.replace(/\t[0-9T:.-]+Z\t/, '\tnot-a-time\t'), `${forged}too\tfew\tfields\n`];
+    const records = bodies.map((body, index) => toSqsRecord({ messageId: `m${index}`, body }));
+
+    const response = await writer({ Records: records }, { awsRequestId: 'test' });
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }]);
+    expect(await count('SELECT count(*) AS n FROM analytics_events')).toBe(2);
+    expect(await count('SELECT count(*) AS n FROM event_dedupe')).toBe(2);
+    expect(await rollupMismatches(testDb.db)).toEqual([]);
+  });
+
+  it('stores any text exactly as sent: COPY escapes, JSON escapes, quotes, emoji', async () => {
+    const hostile = ['\\N', '\\.', 'tab\there', 'line\nbreak\r\n', '\u0001\u001f', '\\x41', '"quoted" \'single\'', '{"json":"\\u0000"}', '💥 ü 中', '\\'];
+    const events = hostile.map((text) => trackedEvent({ category: text, label: text, sessionId: text.slice(0, 64), properties: { [text]: text, nested: [text] }, context: { page: text } }));
+
+    await write(envelope(events, { actor: 'actor\twith\ttabs', requestId: 'req\\1' }));
+
+    for (const event of events) {
+      expect(await store.findEvent(TENANT_A, event.eventId)).toMatchObject({
+        category: event.category, label: event.label, sessionId: event.sessionId, properties: event.properties, context: event.context,
+      });
+    }
+    const [audit] = await testDb.db.query<{ actor: string; details: { requestIds: string[] } }>(`SELECT actor, details FROM audit_log WHERE action = 'EVENTS_TRACKED'`);
+    expect(audit).toEqual({ actor: 'actor\twith\ttabs', details: expect.objectContaining({ requestIds: ['req\\1'] }) });
+  });
 });
 
 describe('replaying the dead-letter queue', () => {
   it('stores nothing twice when the same records are replayed twice', async () => {
     const writer = createWriteEventsHandler(store);
     const records = [envelope([trackedEvent({ value: 1 }), trackedEvent({ value: 2 })]), envelope([trackedEvent({ value: 3 })], { tenantId: TENANT_B })].map((item, index) =>
-      toSqsRecord({ messageId: `dlq-${index}`, body: JSON.stringify(item) }),
+      toSqsRecord({ messageId: `dlq-${index}`, body: messageBody(item) }),
     );
 
     for (let replay = 0; replay < 3; replay++) {
@@ -216,7 +245,7 @@ describe('a database that fails mid-batch', () => {
     flaky.outage(1, 5);
 
     // Act
-    await queue.enqueue(messages);
+    await queue.enqueue(messages.map(queueMessage));
     await queue.drained();
     queue.close();
 

@@ -1,10 +1,10 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { InProcessEventQueue } from '../../../../../lambdas/shared/adapters/local/in-process-queue.js';
-import { envelope, trackedEvent } from '../../../../support/factories.js';
+import { decodeMessage, envelope, queueMessage, trackedEvent } from '../../../../support/factories.js';
 
 const options = { batchSize: 3, batchWindowMs: 20, maxReceiveCount: 3, visibilityTimeoutMs: 10 };
-const bodyIds = (event: SQSEvent) => event.Records.map((record) => (JSON.parse(record.body) as { requestId: string }).requestId);
+const bodyIds = (event: SQSEvent) => event.Records.map((record) => decodeMessage(record.body).header.requestId);
 
 describe('InProcessEventQueue', () => {
   it('delivers in batches of at most batchSize', async () => {
@@ -14,7 +14,7 @@ describe('InProcessEventQueue', () => {
       return { batchItemFailures: [] };
     }, options);
 
-    await queue.enqueue(Array.from({ length: 7 }, (_, index) => envelope([trackedEvent()], { requestId: `r${index}` })));
+    await queue.enqueue(Array.from({ length: 7 }, (_, index) => queueMessage(envelope([trackedEvent()], { requestId: `r${index}` }))));
     await queue.drained();
 
     expect(batches.map((batch) => batch.length)).toEqual([3, 3, 1]);
@@ -30,7 +30,7 @@ describe('InProcessEventQueue', () => {
       return { batchItemFailures: [] };
     }, { ...options, batchWindowMs: 50 });
 
-    await queue.enqueue([envelope([trackedEvent()])]);
+    await queue.enqueue([queueMessage(envelope([trackedEvent()]))]);
     await queue.drained();
 
     expect(deliveredAfter).toBeGreaterThanOrEqual(45);
@@ -45,7 +45,7 @@ describe('InProcessEventQueue', () => {
       return { batchItemFailures: flaky ? [{ itemIdentifier: flaky.messageId }] : [] };
     }, options);
 
-    await queue.enqueue([envelope([trackedEvent()], { requestId: 'ok' }), envelope([trackedEvent()], { requestId: 'flaky' })]);
+    await queue.enqueue([queueMessage(envelope([trackedEvent()], { requestId: 'ok' })), queueMessage(envelope([trackedEvent()], { requestId: 'flaky' }))]);
     await queue.drained();
 
     expect(deliveries).toEqual([['ok', 'flaky'], ['flaky']]);
@@ -61,7 +61,7 @@ describe('InProcessEventQueue', () => {
       return { batchItemFailures: poison.map((record) => ({ itemIdentifier: record.messageId })) };
     }, options);
 
-    await queue.enqueue([envelope([trackedEvent()], { requestId: 'poison' }), envelope([trackedEvent()], { requestId: 'good' })]);
+    await queue.enqueue([queueMessage(envelope([trackedEvent()], { requestId: 'poison' })), queueMessage(envelope([trackedEvent()], { requestId: 'good' }))]);
     await queue.drained();
 
     expect(written).toEqual(['good']);
@@ -77,7 +77,7 @@ describe('InProcessEventQueue', () => {
       return { batchItemFailures: [] };
     }, options);
 
-    await queue.enqueue([envelope([trackedEvent()]), envelope([trackedEvent()])]);
+    await queue.enqueue([queueMessage(envelope([trackedEvent()])), queueMessage(envelope([trackedEvent()]))]);
     await queue.drained();
 
     expect(calls).toBe(2);

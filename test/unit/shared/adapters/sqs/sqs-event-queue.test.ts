@@ -1,9 +1,9 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { packEnvelopes } from '../../../../../lambdas/shared/domain/queue-packing.js';
+import { packMessages } from '../../../../../lambdas/shared/domain/queue-messages.js';
 import { groupIntoCalls, SqsEventQueue } from '../../../../../lambdas/shared/adapters/sqs/sqs-event-queue.js';
-import { envelope, TENANT_A, trackedEvent } from '../../../../support/factories.js';
+import { decodeMessage, envelope, queueMessage, TENANT_A, trackedEvent } from '../../../../support/factories.js';
 
 const sqs = mockClient(SQSClient);
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
@@ -20,10 +20,10 @@ describe('SqsEventQueue', () => {
   it('sends at most 10 entries per SendMessageBatch call', async () => {
     // Prepare
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
-    const envelopes = Array.from({ length: 23 }, () => envelope([trackedEvent()]));
+    const messages = Array.from({ length: 23 }, () => queueMessage(envelope([trackedEvent()])));
 
     // Act
-    const result = await queue().enqueue(envelopes);
+    const result = await queue().enqueue(messages);
 
     // Assess
     const calls = sqs.commandCalls(SendMessageBatchCommand);
@@ -35,14 +35,14 @@ describe('SqsEventQueue', () => {
   it('packs a 1000-event batch into few messages, each under the size limit', async () => {
     sqs.on(SendMessageBatchCommand).resolves({ Failed: [] });
     const events = Array.from({ length: 1000 }, () => trackedEvent({ properties: { page: '/checkout', plan: 'pro' } }));
-    const envelopes = packEnvelopes({ version: 1, tenantId: TENANT_A, actor: 'a', requestId: 'r' }, events, 256 * 1024);
+    const messages = packMessages({ tenantId: TENANT_A, actor: 'a', requestId: 'r' }, events, 256 * 1024);
 
-    await queue().enqueue(envelopes);
+    await queue().enqueue(messages);
 
     const bodies = sqs.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []).map((entry) => entry.MessageBody ?? '');
     expect(bodies.length).toBeLessThanOrEqual(3);
     expect(bodies.every((body) => Buffer.byteLength(body) <= 256 * 1024)).toBe(true);
-    expect(bodies.flatMap((body) => (JSON.parse(body) as { events: unknown[] }).events)).toHaveLength(1000);
+    expect(bodies.flatMap((body) => decodeMessage(body).rows.map((row) => row.eventId))).toEqual(events.map((event) => event.eventId));
   });
 
   it('retries entries SQS reports as failed and reports nothing when the retry succeeds', async () => {
@@ -50,9 +50,9 @@ describe('SqsEventQueue', () => {
       .on(SendMessageBatchCommand)
       .resolvesOnce({ Failed: [{ Id: '1', Code: 'InternalError', SenderFault: false, Message: 'try again' }] })
       .resolvesOnce({ Failed: [] });
-    const envelopes = [envelope([trackedEvent()]), envelope([trackedEvent()])];
+    const messages = [queueMessage(envelope([trackedEvent()])), queueMessage(envelope([trackedEvent()]))];
 
-    const result = await queue().enqueue(envelopes);
+    const result = await queue().enqueue(messages);
 
     const calls = sqs.commandCalls(SendMessageBatchCommand);
     expect(calls).toHaveLength(2);
@@ -64,7 +64,7 @@ describe('SqsEventQueue', () => {
     sqs.on(SendMessageBatchCommand).resolves({ Failed: [{ Id: '0', Code: 'InvalidMessageContents', SenderFault: true, Message: 'bad' }] });
     const events = [trackedEvent(), trackedEvent()];
 
-    const result = await queue().enqueue([envelope(events)]);
+    const result = await queue().enqueue([queueMessage(envelope(events))]);
 
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
     expect(result.failed.map((failure) => failure.eventId)).toEqual(events.map((event) => event.eventId));
@@ -75,7 +75,7 @@ describe('SqsEventQueue', () => {
     sqs.on(SendMessageBatchCommand).rejects(new Error('socket hang up'));
     const event = trackedEvent();
 
-    const result = await queue().enqueue([envelope([event])]);
+    const result = await queue().enqueue([queueMessage(envelope([event]))]);
 
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(3);
     expect(result.failed).toEqual([{ eventId: event.eventId, reason: 'Error: socket hang up' }]);
