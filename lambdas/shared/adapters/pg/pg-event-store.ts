@@ -171,8 +171,8 @@ export class PgEventStore implements EventStore {
       await session.exec(PREPARE_STAGING);
       let staged = 0;
       let stored = 0;
-      for (const [tenantId, delivery] of deliveries) {
-        if (staged > 0) await session.exec(RESET_STAGING);
+      for (const [index, [tenantId, delivery]] of [...deliveries].entries()) {
+        if (index > 0) await session.exec(RESET_STAGING);
         staged += await session.copyRows('pg_temp.staged_events', STAGED_COLUMNS, delivery.rows);
         await scopeToTenant(session, tenantId);
         const [row] = await session.query<{ stored: number }>(WRITE_STAGED_EVENTS, [tenantId, JSON.stringify(delivery.batchSummaries)]);
