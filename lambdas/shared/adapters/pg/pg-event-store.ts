@@ -30,6 +30,10 @@ const PREPARE_STAGING = `DO $$ BEGIN
       request_id text NOT NULL
     ) ON COMMIT DELETE ROWS;
     GRANT SELECT ON pg_temp.staged_events TO ${APP_ROLE};
+  ELSE
+    -- New storage: COPY then only appends, so ctid order is the order it read. The storage
+    -- ON COMMIT DELETE ROWS leaves behind would let COPY fill earlier pages' free space.
+    TRUNCATE pg_temp.staged_events;
   END IF;
 END $$`;
 
@@ -44,8 +48,8 @@ const RESET_STAGING = 'SET LOCAL ROLE NONE; TRUNCATE pg_temp.staged_events';
  */
 export const WRITE_STAGED_EVENTS = `
 WITH input AS (
-  -- An id repeated inside one delivery keeps its first occurrence: the staging table is
-  -- emptied at every commit and only appended to, so its ctid order is the order COPY read.
+  -- An id repeated inside one delivery keeps its first occurrence: the staging table gets new
+  -- storage before every COPY and is only appended to, so its ctid order is the order COPY read.
   SELECT DISTINCT ON (event_id) * FROM pg_temp.staged_events ORDER BY event_id, ctid
 ),
 fresh AS (
@@ -126,6 +130,7 @@ SELECT count(*)::int AS stored FROM new_events`;
 
 interface TenantDelivery {
   rows: string;
+  lineCount: number;
   batchSummaries: Array<Pick<QueueHeader, 'requestId' | 'actor' | 'batchSummary'>>;
 }
 
@@ -138,7 +143,10 @@ function deliveriesByTenant(messages: ReceivedMessage[]): Map<string, TenantDeli
     if (header.batchSummary) delivery.batchSummaries.push({ requestId: header.requestId, actor: header.actor, batchSummary: header.batchSummary });
     byTenant.set(header.tenantId, delivery);
   }
-  return new Map([...byTenant].map(([tenantId, delivery]) => [tenantId, { ...delivery, rows: delivery.rows.join('') }]));
+  return new Map([...byTenant].map(([tenantId, delivery]) => {
+    const rows = delivery.rows.join('');
+    return [tenantId, { ...delivery, rows, lineCount: rows.split('\n').length - 1 }];
+  }));
 }
 
 /** Postgres: 'no partition of relation "analytics_events" found for row' (check_violation). */
@@ -173,7 +181,10 @@ export class PgEventStore implements EventStore {
       let stored = 0;
       for (const [index, [tenantId, delivery]] of [...deliveries].entries()) {
         if (index > 0) await session.exec(RESET_STAGING);
-        staged += await session.copyRows('pg_temp.staged_events', STAGED_COLUMNS, delivery.rows);
+        const copied = await session.copyRows('pg_temp.staged_events', STAGED_COLUMNS, delivery.rows);
+        // A line `\.` ends COPY early: what follows it would be acknowledged unwritten.
+        if (copied !== delivery.lineCount) throw new Error(`COPY read ${copied} of ${delivery.lineCount} rows`);
+        staged += copied;
         await scopeToTenant(session, tenantId);
         const [row] = await session.query<{ stored: number }>(WRITE_STAGED_EVENTS, [tenantId, JSON.stringify(delivery.batchSummaries)]);
         stored += row?.stored ?? 0;

@@ -189,12 +189,12 @@ describe('the writer on a real database', () => {
     const writer = createWriteEventsHandler(store);
     const good = messageBody(envelope([trackedEvent(), trackedEvent()], { tenantId: TENANT_B }));
     const forged = messageBody(envelope([trackedEvent()]));
-    const bodies = [good, forged.replace(/\t[0-9T:.-]+Z\t/, '\tnot-a-time\t'), `${forged}too\tfew\tfields\n`];
+    const bodies = [good, forged.replace(/\t[0-9T:.-]+Z\t/, '\tnot-a-time\t'), `${forged}too\tfew\tfields\n`, `${forged}\\.\n`];
     const records = bodies.map((body, index) => toSqsRecord({ messageId: `m${index}`, body }));
 
     const response = await writer({ Records: records }, { awsRequestId: 'test' });
 
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }, { itemIdentifier: 'm3' }]);
     expect(await count('SELECT count(*) AS n FROM analytics_events')).toBe(2);
     expect(await count('SELECT count(*) AS n FROM event_dedupe')).toBe(2);
     expect(await rollupMismatches(testDb.db)).toEqual([]);
