@@ -134,6 +134,13 @@ interface TenantDelivery {
   batchSummaries: Array<Pick<QueueHeader, 'requestId' | 'actor' | 'batchSummary'>>;
 }
 
+/** Newlines in `text`, without splitting a delivery's 2-3 MB of rows into thousands of strings. */
+function countLines(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) count += 1;
+  return count;
+}
+
 /** The rows of each tenant's messages, concatenated as they came off the queue. */
 function deliveriesByTenant(messages: ReceivedMessage[]): Map<string, TenantDelivery> {
   const byTenant = new Map<string, { rows: string[]; batchSummaries: TenantDelivery['batchSummaries'] }>();
@@ -145,7 +152,7 @@ function deliveriesByTenant(messages: ReceivedMessage[]): Map<string, TenantDeli
   }
   return new Map([...byTenant].map(([tenantId, delivery]) => {
     const rows = delivery.rows.join('');
-    return [tenantId, { ...delivery, rows, lineCount: rows.split('\n').length - 1 }];
+    return [tenantId, { ...delivery, rows, lineCount: countLines(rows) }];
   }));
 }
 
