@@ -116,7 +116,7 @@ async function phase(db: SqlDatabase, limits: TenantRateLimits, withFlood: boole
       quietTenant(url, await token(quietId), PHASE_MS),
       withFlood ? flood(url, await token(flooderId), PHASE_MS) : Promise.resolve(undefined),
     ]);
-    await runtime.queue.drained();
+    await runtime.eventSource.drained();
     return { quiet, flooded, storedFlood: await storedEvents(db, flooderId), storedQuiet: await storedEvents(db, quietId) };
   } finally {
     await runtime.close();

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
       }
       perEvent.push(performance.now() - started);
     }
-    await runtime.queue.drained();
+    await runtime.eventSource.drained();
 
     const request = summary(latencies);
     const visible = summary(visibility);

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import type { SQSEvent } from 'aws-lambda';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { toSqsRecord } from '../lambdas/shared/adapters/local/in-process-queue.js';
+import { toSqsRecord } from '../lambdas/shared/adapters/local/queue-event-source.js';
 import { PgEventStore } from '../lambdas/shared/adapters/pg/pg-event-store.js';
 import type { TrackedEvent } from '../lambdas/shared/domain/event-schemas.js';
 import { packMessages } from '../lambdas/shared/domain/queue-messages.js';

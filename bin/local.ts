@@ -1,16 +1,23 @@
 import { join } from 'node:path';
+import { DataDirInUseError, lockDataDir } from '../lambdas/shared/adapters/local/data-dir-lock.js';
 import { devSecret } from '../lambdas/shared/adapters/local/dev-secret.js';
 import { mintToken } from '../lambdas/shared/adapters/jwt/mint-token.js';
 import { ConfigError, loadLocalConfig } from '../lambdas/shared/config.js';
-import { startLocalRuntime } from '../lambdas/shared/wiring/local.js';
 
 const DEV_TENANT = '00000000-0000-4000-8000-000000000001';
 
 async function main(): Promise<void> {
+  // Before the runtime's modules load: some handlers read their settings at import, and a bad
+  // value must be reported with all the others, as a message.
   const config = loadLocalConfig();
+  const lock = await lockDataDir(config.dataDir);
+  const { startLocalRuntime } = await import('../lambdas/shared/wiring/local.js');
   const generated = !config.auth.jwtSecret && !config.auth.jwksUrl;
   const jwtSecret = config.auth.jwtSecret ?? (config.auth.jwksUrl ? undefined : await devSecret(config.dataDir));
-  const runtime = await startLocalRuntime({ ...config, auth: { ...config.auth, jwtSecret } });
+  const runtime = await startLocalRuntime({ ...config, auth: { ...config.auth, jwtSecret } }).catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
+  });
 
   console.log(`Event tracker listening on ${runtime.url}`);
   console.log(`Database: ${config.database.databaseUrl ? 'DATABASE_URL' : `embedded PGlite in ${join(config.dataDir, 'pgdata')}`}`);
@@ -22,14 +29,32 @@ async function main(): Promise<void> {
     console.log(`Try: curl -s -X POST ${runtime.url}/v1/events -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"type":"CUSTOM","category":"demo","action":"hello"}'`);
   }
 
-  const stop = () => {
-    void runtime.close().then(() => process.exit(0));
+  // A signal to the process group reaches this process once from the terminal or `kill` and
+  // again from npm relaying it: the first one stops, later ones only say so (the default
+  // action of a second SIGTERM would be to die mid-delivery).
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.log(`${signal}: already stopping`);
+      return;
+    }
+    console.log(`${signal}: finishing requests and the delivery under way, then stopping`);
+    stopping = runtime
+      .close()
+      .then(() => lock.release())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error('Stopped with an error:', error);
+          process.exit(1);
+        },
+      );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  console.error(error instanceof ConfigError || error instanceof DataDirInUseError ? error.message : error);
   process.exit(1);
 });

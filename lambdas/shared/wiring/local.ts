@@ -20,13 +20,14 @@ import { DynamoWriteKeyStore } from '../adapters/dynamodb/dynamo-write-key-store
 import { writeKeysTableDefinition } from '../adapters/dynamodb/tables.js';
 import { ensureTables, localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from '../adapters/local/embedded-dynamodb.js';
 import { createApiGatewayEmulator, type LocalRoute } from '../adapters/local/api-gateway-emulator.js';
-import { InProcessEventQueue } from '../adapters/local/in-process-queue.js';
+import { QueueEventSource } from '../adapters/local/queue-event-source.js';
 import { InMemoryRateLimiter } from '../adapters/local/in-memory-rate-limiter.js';
 import { createTokenVerifier } from '../adapters/jwt/jose-token-verifier.js';
 import { applyMigrations, readMigrations } from '../adapters/pg/migrations.js';
 import { PgEventAdmin } from '../adapters/pg/pg-event-admin.js';
 import { PgEventQueries } from '../adapters/pg/pg-event-queries.js';
 import { PgEventStore } from '../adapters/pg/pg-event-store.js';
+import { PgMessageQueue } from '../adapters/pg/pg-message-queue.js';
 import { openDatabase, type SqlDatabase } from '../adapters/pg/sql-database.js';
 import type { LocalConfig } from '../config.js';
 import { API_ROUTES, type HttpFunction } from '../../routes.js';
@@ -36,10 +37,21 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations', impor
 export interface LocalRuntime {
   url: string;
   db: SqlDatabase;
-  queue: InProcessEventQueue;
+  queue: PgMessageQueue;
+  /** The writer's event source; `drained()` resolves once every queued message is handled. */
+  eventSource: QueueEventSource;
   appliedMigrations: string[];
-  close(): Promise<void>;
+  /**
+   * Stops taking requests, waits for the ones under way, delivers what is queued for at most
+   * `drainMs`, then closes everything; what is still queued is delivered on the next start.
+   */
+  close(drainMs?: number): Promise<void>;
 }
+
+/** Docker and systemd allow 10 s between SIGTERM and SIGKILL: drain well inside that. */
+const DEFAULT_DRAIN_MS = 5000;
+/** Keep-alive connections still open this long after a stop are closed. */
+const REQUEST_GRACE_MS = 3000;
 
 export interface LocalRuntimeOptions extends LocalConfig {
   /** Use this database instead of opening one (tests share one per file). */
@@ -57,8 +69,9 @@ async function openDynamo(options: LocalRuntimeOptions): Promise<{ endpoint: str
 
 /**
  * `npm start`: the deployed handlers, wired to embedded parts. Postgres is PGlite in DATA_DIR
- * unless DATABASE_URL is set; SQS and its event source are the in-process queue; DynamoDB
- * (write keys) is dynalite unless DYNAMODB_ENDPOINT is set; the rate buckets are in memory.
+ * unless DATABASE_URL is set; SQS is a table of that same database with an event source that
+ * calls the writer; DynamoDB (write keys) is dynalite unless DYNAMODB_ENDPOINT is set; the rate
+ * buckets are in memory.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const db =
@@ -77,7 +90,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const store = new PgEventStore(db);
   const queries = new PgEventQueries(db);
   const admin = new PgEventAdmin(db);
-  const queue = new InProcessEventQueue(createWriteEventsHandler(store), options.queue);
+  const queue = await PgMessageQueue.open(db);
+  const eventSource = new QueueEventSource(queue, createWriteEventsHandler(store), options.queue);
   const trackDeps = { queue, limiter, settings: options.ingest };
 
   const handlers: Record<HttpFunction, LocalRoute['handler']> = {
@@ -101,23 +115,27 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', resolve);
   }).catch(async (error: unknown) => {
-    queue.close();
     dynamoClient.destroy();
     await dynamo.embedded?.close();
     if (!options.db) await db.close();
     throw error;
   });
   const { port } = server.address() as AddressInfo;
+  eventSource.start();
 
   return {
     url: `http://127.0.0.1:${port}`,
     db,
     queue,
+    eventSource,
     appliedMigrations,
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await queue.drained();
-      queue.close();
+    async close(drainMs = DEFAULT_DRAIN_MS) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), REQUEST_GRACE_MS);
+      await closed;
+      clearTimeout(grace);
+      await eventSource.drainAndStop(drainMs);
       dynamoClient.destroy();
       await dynamo.embedded?.close();
       if (!options.db) await db.close();

@@ -37,6 +37,6 @@ describe('CORS allow-list', () => {
     expect(ok.headers.get('access-control-allow-origin')).toBe(ALLOWED);
     expect(bad.headers.get('access-control-allow-origin')).toBe(ALLOWED);
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
-    await app.runtime.queue.drained();
+    await app.runtime.eventSource.drained();
   });
 });

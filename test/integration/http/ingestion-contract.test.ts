@@ -44,7 +44,7 @@ describe('POST /v1/events', () => {
     const sent = event({ type: 'USER_ACTION', userId: randomUUID(), label: 'Sign up', value: 1, properties: { plan: 'pro' }, context: { page: '/signup', ipAddress: '203.0.113.9' } });
 
     const accepted = await call('POST', '/v1/events', { token: tokenA, body: sent });
-    await app.runtime.queue.drained();
+    await app.runtime.eventSource.drained();
     const read = await call('GET', `/v1/events/${accepted.body.eventId}`, { token: tokenA });
 
     expect(accepted.status).toBe(202);
@@ -66,7 +66,7 @@ describe('POST /v1/events', () => {
     const before = await storedCount();
 
     const answer = await call('POST', '/v1/events', { token: tokenA, body: { type: 'NOPE', category: 7, value: 'high', userId: 'me', extra: true } });
-    await app.runtime.queue.drained();
+    await app.runtime.eventSource.drained();
 
     expect(answer.status).toBe(400);
     expect(answer.contentType).toBe('application/problem+json');
@@ -114,7 +114,7 @@ describe('POST /v1/events', () => {
     const sent = event({ category: hostile.slice(0, 100), action: "a' OR '1'='1", label: hostile, sessionId: '$1; SELECT pg_sleep(5)', properties: { [hostile]: hostile, "k'->>'x": { '$ne': null } } });
 
     const accepted = await call('POST', '/v1/events', { token: tokenA, body: sent });
-    await app.runtime.queue.drained();
+    await app.runtime.eventSource.drained();
     const read = await call('GET', `/v1/events/${accepted.body.eventId}`, { token: tokenA });
 
     expect(read.body).toMatchObject({ category: sent.category, action: sent.action, label: hostile, sessionId: sent.sessionId, properties: sent.properties });
@@ -127,7 +127,7 @@ describe('POST /v1/events/batch', () => {
     const events = Array.from({ length: 1000 }, (_, index) => event({ id: randomUUID(), action: `a${index % 7}`, value: index }));
 
     const answer = await call('POST', '/v1/events/batch', { token: tokenA, body: { events } });
-    await app.runtime.queue.drained();
+    await app.runtime.eventSource.drained();
 
     expect(answer.status).toBe(200);
     expect(answer.body.total).toBe(1000);
@@ -143,7 +143,7 @@ describe('POST /v1/events/batch', () => {
       token: tokenA,
       body: { events: [good, event({ type: 'USER_ACTION' }), { category: 'x' }, event({ properties: { blob: 'y'.repeat(33 * 1024) } })] },
     });
-    await app.runtime.queue.drained();
+    await app.runtime.eventSource.drained();
 
     expect(answer.status).toBe(200);
     expect(answer.body.successful).toEqual([good.id]);
@@ -174,7 +174,7 @@ describe('POST /v1/events/batch', () => {
     const id = randomUUID();
     const first = await call('POST', '/v1/events/batch', { token: tokenA, body: { events: [event({ id, timestamp: new Date(Date.now() - 60_000).toISOString() })] } });
     const retry = await call('POST', '/v1/events/batch', { token: tokenA, body: { events: [event({ id }), event({ id })] } });
-    await app.runtime.queue.drained();
+    await app.runtime.eventSource.drained();
 
     expect(first.body.successful).toEqual([id]);
     expect(retry.body.successful).toEqual([id, id]);
@@ -186,7 +186,7 @@ describe('POST /v1/events/batch', () => {
     const deviceNow = Date.now() + 3 * 3_600_000; // a device clock three hours fast
     const before = Date.now();
     await call('POST', '/v1/events/batch', { token: tokenA, body: { sentAt: new Date(deviceNow).toISOString(), events: [event({ id, timestamp: new Date(deviceNow - 10_000).toISOString() })] } });
-    await app.runtime.queue.drained();
+    await app.runtime.eventSource.drained();
 
     const read = await call('GET', `/v1/events/${id}`, { token: tokenA });
     const stored = Date.parse(read.body.timestamp);
@@ -199,7 +199,7 @@ describe('POST /v1/events/batch', () => {
 describe('GET /v1/events/{eventId}', () => {
   it('answers 404 for another tenant’s event, exactly as for a missing one', async () => {
     const accepted = await call('POST', '/v1/events', { token: tokenB, body: event() });
-    await app.runtime.queue.drained();
+    await app.runtime.eventSource.drained();
 
     const otherTenant = await call('GET', `/v1/events/${accepted.body.eventId}`, { token: tokenA });
     const missing = await call('GET', `/v1/events/${randomUUID()}`, { token: tokenA });

@@ -75,7 +75,7 @@ describe('per-tenant rate limits', () => {
     const refusals = answers.filter((answer) => answer.status === 429).map((answer) => String(answer.body.detail));
     expect(refusals.some((detail) => detail.includes('requests per second'))).toBe(true);
     expect(refusals.some((detail) => detail.includes('events per second'))).toBe(true);
-    await app.runtime.queue.drained();
+    await app.runtime.eventSource.drained();
     expect(await storedCount(tenant)).toBe(acceptedEvents);
   });
 

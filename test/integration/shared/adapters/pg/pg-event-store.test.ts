@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { InProcessEventQueue, toSqsRecord } from '../../../../../lambdas/shared/adapters/local/in-process-queue.js';
+import { QueueEventSource, toSqsRecord } from '../../../../../lambdas/shared/adapters/local/queue-event-source.js';
+import { PgMessageQueue } from '../../../../../lambdas/shared/adapters/pg/pg-message-queue.js';
 import { PgEventStore } from '../../../../../lambdas/shared/adapters/pg/pg-event-store.js';
 import { inTenantTransaction } from '../../../../../lambdas/shared/adapters/pg/tenant-transaction.js';
 import { createWriteEventsHandler } from '../../../../../lambdas/write-events/handler.js';
@@ -238,7 +239,9 @@ describe('a database that fails mid-batch', () => {
     // Prepare: the first write statement succeeds, then the database fails the next five.
     const flaky = new FlakyDatabase(testDb.db);
     const writer = createWriteEventsHandler(new PgEventStore(flaky));
-    const queue = new InProcessEventQueue(writer, { batchSize: 10, batchWindowMs: 5, maxReceiveCount: 20, visibilityTimeoutMs: 5 });
+    const queue = await PgMessageQueue.open(testDb.db);
+    const source = new QueueEventSource(queue, writer, { batchSize: 10, batchWindowMs: 5, maxReceiveCount: 20, visibilityTimeoutMs: 5 });
+    source.start();
     const messages = Array.from({ length: 12 }, (_, index) =>
       envelope(Array.from({ length: 25 }, () => trackedEvent({ value: index, action: `a${index % 4}` })), { tenantId: index % 2 ? TENANT_A : TENANT_B }),
     );
@@ -246,12 +249,12 @@ describe('a database that fails mid-batch', () => {
 
     // Act
     await queue.enqueue(messages.map(queueMessage));
-    await queue.drained();
-    queue.close();
+    await source.drained();
+    await source.stop();
 
     // Assess
     expect(flaky.failuresThrown).toBe(5);
-    expect(queue.deadLetters).toEqual([]);
+    expect((await queue.depth()).deadLetters).toBe(0);
     expect(await count('SELECT count(*) AS n FROM analytics_events')).toBe(300);
     expect(await count('SELECT count(DISTINCT event_id) AS n FROM analytics_events')).toBe(300);
     expect(await rollupMismatches(testDb.db)).toEqual([]);
