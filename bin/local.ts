@@ -19,16 +19,6 @@ async function main(): Promise<void> {
     throw error;
   });
 
-  console.log(`Event tracker listening on ${runtime.url}`);
-  console.log(`Database: ${config.database.databaseUrl ? 'DATABASE_URL' : `embedded PGlite in ${join(config.dataDir, 'pgdata')}`}`);
-  if (runtime.appliedMigrations.length > 0) console.log(`Applied migrations: ${runtime.appliedMigrations.join(', ')}`);
-  if (jwtSecret) {
-    const token = await mintToken({ secret: jwtSecret, tenantId: DEV_TENANT, subject: 'dev', scopes: ['events:write', 'events:read', 'admin'], issuer: config.auth.issuer, audience: config.auth.audience });
-    console.log(`${generated ? 'Dev secret kept in ' + join(config.dataDir, 'jwt-secret') + '. ' : ''}Dev token (tenant ${DEV_TENANT}, 12 h):`);
-    console.log(token);
-    console.log(`Try: curl -s -X POST ${runtime.url}/v1/events -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"type":"CUSTOM","category":"demo","action":"hello"}'`);
-  }
-
   // A signal to the process group reaches this process once from the terminal or `kill` and
   // again from npm relaying it: the first one stops, later ones only say so (the default
   // action of a second SIGTERM would be to die mid-delivery).
@@ -43,7 +33,10 @@ async function main(): Promise<void> {
       .close()
       .then(() => lock.release())
       .then(
-        () => process.exit(0),
+        () => {
+          console.log('Stopped cleanly; anything still queued is delivered on the next start.');
+          process.exit(0);
+        },
         (error: unknown) => {
           console.error('Stopped with an error:', error);
           process.exit(1);
@@ -52,6 +45,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+
+  console.log(`Event tracker listening on ${runtime.url}`);
+  console.log(`Database: ${config.database.databaseUrl ? 'DATABASE_URL' : `embedded PGlite in ${join(config.dataDir, 'pgdata')}`}`);
+  if (runtime.appliedMigrations.length > 0) console.log(`Applied migrations: ${runtime.appliedMigrations.join(', ')}`);
+  if (jwtSecret) {
+    const token = await mintToken({ secret: jwtSecret, tenantId: DEV_TENANT, subject: 'dev', scopes: ['events:write', 'events:read', 'admin'], issuer: config.auth.issuer, audience: config.auth.audience });
+    console.log(`${generated ? 'Dev secret kept in ' + join(config.dataDir, 'jwt-secret') + '. ' : ''}Dev token (tenant ${DEV_TENANT}, 12 h):`);
+    console.log(token);
+    console.log(`Try: curl -s -X POST ${runtime.url}/v1/events -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"type":"CUSTOM","category":"demo","action":"hello"}'`);
+  }
 }
 
 main().catch((error: unknown) => {
