@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { API_ROUTES, type HttpFunction } from '../routes.js';
 import type { Scope } from './domain/caller.js';
 import { AnalyticsEventSchema, BatchEventsSchema } from './domain/event-schemas.js';
-import { MAX_BODY_BYTES, MAX_EVENT_BYTES } from './domain/limits.js';
+import { MAX_BATCH_EVENTS, MAX_BODY_BYTES, MAX_EVENT_BYTES } from './domain/limits.js';
 import { CreateWriteKeySchema, KeyIdSchema } from './domain/write-keys.js';
 import { AggregationQuerySchema, AuditQuerySchema, EventQuerySchema, EventTypesQuerySchema, PurgeQuerySchema } from './domain/query-schemas.js';
 
@@ -81,6 +81,10 @@ interface RouteDoc {
   query?: z.ZodType;
   /** Path parameters, when they are not event ids. */
   path?: z.ZodType;
+  /** The route hands events to the queue, which can refuse them (503). */
+  queues?: true;
+  /** When a body is over a limit (413), if more than the whole body's limit applies. */
+  tooLarge?: string;
   success: { status: number; description: string; schema: JsonSchema };
 }
 
@@ -92,15 +96,18 @@ const ROUTE_DOCS: Record<HttpFunction, RouteDoc> = {
     summary: `Track one event (at most ${MAX_EVENT_BYTES} bytes)`,
     scope: 'events:write',
     body: AnalyticsEventSchema,
+    queues: true,
+    tooLarge: `The event is over ${MAX_EVENT_BYTES} bytes, or the body over ${MAX_BODY_BYTES}`,
     success: { status: 202, description: 'Queued; readable within seconds', schema: { type: 'object', properties: { eventId: { type: 'string', format: 'uuid' } } } },
   },
   'track-batch': {
-    summary: `Track up to 1000 events (body at most ${MAX_BODY_BYTES} bytes); a receipt per index`,
+    summary: `Track up to ${MAX_BATCH_EVENTS} events (body at most ${MAX_BODY_BYTES} bytes); a receipt per index`,
     scope: 'events:write',
     body: BatchEventsSchema,
+    queues: true,
     success: {
       status: 200,
-      description: 'Every index accepted (its eventId) or rejected (zod path and message)',
+      description: `Every index accepted (its eventId) or rejected (zod path and message; an event over ${MAX_EVENT_BYTES} bytes is "event too large", one the queue did not take "not queued, retry later")`,
       schema: {
         type: 'object',
         properties: {
@@ -239,6 +246,19 @@ function parametersOf(schema: z.ZodType | undefined, location: 'query' | 'path')
 
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
 
+/** Refusals that pass with time (API Gateway's throttling, the tenant's rates, the queue) say when to retry. */
+const retryLaterResponse = (description: string) => ({
+  ...problemResponse(description),
+  headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } } },
+});
+
+/** Who can answer 429: every route has the stage's throttling, routes with a caller the tenant's rates too. */
+function rateLimitedDescription(doc: RouteDoc): string {
+  if (!doc.scope) return "Over the API stage's throttling (all tenants together)";
+  const rates = doc.queues ? 'request or event rate' : 'request rate';
+  return `Over the tenant's ${rates} (a write key has its own), or the API stage's throttling; nothing of the request was applied`;
+}
+
 /** The OpenAPI 3.1 document of every route in `lambdas/routes.ts`. */
 export function openApiDocument(): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -261,9 +281,10 @@ export function openApiDocument(): JsonSchema {
           ...(doc.body || doc.query || parameters.length > 0 ? { 400: problemResponse('Invalid input: every bad field is listed in `errors`') } : {}),
           ...(doc.scope ? { 401: problemResponse('No or invalid bearer token'), 403: problemResponse(`The token lacks ${doc.scope}`) } : {}),
           ...(pathParameters.length > 0 ? { 404: problemResponse("Not found in the caller's tenant") } : {}),
-          ...(doc.body ? { 413: problemResponse('Body or event too large') } : {}),
-          429: problemResponse('Rate limited; see Retry-After'),
+          ...(doc.body ? { 413: problemResponse(doc.tooLarge ?? `The body is over ${MAX_BODY_BYTES} bytes`) } : {}),
+          429: retryLaterResponse(rateLimitedDescription(doc)),
           500: problemResponse('Internal error; quote the request id in `detail`'),
+          ...(doc.queues ? { 503: retryLaterResponse('The queue refused the events: nothing of the request was accepted; retry after Retry-After') } : {}),
         },
       },
     };

@@ -18,8 +18,8 @@ export const PropertyFilterSchema = z
   });
 
 const timeRange = {
-  startTime: isoDateTime,
-  endTime: isoDateTime,
+  startTime: isoDateTime.describe('Start of the range, inclusive'),
+  endTime: isoDateTime.describe('End of the range, inclusive: an event at exactly endTime is in it'),
 };
 
 const commonFilters = {

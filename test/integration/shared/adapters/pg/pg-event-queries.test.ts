@@ -147,6 +147,42 @@ describe('PgEventQueries from rollups and from events', () => {
   });
 });
 
+describe('the time range', () => {
+  const edgeTenant = { tenantId: '33333333-3333-4333-8333-333333333333', actor: 'tester' };
+  const startTime = '2026-05-04T00:00:00.000Z';
+  // One end on an hour (and day) edge, where the rollups stop; one inside an hour.
+  const ends = ['2026-05-06T00:00:00.000Z', '2026-05-05T10:30:00.000Z'];
+  const later = (iso: string) => new Date(Date.parse(iso) + 1).toISOString();
+  const times = [new Date(Date.parse(startTime) - 1).toISOString(), startTime, ...ends, ...ends.map(later)];
+
+  beforeAll(async () => {
+    const events = times.map((timestamp) => trackedEvent({ timestamp, properties: { edge: true } }));
+    await new PgEventStore(testDb.db).writeMessages([received(envelope(events, { tenantId: edgeTenant.tenantId }))]);
+  });
+
+  it('includes events at exactly startTime and endTime in pages, totals, aggregates and the event-types summary, on every path', async () => {
+    for (const endTime of ends) {
+      const inRange = times.filter((time) => time >= startTime && time <= endTime).sort();
+      for (const [name, queries] of Object.entries({ fast, lazy, raw })) {
+        const what = `${name}, ${startTime} .. ${endTime}`;
+        const range = { startTime, endTime };
+        const page = await queries.findEvents(edgeTenant, range, { limit: 10, offset: 0, order: 'asc' });
+        const filtered = await queries.findEvents(edgeTenant, { ...range, properties: { edge: true } }, { limit: 10, offset: 0, order: 'asc' });
+        const hours = await queries.aggregate(edgeTenant, { ...range, granularity: 'hour', timezone: 'UTC' });
+        const days = await queries.aggregate(edgeTenant, { ...range, granularity: 'day', timezone: 'UTC' });
+        const types = await queries.eventTypes(edgeTenant, range);
+
+        expect(page.events.map((event) => event.timestamp), what).toEqual(inRange);
+        expect(page.total, what).toBe(inRange.length);
+        expect(filtered.total, what).toBe(inRange.length);
+        expect(hours.data.reduce((sum, row) => sum + row.count, 0), what).toBe(inRange.length);
+        expect(days.data.reduce((sum, row) => sum + row.count, 0), what).toBe(inRange.length);
+        expect(types.reduce((sum, row) => sum + row.count, 0), what).toBe(inRange.length);
+      }
+    }
+  });
+});
+
 describe('unique users, sessions and percentiles from the event sets', () => {
   const TENANT_C = '33333333-3333-4333-8333-333333333333';
   const whoC = { tenantId: TENANT_C, actor: 'tester' };
