@@ -57,6 +57,17 @@ describe('npm start', () => {
     expect(server.output()).toMatch(/Stopped cleanly/);
   }, 180_000);
 
+  it('drains and exits cleanly when only npm, not its process group, receives SIGTERM', async () => {
+    const server = await startServer(localEnv(join(root, 'npm-only')), 'npm');
+    running.add(server);
+
+    server.child.kill('SIGTERM');
+    await groupGone(server);
+    running.delete(server);
+
+    expect(server.output()).toMatch(/Stopped cleanly/);
+  }, 180_000);
+
   it('refuses a DATA_DIR another running server holds, naming its pid, without a stack trace', async () => {
     const dataDir = join(root, 'shared');
     const first = await startServer(localEnv(dataDir), 'node');
