@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const { startLocalRuntime } = await import('../lambdas/shared/wiring/local.js');
   const generated = !config.auth.jwtSecret && !config.auth.jwksUrl;
   const jwtSecret = config.auth.jwtSecret ?? (config.auth.jwksUrl ? undefined : await devSecret(config.dataDir));
-  const runtime = await startLocalRuntime({ ...config, auth: { ...config.auth, jwtSecret } }).catch(async (error: unknown) => {
+  const runtime = await startLocalRuntime({ ...config, auth: { ...config.auth, jwtSecret }, writerThread: true }).catch(async (error: unknown) => {
     await lock.release();
     throw error;
   });

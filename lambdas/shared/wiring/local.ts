@@ -19,6 +19,7 @@ import { createRevokeWriteKeyHandler } from '../../revoke-write-key/handler.js';
 import { DynamoWriteKeyStore } from '../adapters/dynamodb/dynamo-write-key-store.js';
 import { writeKeysTableDefinition } from '../adapters/dynamodb/tables.js';
 import { ensureTables, localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from '../adapters/local/embedded-dynamodb.js';
+import { WriterThread, type WriterEventSource } from './writer-thread.js';
 import { createApiGatewayEmulator, type LocalRoute } from '../adapters/local/api-gateway-emulator.js';
 import { QueueEventSource } from '../adapters/local/queue-event-source.js';
 import { InMemoryRateLimiter } from '../adapters/local/in-memory-rate-limiter.js';
@@ -39,7 +40,7 @@ export interface LocalRuntime {
   db: SqlDatabase;
   queue: PgMessageQueue;
   /** The writer's event source; `drained()` resolves once every queued message is handled. */
-  eventSource: QueueEventSource;
+  eventSource: WriterEventSource;
   appliedMigrations: string[];
   /**
    * Stops taking requests, waits for the ones under way, delivers what is queued for at most
@@ -50,6 +51,8 @@ export interface LocalRuntime {
 
 /** Docker and systemd allow 10 s between SIGTERM and SIGKILL: drain well inside that. */
 const DEFAULT_DRAIN_MS = 5000;
+/** One delivery at a time uses one connection; the second serves its queue reads meanwhile. */
+const WRITER_POOL_SIZE = 2;
 /** Keep-alive connections still open this long after a stop are closed. */
 const REQUEST_GRACE_MS = 3000;
 
@@ -58,6 +61,11 @@ export interface LocalRuntimeOptions extends LocalConfig {
   db?: SqlDatabase;
   /** Keep PGlite in memory instead of DATA_DIR (tests). */
   inMemory?: boolean;
+  /**
+   * Run the writer in a worker thread with its own pool (`npm start` on DATABASE_URL). PGlite
+   * cannot: it lives in the thread that opened it.
+   */
+  writerThread?: boolean;
 }
 
 /** dynalite in DATA_DIR (or memory) unless DYNAMODB_ENDPOINT names a DynamoDB to use. */
@@ -91,7 +99,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const queries = new PgEventQueries(db);
   const admin = new PgEventAdmin(db);
   const queue = await PgMessageQueue.open(db);
-  const eventSource = new QueueEventSource(queue, createWriteEventsHandler(store), options.queue);
+  const { databaseUrl } = options.database;
+  let eventSource: WriterEventSource;
+  if (options.writerThread && databaseUrl) {
+    const thread = new WriterThread({ databaseUrl, poolSize: WRITER_POOL_SIZE, queue: options.queue });
+    queue.onSent(() => thread.wake());
+    eventSource = thread;
+  } else {
+    eventSource = new QueueEventSource(queue, createWriteEventsHandler(store), options.queue);
+  }
   const trackDeps = { queue, limiter, settings: options.ingest };
 
   const handlers: Record<HttpFunction, LocalRoute['handler']> = {

@@ -1,0 +1,29 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { QueueEventSource } from '../adapters/local/queue-event-source.js';
+import { PgEventStore } from '../adapters/pg/pg-event-store.js';
+import { PgMessageQueue } from '../adapters/pg/pg-message-queue.js';
+import { openDatabase } from '../adapters/pg/sql-database.js';
+import { createWriteEventsHandler } from '../../write-events/handler.js';
+import type { WriterThreadData, WriterThreadReply, WriterThreadRequest } from './writer-thread.js';
+
+// The writer thread's composition root: its own pool, queue, store and event source.
+const data = workerData as WriterThreadData;
+const port = parentPort;
+if (!port) throw new Error('writer-thread-main runs as a worker thread only');
+const reply = (message: WriterThreadReply) => port.postMessage(message);
+
+const db = await openDatabase({ databaseUrl: data.databaseUrl, poolSize: data.poolSize });
+const queue = await PgMessageQueue.open(db);
+const source = new QueueEventSource(queue, createWriteEventsHandler(new PgEventStore(db)), data.queue);
+
+port.on('message', (request: WriterThreadRequest) => {
+  if (request.type === 'wake') source.wake();
+  else if (request.type === 'drained') void source.drained().then(() => reply({ type: 'drained', id: request.id }));
+  else
+    void source
+      .drainAndStop(request.drainMs)
+      .then(() => db.close())
+      .then(() => reply({ type: 'stopped' }));
+});
+source.start();
+reply({ type: 'ready' });
