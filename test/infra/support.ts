@@ -49,6 +49,24 @@ export function functionId(template: Template, prefix: string): string {
   return ids[0] as string;
 }
 
+/** The properties of the one alarm whose id, under the observability construct, starts with `name`. */
+export function alarmProperties(template: Template, name: string): Record<string, unknown> {
+  const alarms = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([id]) => id.startsWith(`Observability${name}`));
+  if (alarms.length !== 1) throw new Error(`expected one alarm ${name}, found ${alarms.length}`);
+  return alarms[0]?.[1]['Properties'] as Record<string, unknown>;
+}
+
+interface DashboardWidget {
+  properties: { title: string; metrics: unknown[][] };
+}
+
+/** The widgets of the stack's dashboard, its tokens (region, queue names) read as plain text. */
+export function dashboardWidgets(template: Template): DashboardWidget[] {
+  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  const parts = (dashboard?.['Properties']['DashboardBody'] as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  return (JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'token')).join('')) as { widgets: DashboardWidget[] }).widgets;
+}
+
 export interface PolicyStatementJson {
   Action: string | string[];
   Resource: unknown;
