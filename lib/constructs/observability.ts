@@ -78,8 +78,7 @@ export class Observability extends Construct {
      */
     const silentIngest = new MathExpression({
       expression: 'IF(FILL(accepted, 0) == 0 AND FILL(waiting, 0) == 0, 1, 0)',
-      // The expression's period applies to both: the deepest the queue was in each 5 minutes.
-      usingMetrics: { accepted, waiting: queueDepth },
+      usingMetrics: { accepted, waiting: queueDepth.with({ period: fiveMinutes }) },
       period: fiveMinutes,
       label: 'silent ingest',
     });
