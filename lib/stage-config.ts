@@ -47,6 +47,15 @@ export const StageConfigSchema = z
       backupRetentionDays: z.number().int().min(1).max(35),
       deletionProtection: z.boolean(),
     }),
+    /** Alarm settings that depend on the stage's traffic. */
+    alarms: z.strictObject({
+      /**
+       * How long no event may be accepted, with nothing queued, before the sources count as
+       * silent: a quiet dev stage is silent for hours, prod for minutes. A multiple of the alarm's
+       * 5-minute period, and a day at most (the longest an alarm evaluates over).
+       */
+      silentIngestMinutes: z.number().int().multipleOf(5).min(5).max(1440),
+    }),
     writer: z.strictObject({
       batchSize: z.number().int().min(1).max(10_000),
       batchWindowSeconds: z.number().int().min(0).max(300),

@@ -1,9 +1,12 @@
 // Runs vitest and ends with the plain line CI reads: "N passed, M failed".
 // The counts come from vitest's JSON report, so a run that executed no test cannot look green.
-// An unhandled error fails the run without failing a test: it counts as a failure here, and is
-// repeated just above the summary because CI keeps only the last lines of the output.
+// A test file that fails to load or whose hook fails, and an unhandled error, fail the run
+// without failing a test: each counts as a failure here, and is repeated just above the
+// summary because CI keeps only the last lines of the output.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { relative } from 'node:path';
+import { exitCode, summarize, summaryLine } from './test-summary.mjs';
 import { UNHANDLED_ERRORS_FILE } from './unhandled-errors-reporter.mjs';
 
 const report = '.vitest/results.json';
@@ -21,8 +24,10 @@ for (const error of unhandled) {
   if (error.testFile) console.log(`  while running ${error.testFile}`);
   console.log((error.stack ?? '').split('\n').slice(1, 12).join('\n'));
 }
-const passed = results?.numPassedTests ?? 0;
-const failed = (results?.numFailedTests ?? 0) + unhandled.length + (results ? 0 : 1);
-const skipped = (results?.numPendingTests ?? 0) + (results?.numTodoTests ?? 0);
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(run.status !== 0 || failed > 0 || passed === 0 ? 1 : 0);
+const summary = summarize(results, unhandled);
+for (const suite of summary.failedSuites) {
+  console.log(`\nFailed suite ${relative(process.cwd(), suite.file)}: ${suite.message || 'a hook of one of its describe blocks failed (see above)'}`);
+}
+if (!results) console.log('\nNo test report: vitest did not run the tests.');
+console.log(summaryLine(summary));
+process.exit(exitCode(summary, run.status));

@@ -6,22 +6,49 @@ export const METRIC = {
   eventsRejected: 'EventsRejected',
   /** A request let through because the rate-limit table did not answer in time. */
   rateLimiterFailedOpen: 'RateLimiterFailedOpen',
+  /** Records of a delivery the writer handed back to the queue (its SQS `batchItemFailures`). */
+  queueRecordsFailed: 'QueueRecordsFailed',
+  /**
+   * Events of the messages the writer finished, in total and per event type. An id a client sent
+   * twice counts twice here; the database stores it once.
+   */
+  eventsWritten: 'EventsWritten',
 } as const;
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** The dimension of the counts per event type. */
+export const EVENT_TYPE_DIMENSION = 'EventType';
 
 /**
- * Writes counts in CloudWatch's embedded metric format: one log line, no API call, no
- * latency on the request path. Locally it is just another JSON log line.
+ * One log line in CloudWatch's embedded metric format: no API call, no latency on the request
+ * path. Every dimension set is published for every metric of the line; locally it is just
+ * another JSON log line.
  */
-export function emitCounts(counts: Partial<Record<(typeof METRIC)[keyof typeof METRIC], number>>): void {
+function emitLine(counts: Partial<Record<MetricName, number>>, dimensionSets: string[][], dimensions: Record<string, string> = {}): void {
   const names = Object.keys(counts);
   if (names.length === 0) return;
   console.log(
     JSON.stringify({
       _aws: {
         Timestamp: Date.now(),
-        CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [[]], Metrics: names.map((name) => ({ Name: name, Unit: 'Count' })) }],
+        CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: dimensionSets, Metrics: names.map((name) => ({ Name: name, Unit: 'Count' })) }],
       },
+      ...dimensions,
       ...counts,
     }),
   );
+}
+
+/** Counts without a dimension. */
+export function emitCounts(counts: Partial<Record<MetricName, number>>): void {
+  emitLine(counts, [[]]);
+}
+
+/**
+ * One count per event type, and their total. A line holds one value per metric for one set of
+ * dimension values, so each type gets its own line; each line also counts towards the total
+ * (the empty dimension set), which therefore sums the types.
+ */
+export function emitCountsByEventType(metric: MetricName, counts: ReadonlyMap<string, number>): void {
+  for (const [type, count] of counts) emitLine({ [metric]: count }, [[EVENT_TYPE_DIMENSION], []], { [EVENT_TYPE_DIMENSION]: type });
 }

@@ -1,6 +1,8 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { countEventTypes } from '../shared/domain/queue-messages.js';
 import { log } from '../shared/logger.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
+import { emitCounts, emitCountsByEventType, METRIC } from '../shared/metrics.js';
 import type { EventStore } from '../shared/ports/event-store.js';
 import { writeQueuedEvents } from '../shared/use-cases/write-queued-events.js';
 import { awsEventStore } from '../shared/wiring/aws.js';
@@ -14,6 +16,9 @@ export function createWriteEventsHandler(store: EventStore) {
     );
     for (const failure of outcome.failed) log('warn', 'record not written', { requestId: context.awsRequestId, ...failure });
     log('info', 'batch written', { requestId: context.awsRequestId, records: event.Records.length, stored: outcome.stored, duplicates: outcome.duplicates, failed: outcome.failed.length });
+    const failedIds = new Set(outcome.failed.map((failure) => failure.messageId));
+    emitCounts({ [METRIC.queueRecordsFailed]: outcome.failed.length });
+    emitCountsByEventType(METRIC.eventsWritten, countEventTypes(event.Records.filter((record) => !failedIds.has(record.messageId)).map((record) => record.body)));
     return { batchItemFailures: outcome.failed.map((failure) => ({ itemIdentifier: failure.messageId })) };
   };
 }

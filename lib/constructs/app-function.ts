@@ -3,7 +3,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Port, type ISecurityGroup, type IVpc, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -30,16 +30,33 @@ export interface AppFunctionProps {
   bundleMigrations?: boolean;
 }
 
+/** How every function is bundled; the bundle test builds all entry points with the same settings. */
+export const BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  sourceMap: true,
+  minify: true,
+  // ESM bundles of CommonJS packages (pg) still call require().
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+  // The runtime has the SDK; pg-native is optional; PGlite is only for local runs.
+  externalModules: ['@aws-sdk/*', 'pg-native', '@electric-sql/pglite'],
+} satisfies BundlingOptions;
+
 /**
  * Every function of the product: Node 22 on arm64, an ESM bundle with source maps, JSON logs
  * with a retention, X-Ray. The `bind*` helpers set an environment variable and the matching
  * least-privilege grant in one call, so the two never drift apart.
  */
 export class AppFunction extends NodejsFunction {
+  /** The handler file the bundle is built from. */
+  readonly entry: string;
+
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const entry = `${PROJECT_ROOT}/lambdas/${props.handlerDir}/handler.ts`;
     super(scope, id, {
-      entry: `${PROJECT_ROOT}/lambdas/${props.handlerDir}/handler.ts`,
+      entry,
       handler: 'handler',
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
@@ -56,15 +73,7 @@ export class AppFunction extends NodejsFunction {
       securityGroups: props.vpc?.securityGroups,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        sourceMap: true,
-        minify: true,
-        // ESM bundles of CommonJS packages (pg) still call require().
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        // The runtime has the SDK; pg-native is optional; PGlite is only for local runs.
-        externalModules: ['@aws-sdk/*', 'pg-native', '@electric-sql/pglite'],
+        ...BUNDLING,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
@@ -73,6 +82,7 @@ export class AppFunction extends NodejsFunction {
         },
       },
     });
+    this.entry = entry;
     const managed = (name: string) => `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${name}]`;
     Validations.of(this).acknowledge({ id: managed('AWSLambdaBasicExecutionRole'), reason: 'The minimal AWS policy for writing the function logs.' });
     if (props.vpc) Validations.of(this).acknowledge({ id: managed('AWSLambdaVPCAccessExecutionRole'), reason: 'The minimal AWS policy for a function with network interfaces in the VPC.' });

@@ -8,7 +8,8 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE } from '../../lambdas/shared/metrics.js';
+import { EventTypeEnum } from '../../lambdas/shared/domain/event-schemas.js';
+import { EVENT_TYPE_DIMENSION, METRIC, METRICS_NAMESPACE, type MetricName } from '../../lambdas/shared/metrics.js';
 import type { StageConfig } from '../stage-config.js';
 
 /** Alarm thresholds: each is a promise the product makes (DESIGN.md's AC numbers) or a sign of loss. */
@@ -19,6 +20,14 @@ export const ALARM = {
   serverErrorRate: 0.01,
   /** p95 of the API's own latency. */
   latencyP95Ms: 500,
+  /** Share of the events sent over 5 minutes that were refused: a client sends what the contract refuses. */
+  rejectedShare: 0.05,
+  /** Below this many events in 5 minutes a share says little (one bad event of three is 33%). */
+  rejectedShareMinEvents: 100,
+  /** Queue depth as full receives of every writer at once: a backlog the writers need that many rounds for. */
+  queueDepthWriterRounds: 10,
+  /** Failed records in this many 5-minute periods in a row: past a transient blip, before the DLQ (5 receives, 3 min apart). */
+  failedRecordPeriods: 2,
 } as const;
 
 export interface ObservabilityProps {
@@ -42,9 +51,12 @@ export class Observability extends Construct {
     this.alarmTopic.addSubscription(new EmailSubscription(props.config.alarmEmail));
 
     const fiveMinutes = Duration.minutes(5);
-    const ownMetric = (metricName: string) => new Metric({ namespace: METRICS_NAMESPACE, metricName, statistic: 'Sum', period: fiveMinutes });
+    const ownMetric = (metricName: MetricName, dimensionsMap?: Record<string, string>) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap, statistic: 'Sum', period: fiveMinutes });
     const accepted = ownMetric(METRIC.eventsAccepted);
     const rejected = ownMetric(METRIC.eventsRejected);
+    const failedRecords = ownMetric(METRIC.queueRecordsFailed);
+    const writtenByType = EventTypeEnum.options.map((type) => ownMetric(METRIC.eventsWritten, { [EVENT_TYPE_DIMENSION]: type }).with({ label: type }));
     const requests = props.api.metricCount({ period: fiveMinutes });
     const serverErrors = props.api.metricServerError({ period: fiveMinutes });
     const latencyP95 = props.api.metricLatency({ statistic: 'p95', period: fiveMinutes });
@@ -52,16 +64,35 @@ export class Observability extends Construct {
     const oldestMessage = props.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1) });
     const deadLetters = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) });
     const errorRate = new MathExpression({ expression: 'IF(requests > 0, errors / requests, 0)', usingMetrics: { errors: serverErrors, requests }, period: fiveMinutes, label: '5xx rate' });
+    const rejectedShare = new MathExpression({
+      expression: `IF(FILL(accepted, 0) + FILL(rejected, 0) >= ${ALARM.rejectedShareMinEvents}, FILL(rejected, 0) / (FILL(accepted, 0) + FILL(rejected, 0)), 0)`,
+      usingMetrics: { accepted, rejected },
+      period: fiveMinutes,
+      label: 'share of events rejected',
+    });
+    /**
+     * 1 for a 5-minute period in which no event was accepted and no message waited: the sources
+     * went silent (a broken client, DNS, the authorizer), which no error alarm sees. A backlog is
+     * left to the queue alarms. Silent ingest publishes no EventsAccepted at all, so missing
+     * data is the signal and breaches.
+     */
+    const silentIngest = new MathExpression({
+      expression: 'IF(FILL(accepted, 0) == 0 AND FILL(waiting, 0) == 0, 1, 0)',
+      usingMetrics: { accepted, waiting: queueDepth.with({ period: fiveMinutes }) },
+      period: fiveMinutes,
+      label: 'silent ingest',
+    });
 
     new Dashboard(this, 'Dashboard', {
       widgets: [
         [
-          new GraphWidget({ title: 'Events accepted vs rejected', left: [accepted, rejected], width: 12 }),
+          new GraphWidget({ title: 'Events accepted vs rejected', left: [accepted, rejected], right: [rejectedShare], width: 12 }),
           new GraphWidget({ title: 'API requests and 5xx', left: [requests], right: [serverErrors], width: 12 }),
         ],
+        [new GraphWidget({ title: 'Events written, by type (an id sent twice counts twice)', left: writtenByType, stacked: true, width: 24 })],
         [
           new GraphWidget({ title: 'Events queue depth and oldest message (s)', left: [queueDepth], right: [oldestMessage], width: 12 }),
-          new GraphWidget({ title: 'Dead-letter queue depth', left: [deadLetters], width: 12 }),
+          new GraphWidget({ title: 'Records the writer handed back, and dead-letter queue depth', left: [failedRecords], right: [deadLetters], width: 12 }),
         ],
         [
           new GraphWidget({ title: 'Writer duration p95 and errors', left: [props.writer.metricDuration({ statistic: 'p95' })], right: [props.writer.metricErrors()], width: 12 }),
@@ -78,27 +109,52 @@ export class Observability extends Construct {
       ],
     });
 
-    this.alarm('DeadLetterQueueNotEmpty', deadLetters, 0, 'Events failed to be written five times and wait in the DLQ: read docs/operations.md, replay the DLQ.');
-    this.alarm('QueueBacklog', oldestMessage, ALARM.oldestMessageSeconds, 'The oldest queued event waits more than a minute: the writer is failing or too slow.');
-    this.alarm('ServerErrorRate', errorRate, ALARM.serverErrorRate, 'More than 1% of API answers are 5xx.');
-    this.alarm('LatencyP95', latencyP95, ALARM.latencyP95Ms, 'API p95 latency is over 500 ms.', 3);
-    this.alarm(
-      'RateLimiterFailedOpen',
-      ownMetric(METRIC.rateLimiterFailedOpen),
-      0,
-      'Requests passed without a rate-limit check: the counters table is slow or failing (DynamoDB health, the VPC endpoint).',
-    );
-    this.alarm('WriterErrors', props.writer.metricErrors({ period: fiveMinutes }), 0, 'The writer function itself fails (not single records).');
+    this.alarm('DeadLetterQueueNotEmpty', { metric: deadLetters, threshold: 0, description: 'Events failed to be written five times and wait in the DLQ: read docs/operations.md, replay the DLQ.' });
+    this.alarm('QueueBacklog', { metric: oldestMessage, threshold: ALARM.oldestMessageSeconds, description: 'The oldest queued event waits more than a minute: the writer is failing or too slow.' });
+    const { batchSize, maxConcurrency } = props.config.writer;
+    this.alarm('QueueDepth', {
+      metric: queueDepth,
+      threshold: batchSize * maxConcurrency * ALARM.queueDepthWriterRounds,
+      periods: 5,
+      description: `More messages wait than every writer takes in ${ALARM.queueDepthWriterRounds} receives, for 5 minutes: a backlog is building (writer slow or capped, Aurora at max capacity).`,
+    });
+    this.alarm('QueueRecordsFailed', {
+      metric: failedRecords,
+      threshold: 0,
+      periods: ALARM.failedRecordPeriods,
+      description: 'The writer hands records back to the queue in consecutive 5-minute periods: they are retried, and go to the DLQ after five receives.',
+    });
+    this.alarm('RejectedEventsShare', {
+      metric: rejectedShare,
+      threshold: ALARM.rejectedShare,
+      description: `More than ${ALARM.rejectedShare * 100}% of the events sent in 5 minutes were refused (invalid, too large, not queued).`,
+    });
+    this.alarm('IngestSilent', {
+      metric: silentIngest,
+      threshold: 0,
+      periods: props.config.alarms.silentIngestMinutes / 5,
+      treatMissingData: TreatMissingData.BREACHING,
+      description: `No event accepted for ${props.config.alarms.silentIngestMinutes} minutes while nothing waits in the queue: the sources went silent.`,
+    });
+    this.alarm('ServerErrorRate', { metric: errorRate, threshold: ALARM.serverErrorRate, description: 'More than 1% of API answers are 5xx.' });
+    this.alarm('LatencyP95', { metric: latencyP95, threshold: ALARM.latencyP95Ms, periods: 3, description: 'API p95 latency is over 500 ms.' });
+    this.alarm('RateLimiterFailedOpen', {
+      metric: ownMetric(METRIC.rateLimiterFailedOpen),
+      threshold: 0,
+      description: 'Requests passed without a rate-limit check: the counters table is slow or failing (DynamoDB health, the VPC endpoint).',
+    });
+    this.alarm('WriterErrors', { metric: props.writer.metricErrors({ period: fiveMinutes }), threshold: 0, description: 'The writer function itself fails (not single records).' });
   }
 
-  private alarm(id: string, metric: IMetric, threshold: number, description: string, evaluationPeriods = 1): void {
+  /** Alarms above the threshold in every one of `periods` periods in a row; missing data does not breach unless told. */
+  private alarm(id: string, options: { metric: IMetric; threshold: number; description: string; periods?: number; treatMissingData?: TreatMissingData }): void {
     const alarm = new Alarm(this, id, {
-      metric,
-      threshold,
-      evaluationPeriods,
+      metric: options.metric,
+      threshold: options.threshold,
+      evaluationPeriods: options.periods ?? 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-      alarmDescription: description,
+      treatMissingData: options.treatMissingData ?? TreatMissingData.NOT_BREACHING,
+      alarmDescription: options.description,
     });
     alarm.addAlarmAction(new SnsAction(this.alarmTopic));
     alarm.addOkAction(new SnsAction(this.alarmTopic));

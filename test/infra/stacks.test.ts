@@ -4,19 +4,23 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../lambdas/routes.js';
 import { buildStacks } from '../../lib/build-app.js';
+import { EventTypeEnum } from '../../lambdas/shared/domain/event-schemas.js';
 import { MAX_RECEIVE_COUNT } from '../../lib/constructs/event-queue.js';
-import { actionsOf, functionId, newTestApp, stageConfig, statementsOf, synthesize } from './support.js';
+import { ALARM } from '../../lib/constructs/observability.js';
+import { actionsOf, alarmProperties, dashboardWidgets, functionId, newTestApp, stageConfig, statementsOf, synthesize } from './support.js';
 
 const dev = stageConfig('dev');
 let stateful: Template;
 let service: Template;
 
 beforeAll(() => {
-  // The one synthesis that bundles every function: a handler that does not build fails here.
-  ({ stateful, service } = synthesize(dev, { bundle: true }));
-});
+  // Placeholder assets: the template is the same without bundles, and bundles.test.ts builds them.
+  ({ stateful, service } = synthesize(dev));
+}, 10 * 60_000); // seconds when idle (most of it loading aws-cdk-lib); the bound only stops a hang
 
 const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+/** The events queue (not its DLQ) as an SQS metric dimension, across the stack boundary. */
+const eventsQueue = { Name: 'QueueName', Value: { 'Fn::ImportValue': expect.stringMatching(/EventsQueue[0-9A-F]+QueueName/) } };
 const RATE_BUCKETS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
 
 describe('functions', () => {
@@ -234,6 +238,76 @@ describe('operations', () => {
     service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [Match.anyValue()] });
     service.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 60 });
     service.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: dev.alarmEmail });
+  });
+
+  it('sends every alarm and its recovery to the on-call topic', () => {
+    const topic = [{ Ref: Object.keys(service.findResources('AWS::SNS::Topic'))[0] }];
+    const alarms = Object.values(service.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm['Properties']);
+    expect(alarms.length).toBeGreaterThanOrEqual(10);
+    for (const alarm of alarms) expect(alarm).toMatchObject({ AlarmActions: topic, OKActions: topic });
+  });
+
+  it('alarms when no event is accepted and nothing waits in the queue for the silent period of the stage, missing data counting as silence', () => {
+    expect(alarmProperties(service, 'IngestSilent')).toMatchObject({
+      Metrics: [
+        { Id: 'expr_1', Expression: 'IF(FILL(accepted, 0) == 0 AND FILL(waiting, 0) == 0, 1, 0)', ReturnData: true },
+        { Id: 'accepted', MetricStat: { Metric: { Namespace: 'EventTracker', MetricName: 'EventsAccepted' }, Period: 300, Stat: 'Sum' } },
+        { Id: 'waiting', MetricStat: { Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [eventsQueue] }, Period: 300, Stat: 'Maximum' } },
+      ],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: dev.alarms.silentIngestMinutes / 5,
+      TreatMissingData: 'breaching',
+    });
+    expect(alarmProperties(synthesize(stageConfig('prod')).service, 'IngestSilent')['EvaluationPeriods']).toBe(stageConfig('prod').alarms.silentIngestMinutes / 5);
+  });
+
+  it('alarms when the events queue holds more messages than ten receives of every writer, five minutes running', () => {
+    expect(alarmProperties(service, 'QueueDepth')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [eventsQueue],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: dev.writer.batchSize * dev.writer.maxConcurrency * ALARM.queueDepthWriterRounds,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 5,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarms when more than 5% of the events sent in five minutes are rejected, once there are enough to judge', () => {
+    expect(ALARM.rejectedShare).toBe(0.05);
+    expect(alarmProperties(service, 'RejectedEventsShare')).toMatchObject({
+      Metrics: [
+        { Id: 'expr_1', Expression: `IF(FILL(accepted, 0) + FILL(rejected, 0) >= ${ALARM.rejectedShareMinEvents}, FILL(rejected, 0) / (FILL(accepted, 0) + FILL(rejected, 0)), 0)` },
+        { Id: 'accepted', MetricStat: { Metric: { Namespace: 'EventTracker', MetricName: 'EventsAccepted' }, Period: 300, Stat: 'Sum' } },
+        { Id: 'rejected', MetricStat: { Metric: { Namespace: 'EventTracker', MetricName: 'EventsRejected' }, Period: 300, Stat: 'Sum' } },
+      ],
+      Threshold: 0.05,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarms when the writer hands records back to the queue in two 5-minute periods in a row', () => {
+    expect(alarmProperties(service, 'QueueRecordsFailed')).toMatchObject({
+      Namespace: 'EventTracker',
+      MetricName: 'QueueRecordsFailed',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 2,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('graphs the events written per event type, every type, on the dashboard', () => {
+    const byType = dashboardWidgets(service).find((widget) => widget.properties.metrics.some((metric) => metric.includes('EventsWritten')));
+    const types = byType?.properties.metrics.map((metric) => metric.slice(0, 4));
+    expect(types).toEqual(EventTypeEnum.options.map((type) => ['EventTracker', 'EventsWritten', 'EventType', type]));
   });
 });
 

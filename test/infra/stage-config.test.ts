@@ -33,4 +33,11 @@ describe('stage config', () => {
     const prod = stageConfig('prod');
     expect(() => parseStageConfig('prod', { ...prod, database: { ...prod.database, deletionProtection: false } })).toThrow(/deletionProtection/);
   });
+
+  it('refuses a silent-ingest period that is not whole 5-minute alarm periods or is longer than a day', () => {
+    const dev = stageConfig('dev');
+    for (const silentIngestMinutes of [7, 1445, 0]) {
+      expect(() => parseStageConfig('dev', { ...dev, alarms: { silentIngestMinutes } })).toThrow(/alarms\.silentIngestMinutes/);
+    }
+  });
 });

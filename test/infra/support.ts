@@ -23,11 +23,11 @@ export interface SynthesizedStage {
 }
 
 /**
- * Synthesizes both stacks. Bundling every function with esbuild takes most of a synthesis, so
- * only the callers that prove the bundles build ask for it; the others get placeholder assets.
+ * Synthesizes both stacks with placeholder assets: bundling every function through CDK (one
+ * esbuild process each) is most of a synthesis, and bundles.test.ts proves the bundles build.
  */
-export function synthesize(config: StageConfig, options: { bundle?: boolean } = {}): SynthesizedStage {
-  const app = newTestApp(options);
+export function synthesize(config: StageConfig): SynthesizedStage {
+  const app = newTestApp();
   const { stateful, service } = buildStacks(app, config);
   return { app, stateful: Template.fromStack(stateful), service: Template.fromStack(service) };
 }
@@ -37,8 +37,9 @@ type Resources = Record<string, { Type: string; Properties?: Record<string, unkn
 /** A fresh folder for one synthesis, outside the work tree. */
 const scratchOutdir = (): string => mkdtempSync(join(tmpdir(), 'cdk-test-'));
 
-export function newTestApp(options: { bundle?: boolean } = {}): App {
-  return new App({ outdir: scratchOutdir(), context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] } });
+/** An app that bundles no stack (`aws:cdk:bundling-stacks` lists the stacks to bundle). */
+export function newTestApp(): App {
+  return new App({ outdir: scratchOutdir(), context: { 'aws:cdk:bundling-stacks': [] } });
 }
 
 /** The logical id of the one function whose logical id starts with `prefix`. */
@@ -46,6 +47,24 @@ export function functionId(template: Template, prefix: string): string {
   const ids = Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith(prefix));
   if (ids.length !== 1) throw new Error(`expected one function ${prefix}, found ${ids.join(', ') || 'none'}`);
   return ids[0] as string;
+}
+
+/** The properties of the one alarm whose id, under the observability construct, starts with `name`. */
+export function alarmProperties(template: Template, name: string): Record<string, unknown> {
+  const alarms = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([id]) => id.startsWith(`Observability${name}`));
+  if (alarms.length !== 1) throw new Error(`expected one alarm ${name}, found ${alarms.length}`);
+  return alarms[0]?.[1]['Properties'] as Record<string, unknown>;
+}
+
+interface DashboardWidget {
+  properties: { title: string; metrics: unknown[][] };
+}
+
+/** The widgets of the stack's dashboard, its tokens (region, queue names) read as plain text. */
+export function dashboardWidgets(template: Template): DashboardWidget[] {
+  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  const parts = (dashboard?.['Properties']['DashboardBody'] as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  return (JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'token')).join('')) as { widgets: DashboardWidget[] }).widgets;
 }
 
 export interface PolicyStatementJson {

@@ -143,3 +143,23 @@ export function readMessage(body: string): ReceivedMessage | string {
   if (rows.length === 0 || !rows.endsWith('\n')) return 'event rows missing or cut off';
   return { header: parsed.data, rows };
 }
+
+const TYPE_FIELD = QUEUED_ROW_FIELDS.indexOf('type');
+
+/**
+ * How many events of each type the message bodies carry. Read from the rows without decoding
+ * them: the fields before `type` are ids and dates that COPY text never escapes, so the tabs
+ * before it are delimiters.
+ */
+export function countEventTypes(bodies: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const body of bodies) {
+    for (let row = body.indexOf('\n') + 1; row > 0 && row < body.length; row = body.indexOf('\n', row) + 1) {
+      let start = row;
+      for (let field = 0; field < TYPE_FIELD; field += 1) start = body.indexOf('\t', start) + 1;
+      const type = body.slice(start, body.indexOf('\t', start));
+      counts.set(type, (counts.get(type) ?? 0) + 1);
+    }
+  }
+  return counts;
+}

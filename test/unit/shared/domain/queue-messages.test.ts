@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { copyText, packMessages, queuedRow } from '../../../../lambdas/shared/domain/queue-messages.js';
+import { EventTypeEnum } from '../../../../lambdas/shared/domain/event-schemas.js';
+import { copyText, countEventTypes, packMessages, queuedRow } from '../../../../lambdas/shared/domain/queue-messages.js';
 import { decodeMessage, decodeRows, TENANT_A, trackedEvent } from '../../../support/factories.js';
 
 const request = { tenantId: TENANT_A, actor: 'a', requestId: 'r', batchSummary: { total: 300, accepted: 300, rejected: 0 } };
@@ -65,5 +66,22 @@ describe('queued rows', () => {
     expect(copyText('a\\b\tc\nd\re\u0001f\\.')).toBe('a\\\\b\\tc\\nd\\re\\x01f\\\\.');
     expect(copyText(null)).toBe('\\N');
     expect(copyText('\\N')).toBe('\\\\N');
+  });
+});
+
+describe('countEventTypes', () => {
+  it('counts the events of each type in message bodies, whatever text their other fields hold', () => {
+    const anEvent = fc.record({ type: fc.constantFrom(...EventTypeEnum.options), text: fc.string({ unit: 'binary' }).filter((text) => text.isWellFormed() && !text.includes('\u0000')) });
+    fc.assert(
+      fc.property(fc.array(fc.array(anEvent, { minLength: 1, maxLength: 20 }), { maxLength: 4 }), (messages) => {
+        const bodies = messages.flatMap((events) =>
+          packMessages(request, events.map(({ type, text }) => trackedEvent({ type, category: text, properties: { [text]: text } })), 2 * 1024).map((message) => message.body),
+        );
+        const expected = new Map<string, number>();
+        for (const { type } of messages.flat()) expected.set(type, (expected.get(type) ?? 0) + 1);
+
+        expect(countEventTypes(bodies)).toEqual(expected);
+      }),
+    );
   });
 });
