@@ -5,7 +5,8 @@
 // alternating with it: COPY of the same rows into the same table with its indexes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -81,6 +82,14 @@ async function startServer(databaseUrl: string, dataDir: string): Promise<{ url:
   return { url, child };
 }
 
+/** CPU time (user + system, all threads) a process has used so far, from /proc; Linux only. */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of proc(5), utime and stime, in clock ticks (100 a second on Linux).
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * 10;
+}
+
 const summary = (samples: number[]) => {
   const sorted = [...samples].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) };
@@ -95,6 +104,12 @@ async function main(): Promise<void> {
   const token = await mintToken({ secret: SECRET, tenantId: TENANT, subject: 'bench', scopes: ['events:write', 'events:read'] });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const stored = async () => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM analytics_events WHERE tenant_id = $1', [TENANT])).rows[0]?.n);
+  /** CPU of the server process and of every Postgres backend of the bench database. */
+  const cpu = async () => {
+    const backends = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    const postgres = (await Promise.all(backends.rows.map((row) => cpuMs(row.pid)))).reduce((sum, ms) => sum + ms, 0);
+    return { server: await cpuMs(server.child.pid ?? 0), postgres, pids: new Set(backends.rows.map((row) => row.pid)) };
+  };
   const reset = async () => {
     await client.query('TRUNCATE analytics_events, event_rollups, event_dedupe, audit_log, event_sets');
     await client.query('CHECKPOINT');
@@ -125,21 +140,27 @@ async function main(): Promise<void> {
     await reset();
     await viaHttp([batchOfEvents(), batchOfEvents()]);
 
-    const rounds: Array<{ http: number; copy: number; latencies: number[]; answeredMs: number }> = [];
+    const rounds: Array<{ http: number; copy: number; latencies: number[]; answeredMs: number; serverCpu: number; postgresCpu: number }> = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const batches = Array.from({ length: EVENTS / BATCH }, batchOfEvents);
       await reset();
+      const before = await cpu();
       const http = await viaHttp(batches);
+      const after = await cpu();
       const httpRate = EVENTS / (http.storedMs / 1000);
+      const perBatch = (ms: number) => ms / (EVENTS / BATCH);
+      const serverCpu = perBatch(after.server - before.server);
+      // Backends the pool opened during the round count from zero.
+      const postgresCpu = perBatch(after.postgres - before.postgres);
 
       await reset();
       const csv = toCsv(batches.flat());
       const started = performance.now();
       await pipeline(Readable.from([csv]), client.query(copyFrom(`COPY analytics_events (${COLUMNS}) FROM STDIN WITH (FORMAT csv)`)));
       const copyRate = EVENTS / ((performance.now() - started) / 1000);
-      rounds.push({ http: httpRate, copy: copyRate, latencies: http.latencies, answeredMs: http.answeredMs });
+      rounds.push({ http: httpRate, copy: copyRate, latencies: http.latencies, answeredMs: http.answeredMs, serverCpu, postgresCpu });
       const request = summary(http.latencies);
-      console.log(`round ${round}: HTTP to queryable ${httpRate.toFixed(0)} ev/s (all answered after ${http.answeredMs.toFixed(0)} ms, stored after ${http.storedMs.toFixed(0)} ms), COPY ${copyRate.toFixed(0)} ev/s, ratio ${(httpRate / copyRate).toFixed(2)}; request p50 ${request.p50.toFixed(1)} ms, p95 ${request.p95.toFixed(1)} ms`);
+      console.log(`round ${round}: HTTP to queryable ${httpRate.toFixed(0)} ev/s (all answered after ${http.answeredMs.toFixed(0)} ms, stored after ${http.storedMs.toFixed(0)} ms), COPY ${copyRate.toFixed(0)} ev/s, ratio ${(httpRate / copyRate).toFixed(2)}; request p50 ${request.p50.toFixed(1)} ms, p95 ${request.p95.toFixed(1)} ms; CPU per batch: server ${serverCpu.toFixed(0)} ms, Postgres ${postgresCpu.toFixed(0)} ms`);
     }
 
     const ratio = median(rounds.map((round) => round.http / round.copy));
@@ -148,6 +169,11 @@ async function main(): Promise<void> {
     console.log(`HTTP until queryable: median ${median(rounds.map((round) => round.http)).toFixed(0)} ev/s; COPY of the same rows: median ${median(rounds.map((round) => round.copy)).toFixed(0)} ev/s`);
     console.log(`ratio to COPY (median of rounds): ${ratio.toFixed(2)} (goal >= 0.30)`);
     console.log(`1,000-event request latency over all rounds: p50 ${request.p50.toFixed(1)} ms, p95 ${request.p95.toFixed(1)} ms, p99 ${request.p99.toFixed(1)} ms (goal p95 < 100 ms)`);
+    // With CLIENTS requests always in flight and the work CPU-bound, a request waits for the CPU
+    // of every batch in flight, spread over the cores: a floor no scheduling can go under.
+    const cpuPerBatch = median(rounds.map((round) => round.serverCpu + round.postgresCpu));
+    const cores = availableParallelism();
+    console.log(`CPU per 1,000-event batch (median): server ${median(rounds.map((round) => round.serverCpu)).toFixed(0)} ms + Postgres ${median(rounds.map((round) => round.postgresCpu)).toFixed(0)} ms; with ${CLIENTS} clients on ${cores} cores a request cannot average under ${((CLIENTS * cpuPerBatch) / cores).toFixed(0)} ms`);
   } finally {
     server.child.kill('SIGTERM');
     await new Promise((resolve) => server.child.once('exit', resolve));
