@@ -24,6 +24,9 @@ CREATE TABLE IF NOT EXISTS local_queue.messages (
   dead_lettered_at timestamptz,
   dead_letter_reason text
 );
+-- Uncompressed: pglz spent 8 of the 20 ms a 1,000-event request's insert took (740 KB of
+-- rows, measured), for rows that live a second.
+ALTER TABLE local_queue.messages ALTER COLUMN body SET STORAGE EXTERNAL;
 CREATE INDEX IF NOT EXISTS messages_visible ON local_queue.messages (visible_at) WHERE dead_lettered_at IS NULL;
 CREATE INDEX IF NOT EXISTS messages_dead_lettered ON local_queue.messages (dead_lettered_at) WHERE dead_lettered_at IS NOT NULL`;
 
