@@ -105,7 +105,7 @@ export async function trackEvent(deps: TrackDeps, request: TrackRequest, body: u
   const { accepted, failed, tooLarge } = await enqueueItems(deps, request, [body]);
   const [first] = accepted;
   if (first) return { eventId: first.eventId };
-  if (tooLarge) throw new PayloadTooLargeError(failed[0]?.errors[0]?.message ?? 'event too large');
+  if (tooLarge) throw new PayloadTooLargeError(failed[0]?.errors[0]?.message ?? 'event too large', failed[0]?.errors);
   if (failed[0]?.error === 'invalid event') throw new ValidationError(failed[0].errors);
   throw new QueueUnavailableError('The event could not be queued.');
 }
