@@ -17,9 +17,21 @@ export const PropertyFilterSchema = z
     if (reason) ctx.addIssue({ code: 'custom', ...reason });
   });
 
+const EARLIEST_MS = Date.parse('1970-01-01T00:00:00Z');
+const LATEST_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * An instant of a query, handed on as UTC ISO text. zod takes what Postgres cannot read (year
+ * 0, offsets past ±15:59) and what Date cannot write back (past 9999 it writes `+010000-...`);
+ * the SQL, the cursor and the audit see one normalised form. No event predates 1970.
+ */
+const queryInstant = isoDateTime
+  .refine((value) => Date.parse(value) >= EARLIEST_MS && Date.parse(value) <= LATEST_MS, 'must be between 1970-01-01 and 9999-12-31 (UTC)')
+  .transform((value) => new Date(value).toISOString());
+
 const timeRange = {
-  startTime: isoDateTime,
-  endTime: isoDateTime,
+  startTime: queryInstant,
+  endTime: queryInstant,
 };
 
 const commonFilters = {
@@ -126,7 +138,7 @@ export function bucketCount(query: Pick<AggregationQuery, 'startTime' | 'endTime
 }
 
 /** DELETE /v1/events?olderThan=ISO */
-export const PurgeQuerySchema = z.strictObject({ olderThan: isoDateTime });
+export const PurgeQuerySchema = z.strictObject({ olderThan: queryInstant });
 
 /** GET /v1/audit */
 const AUDIT_ACTIONS = ['EVENTS_TRACKED', 'EVENTS_BATCH_PROCESSED', 'EVENTS_QUERIED', 'EVENTS_PURGED', 'SECURITY_EVENT'] as const;

@@ -70,6 +70,12 @@ describe('DELETE /v1/events?olderThan', () => {
     expect([missing.status, garbage.status]).toEqual([400, 400]);
     expect(garbage.body.errors[0].path).toBe('olderThan');
   });
+
+  it('answers 400 naming olderThan to year 0, which Postgres cannot read, instead of a 500', async () => {
+    const answer = await call('DELETE', '/v1/events?olderThan=0000-01-01T00:00:00Z', admin);
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual([{ path: 'olderThan', message: 'must be between 1970-01-01 and 9999-12-31 (UTC)' }]);
+  });
 });
 
 describe('GET /v1/audit', () => {

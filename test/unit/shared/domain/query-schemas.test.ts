@@ -36,6 +36,16 @@ describe('time zone names', () => {
 });
 
 describe('EventQuerySchema', () => {
+  it('hands instants on as UTC ISO text, whatever offset they came with', () => {
+    const query = EventQuerySchema.parse({ startTime: '2026-07-01T23:30:00+23:59', endTime: '2026-07-02T00:00:00.123456Z' });
+    expect([query.startTime, query.endTime]).toEqual(['2026-06-30T23:31:00.000Z', '2026-07-02T00:00:00.123Z']);
+  });
+
+  it('refuses instants before 1970 or past 9999, naming the field', () => {
+    expect(issuesOf(EventQuerySchema, { startTime: '0000-01-01T00:00:00Z', endTime: '2026-01-01T00:00:00Z' }).map((issue) => issue.path)).toContain('startTime');
+    expect(issuesOf(EventQuerySchema, { startTime: '9999-12-31T00:00:00Z', endTime: '9999-12-31T23:59:59-14:00' }).map((issue) => issue.path)).toContain('endTime');
+  });
+
   it('refuses an empty sessionId instead of reading it as no filter', () => {
     expect(issuesOf(EventQuerySchema, { ...range, sessionId: '' })[0]?.path).toBe('sessionId');
   });
