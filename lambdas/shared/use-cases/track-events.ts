@@ -73,9 +73,11 @@ async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unkno
       failed.push({ index, error: outcome.tooLarge ? 'event too large' : 'invalid event', errors: outcome.issues });
     }
   });
-  if (prepared.length === 0) return { accepted: [], failed, tooLarge };
+  // A single event that failed is answered as a 4xx and not audited; a batch always is.
+  if (prepared.length === 0 && !batch) return { accepted: [], failed, tooLarge };
 
-  // 3. Queue; the first message of a batch request carries its counts for the audit log.
+  // 3. Queue; the first message of a batch request carries its counts for the audit log (a
+  //    batch that is all invalid, too: then it is the one message, without rows).
   const messages = packMessages(
     {
       tenantId: request.tenantId,

@@ -95,6 +95,31 @@ describe('GET /v1/audit', () => {
     expect([...first.body.entries, ...second.body.entries].every((entry: { action: string }) => entry.action === 'EVENTS_QUERIED')).toBe(true);
   });
 
+  it('shows a batch whose every item was refused as EVENTS_BATCH_PROCESSED, and the users of tracked events in EVENTS_TRACKED', async () => {
+    const tenant = randomUUID();
+    const token = await app.token(tenant, ['admin', 'events:write']);
+    const user = randomUUID();
+    const post = (events: unknown[]) =>
+      fetch(`${app.runtime.url}/v1/events/batch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+
+    const refused = await post([{ type: 'NOPE' }, {}]);
+    await post([{ type: 'CUSTOM', category: 'c', action: 'a', userId: user }, { type: 'CUSTOM', category: 'c', action: 'a', userId: user }]);
+    await app.runtime.queue.drained();
+    const batches = await call('GET', '/v1/audit?action=EVENTS_BATCH_PROCESSED', token);
+    const tracked = await call('GET', '/v1/audit?action=EVENTS_TRACKED', token);
+
+    expect(refused.status).toBe(200);
+    const summaries = batches.body.entries.map((entry: { details: Record<string, unknown> }) => entry.details);
+    expect(summaries).toHaveLength(2);
+    expect(summaries).toEqual(
+      expect.arrayContaining([
+        { requestId: expect.any(String), total: 2, accepted: 2, rejected: 0 },
+        { requestId: expect.any(String), total: 2, accepted: 0, rejected: 2 },
+      ]),
+    );
+    expect(tracked.body.entries).toEqual([expect.objectContaining({ details: expect.objectContaining({ stored: 2, uniqueUsers: 1, userIds: [user] }) })]);
+  });
+
   it('answers 400 to a bad limit or action, 403 without admin', async () => {
     expect((await call('GET', '/v1/audit?limit=0', admin)).body.errors[0].path).toBe('limit');
     expect((await call('GET', '/v1/audit?action=DROP', admin)).body.errors[0].path).toBe('action');

@@ -110,10 +110,16 @@ describe('trackBatch', () => {
     expect(queue.sent).toEqual([]);
   });
 
-  it('sends nothing when no item is valid', async () => {
+  it('sends only the summary, in one message without rows, when no item is valid, so that the writer audits the batch', async () => {
     const queue = recordingQueue();
     const receipt = await trackBatch(deps(queue), request, { events: [{}, { type: 'CUSTOM' }] });
     expect(receipt.failed.map((item) => item.index)).toEqual([0, 1]);
+    expect(queue.sent.map(({ header, rows }) => [header.batchSummary, header.months, rows])).toEqual([[{ total: 2, accepted: 0, rejected: 2 }, [], []]]);
+  });
+
+  it('sends nothing for a single event that is not valid', async () => {
+    const queue = recordingQueue();
+    await expect(trackEvent(deps(queue), request, { type: 'CUSTOM' })).rejects.toBeInstanceOf(ValidationError);
     expect(queue.sent).toEqual([]);
   });
 });
