@@ -107,10 +107,12 @@ tracked_counts AS (
   SELECT actor, request_id, event_type, category, count(*) AS n
   FROM new_events GROUP BY 1, 2, 3, 4
 ),
--- The users whose events were stored, per actor: how many, and the first 100 by id.
+-- The users whose events were stored, per actor: how many, and the first 100 by id. Grouped
+-- by user first: a hash of the pairs, where DISTINCT (actor, user) sorted every event on the
+-- actor's text (EXPLAIN ANALYZE, 8,945 events: 4 ms against 11 ms, of a 300 ms statement).
 tracked_users AS (
   SELECT actor, count(*) AS unique_users, to_jsonb((array_agg(user_id ORDER BY user_id))[1:100]) AS user_ids
-  FROM (SELECT DISTINCT actor, user_id FROM new_events WHERE user_id IS NOT NULL) AS distinct_users GROUP BY actor
+  FROM (SELECT user_id, actor FROM new_events WHERE user_id IS NOT NULL GROUP BY user_id, actor) AS distinct_users GROUP BY actor
 ),
 tracked_audit AS (
   INSERT INTO audit_log (tenant_id, action, actor, details)
