@@ -37,7 +37,7 @@ export function envelope(events: TrackedEvent[], overrides: Partial<RequestHeade
 /** The envelope as one queue message body, whatever its size. */
 export function messageBody({ events, ...request }: TestEnvelope): string {
   const [message] = packMessages(request, events, Infinity);
-  if (!message) throw new Error('an envelope needs at least one event');
+  if (!message) throw new Error('an envelope needs an event or a batch summary');
   return message.body;
 }
 

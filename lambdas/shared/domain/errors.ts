@@ -20,9 +20,20 @@ export class MalformedBodyError extends Error {
   override readonly name = 'MalformedBodyError';
 }
 
+/** The body, or an event in it, is over its limit; `issues` names which (path '' is the body). */
 export class PayloadTooLargeError extends Error {
   override readonly name = 'PayloadTooLargeError';
+  constructor(
+    message: string,
+    readonly issues: FieldIssue[] = [{ path: '', message }],
+  ) {
+    super(message);
+  }
 }
+
+/** A body of `bytes` over a limit of `limit` bytes. */
+export const bodyTooLarge = (bytes: number, limit: number): PayloadTooLargeError =>
+  new PayloadTooLargeError(`The body is ${bytes} bytes; the limit is ${limit}.`);
 
 export class UnauthorizedError extends Error {
   override readonly name = 'UnauthorizedError';

@@ -12,23 +12,36 @@ export function isStorableText(value: string): boolean {
 export const storableText = (max: number) =>
   z.string().max(max).refine(isStorableText, 'must be valid Unicode without NUL characters');
 
+/** Why a JSON value cannot be stored, and where: the path below the value checked. */
+export interface UnstorableJson {
+  path: Array<string | number>;
+  message: string;
+}
+
 /**
  * Returns the first reason a JSON value cannot be stored as jsonb safely, or undefined: bad
- * text, nesting deeper than the limit, or more object keys in all than `maxKeys`. One walk.
+ * text, a number beyond a double (`1e400` parses as Infinity, which JSON.stringify writes as
+ * null), nesting deeper than the limit, or more object keys in all than `maxKeys`. One walk.
  */
-export function findUnstorableJson(value: unknown, maxKeys = Infinity): string | undefined {
+export function findUnstorableJson(value: unknown, maxKeys = Infinity): UnstorableJson | undefined {
   let keys = 0;
-  const walk = (current: unknown, depth: number): string | undefined => {
+  // The path is built on the way out, so that the usual walk, which finds nothing, allocates none.
+  const walk = (current: unknown, depth: number): UnstorableJson | undefined => {
     if (typeof current === 'string') {
-      return isStorableText(current) ? undefined : 'strings must be valid Unicode without NUL characters';
+      return isStorableText(current) ? undefined : { path: [], message: 'strings must be valid Unicode without NUL characters' };
     }
+    if (typeof current === 'number') return Number.isFinite(current) ? undefined : { path: [], message: 'is not a finite number' };
     if (current === null || typeof current !== 'object') return undefined;
-    if (depth >= MAX_PROPERTY_DEPTH) return `nesting deeper than ${MAX_PROPERTY_DEPTH} levels`;
+    if (depth >= MAX_PROPERTY_DEPTH) return { path: [], message: `nesting deeper than ${MAX_PROPERTY_DEPTH} levels` };
+    const isArray = Array.isArray(current);
     for (const [key, child] of Object.entries(current)) {
-      if (!Array.isArray(current) && ++keys > maxKeys) return `more than ${maxKeys} keys`;
-      if (!isStorableText(key)) return 'keys must be valid Unicode without NUL characters';
+      if (!isArray && ++keys > maxKeys) return { path: [], message: `more than ${maxKeys} keys` };
+      if (!isStorableText(key)) return { path: [], message: 'keys must be valid Unicode without NUL characters' };
       const reason = walk(child, depth + 1);
-      if (reason) return reason;
+      if (reason) {
+        reason.path.unshift(isArray ? Number(key) : key);
+        return reason;
+      }
     }
     return undefined;
   };
@@ -82,7 +95,7 @@ export const PropertiesSchema = z
   .custom<Record<string, unknown>>(isPlainObject, 'expected an object of key-value pairs')
   .superRefine((properties, ctx) => {
     const reason = findUnstorableJson(properties, MAX_PROPERTY_KEYS);
-    if (reason) ctx.addIssue({ code: 'custom', message: reason });
+    if (reason) ctx.addIssue({ code: 'custom', ...reason });
   });
 
 /** One event as a client sends it (the specification's schema, dates as ISO strings). */

@@ -14,12 +14,24 @@ export const PropertyFilterSchema = z
     if (Object.keys(filter).length === 0) ctx.addIssue({ code: 'custom', message: 'needs at least one property' });
     if (Object.keys(filter).length > 20) ctx.addIssue({ code: 'custom', message: 'at most 20 properties' });
     const reason = findUnstorableJson(filter);
-    if (reason) ctx.addIssue({ code: 'custom', message: reason });
+    if (reason) ctx.addIssue({ code: 'custom', ...reason });
   });
 
+const EARLIEST_MS = Date.parse('1970-01-01T00:00:00Z');
+const LATEST_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * An instant of a query, handed on as UTC ISO text. zod takes what Postgres cannot read (year
+ * 0, offsets past ±15:59) and what Date cannot write back (past 9999 it writes `+010000-...`);
+ * the SQL, the cursor and the audit see one normalised form. No event predates 1970.
+ */
+const queryInstant = isoDateTime
+  .refine((value) => Date.parse(value) >= EARLIEST_MS && Date.parse(value) <= LATEST_MS, 'must be between 1970-01-01 and 9999-12-31 (UTC)')
+  .transform((value) => new Date(value).toISOString());
+
 const timeRange = {
-  startTime: isoDateTime.describe('Start of the range, inclusive'),
-  endTime: isoDateTime.describe('End of the range, inclusive: an event at exactly endTime is in it'),
+  startTime: queryInstant.describe('Start of the range, inclusive'),
+  endTime: queryInstant.describe('End of the range, inclusive: an event at exactly endTime is in it'),
 };
 
 const commonFilters = {
@@ -39,7 +51,8 @@ export const EventQuerySchema = z
   .strictObject({
     ...commonFilters,
     userId: z.uuid().optional(),
-    sessionId: storableText(64).optional(),
+    // An empty id would match no stored session; refused so that it cannot read as "no filter".
+    sessionId: storableText(64).min(1).optional(),
     ...timeRange,
     properties: PropertyFilterSchema.optional(),
     limit: z.number().int().min(1).max(1000).default(100),
@@ -57,7 +70,39 @@ export type EventQuery = z.infer<typeof EventQuerySchema>;
 export const GROUP_BY_FIELDS = ['event_type', 'category', 'action', 'user_id'] as const;
 export type GroupByField = (typeof GROUP_BY_FIELDS)[number];
 
-const TIME_ZONES = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+/**
+ * A name of the tz database, links included (`Asia/Kolkata`, `Asia/Calcutta`, `Etc/UTC`, `GMT`),
+ * in any case: what Intl.DateTimeFormat takes. Not Intl.supportedValuesOf('timeZone'): it lists
+ * one name per zone, the one CLDR prefers (`Asia/Calcutta` but not `Asia/Kolkata`), and that
+ * choice changes between ICU versions. The shape test keeps out what Postgres would read as a
+ * POSIX rule with the sign reversed (`GMT+5`, `+05:30`); Intl refuses those too. A name Node
+ * knows and the database does not (`US/Pacific-New`) is refused by the query adapter.
+ */
+export function isTimeZoneName(zone: string): boolean {
+  if (!/^[A-Za-z][\w+-]*(\/[\w+-]+)*$/.test(zone)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The name ICU resolves a zone to (`Asia/Kolkata` -> `Asia/Calcutta`, `CET` -> `Europe/Brussels`),
+ * for the database to bucket in: Postgres reads a name that is also an abbreviation as the
+ * abbreviation, so `CET`, `EET`, `MET` and `WET` stayed at their winter offset all summer,
+ * where Intl (and so the rollup planning) follows the tz database, DST included.
+ */
+export function canonicalTimeZone(zone: string): string {
+  return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+}
+
+const uniqueFields = (fields: readonly string[], ctx: z.RefinementCtx): void => {
+  fields.forEach((field, index) => {
+    if (fields.indexOf(field) !== index) ctx.addIssue({ code: 'custom', path: [index], message: `repeats ${field}` });
+  });
+};
 
 /** POST /v1/analytics/aggregate: the specification's AggregationQuerySchema, plus a time zone. */
 export const AggregationQuerySchema = z
@@ -65,9 +110,9 @@ export const AggregationQuerySchema = z
     ...commonFilters,
     ...timeRange,
     granularity: z.enum(['minute', 'hour', 'day', 'week', 'month']).default('hour'),
-    groupBy: z.array(z.enum(GROUP_BY_FIELDS)).max(4).optional(),
+    groupBy: z.array(z.enum(GROUP_BY_FIELDS)).max(4).superRefine(uniqueFields).optional(),
     /** IANA zone: day, week and month buckets start at local midnight, DST included. */
-    timezone: z.string().refine((zone) => TIME_ZONES.has(zone), 'is not an IANA time zone').default('UTC'),
+    timezone: z.string().max(64).refine(isTimeZoneName, 'is not an IANA time zone').default('UTC'),
   })
   .superRefine(checkRange);
 export type AggregationQuery = z.infer<typeof AggregationQuerySchema>;
@@ -93,7 +138,7 @@ export function bucketCount(query: Pick<AggregationQuery, 'startTime' | 'endTime
 }
 
 /** DELETE /v1/events?olderThan=ISO */
-export const PurgeQuerySchema = z.strictObject({ olderThan: isoDateTime });
+export const PurgeQuerySchema = z.strictObject({ olderThan: queryInstant });
 
 /** GET /v1/audit */
 const AUDIT_ACTIONS = ['EVENTS_TRACKED', 'EVENTS_BATCH_PROCESSED', 'EVENTS_QUERIED', 'EVENTS_PURGED', 'SECURITY_EVENT'] as const;

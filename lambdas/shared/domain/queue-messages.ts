@@ -5,14 +5,15 @@ import { monthOf } from './months.js';
 /**
  * What the writer needs to know of a message besides its rows: whose events they are, the
  * months whose partitions must exist, and (first message of a batch request only) the
- * request's counts for the audit log.
+ * request's counts for the audit log. A batch whose every item was refused is one message with
+ * no months and no rows: it carries the counts alone, because only the writer writes Postgres.
  */
 export const QueueHeaderSchema = z.strictObject({
   version: z.literal(2),
   tenantId: z.uuid(),
   actor: z.string().max(255),
   requestId: z.string().max(128),
-  months: z.array(z.string().regex(/^\d{4}-\d{2}-01$/)).min(1).max(240),
+  months: z.array(z.string().regex(/^\d{4}-\d{2}-01$/)).max(240),
   batchSummary: z
     .strictObject({ total: z.number().int(), accepted: z.number().int(), rejected: z.number().int() })
     .optional(),
@@ -76,7 +77,8 @@ const MONTH_BYTES = 13;
 
 /**
  * Packs events into as few messages as the message size limit allows (greedy, in order). The
- * batch summary goes on the first message only, so that the request is audited once.
+ * batch summary goes on the first message only, so that the request is audited once; a batch
+ * without events is that one message, with no rows.
  */
 export function packMessages(request: RequestHeader, events: TrackedEvent[], maxMessageBytes: number): QueueMessage[] {
   const { batchSummary, ...plain } = request;
@@ -111,7 +113,7 @@ export function packMessages(request: RequestHeader, events: TrackedEvent[], max
     eventIds.push(event.eventId);
     months.add(month);
   }
-  if (rows.length > 0) flush();
+  if (rows.length > 0 || (messages.length === 0 && batchSummary)) flush();
   return messages;
 }
 
@@ -123,7 +125,8 @@ export interface ReceivedMessage {
 
 /**
  * Reads a message body, or says why it is not one. Only the header is parsed: the rows' types
- * and constraints are checked by the database, and a message it refuses fails alone.
+ * and constraints are checked by the database, and a message it refuses fails alone. Every row
+ * has a month, so a header without months is a batch summary with no rows.
  */
 export function readMessage(body: string): ReceivedMessage | string {
   const cut = body.indexOf('\n');
@@ -139,9 +142,14 @@ export function readMessage(body: string): ReceivedMessage | string {
     const issue = parsed.error.issues[0];
     return `not a queue message header: ${issue ? `${issue.path.join('.') || 'header'}: ${issue.message}` : 'invalid'}`;
   }
+  const header = parsed.data;
   const rows = body.slice(cut + 1);
+  if (header.months.length === 0) {
+    if (rows.length > 0) return 'not a queue message header: months: names no month for its rows';
+    return header.batchSummary ? { header, rows } : 'not a queue message header: months: a message without rows carries a batch summary';
+  }
   if (rows.length === 0 || !rows.endsWith('\n')) return 'event rows missing or cut off';
-  return { header: parsed.data, rows };
+  return { header, rows };
 }
 
 const TYPE_FIELD = QUEUED_ROW_FIELDS.indexOf('type');

@@ -33,12 +33,18 @@ export function splitForRollups(range: { startTime: string; endTime: string }, u
 }
 
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+/**
+ * Zone names are taken in any case and as links, so a caller can make up any number of names
+ * (`europe/LONDON`...); the cache starts over past this many rather than grow without bound.
+ */
+const MAX_CACHED_ZONES = 1000;
 
 /** Minutes east of UTC of `zone` at `ms`, from Intl's "GMT+05:30" form (seconds as a fraction: old local mean times, "GMT+01:00:12"). */
 function offsetMinutes(zone: string, ms: number): number {
   let format = offsetFormats.get(zone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
+    if (offsetFormats.size >= MAX_CACHED_ZONES) offsetFormats.clear();
     offsetFormats.set(zone, format);
   }
   const name = format.formatToParts(ms).find((part) => part.type === 'timeZoneName')?.value ?? 'GMT';

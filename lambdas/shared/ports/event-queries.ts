@@ -13,11 +13,19 @@ export interface PageRequest {
   after?: CursorPosition;
 }
 
+/** A page of events, the total of the filters' matches, and whether a next page exists. */
+export interface EventsPage {
+  events: StoredEvent[];
+  total: number;
+  hasMore: boolean;
+}
+
 export interface AggregateRow {
   period: string;
   count: number;
   uniqueUsers: number;
-  totalValue: number;
+  /** Null only with `valueOutOfRange`. */
+  totalValue: number | null;
   avgValue: number | null;
   minValue: number | null;
   maxValue: number | null;
@@ -25,6 +33,8 @@ export interface AggregateRow {
   p50: number | null;
   p95: number | null;
   p99: number | null;
+  /** The sum of the bucket's values is past the largest double: no total or average is given. */
+  valueOutOfRange?: true;
   event_type?: EventType;
   category?: string;
   action?: string;
@@ -57,7 +67,7 @@ export interface QueryActor {
 
 /** Reads of one tenant's events, each audited in the same transaction. */
 export interface EventQueries {
-  findEvents(who: QueryActor, filters: EventFilters, page: PageRequest): Promise<{ events: StoredEvent[]; total: number }>;
+  findEvents(who: QueryActor, filters: EventFilters, page: PageRequest): Promise<EventsPage>;
   aggregate(who: QueryActor, query: AggregationQuery): Promise<{ data: AggregateRow[]; summary: AggregateSummary }>;
   eventTypes(who: QueryActor, range: { startTime: string; endTime: string }): Promise<EventTypeSummary[]>;
 }

@@ -43,13 +43,10 @@ export async function queryEvents(queries: EventQueries, who: QueryActor, body: 
   const { limit, offset, cursor, ...filters } = query;
   const after = cursor ? decodeCursor(who.tenantId, filters, cursor) : undefined;
 
-  // One more than asked: whether it comes back says whether there is a next page.
-  const { events, total } = await queries.findEvents(who, filters, { limit: limit + 1, offset, order: query.orderBy === 'timestamp_asc' ? 'asc' : 'desc', after });
-  const page = events.slice(0, limit);
-  const last = page.at(-1);
-  const hasMore = events.length > limit;
+  const { events, total, hasMore } = await queries.findEvents(who, filters, { limit, offset, order: query.orderBy === 'timestamp_asc' ? 'asc' : 'desc', after });
+  const last = events.at(-1);
   return {
-    events: page,
+    events,
     total,
     hasMore,
     nextCursor: hasMore && last ? encodeCursor(who.tenantId, filters, { timestamp: last.timestamp, eventId: last.eventId }) : null,

@@ -37,6 +37,8 @@ export interface BatchReceipt {
   failed: Array<{ index: number; error: string; errors: FieldIssue[] }>;
 }
 
+const NOT_QUEUED = 'not queued, retry later';
+
 interface Enqueued {
   accepted: Array<{ index: number; eventId: string }>;
   failed: BatchReceipt['failed'];
@@ -73,9 +75,11 @@ async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unkno
       failed.push({ index, error: outcome.tooLarge ? 'event too large' : 'invalid event', errors: outcome.issues });
     }
   });
-  if (prepared.length === 0) return { accepted: [], failed, tooLarge };
+  // A single event that failed is answered as a 4xx and not audited; a batch always is.
+  if (prepared.length === 0 && !batch) return { accepted: [], failed, tooLarge };
 
-  // 3. Queue; the first message of a batch request carries its counts for the audit log.
+  // 3. Queue; the first message of a batch request carries its counts for the audit log (a
+  //    batch that is all invalid, too: then it is the one message, without rows).
   const messages = packMessages(
     {
       tenantId: request.tenantId,
@@ -94,7 +98,7 @@ async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unkno
   for (const { index, event } of prepared) {
     const reason = reasons.get(event.eventId);
     if (reason === undefined) accepted.push({ index, eventId: event.eventId });
-    else failed.push({ index, error: 'not queued, retry later', errors: [{ path: '', message: reason }] });
+    else failed.push({ index, error: NOT_QUEUED, errors: [{ path: '', message: reason }] });
   }
   failed.sort((a, b) => a.index - b.index);
   return { accepted, failed, tooLarge };
@@ -105,14 +109,22 @@ export async function trackEvent(deps: TrackDeps, request: TrackRequest, body: u
   const { accepted, failed, tooLarge } = await enqueueItems(deps, request, [body]);
   const [first] = accepted;
   if (first) return { eventId: first.eventId };
-  if (tooLarge) throw new PayloadTooLargeError(failed[0]?.errors[0]?.message ?? 'event too large');
+  if (tooLarge) throw new PayloadTooLargeError(failed[0]?.errors[0]?.message ?? 'event too large', failed[0]?.errors);
   if (failed[0]?.error === 'invalid event') throw new ValidationError(failed[0].errors);
   throw new QueueUnavailableError('The event could not be queued.');
 }
 
-/** POST /v1/events/batch: a receipt per index; valid items of a partly invalid batch are kept. */
+/**
+ * POST /v1/events/batch: a receipt per index; valid items of a partly invalid batch are kept.
+ * When the queue took none of the valid items, the whole request is retryable: a 503 with
+ * Retry-After says so in the way every HTTP client and SDK understands, where a 200 full of
+ * failures would be taken for success by a client that reads only the status.
+ */
 export async function trackBatch(deps: TrackDeps, request: TrackRequest, body: unknown): Promise<BatchReceipt> {
   const { events, sentAt } = parseInput(BatchEnvelopeSchema, body);
   const { accepted, failed } = await enqueueItems(deps, request, events, { sentAt });
+  if (accepted.length === 0 && failed.some((item) => item.error === NOT_QUEUED)) {
+    throw new QueueUnavailableError('None of the valid events could be queued; nothing of this batch was accepted.');
+  }
   return { total: events.length, successful: accepted.map((item) => item.eventId), failed };
 }

@@ -70,6 +70,12 @@ describe('DELETE /v1/events?olderThan', () => {
     expect([missing.status, garbage.status]).toEqual([400, 400]);
     expect(garbage.body.errors[0].path).toBe('olderThan');
   });
+
+  it('answers 400 naming olderThan to year 0, which Postgres cannot read, instead of a 500', async () => {
+    const answer = await call('DELETE', '/v1/events?olderThan=0000-01-01T00:00:00Z', admin);
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual([{ path: 'olderThan', message: 'must be between 1970-01-01 and 9999-12-31 (UTC)' }]);
+  });
 });
 
 describe('GET /v1/audit', () => {
@@ -87,6 +93,31 @@ describe('GET /v1/audit', () => {
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
     expect(second.body.nextBefore).toBeNull();
     expect([...first.body.entries, ...second.body.entries].every((entry: { action: string }) => entry.action === 'EVENTS_QUERIED')).toBe(true);
+  });
+
+  it('shows a batch whose every item was refused as EVENTS_BATCH_PROCESSED, and the users of tracked events in EVENTS_TRACKED', async () => {
+    const tenant = randomUUID();
+    const token = await app.token(tenant, ['admin', 'events:write']);
+    const user = randomUUID();
+    const post = (events: unknown[]) =>
+      fetch(`${app.runtime.url}/v1/events/batch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+
+    const refused = await post([{ type: 'NOPE' }, {}]);
+    await post([{ type: 'CUSTOM', category: 'c', action: 'a', userId: user }, { type: 'CUSTOM', category: 'c', action: 'a', userId: user }]);
+    await app.runtime.eventSource.drained();
+    const batches = await call('GET', '/v1/audit?action=EVENTS_BATCH_PROCESSED', token);
+    const tracked = await call('GET', '/v1/audit?action=EVENTS_TRACKED', token);
+
+    expect(refused.status).toBe(200);
+    const summaries = batches.body.entries.map((entry: { details: Record<string, unknown> }) => entry.details);
+    expect(summaries).toHaveLength(2);
+    expect(summaries).toEqual(
+      expect.arrayContaining([
+        { requestId: expect.any(String), total: 2, accepted: 2, rejected: 0 },
+        { requestId: expect.any(String), total: 2, accepted: 0, rejected: 2 },
+      ]),
+    );
+    expect(tracked.body.entries).toEqual([expect.objectContaining({ details: expect.objectContaining({ stored: 2, uniqueUsers: 1, userIds: [user] }) })]);
   });
 
   it('answers 400 to a bad limit or action, 403 without admin', async () => {

@@ -97,6 +97,36 @@ describe('POST /v1/events', () => {
     expect(answer.contentType).toBe('application/problem+json');
   });
 
+  it('lists the oversized event in the errors of its 413', async () => {
+    const answer = await call('POST', '/v1/events', { token: tokenA, body: event({ properties: { blob: 'x'.repeat(33 * 1024) } }) });
+    expect(answer.body.errors).toEqual([{ path: '', message: expect.stringMatching(/the limit is 32768/) }]);
+  });
+
+  it('answers 400 to a body that is not UTF-8 instead of storing U+FFFD in its place', async () => {
+    const before = await storedCount();
+    const bytes = Buffer.concat([Buffer.from('{"type":"CUSTOM","category":"c","action":"a","label":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]);
+
+    const response = await fetch(`${app.runtime.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenA}` }, body: bytes });
+    await app.runtime.eventSource.drained();
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(((await response.json()) as { errors: unknown }).errors).toEqual([{ path: '', message: 'The body is not valid UTF-8.' }]);
+    expect(await storedCount()).toBe(before);
+  });
+
+  it('answers 400 naming the property to a number past the largest double, instead of storing null', async () => {
+    const answer = await call('POST', '/v1/events', { token: tokenA, raw: '{"type":"CUSTOM","category":"c","action":"a","properties":{"n":1e400,"ok":1}}' });
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual([{ path: 'properties.n', message: 'is not a finite number' }]);
+  });
+
+  it('answers 400 naming value to a value past the largest double', async () => {
+    const answer = await call('POST', '/v1/events', { token: tokenA, raw: '{"type":"CUSTOM","category":"c","action":"a","value":-1e400}' });
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors.map((error: { path: string }) => error.path)).toEqual(['value']);
+  });
+
   it('answers 401 without a token or with a forged one, and 403 without the scope', async () => {
     const forged = `${tokenA.slice(0, -4)}AAAA`;
     const readOnly = await app.token(TENANT_A, ['events:read']);
@@ -168,6 +198,21 @@ describe('POST /v1/events/batch', () => {
     const answer = await call('POST', '/v1/events/batch', { token: tokenA, raw: JSON.stringify({ events: [event({ label: 'x'.repeat(MAX_BODY_BYTES) })] }) });
     expect(answer.status).toBe(413);
     expect(await storedCount()).toBe(before);
+  });
+
+  it('answers 413 to bodies of the limit plus one and plus two bytes, naming the limit and the body in errors', async () => {
+    for (const size of [MAX_BODY_BYTES + 1, MAX_BODY_BYTES + 2]) {
+      const answer = await call('POST', '/v1/events/batch', { token: tokenA, raw: ' '.repeat(size - 2) + '{}' });
+      const message = `The body is ${size} bytes; the limit is ${MAX_BODY_BYTES}.`;
+      expect(answer.status).toBe(413);
+      expect(answer.body).toMatchObject({ status: 413, detail: message, errors: [{ path: '', message }] });
+    }
+  });
+
+  it('takes a body of exactly the limit', async () => {
+    const answer = await call('POST', '/v1/events/batch', { token: tokenA, raw: `{"events":[]}${' '.repeat(MAX_BODY_BYTES - 13)}` });
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors[0].path).toBe('events');
   });
 
   it('accepts a duplicate of an id already sent and stores it once, even with another timestamp', async () => {

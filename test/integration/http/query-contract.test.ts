@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../../../lambdas/shared/adapters/jwt/mint-token.js';
 import { PgEventStore } from '../../../lambdas/shared/adapters/pg/pg-event-store.js';
 import { API_ROUTES } from '../../../lambdas/routes.js';
 import type { TrackedEvent } from '../../../lambdas/shared/domain/event-schemas.js';
 import { envelope, received, TENANT_A, TENANT_B, trackedEvent } from '../../support/factories.js';
-import { startTestRuntime, type RunningRuntime } from '../../support/local-runtime.js';
+import { startTestRuntime, TEST_SECRET, type RunningRuntime } from '../../support/local-runtime.js';
 
 let app: RunningRuntime;
 let tokenA: string;
@@ -164,12 +165,29 @@ describe('POST /v1/events/query', () => {
       [{ ...range, orderBy: 'random' }, 'orderBy'],
       [{ ...range, colour: 'red' }, 'colour'],
       [{ endTime: at(1) }, 'startTime'],
+      [{ ...range, sessionId: '' }, 'sessionId'],
+      [{ ...range, userId: '' }, 'userId'],
+      [{ ...range, categories: [''] }, 'categories.0'],
+      [{ ...range, actions: [''] }, 'actions.0'],
+      [{ startTime: '0000-01-01T00:00:00Z', endTime: '0000-01-02T00:00:00Z' }, 'startTime'],
+      [{ startTime: '9999-12-31T00:00:00Z', endTime: '9999-12-31T23:59:59-14:00' }, 'endTime'],
     ];
     for (const [body, path] of cases) {
       const answer = await call('POST', '/v1/events/query', tokenA, body);
       expect(answer.status, JSON.stringify(body)).toBe(400);
       expect(answer.body.errors.map((error: { path: string }) => error.path)).toContain(path);
     }
+  });
+
+  it('takes any offset zod takes, even past the ±15:59 Postgres reads', async () => {
+    const answer = await call('POST', '/v1/events/query', tokenA, { startTime: at(-1).replace('Z', '+23:59'), endTime: at(300).replace('Z', '-18:00') });
+    expect(answer.status).toBe(200);
+  });
+
+  it('matches no event for an empty property value, never every event', async () => {
+    const answer = await call('POST', '/v1/events/query', tokenA, { ...range, properties: { plan: '' } });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ events: [], total: 0 });
   });
 
   it('needs the events:read scope', async () => {
@@ -225,6 +243,48 @@ describe('POST /v1/analytics/aggregate', () => {
     expect(fromEvents).toEqual(fromRollups);
   });
 
+  it('answers 400 naming the repeat to a field grouped twice, instead of a 500', async () => {
+    for (const field of ['category', 'action', 'event_type', 'user_id']) {
+      const answer = await call('POST', '/v1/analytics/aggregate', tokenA, { ...seeded, granularity: 'day', groupBy: [field, field] });
+      expect(answer.status, field).toBe(400);
+      expect(answer.body.errors).toEqual([{ path: 'groupBy.1', message: `repeats ${field}` }]);
+    }
+  });
+
+  it('takes tz database names whether current or old, links included', async () => {
+    const zones = ['Asia/Kolkata', 'Europe/Kyiv', 'Etc/UTC', 'GMT', 'Asia/Kathmandu', 'America/Argentina/Buenos_Aires', 'Asia/Calcutta', 'Europe/Kiev', 'UTC', 'Europe/london'];
+    for (const timezone of zones) {
+      const answer = await call('POST', '/v1/analytics/aggregate', tokenA, { ...seeded, granularity: 'day', timezone });
+      expect(answer.status, timezone).toBe(200);
+      expect(answer.body.summary.totalEvents, timezone).toBe(eventsA.length);
+    }
+  });
+
+  it('answers 400 naming timezone to a name Node knows and the database does not', async () => {
+    const answer = await call('POST', '/v1/analytics/aggregate', tokenA, { ...seeded, granularity: 'day', timezone: 'US/Pacific-New' });
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual([{ path: 'timezone', message: 'is not a time zone the database knows' }]);
+  });
+
+  it('reports a sum past the largest double as out of range, with no total and no average, from rollups and from events', async () => {
+    const tenant = randomUUID();
+    const token = await app.token(tenant);
+    const day = '2026-05-04';
+    await new PgEventStore(app.testDb.db).writeMessages([
+      received(envelope(['10', '40'].map((second) => trackedEvent({ timestamp: `${day}T10:01:${second}.000Z`, value: Number.MAX_VALUE })), { tenantId: tenant })),
+      received(envelope([trackedEvent({ timestamp: `${day}T11:00:00.000Z`, value: 2 })], { tenantId: tenant })),
+    ]);
+
+    for (const granularity of ['day', 'hour', 'minute']) {
+      const answer = await call('POST', '/v1/analytics/aggregate', token, { startTime: `${day}T00:00:00Z`, endTime: `${day}T23:59:59Z`, granularity });
+      const overflowing = answer.body.data[0];
+      expect(answer.status, granularity).toBe(200);
+      expect(overflowing, granularity).toMatchObject({ count: granularity === 'day' ? 3 : 2, totalValue: null, avgValue: null, valueOutOfRange: true, maxValue: Number.MAX_VALUE });
+      if (granularity !== 'day') expect(answer.body.data.at(-1), granularity).toMatchObject({ totalValue: 2, avgValue: 2 });
+      if (granularity !== 'day') expect(answer.body.data.at(-1), granularity).not.toHaveProperty('valueOutOfRange');
+    }
+  });
+
   it('answers 400 to an unknown groupBy, a zone that does not exist and too many buckets', async () => {
     const cases: Array<[unknown, string]> = [
       [{ ...range, groupBy: ['tenant_id'] }, 'groupBy.0'],
@@ -278,6 +338,20 @@ describe('audit of reads', () => {
     );
     expect(rows.map((row) => row.details.kind)).toEqual(['events', 'aggregate']);
     expect(rows[0]).toMatchObject({ actor: 'tester', details: { resultCount: 0, filters: { categories: ['search'] } } });
+  });
+
+  it('logs the page size asked and the events answered, not the row read ahead to see if more follow', async () => {
+    const subject = `pager-${randomUUID()}`;
+    const pager = await mintToken({ secret: TEST_SECRET, tenantId: TENANT_A, subject, scopes: ['events:read'] });
+    const answer = await call('POST', '/v1/events/query', pager, { ...range, limit: 5 });
+
+    const [row] = await app.testDb.db.query<{ details: { page: { limit: number }; resultCount: number } }>(
+      `SELECT details FROM audit_log WHERE tenant_id = $1 AND action = 'EVENTS_QUERIED' AND actor = $2`,
+      [TENANT_A, subject],
+    );
+    expect(answer.body.events).toHaveLength(5);
+    expect(answer.body.hasMore).toBe(true);
+    expect(row?.details).toMatchObject({ page: { limit: 5 }, resultCount: 5 });
   });
 });
 

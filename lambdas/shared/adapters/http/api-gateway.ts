@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { callerFromContext, type Caller, type Scope } from '../../domain/caller.js';
 import {
+  bodyTooLarge,
   ForbiddenError,
   MalformedBodyError,
   NotFoundError,
@@ -29,13 +30,26 @@ export function authorizedCaller(event: ApiEvent, scope: Scope): Caller {
   return caller;
 }
 
+/**
+ * Fatal: a byte sequence that is not UTF-8 is refused, where Buffer#toString would turn it
+ * into U+FFFD and the event would be stored changed. The BOM is kept, so JSON.parse refuses
+ * it as before.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export function readJsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): unknown {
   const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
-  if (raw.byteLength > maxBytes) throw new PayloadTooLargeError(`The body is ${raw.byteLength} bytes; the limit is ${maxBytes}.`);
+  if (raw.byteLength > maxBytes) throw bodyTooLarge(raw.byteLength, maxBytes);
   if (raw.byteLength === 0) throw new MalformedBodyError('The body is empty; a JSON document is expected.');
+  let text: string;
+  try {
+    text = UTF8.decode(raw);
+  } catch {
+    throw new MalformedBodyError('The body is not valid UTF-8.');
+  }
   let body: unknown;
   try {
-    body = JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(text);
   } catch (error) {
     throw new MalformedBodyError(`The body is not valid JSON: ${error instanceof Error ? error.message : 'parse error'}.`);
   }
@@ -73,7 +87,7 @@ export function problemFromError(error: unknown, requestId: string): ApiResult {
     return problemResponse({ status: 400, slug: 'malformed-body', title: 'Malformed body', detail: error.message, errors: [{ path: '', message: error.message }] });
   }
   if (error instanceof PayloadTooLargeError) {
-    return problemResponse({ status: 413, slug: 'payload-too-large', title: 'Payload too large', detail: error.message });
+    return problemResponse({ status: 413, slug: 'payload-too-large', title: 'Payload too large', detail: error.message, errors: error.issues });
   }
   if (error instanceof UnauthorizedError) {
     return problemResponse({ status: 401, slug: 'unauthorized', title: 'Unauthorized', detail: error.message, headers: { 'www-authenticate': 'Bearer' } });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayTokenAuthorizerEvent, Context } from 'aws-lambda';
-import { NotFoundError, PayloadTooLargeError, UnauthorizedError } from '../../domain/errors.js';
+import { bodyTooLarge, NotFoundError, PayloadTooLargeError, UnauthorizedError } from '../../domain/errors.js';
 import { MAX_BODY_BYTES } from '../../domain/limits.js';
 import { corsHeaders, problemFromError, type ApiResult } from '../http/api-gateway.js';
 
@@ -60,7 +60,7 @@ function matchRoute(routes: LocalRoute[], method: string, path: string): { route
 /** Reads the body, refusing early (like API Gateway) once it passes the limit. */
 async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > maxBytes) throw new PayloadTooLargeError(`The body is ${declared} bytes; the limit is ${maxBytes}.`);
+  if (declared > maxBytes) throw bodyTooLarge(declared, maxBytes);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -104,7 +104,7 @@ export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Author
       }
       const match = matchRoute(routes, request.method ?? 'GET', url.pathname);
       if (!match) throw new NotFoundError(`No route ${request.method} ${url.pathname}.`);
-      const body = await readBody(request, maxBodyBytes + 1);
+      const body = await readBody(request, maxBodyBytes);
       let authorizerContext: Record<string, unknown> | undefined;
       if (match.route.authorized) {
         const result = await authorize({

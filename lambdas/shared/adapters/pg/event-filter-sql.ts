@@ -20,8 +20,9 @@ export function whereClauses(params: Params, tenantId: string, filters: EventFil
     `timestamp <= ${params.add(filters.endTime, '::timestamptz')}`,
     ...dimensionClauses(params, filters),
   ];
-  if (filters.userId) clauses.push(`user_id = ${params.add(filters.userId, '::uuid')}`);
-  if (filters.sessionId) clauses.push(`session_id = ${params.add(filters.sessionId)}`);
+  // Presence, not truthiness: an empty id is a filter that matches nothing, never no filter.
+  if (filters.userId !== undefined) clauses.push(`user_id = ${params.add(filters.userId, '::uuid')}`);
+  if (filters.sessionId !== undefined) clauses.push(`session_id = ${params.add(filters.sessionId)}`);
   if (filters.properties) {
     // Containment is served by the GIN (jsonb_path_ops) index; arrays must also be equal.
     clauses.push(`properties @> ${params.add(JSON.stringify(filters.properties), '::jsonb')}`);
@@ -63,7 +64,7 @@ function dimensionClauses(params: Params, filters: EventFilters): string[] {
 
 /** Rollups hold type, category and action only: a filter on anything else needs the events. */
 export function rollupsCanFilter(filters: EventFilters): boolean {
-  return !filters.userId && !filters.sessionId && !filters.properties;
+  return filters.userId === undefined && filters.sessionId === undefined && filters.properties === undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { EventType } from '../../domain/event-schemas.js';
-import type { AggregationQuery, GroupByField } from '../../domain/query-schemas.js';
-import type { AggregateRow, AggregateSummary, EventFilters, EventQueries, EventTypeSummary, PageRequest, QueryActor } from '../../ports/event-queries.js';
+import { canonicalTimeZone, type AggregationQuery, type GroupByField } from '../../domain/query-schemas.js';
+import type { AggregateRow, AggregateSummary, EventFilters, EventQueries, EventsPage, EventTypeSummary, PageRequest, QueryActor } from '../../ports/event-queries.js';
 import type { StoredEvent } from '../../ports/event-store.js';
 import { figuresByGroup, uniqueMembers } from '../../domain/distinct-sets.js';
 import { bucketsAreUtcBins, rollupFit, splitForRollups, type RollupSplit } from '../../domain/rollup-ranges.js';
@@ -73,12 +73,16 @@ export class PgEventQueries implements EventQueries {
     this.sets = new PgEventSets(db);
   }
 
-  findEvents(who: QueryActor, filters: EventFilters, page: PageRequest): Promise<{ events: StoredEvent[]; total: number }> {
+  findEvents(who: QueryActor, filters: EventFilters, page: PageRequest): Promise<EventsPage> {
     return this.read(who, { kind: 'events', filters, page: { limit: page.limit, offset: page.offset, order: page.order } }, async (session) => {
+      // One row more than the page: whether it comes back says whether there is a next page.
+      // It is not part of the answer, so neither the result nor the audit counts it.
+      const probe = { ...page, limit: page.limit + 1 };
       const searchesProperties = this.options.fastPaths && filters.properties !== undefined;
-      const result = searchesProperties
-        ? await this.pageOfMatches(session, who.tenantId, filters, page)
-        : await this.pageAndCount(session, who.tenantId, filters, page);
+      const { events, total } = searchesProperties
+        ? await this.pageOfMatches(session, who.tenantId, filters, probe)
+        : await this.pageAndCount(session, who.tenantId, filters, probe);
+      const result = { events: events.slice(0, page.limit), total, hasMore: events.length > page.limit };
       return { result, resultCount: result.events.length };
     });
   }
@@ -120,10 +124,15 @@ export class PgEventQueries implements EventQueries {
   aggregate(who: QueryActor, query: AggregationQuery): Promise<{ data: AggregateRow[]; summary: AggregateSummary }> {
     const split = this.setsSplit(query);
     if (!split) {
-      return this.read(who, { kind: 'aggregate', query }, async (session) => {
-        const answer = await this.aggregateFromEvents(session, who.tenantId, query);
-        return { result: answer, resultCount: answer.data.length };
-      });
+      return this.read(
+        who,
+        { kind: 'aggregate', query },
+        async (session) => {
+          const answer = await this.aggregateFromEvents(session, who.tenantId, query);
+          return { result: answer, resultCount: answer.data.length };
+        },
+        { timeZone: query.timezone },
+      );
     }
     return this.withSets(who.tenantId, query, split, (staleLimit) =>
       this.read(
@@ -133,7 +142,7 @@ export class PgEventQueries implements EventQueries {
           const answer = await this.aggregateFromSets(session, who.tenantId, query, split, staleLimit);
           return { result: answer, resultCount: answer.data.length };
         },
-        { oneSnapshot: true },
+        { oneSnapshot: true, timeZone: query.timezone },
       ),
     );
   }
@@ -430,7 +439,7 @@ export class PgEventQueries implements EventQueries {
       return (column) => `date_bin(${width}, ${column}, ${origin})`;
     }
     const granularity = params.add(query.granularity);
-    const timezone = params.add(query.timezone);
+    const timezone = params.add(canonicalTimeZone(query.timezone));
     return (column) => `date_trunc(${granularity}, ${column}, ${timezone})`;
   }
 
@@ -445,13 +454,13 @@ export class PgEventQueries implements EventQueries {
     who: QueryActor,
     what: Record<string, unknown>,
     work: (session: SqlSession) => Promise<{ result: T; resultCount: number }>,
-    options: { oneSnapshot?: boolean } = {},
+    options: { oneSnapshot?: boolean; timeZone?: string } = {},
   ): Promise<T> {
     return inTenantTransaction(
       this.db,
       who.tenantId,
       async (session) => {
-        await tuneForAnalytics(session);
+        await tuneForAnalytics(session, options.timeZone);
         const { result, resultCount } = await work(session);
         await session.query(`INSERT INTO audit_log (tenant_id, action, actor, details) VALUES ($1, 'EVENTS_QUERIED', $2, $3::jsonb)`, [
           who.tenantId,
@@ -498,17 +507,23 @@ function hashedSummary(from: string, where: string): string {
 
 function toAggregateRow(row: AggregateDbRow, groupBy: GroupByField[]): AggregateRow {
   const [p50 = null, p95 = null, p99 = null] = row.percentiles ?? [];
+  // The numeric sum is exact, but past the largest double it becomes Infinity here, which
+  // JSON writes as null: the sum and the average drawn from it are reported out of range
+  // together (docs/decisions.md, "Sums past the largest double").
+  const totalValue = Number(row.total_value);
+  const inRange = Number.isFinite(totalValue);
   const aggregate: AggregateRow = {
     period: toIso(row.period),
     count: Number(row.count),
     uniqueUsers: Number(row.unique_users),
-    totalValue: Number(row.total_value),
-    avgValue: toNumber(row.avg_value),
+    totalValue: inRange ? totalValue : null,
+    avgValue: inRange ? toNumber(row.avg_value) : null,
     minValue: toNumber(row.min_value),
     maxValue: toNumber(row.max_value),
     p50,
     p95,
     p99,
+    ...(inRange ? {} : { valueOutOfRange: true as const }),
   };
   for (const field of groupBy) Object.assign(aggregate, { [field]: row[field] });
   return aggregate;

@@ -44,7 +44,8 @@ const RESET_STAGING = 'SET LOCAL ROLE NONE; TRUNCATE pg_temp.staged_events';
  * One statement per tenant and delivery, over its staged rows. The dedupe insert decides which
  * events are new, and only those are stored, rolled up and audited. A redelivered message
  * therefore changes nothing, and there is no per-event round trip. $2: the batch summaries of
- * the delivery's first messages, `[{requestId, actor, batchSummary}]`.
+ * the delivery's first messages, `[{requestId, actor, batchSummary}]`, each audited once per
+ * request (migration 0009), whether or not any of its events was new, or it had any.
  */
 export const WRITE_STAGED_EVENTS = `
 WITH input AS (
@@ -106,10 +107,18 @@ tracked_counts AS (
   SELECT actor, request_id, event_type, category, count(*) AS n
   FROM new_events GROUP BY 1, 2, 3, 4
 ),
+-- The users whose events were stored, per actor: how many, and the first 100 by id. Grouped
+-- by user first: a hash of the pairs, where DISTINCT (actor, user) sorted every event on the
+-- actor's text (EXPLAIN ANALYZE, 8,945 events: 4 ms against 11 ms, of a 300 ms statement).
+tracked_users AS (
+  SELECT actor, count(*) AS unique_users, to_jsonb((array_agg(user_id ORDER BY user_id))[1:100]) AS user_ids
+  FROM (SELECT user_id, actor FROM new_events WHERE user_id IS NOT NULL GROUP BY user_id, actor) AS distinct_users GROUP BY actor
+),
 tracked_audit AS (
   INSERT INTO audit_log (tenant_id, action, actor, details)
   SELECT $1, 'EVENTS_TRACKED', by_type.actor, jsonb_build_object('stored', by_type.stored,
-    'byType', by_type.counts, 'categories', other.categories, 'requestIds', other.request_ids)
+    'byType', by_type.counts, 'categories', other.categories, 'requestIds', other.request_ids,
+    'uniqueUsers', coalesce(users.unique_users, 0), 'userIds', coalesce(users.user_ids, '[]'))
   FROM (
     SELECT actor, sum(n) AS stored, jsonb_object_agg(event_type, n) AS counts
     FROM (SELECT actor, event_type, sum(n) AS n FROM tracked_counts GROUP BY 1, 2) AS per_type GROUP BY actor
@@ -118,13 +127,14 @@ tracked_audit AS (
     SELECT actor, jsonb_agg(DISTINCT category) AS categories, jsonb_agg(DISTINCT request_id) AS request_ids
     FROM tracked_counts GROUP BY actor
   ) AS other USING (actor)
+  LEFT JOIN tracked_users AS users USING (actor)
 ),
+-- Once per request: a redelivered first message finds its request audited already.
 batch_audit AS (
   INSERT INTO audit_log (tenant_id, action, actor, details)
   SELECT $1, 'EVENTS_BATCH_PROCESSED', b.actor, jsonb_build_object('requestId', b."requestId") || b."batchSummary"
   FROM jsonb_to_recordset($2::jsonb) AS b("requestId" text, actor text, "batchSummary" jsonb)
-  -- A redelivered first message stores nothing new, and must not audit its request again.
-  WHERE EXISTS (SELECT 1 FROM tracked_counts t WHERE t.request_id = b."requestId")
+  ON CONFLICT (tenant_id, (details->>'requestId')) WHERE action = 'EVENTS_BATCH_PROCESSED' DO NOTHING
 )
 SELECT count(*)::int AS stored FROM new_events`;
 
@@ -188,7 +198,8 @@ export class PgEventStore implements EventStore {
       let stored = 0;
       for (const [index, [tenantId, delivery]] of [...deliveries].entries()) {
         if (index > 0) await session.exec(RESET_STAGING);
-        const copied = await session.copyRows('pg_temp.staged_events', STAGED_COLUMNS, delivery.rows);
+        // Batch summaries alone (a batch whose every item was refused) have nothing to COPY.
+        const copied = delivery.lineCount > 0 ? await session.copyRows('pg_temp.staged_events', STAGED_COLUMNS, delivery.rows) : 0;
         // A line `\.` ends COPY early: what follows it would be acknowledged unwritten.
         if (copied !== delivery.lineCount) throw new Error(`COPY read ${copied} of ${delivery.lineCount} rows`);
         staged += copied;

@@ -39,8 +39,15 @@ describe('AnalyticsEventSchema', () => {
   it('refuses NUL characters and lone surrogates, which Postgres cannot store', () => {
     expect(issuesOf({ ...valid, action: 'a\u0000b' })[0]?.path).toBe('action');
     expect(issuesOf({ ...valid, label: '\ud800' })[0]?.path).toBe('label');
-    expect(issuesOf({ ...valid, properties: { nested: ['ok', 'bad\u0000'] } })[0]?.path).toBe('properties');
+    expect(issuesOf({ ...valid, properties: { nested: ['ok', 'bad\u0000'] } })[0]?.path).toBe('properties.nested.1');
     expect(issuesOf({ ...valid, properties: { ['k\u0000']: 1 } })[0]?.path).toBe('properties');
+  });
+
+  it('refuses numbers past the largest double anywhere in properties, naming where', () => {
+    const parsed = JSON.parse('{"top":1e400,"deep":{"list":[1,-1e999]}}');
+    expect(issuesOf({ ...valid, properties: { top: parsed.top } })).toEqual([{ path: 'properties.top', message: 'is not a finite number' }]);
+    expect(issuesOf({ ...valid, properties: { deep: parsed.deep } })).toEqual([{ path: 'properties.deep.list.1', message: 'is not a finite number' }]);
+    expect(issuesOf({ ...valid, value: Infinity })[0]?.path).toBe('value');
   });
 
   it('keeps hostile property keys as data', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventTypeEnum } from '../../../../lambdas/shared/domain/event-schemas.js';
-import { copyText, countEventTypes, packMessages, queuedRow } from '../../../../lambdas/shared/domain/queue-messages.js';
+import { copyText, countEventTypes, packMessages, queuedRow, readMessage } from '../../../../lambdas/shared/domain/queue-messages.js';
 import { decodeMessage, decodeRows, TENANT_A, trackedEvent } from '../../../support/factories.js';
 
 const request = { tenantId: TENANT_A, actor: 'a', requestId: 'r', batchSummary: { total: 300, accepted: 300, rejected: 0 } };
@@ -25,6 +25,23 @@ describe('packMessages', () => {
     const headers = messages.map((message) => decodeMessage(message.body).header);
     expect(headers[0]?.batchSummary).toEqual(request.batchSummary);
     expect(headers.slice(1).every((header) => !('batchSummary' in header))).toBe(true);
+  });
+
+  it('packs a batch without events into one message of its summary alone, and no batch summary into none', () => {
+    const [only, ...rest] = packMessages(request, [], 4 * 1024);
+    expect(rest).toEqual([]);
+    expect(only?.eventIds).toEqual([]);
+    expect(decodeMessage(only?.body ?? '')).toEqual({ header: expect.objectContaining({ months: [], batchSummary: request.batchSummary }), rows: [] });
+    expect(packMessages({ ...request, batchSummary: undefined }, [], 4 * 1024)).toEqual([]);
+  });
+
+  it('reads a message without months only as a batch summary without rows', () => {
+    const [summary] = packMessages(request, [], 4 * 1024);
+    const header = JSON.parse(summary?.body.split('\n')[0] ?? '{}') as Record<string, unknown>;
+    const { batchSummary: _counts, ...plain } = header;
+    const row = queuedRow(trackedEvent(), 'a', 'r');
+    expect(readMessage(`${JSON.stringify(plain)}\n`)).toMatch(/months: a message without rows carries a batch summary/);
+    expect(readMessage(`${JSON.stringify(header)}\n${row}`)).toMatch(/months: names no month for its rows/);
   });
 
   it("names in each header the months of that message's events, and stays under the limit with many months", () => {

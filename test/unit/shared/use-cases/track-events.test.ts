@@ -91,6 +91,14 @@ describe('trackBatch', () => {
     expect(receipt.failed).toEqual([{ index: 1, error: 'not queued, retry later', errors: [{ path: '', message: 'throttled' }] }]);
   });
 
+  it('answers a batch whose valid events the queue took none of as unavailable, to be retried whole', async () => {
+    const refused = trackBatch(deps(recordingQueue([id(1), id(2)])), request, {
+      events: [{ id: id(1), type: 'CUSTOM', category: 'c', action: 'a' }, { id: id(2), type: 'CUSTOM', category: 'c', action: 'a' }, { id: id(3) }],
+    });
+
+    await expect(refused).rejects.toBeInstanceOf(QueueUnavailableError);
+  });
+
   it('rejects a batch of 0 or 1001 events as a whole, naming the field', async () => {
     await expect(trackBatch(deps(recordingQueue()), request, { events: [] })).rejects.toMatchObject({ issues: [{ path: 'events' }] });
     await expect(trackBatch(deps(recordingQueue()), request, { events: Array(1001).fill({}) })).rejects.toBeInstanceOf(ValidationError);
@@ -110,10 +118,16 @@ describe('trackBatch', () => {
     expect(queue.sent).toEqual([]);
   });
 
-  it('sends nothing when no item is valid', async () => {
+  it('sends only the summary, in one message without rows, when no item is valid, so that the writer audits the batch', async () => {
     const queue = recordingQueue();
     const receipt = await trackBatch(deps(queue), request, { events: [{}, { type: 'CUSTOM' }] });
     expect(receipt.failed.map((item) => item.index)).toEqual([0, 1]);
+    expect(queue.sent.map(({ header, rows }) => [header.batchSummary, header.months, rows])).toEqual([[{ total: 2, accepted: 0, rejected: 2 }, [], []]]);
+  });
+
+  it('sends nothing for a single event that is not valid', async () => {
+    const queue = recordingQueue();
+    await expect(trackEvent(deps(queue), request, { type: 'CUSTOM' })).rejects.toBeInstanceOf(ValidationError);
     expect(queue.sent).toEqual([]);
   });
 });

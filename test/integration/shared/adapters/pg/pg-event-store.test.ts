@@ -116,9 +116,51 @@ describe('PgEventStore.writeEnvelopes', () => {
     const rows = await testDb.db.query<{ action: string; actor: string; details: Record<string, unknown> }>('SELECT action, actor, details FROM audit_log ORDER BY action');
     expect(rows).toEqual([
       { action: 'EVENTS_BATCH_PROCESSED', actor: 'tester', details: { requestId: request.requestId, total: 3, accepted: 2, rejected: 1 } },
-      { action: 'EVENTS_TRACKED', actor: 'tester', details: { stored: 2, byType: { CUSTOM: 1, SECURITY: 1 }, categories: ['test'], requestIds: [request.requestId] } },
+      { action: 'EVENTS_TRACKED', actor: 'tester', details: { stored: 2, byType: { CUSTOM: 1, SECURITY: 1 }, categories: ['test'], requestIds: [request.requestId], uniqueUsers: 0, userIds: [] } },
       { action: 'SECURITY_EVENT', actor: 'tester', details: expect.objectContaining({ severity: 'MEDIUM' }) },
     ]);
+  });
+
+  it('names in EVENTS_TRACKED the users of the stored events: how many, and the first 100 by id', async () => {
+    const users = Array.from({ length: 120 }, (_, index) => `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`);
+    const events = [...users, ...users.slice(0, 10)].map((userId) => trackedEvent({ userId }));
+
+    await write(envelope([...events, trackedEvent()]), envelope([trackedEvent({ userId: users[0] })], { actor: 'other' }));
+
+    const rows = await testDb.db.query<{ actor: string; details: { uniqueUsers: number; userIds: string[] } }>(`SELECT actor, details FROM audit_log WHERE action = 'EVENTS_TRACKED' ORDER BY actor`);
+    expect(rows.map((row) => [row.actor, row.details.uniqueUsers, row.details.userIds])).toEqual([
+      ['other', 1, [users[0]]],
+      ['tester', 120, users.slice(0, 100)],
+    ]);
+  });
+
+  it('audits a batch whose every item was refused, from a message without rows, once even when redelivered', async () => {
+    const refused = envelope([], { batchSummary: { total: 2, accepted: 0, rejected: 2 } });
+
+    await write(refused);
+    const again = await write(refused, refused);
+
+    const rows = await testDb.db.query<{ action: string; details: Record<string, unknown> }>('SELECT action, details FROM audit_log');
+    expect(again).toEqual({ stored: 0, duplicates: 0 });
+    expect(rows).toEqual([{ action: 'EVENTS_BATCH_PROCESSED', details: { requestId: refused.requestId, total: 2, accepted: 0, rejected: 2 } }]);
+  });
+
+  it('audits a batch whose events were all stored before, once', async () => {
+    const event = trackedEvent();
+    await write(envelope([event]));
+    const retry = envelope([event], { batchSummary: { total: 1, accepted: 1, rejected: 0 } });
+
+    await write(retry);
+    await write(retry);
+
+    expect(await count(`SELECT count(*) AS n FROM audit_log WHERE action = 'EVENTS_BATCH_PROCESSED' AND details->>'requestId' = $1`, [retry.requestId])).toBe(1);
+  });
+
+  it('audits the same request id of two tenants for each of them', async () => {
+    const summary = { total: 1, accepted: 0, rejected: 1 };
+    await write(envelope([], { requestId: 'shared', batchSummary: summary }), envelope([], { tenantId: TENANT_B, requestId: 'shared', batchSummary: summary }));
+
+    expect(await count(`SELECT count(*) AS n FROM audit_log WHERE action = 'EVENTS_BATCH_PROCESSED'`)).toBe(2);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { httpHandler, jsonResponse, problemFromError, type ApiEvent } from '../../../../../lambdas/shared/adapters/http/api-gateway.js';
-import { ValidationError } from '../../../../../lambdas/shared/domain/errors.js';
+import { httpHandler, jsonResponse, problemFromError, readJsonBody, type ApiEvent } from '../../../../../lambdas/shared/adapters/http/api-gateway.js';
+import { bodyTooLarge, MalformedBodyError, ValidationError } from '../../../../../lambdas/shared/domain/errors.js';
 import { TENANT_A } from '../../../../support/factories.js';
 
 const context = { awsRequestId: 'req-42' } as Context;
@@ -28,6 +28,27 @@ describe('problemFromError', () => {
     const answer = problemFromError(new ValidationError([{ path: 'a', message: 'x' }, { path: 'b.c', message: 'y' }]), 'r');
     expect(JSON.parse(answer.body)).toMatchObject({ status: 400, errors: [{ path: 'a' }, { path: 'b.c' }] });
     expect(answer.headers?.['content-type']).toBe('application/problem+json');
+  });
+});
+
+describe('problemFromError for a body too large', () => {
+  it('answers 413 with the body named in errors', () => {
+    const answer = problemFromError(bodyTooLarge(12, 10), 'r');
+    expect(answer.statusCode).toBe(413);
+    expect(JSON.parse(answer.body)).toMatchObject({ detail: 'The body is 12 bytes; the limit is 10.', errors: [{ path: '', message: 'The body is 12 bytes; the limit is 10.' }] });
+  });
+});
+
+describe('readJsonBody', () => {
+  const withBytes = (bytes: Buffer): ApiEvent => ({ ...event, body: bytes.toString('base64'), isBase64Encoded: true });
+
+  it('refuses bytes that are not UTF-8 instead of reading them as U+FFFD', () => {
+    const bytes = Buffer.concat([Buffer.from('{"label":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]);
+    expect(() => readJsonBody(withBytes(bytes))).toThrow(new MalformedBodyError('The body is not valid UTF-8.'));
+  });
+
+  it('reads multi-byte UTF-8 as sent', () => {
+    expect(readJsonBody(withBytes(Buffer.from('{"label":"Zoë € 😀"}')))).toEqual({ label: 'Zoë € 😀' });
   });
 });
 

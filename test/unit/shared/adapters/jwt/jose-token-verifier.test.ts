@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenVerifier } from '../../../../../lambdas/shared/adapters/jwt/jose-token-verifier.js';
+import { CLOCK_SKEW_SECONDS, createTokenVerifier } from '../../../../../lambdas/shared/adapters/jwt/jose-token-verifier.js';
+import { mintToken } from '../../../../../lambdas/shared/adapters/jwt/mint-token.js';
 import { TENANT_A } from '../../../../support/factories.js';
 
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
@@ -68,5 +69,35 @@ describe('createTokenVerifier with a JWKS (Cognito)', () => {
     await expect(verify(await idToken(stranger.privateKey, 'k3'))).rejects.toThrow();
     const hs256 = await new SignJWT({ 'custom:tenant_id': TENANT_A }).setProtectedHeader({ alg: 'HS256', kid: 'k3' }).setIssuer('https://cognito-idp.local/pool').setAudience('client-1').setExpirationTime('5m').sign(new TextEncoder().encode('x'.repeat(32)));
     await expect(verify(hs256)).rejects.toThrow();
+  });
+});
+
+describe('createTokenVerifier with a shared secret', () => {
+  const secret = 'verifier-test-secret-of-32-characters!';
+  const key = new TextEncoder().encode(secret);
+  const verify = createTokenVerifier({ jwtSecret: secret });
+  const now = () => Math.floor(Date.now() / 1000);
+  const signed = (build: (jwt: SignJWT) => SignJWT) => build(new SignJWT({ tenant_id: TENANT_A }).setProtectedHeader({ alg: 'HS256' }).setSubject('x')).sign(key);
+
+  it('refuses a token without exp', async () => {
+    await expect(verify(await signed((jwt) => jwt.setIssuedAt()))).rejects.toThrow(/"exp" claim/);
+  });
+
+  it('refuses a token issued 30 days in the future', async () => {
+    await expect(verify(await signed((jwt) => jwt.setIssuedAt(now() + 30 * 86_400).setExpirationTime(now() + 31 * 86_400)))).rejects.toThrow(/"iat" claim/);
+  });
+
+  it('refuses a token issued further ahead than the clock skew allowance', async () => {
+    await expect(verify(await signed((jwt) => jwt.setIssuedAt(now() + CLOCK_SKEW_SECONDS + 5).setExpirationTime('1h')))).rejects.toThrow(/"iat" claim/);
+  });
+
+  it('accepts a token issued within the clock skew allowance ahead of our clock', async () => {
+    await expect(verify(await signed((jwt) => jwt.setIssuedAt(now() + CLOCK_SKEW_SECONDS - 5).setExpirationTime('1h')))).resolves.toMatchObject({ tenant_id: TENANT_A });
+  });
+
+  it('accepts the tokens mintToken makes: they always carry exp and iat', async () => {
+    const token = await mintToken({ secret, tenantId: TENANT_A, subject: 'dev', scopes: ['events:read'] });
+    const payload = await verify(token);
+    expect(payload.exp).toBe((payload.iat ?? 0) + 12 * 3600);
   });
 });
