@@ -16,6 +16,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { mintToken } from '../lambdas/shared/adapters/jwt/mint-token.js';
 import { createServerDatabase } from '../test/support/test-database.js';
+import { csvField } from './support/csv.js';
 import { benchServerUrl, median, percentile } from './support/stats.js';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '50000' }, clients: { type: 'string', default: '4' }, rounds: { type: 'string', default: '3' } } });
@@ -44,12 +45,6 @@ function batchOfEvents(): BenchEvent[] {
     timestamp: now,
   }));
 }
-
-const csvField = (value: unknown): string => {
-  if (value === null || value === undefined) return '';
-  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return `"${text.replace(/"/g, '""')}"`;
-};
 
 /** The rows the writer stores for these events, as CSV for COPY. */
 function toCsv(events: BenchEvent[]): string {

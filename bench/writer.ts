@@ -15,6 +15,7 @@ import { packMessages } from '../lambdas/shared/domain/queue-messages.js';
 import { createWriteEventsHandler } from '../lambdas/write-events/handler.js';
 import { createServerDatabase, type TestDatabase } from '../test/support/test-database.js';
 import { generateEvents } from './support/generate-events.js';
+import { csvField } from './support/csv.js';
 import { benchServerUrl, median } from './support/stats.js';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '100000' }, rounds: { type: 'string', default: '3' }, naive: { type: 'string', default: '2000' } } });
@@ -26,12 +27,6 @@ const SQS_BATCH_SIZE = 10;
 const MESSAGE_BYTES = 256 * 1024;
 
 const COLUMNS = 'tenant_id, event_id, timestamp, event_type, category, action, label, value, user_id, session_id, properties, context, metadata, received_at';
-
-const csvField = (value: unknown): string => {
-  if (value === null || value === undefined) return '';
-  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return `"${text.replace(/"/g, '""')}"`;
-};
 
 function toCsv(events: TrackedEvent[]): string {
   return events
