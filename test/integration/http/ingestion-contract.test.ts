@@ -254,6 +254,12 @@ describe('GET /v1/events/{eventId}', () => {
     expect((await call('GET', `/v1/events/${accepted.body.eventId}`, { token: tokenB })).status).toBe(200);
   });
 
+  it('answers 404 problem+json, not a 500, to a path whose percent-encoding is broken', async () => {
+    const answer = await call('GET', '/v1/events/%E0%A4%A', { token: tokenA });
+    expect(answer.status).toBe(404);
+    expect(answer.body.type).toBe('/problems/not-found');
+  });
+
   it('answers 400 to an id that is not a UUID, naming it', async () => {
     const answer = await call('GET', `/v1/events/${encodeURIComponent("1' OR 1=1")}`, { token: tokenA });
     expect(answer.status).toBe(400);

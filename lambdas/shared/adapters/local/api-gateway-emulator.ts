@@ -32,6 +32,15 @@ function lambdaContext(requestId: string, functionName: string): Context {
   };
 }
 
+/** A segment whose percent-encoding is broken (`%E0%A4%A`) names no resource: a 404, not a throw. */
+function decodePathSegment(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The path parameters if `path` fits the resource `pattern` (`/v1/events/{eventId}`). */
 function matchPath(pattern: string, path: string): Record<string, string> | undefined {
   const expected = pattern.split('/');
@@ -41,7 +50,9 @@ function matchPath(pattern: string, path: string): Record<string, string> | unde
   const matches = expected.every((segment, index) => {
     const value = actual[index] ?? '';
     if (segment.startsWith('{') && segment.endsWith('}')) {
-      params[segment.slice(1, -1)] = decodeURIComponent(value);
+      const decoded = decodePathSegment(value);
+      if (decoded === undefined) return false;
+      params[segment.slice(1, -1)] = decoded;
       return value.length > 0;
     }
     return segment === value;
