@@ -12,6 +12,8 @@ export interface EventSourceOptions {
   maxReceiveCount: number;
   /** How long a received record stays hidden; a failed one comes back after it. */
   visibilityTimeoutMs: number;
+  /** Vacuum the empty queue once this many messages went through (default 1,000). */
+  compactAfterDeletes?: number;
 }
 
 /** The writer handler's shape: an SQS event and the invocation's request id. */
@@ -24,6 +26,9 @@ export type QueueConsumer = (event: SQSEvent, context: { awsRequestId: string })
 const IDLE_POLL_MS = 1000;
 /** After a failed look at the queue (the database restarting, say). */
 const ERROR_BACKOFF_MS = 1000;
+/** Vacuum the queue when it is empty and this many messages went through, or after a while. */
+const COMPACT_AFTER_DELETES = 1000;
+const COMPACT_INTERVAL_MS = 10_000;
 
 /**
  * The Lambda event source of the local queue: batches by size or window, one consumer call at
@@ -35,10 +40,15 @@ export class QueueEventSource {
   private timer: NodeJS.Timeout | undefined;
   private tick: Promise<void> | undefined;
   private stopped = true;
-  private drainWaiters: Array<() => void> = [];
+  /** A wake that came while a look was under way: that look may have read the queue before the send. */
+  private wakePending = false;
+  /** Waiters answer only to a look that began after they asked, never to an older read. */
+  private newDrainWaiters: Array<() => void> = [];
   private stopWaiters: Array<() => void> = [];
   /** Set by drainAndStop: deliver what is visible until then, then stop. */
   private drainDeadline: number | undefined;
+  private deletedSinceCompaction = 0;
+  private lastCompaction = Date.now();
 
   constructor(
     private readonly queue: PgMessageQueue,
@@ -53,9 +63,13 @@ export class QueueEventSource {
     this.wake();
   }
 
-  /** Looks at the queue now, unless a look or a delivery is under way (it looks again after). */
+  /** Looks at the queue now; if a look is under way, another follows it at once. */
   wake(): void {
-    if (this.stopped || this.tick) return;
+    if (this.stopped) return;
+    if (this.tick) {
+      this.wakePending = true;
+      return;
+    }
     clearTimeout(this.timer);
     this.tick = this.look().finally(() => {
       this.tick = undefined;
@@ -65,7 +79,7 @@ export class QueueEventSource {
   /** Resolves once no message is left to deliver (dead letters aside), or the source stops. */
   drained(): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    const waiting = new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    const waiting = new Promise<void>((resolve) => this.newDrainWaiters.push(resolve));
     this.wake();
     return waiting;
   }
@@ -76,8 +90,8 @@ export class QueueEventSource {
    */
   async drainAndStop(deadlineMs: number): Promise<void> {
     if (this.stopped) return;
-    this.drainDeadline = Date.now() + deadlineMs;
     const stopped = new Promise<void>((resolve) => this.stopWaiters.push(resolve));
+    this.drainDeadline = Date.now() + deadlineMs;
     clearTimeout(this.timer);
     this.wake();
     await stopped;
@@ -88,7 +102,11 @@ export class QueueEventSource {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.tick;
-    for (const resolve of [...this.drainWaiters.splice(0), ...this.stopWaiters.splice(0)]) resolve();
+    this.settle([...this.newDrainWaiters.splice(0), ...this.stopWaiters.splice(0)]);
+  }
+
+  private settle(waiters: Array<() => void>): void {
+    for (const resolve of waiters) resolve();
   }
 
   private later(ms: number): void {
@@ -98,31 +116,53 @@ export class QueueEventSource {
   }
 
   private async look(): Promise<void> {
+    this.wakePending = false;
+    const drainWaiters = this.newDrainWaiters.splice(0);
+    // Only a look that began after drainAndStop may end it: an older one read an older queue.
+    const draining = this.drainDeadline !== undefined;
     let next: number;
     try {
-      next = await this.lookOnce();
+      const { delay, empty } = await this.lookOnce(draining);
+      next = delay;
+      if (empty) this.settle(drainWaiters.splice(0));
     } catch (error) {
       log('warn', 'local queue not readable', describeError(error));
       next = ERROR_BACKOFF_MS;
     }
-    if (this.drainDeadline !== undefined && (next > 0 || Date.now() >= this.drainDeadline)) {
+    this.newDrainWaiters.unshift(...drainWaiters);
+    if (this.wakePending) next = 0;
+    if (draining && (next > 0 || Date.now() >= (this.drainDeadline ?? 0))) {
       this.stopped = true;
-      for (const resolve of [...this.drainWaiters.splice(0), ...this.stopWaiters.splice(0)]) resolve();
+      this.settle([...this.newDrainWaiters.splice(0), ...this.stopWaiters.splice(0)]);
       return;
     }
     this.later(next);
   }
 
   /** Delivers a batch if one is due; answers how long to wait before looking again. */
-  private async lookOnce(): Promise<number> {
+  private async lookOnce(draining: boolean): Promise<{ delay: number; empty: boolean }> {
     const readiness = await this.queue.readiness();
-    if (readiness.live === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
-    if (readiness.visible === 0) return Math.min(readiness.nextVisibleInMs ?? IDLE_POLL_MS, IDLE_POLL_MS);
+    if (readiness.visible === 0) {
+      if (readiness.live === 0) await this.compactIfDue();
+      return { delay: Math.min(readiness.nextVisibleInMs ?? IDLE_POLL_MS, IDLE_POLL_MS), empty: readiness.live === 0 };
+    }
     const windowLeft = this.options.batchWindowMs - readiness.oldestVisibleAgeMs;
     // Draining for a stop: no point waiting for a batch to fill.
-    if (readiness.visible < this.options.batchSize && windowLeft > 0 && this.drainDeadline === undefined) return windowLeft;
+    if (readiness.visible < this.options.batchSize && windowLeft > 0 && !draining) return { delay: windowLeft, empty: false };
     await this.deliver(await this.queue.receive(this.options.batchSize, this.options.visibilityTimeoutMs, this.options.maxReceiveCount));
-    return 0;
+    return { delay: 0, empty: false };
+  }
+
+  /**
+   * PGlite runs no autovacuum: without this, every body ever queued stays in its files. Done
+   * when the queue is empty, so it competes with no delivery.
+   */
+  private async compactIfDue(): Promise<void> {
+    const due = this.deletedSinceCompaction >= (this.options.compactAfterDeletes ?? COMPACT_AFTER_DELETES) || (this.deletedSinceCompaction > 0 && Date.now() - this.lastCompaction >= COMPACT_INTERVAL_MS);
+    if (!due) return;
+    this.deletedSinceCompaction = 0;
+    this.lastCompaction = Date.now();
+    await this.queue.compact();
   }
 
   private async deliver(batch: ReceivedQueueMessage[]): Promise<void> {
@@ -140,6 +180,7 @@ export class QueueEventSource {
     const done = batch.filter((message) => !failedIds.has(message.messageId));
     const exhausted = batch.filter((message) => failedIds.has(message.messageId) && message.receiveCount >= this.options.maxReceiveCount);
     await this.queue.delete(done.map((message) => message.receiptHandle));
+    this.deletedSinceCompaction += batch.length;
     await this.queue.deadLetter(exhausted.map((message) => message.receiptHandle), `${reason} on receive ${this.options.maxReceiveCount}`);
   }
 }

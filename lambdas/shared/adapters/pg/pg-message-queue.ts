@@ -208,6 +208,17 @@ export class PgMessageQueue implements EventQueue {
     );
   }
 
+  /** Gives the space of deleted messages back: PGlite has no autovacuum to do it. */
+  async compact(): Promise<void> {
+    await this.db.exec('VACUUM local_queue.messages');
+  }
+
+  /** Bytes the queue holds on disk, bodies included. */
+  async sizeBytes(): Promise<number> {
+    const [row] = await this.db.query<{ bytes: string | number }>(`SELECT pg_total_relation_size('local_queue.messages') AS bytes`);
+    return Number(row?.bytes ?? 0);
+  }
+
   async depth(): Promise<QueueDepth> {
     const [row] = await this.db.query<QueueDepth>(
       `SELECT count(*) FILTER (WHERE dead_lettered_at IS NULL)::int AS live,
