@@ -5,6 +5,8 @@ import { mintToken } from '../lambdas/shared/adapters/jwt/mint-token.js';
 import { ConfigError, loadLocalConfig } from '../lambdas/shared/config.js';
 
 const DEV_TENANT = '00000000-0000-4000-8000-000000000001';
+/** Inside the 10 s Docker and systemd allow between SIGTERM and SIGKILL. */
+const STOP_LIMIT_MS = 9000;
 
 async function main(): Promise<void> {
   // Before the runtime's modules load: some handlers read their settings at import, and a bad
@@ -29,6 +31,12 @@ async function main(): Promise<void> {
       return;
     }
     console.log(`${signal}: finishing requests and the delivery under way, then stopping`);
+    // A delivery or a close that hangs must not outlive the 10 s before a SIGKILL: nothing
+    // accepted is lost by exiting, it is still queued for the next start.
+    setTimeout(() => {
+      console.error(`Not stopped after ${STOP_LIMIT_MS} ms; exiting. What is still queued is delivered on the next start.`);
+      process.exit(1);
+    }, STOP_LIMIT_MS).unref();
     stopping = runtime
       .close()
       .then(() => lock.release())

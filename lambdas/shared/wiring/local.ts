@@ -51,10 +51,10 @@ export interface LocalRuntime {
 
 /** Docker and systemd allow 10 s between SIGTERM and SIGKILL: drain well inside that. */
 const DEFAULT_DRAIN_MS = 5000;
-/** One delivery at a time uses one connection; the second serves its queue reads meanwhile. */
-const WRITER_POOL_SIZE = 2;
+/** The writer thread's source reads, delivers and deletes one step at a time: one connection. */
+const WRITER_POOL_SIZE = 1;
 /** Keep-alive connections still open this long after a stop are closed. */
-const REQUEST_GRACE_MS = 3000;
+const REQUEST_GRACE_MS = 2000;
 
 export interface LocalRuntimeOptions extends LocalConfig {
   /** Use this database instead of opening one (tests share one per file). */

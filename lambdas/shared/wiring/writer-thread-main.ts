@@ -4,10 +4,10 @@ import { PgEventStore } from '../adapters/pg/pg-event-store.js';
 import { PgMessageQueue } from '../adapters/pg/pg-message-queue.js';
 import { openDatabase } from '../adapters/pg/sql-database.js';
 import { createWriteEventsHandler } from '../../write-events/handler.js';
-import type { WriterThreadData, WriterThreadReply, WriterThreadRequest } from './writer-thread.js';
+import { WriterThreadDataSchema, WriterThreadRequestSchema, type WriterThreadReply } from './writer-thread.js';
 
 // The writer thread's composition root: its own pool, queue, store and event source.
-const data = workerData as WriterThreadData;
+const data = WriterThreadDataSchema.parse(workerData);
 const port = parentPort;
 if (!port) throw new Error('writer-thread-main runs as a worker thread only');
 const reply = (message: WriterThreadReply) => port.postMessage(message);
@@ -16,7 +16,8 @@ const db = await openDatabase({ databaseUrl: data.databaseUrl, poolSize: data.po
 const queue = await PgMessageQueue.open(db);
 const source = new QueueEventSource(queue, createWriteEventsHandler(new PgEventStore(db)), data.queue);
 
-port.on('message', (request: WriterThreadRequest) => {
+port.on('message', (message: unknown) => {
+  const request = WriterThreadRequestSchema.parse(message);
   if (request.type === 'wake') source.wake();
   else if (request.type === 'drained') void source.drained().then(() => reply({ type: 'drained', id: request.id }));
   else
@@ -26,4 +27,3 @@ port.on('message', (request: WriterThreadRequest) => {
       .then(() => reply({ type: 'stopped' }));
 });
 source.start();
-reply({ type: 'ready' });

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { EventSourceOptions } from '../adapters/local/queue-event-source.js';
+import { z } from 'zod';
 import { describeError, log } from '../logger.js';
 
 /** What the local runtime needs of the writer's event source, in this thread or another. */
@@ -10,14 +10,32 @@ export interface WriterEventSource {
   drainAndStop(deadlineMs: number): Promise<void>;
 }
 
-export interface WriterThreadData {
-  databaseUrl: string;
-  poolSize: number;
-  queue: EventSourceOptions;
-}
+export type WriterThreadData = z.infer<typeof WriterThreadDataSchema>;
 
-export type WriterThreadRequest = { type: 'wake' } | { type: 'drained'; id: number } | { type: 'stop'; drainMs: number };
-export type WriterThreadReply = { type: 'ready' } | { type: 'drained'; id: number } | { type: 'stopped' };
+export const WriterThreadDataSchema = z.strictObject({
+  databaseUrl: z.string().min(1),
+  poolSize: z.number().int().positive(),
+  queue: z.strictObject({
+    batchSize: z.number().int().positive(),
+    batchWindowMs: z.number().int().min(0),
+    maxReceiveCount: z.number().int().positive(),
+    visibilityTimeoutMs: z.number().int().positive(),
+    compactAfterDeletes: z.number().int().positive().optional(),
+  }),
+});
+
+export const WriterThreadRequestSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('wake') }),
+  z.strictObject({ type: z.literal('drained'), id: z.number().int() }),
+  z.strictObject({ type: z.literal('stop'), drainMs: z.number().int().min(0) }),
+]);
+export type WriterThreadRequest = z.infer<typeof WriterThreadRequestSchema>;
+
+const WriterThreadReplySchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('drained'), id: z.number().int() }),
+  z.strictObject({ type: z.literal('stopped') }),
+]);
+export type WriterThreadReply = z.infer<typeof WriterThreadReplySchema>;
 
 /** A worker that died unexpectedly is replaced after this; the queue kept its messages. */
 const RESTART_DELAY_MS = 1000;
@@ -34,17 +52,22 @@ export class WriterThread implements WriterEventSource {
   private nextId = 0;
   private readonly waiting = new Map<number, () => void>();
   private stopped: (() => void) | undefined;
+  private restart: NodeJS.Timeout | undefined;
 
   constructor(private readonly data: WriterThreadData) {}
 
   start(): void {
+    if (this.stopping) return;
     // The local runtime runs TypeScript through tsx, whose hooks a worker does not inherit (nor
     // take from execArgv on Node 20): the worker imports its entry through tsx's API.
     const entry = new URL('./writer-thread-main.ts', import.meta.url).href;
     const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}))`;
     const worker = new Worker(bootstrap, { eval: true, workerData: this.data });
     this.worker = worker;
-    worker.on('message', (reply: WriterThreadReply) => {
+    // A new worker after a crash: the waits the old one never answered go to it.
+    for (const id of this.waiting.keys()) this.post({ type: 'drained', id });
+    worker.on('message', (message: unknown) => {
+      const reply = WriterThreadReplySchema.parse(message);
       if (reply.type === 'drained') {
         this.waiting.get(reply.id)?.();
         this.waiting.delete(reply.id);
@@ -58,7 +81,7 @@ export class WriterThread implements WriterEventSource {
         return;
       }
       log('error', 'writer thread exited; starting another', { exitCode: code });
-      setTimeout(() => this.start(), RESTART_DELAY_MS).unref();
+      this.restart = setTimeout(() => this.start(), RESTART_DELAY_MS);
     });
   }
 
@@ -67,7 +90,7 @@ export class WriterThread implements WriterEventSource {
   }
 
   drained(): Promise<void> {
-    if (!this.worker) return Promise.resolve();
+    if (this.stopping) return Promise.resolve();
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);
@@ -77,13 +100,21 @@ export class WriterThread implements WriterEventSource {
 
   async drainAndStop(deadlineMs: number): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.restart);
     const worker = this.worker;
-    if (!worker) return;
+    if (!worker) {
+      this.settleWaits();
+      return;
+    }
     await new Promise<void>((resolve) => {
       this.stopped = resolve;
       this.post({ type: 'stop', drainMs: deadlineMs });
     });
     await worker.terminate();
+    this.settleWaits();
+  }
+
+  private settleWaits(): void {
     for (const resolve of this.waiting.values()) resolve();
     this.waiting.clear();
   }
