@@ -6,7 +6,7 @@ export interface EnqueueResult {
   failed: Array<{ eventId: string; reason: string }>;
 }
 
-/** Where accepted events wait for the writer (SQS in AWS, an in-process queue locally). */
+/** Where accepted events wait for the writer (SQS in AWS, an table of the local database locally). */
 export interface EventQueue {
   enqueue(messages: QueueMessage[]): Promise<EnqueueResult>;
 }

@@ -30,10 +30,11 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | n
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, output })));
 }
 
-async function stopServer(server: Server): Promise<void> {
-  signalGroup(server, 'SIGTERM');
+async function stopServer(server: Server, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  signalGroup(server, signal);
   await groupGone(server);
   running.delete(server);
+  return server.exited;
 }
 
 beforeAll(async () => {
@@ -46,15 +47,16 @@ afterAll(async () => {
 });
 
 describe('npm start', () => {
-  it('creates a DATA_DIR that does not exist yet', async () => {
+  it('creates a DATA_DIR that does not exist yet, and stops with exit code 0 on SIGINT', async () => {
     const dataDir = join(root, 'not', 'there', 'yet');
 
     const server = await startServer(localEnv(dataDir), 'node');
     running.add(server);
-    await stopServer(server);
+    const exitCode = await stopServer(server, 'SIGINT');
 
     expect((await stat(join(dataDir, 'pgdata'))).isDirectory()).toBe(true);
-    expect(server.output()).toMatch(/Stopped cleanly/);
+    expect(server.output()).toMatch(/SIGINT: finishing requests/);
+    expect(exitCode).toBe(0);
   }, 180_000);
 
   it('drains and exits cleanly when only npm, not its process group, receives SIGTERM', async () => {
@@ -74,8 +76,9 @@ describe('npm start', () => {
     running.add(first);
 
     const second = await run(['bin/local.ts'], localEnv(dataDir));
-    await stopServer(first);
+    const firstExit = await stopServer(first);
 
+    expect(firstExit).toBe(0);
     expect(second.code).toBe(1);
     expect(second.output).toContain(`is in use by another event tracker (pid ${first.child.pid})`);
     expect(second.output).not.toMatch(/\n\s+at /);
