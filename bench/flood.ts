@@ -12,7 +12,7 @@ import { mintToken } from '../lambdas/shared/adapters/jwt/mint-token.js';
 import { openDatabase, type SqlDatabase } from '../lambdas/shared/adapters/pg/sql-database.js';
 import { loadLocalConfig } from '../lambdas/shared/config.js';
 import type { TenantRateLimits } from '../lambdas/shared/domain/rate-limit.js';
-import { startLocalRuntime } from '../lambdas/shared/wiring/local.js';
+import { startLocalRuntime } from '../bin/local-runtime/runtime.js';
 import { createServerDatabase, type TestDatabase } from '../test/support/test-database.js';
 import { benchServerUrl, percentile } from './support/stats.js';
 

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   // value must be reported with all the others, as a message.
   const config = loadLocalConfig();
   const lock = await lockDataDir(config.dataDir);
-  const { startLocalRuntime } = await import('../lambdas/shared/wiring/local.js');
+  const { startLocalRuntime } = await import('./local-runtime/runtime.js');
   const generated = !config.auth.jwtSecret && !config.auth.jwksUrl;
   const jwtSecret = config.auth.jwtSecret ?? (config.auth.jwksUrl ? undefined : await devSecret(config.dataDir));
   const runtime = await startLocalRuntime({ ...config, auth: { ...config.auth, jwtSecret }, writerThread: true }).catch(async (error: unknown) => {

@@ -1,12 +1,11 @@
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import { loadAuthConfig } from '../shared/config.js';
 import { callerFromClaims, callerToContext, type Caller } from '../shared/domain/caller.js';
 import { isWriteKey } from '../shared/domain/write-keys.js';
-import { createTokenVerifier, type TokenVerifier } from '../shared/adapters/jwt/jose-token-verifier.js';
+import type { TokenVerifier } from '../shared/adapters/jwt/jose-token-verifier.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 import type { WriteKeyStore } from '../shared/ports/write-key-store.js';
 import { authenticateWriteKey } from '../shared/use-cases/manage-write-keys.js';
-import { awsWriteKeyStore } from '../shared/wiring/aws.js';
+import { awsTokenVerifier, awsWriteKeyStore } from '../shared/wiring/aws.js';
 
 /** API Gateway answers 401 when a TOKEN authorizer throws exactly this message. */
 export const UNAUTHORIZED = 'Unauthorized';
@@ -41,4 +40,4 @@ export function createAuthorizeHandler(verify: TokenVerifier, writeKeys: WriteKe
   };
 }
 
-export const handler = lazyHandler(async () => createAuthorizeHandler(createTokenVerifier(loadAuthConfig()), awsWriteKeyStore()));
+export const handler = lazyHandler(async () => createAuthorizeHandler(awsTokenVerifier(), awsWriteKeyStore()));

@@ -1,10 +1,9 @@
 import { authorizedCaller, httpHandler, jsonResponse } from '../shared/adapters/http/api-gateway.js';
-import { PgEventAdmin } from '../shared/adapters/pg/pg-event-admin.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 import type { EventAdmin } from '../shared/ports/event-admin.js';
 import type { RateLimiter } from '../shared/ports/rate-limiter.js';
 import { listAudit } from '../shared/use-cases/administer-events.js';
-import { awsDatabase, awsRateLimiter } from '../shared/wiring/aws.js';
+import { awsEventAdmin, awsRateLimiter } from '../shared/wiring/aws.js';
 
 /** GET /v1/audit?limit&before&action (admin). */
 export function createListAuditHandler(admin: EventAdmin, limiter: RateLimiter) {
@@ -14,4 +13,4 @@ export function createListAuditHandler(admin: EventAdmin, limiter: RateLimiter) 
   }, { limiter });
 }
 
-export const handler = lazyHandler(async () => createListAuditHandler(new PgEventAdmin(await awsDatabase()), awsRateLimiter()));
+export const handler = lazyHandler(async () => createListAuditHandler(await awsEventAdmin(), awsRateLimiter()));

@@ -1,11 +1,9 @@
 import { authorizedCaller, httpHandler, jsonResponse } from '../shared/adapters/http/api-gateway.js';
-import { PgEventQueries } from '../shared/adapters/pg/pg-event-queries.js';
-import { loadQueryConfig } from '../shared/config.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 import type { EventQueries } from '../shared/ports/event-queries.js';
 import type { RateLimiter } from '../shared/ports/rate-limiter.js';
 import { summariseEventTypes, type QuerySettings } from '../shared/use-cases/query-events.js';
-import { awsDatabase, awsRateLimiter } from '../shared/wiring/aws.js';
+import { awsEventQueries, awsQuerySettings, awsRateLimiter } from '../shared/wiring/aws.js';
 
 /** GET /v1/analytics/event-types?startTime&endTime */
 export function createListEventTypesHandler(queries: EventQueries, settings: QuerySettings, limiter: RateLimiter) {
@@ -16,4 +14,4 @@ export function createListEventTypesHandler(queries: EventQueries, settings: Que
   }, { limiter });
 }
 
-export const handler = lazyHandler(async () => createListEventTypesHandler(new PgEventQueries(await awsDatabase()), loadQueryConfig(), awsRateLimiter()));
+export const handler = lazyHandler(async () => createListEventTypesHandler(await awsEventQueries(), awsQuerySettings(), awsRateLimiter()));

@@ -1,9 +1,8 @@
-import { PgPartitionMaintenance } from '../shared/adapters/pg/event-partitions.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 import { log } from '../shared/logger.js';
 import type { PartitionMaintenance } from '../shared/ports/partition-maintenance.js';
 import { createPartitionsAhead } from '../shared/use-cases/create-partitions-ahead.js';
-import { awsDatabase } from '../shared/wiring/aws.js';
+import { awsPartitionMaintenance } from '../shared/wiring/aws.js';
 
 /** EventBridge schedule: create this month's and the next three months' partitions. */
 export function createMaintainPartitionsHandler(maintenance: PartitionMaintenance, now = () => new Date()) {
@@ -14,4 +13,4 @@ export function createMaintainPartitionsHandler(maintenance: PartitionMaintenanc
   };
 }
 
-export const handler = lazyHandler(async () => createMaintainPartitionsHandler(new PgPartitionMaintenance(await awsDatabase())));
+export const handler = lazyHandler(async () => createMaintainPartitionsHandler(await awsPartitionMaintenance()));

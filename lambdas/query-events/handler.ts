@@ -1,11 +1,9 @@
 import { authorizedCaller, httpHandler, jsonResponse, readJsonBody } from '../shared/adapters/http/api-gateway.js';
-import { PgEventQueries } from '../shared/adapters/pg/pg-event-queries.js';
-import { loadQueryConfig } from '../shared/config.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 import type { EventQueries } from '../shared/ports/event-queries.js';
 import type { RateLimiter } from '../shared/ports/rate-limiter.js';
 import { queryEvents, type QuerySettings } from '../shared/use-cases/query-events.js';
-import { awsDatabase, awsRateLimiter } from '../shared/wiring/aws.js';
+import { awsEventQueries, awsQuerySettings, awsRateLimiter } from '../shared/wiring/aws.js';
 
 /** POST /v1/events/query: filtered, paginated events of the caller's tenant. */
 export function createQueryEventsHandler(queries: EventQueries, settings: QuerySettings, limiter: RateLimiter) {
@@ -16,4 +14,4 @@ export function createQueryEventsHandler(queries: EventQueries, settings: QueryS
   }, { limiter });
 }
 
-export const handler = lazyHandler(async () => createQueryEventsHandler(new PgEventQueries(await awsDatabase()), loadQueryConfig(), awsRateLimiter()));
+export const handler = lazyHandler(async () => createQueryEventsHandler(await awsEventQueries(), awsQuerySettings(), awsRateLimiter()));

@@ -1,7 +1,7 @@
 import { mintToken } from '../../lambdas/shared/adapters/jwt/mint-token.js';
 import { loadLocalConfig, type LocalConfig } from '../../lambdas/shared/config.js';
 import type { Scope } from '../../lambdas/shared/domain/caller.js';
-import { startLocalRuntime, type LocalRuntime } from '../../lambdas/shared/wiring/local.js';
+import { startLocalRuntime, type LocalRuntime } from '../../bin/local-runtime/runtime.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export const TEST_SECRET = 'integration-test-secret-of-32-characters!';

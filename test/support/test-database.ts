@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { applyMigrations, readMigrations } from '../../lambdas/shared/adapters/pg/migrations.js';
 import { openDatabase, type SqlDatabase } from '../../lambdas/shared/adapters/pg/sql-database.js';
-import { MIGRATIONS_DIR } from '../../lambdas/shared/wiring/local.js';
+import { MIGRATIONS_DIR } from '../../bin/local-runtime/runtime.js';
 
 export interface TestDatabase {
   db: SqlDatabase;

@@ -1,13 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { loadDatabaseConfig, loadDynamoConfig, loadIngestConfig, loadRateLimits } from '../config.js';
+import { loadAuthConfig, loadDatabaseConfig, loadDynamoConfig, loadIngestConfig, loadQueryConfig, loadRateLimits } from '../config.js';
 import { DynamoRateLimiter } from '../adapters/dynamodb/dynamo-rate-limiter.js';
 import { DynamoWriteKeyStore } from '../adapters/dynamodb/dynamo-write-key-store.js';
+import { createTokenVerifier, type TokenVerifier } from '../adapters/jwt/jose-token-verifier.js';
+import { PgPartitionMaintenance } from '../adapters/pg/event-partitions.js';
+import { PgEventAdmin } from '../adapters/pg/pg-event-admin.js';
+import { PgEventQueries } from '../adapters/pg/pg-event-queries.js';
 import { PgEventStore } from '../adapters/pg/pg-event-store.js';
 import { openDatabase, type SqlDatabase } from '../adapters/pg/sql-database.js';
 import { readDatabaseCredentials, readSecretText } from '../adapters/secrets/secrets-manager.js';
 import { SqsEventQueue } from '../adapters/sqs/sqs-event-queue.js';
+import type { QuerySettings } from '../use-cases/query-events.js';
 import type { TrackDeps } from '../use-cases/track-events.js';
 
 let dynamo: DynamoDBClient | undefined;
@@ -68,4 +73,25 @@ export function awsDatabase(): Promise<SqlDatabase> {
 
 export async function awsEventStore(): Promise<PgEventStore> {
   return new PgEventStore(await awsDatabase());
+}
+
+export async function awsEventQueries(): Promise<PgEventQueries> {
+  return new PgEventQueries(await awsDatabase());
+}
+
+export async function awsEventAdmin(): Promise<PgEventAdmin> {
+  return new PgEventAdmin(await awsDatabase());
+}
+
+export async function awsPartitionMaintenance(): Promise<PgPartitionMaintenance> {
+  return new PgPartitionMaintenance(await awsDatabase());
+}
+
+/** The query functions refuse ranges longer than the retention. */
+export function awsQuerySettings(): QuerySettings {
+  return loadQueryConfig();
+}
+
+export function awsTokenVerifier(): TokenVerifier {
+  return createTokenVerifier(loadAuthConfig());
 }

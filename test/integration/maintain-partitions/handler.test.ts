@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMaintainPartitionsHandler } from '../../../lambdas/maintain-partitions/handler.js';
 import { createMigrateDatabaseHandler } from '../../../lambdas/migrate-database/handler.js';
 import { PgPartitionMaintenance } from '../../../lambdas/shared/adapters/pg/event-partitions.js';
-import { MIGRATIONS_DIR } from '../../../lambdas/shared/wiring/local.js';
+import { MIGRATIONS_DIR } from '../../../bin/local-runtime/runtime.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
 let testDb: TestDatabase;

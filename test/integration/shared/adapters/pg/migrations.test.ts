@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigrations, readMigrations, type Migration } from '../../../../../lambdas/shared/adapters/pg/migrations.js';
-import { MIGRATIONS_DIR } from '../../../../../lambdas/shared/wiring/local.js';
+import { MIGRATIONS_DIR } from '../../../../../bin/local-runtime/runtime.js';
 import { createTestDatabase, type TestDatabase } from '../../../../support/test-database.js';
 
 let testDb: TestDatabase;

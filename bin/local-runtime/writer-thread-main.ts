@@ -1,9 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { QueueEventSource } from '../adapters/local/queue-event-source.js';
-import { PgEventStore } from '../adapters/pg/pg-event-store.js';
-import { PgMessageQueue } from '../adapters/pg/pg-message-queue.js';
-import { openDatabase } from '../adapters/pg/sql-database.js';
-import { createWriteEventsHandler } from '../../write-events/handler.js';
+import { QueueEventSource } from '../../lambdas/shared/adapters/local/queue-event-source.js';
+import { PgEventStore } from '../../lambdas/shared/adapters/pg/pg-event-store.js';
+import { PgMessageQueue } from '../../lambdas/shared/adapters/pg/pg-message-queue.js';
+import { openDatabase } from '../../lambdas/shared/adapters/pg/sql-database.js';
+import { createWriteEventsHandler } from '../../lambdas/write-events/handler.js';
 import { WriterThreadDataSchema, WriterThreadRequestSchema, type WriterThreadReply } from './writer-thread.js';
 
 // The writer thread's composition root: its own pool, queue, store and event source.

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
-import { describeError, log } from '../logger.js';
+import { describeError, log } from '../../lambdas/shared/logger.js';
 
 /** What the local runtime needs of the writer's event source, in this thread or another. */
 export interface WriterEventSource {
