@@ -59,6 +59,14 @@ async function streamBatches(url: string, token: string, stream: Stream, stop: P
   await Promise.all([client(), client()]);
 }
 
+/** At a random moment after the server has accepted something, however slow the machine. */
+async function signalAfterAnAcceptedBatch(stream: Stream, server: Server, signal: NodeJS.Signals, maxDelayMs: number): Promise<void> {
+  const acceptedBefore = stream.accepted.size;
+  while (stream.accepted.size === acceptedBefore) await sleep(20);
+  await sleep(Math.random() * maxDelayMs);
+  signalGroup(server, signal);
+}
+
 async function storedTotal(url: string, token: string): Promise<number> {
   const response = await fetch(`${url}/v1/events/query`, {
     method: 'POST',
@@ -147,26 +155,14 @@ describe.each(variants)('the local runtime on $name', (variant) => {
       for (let kill = 0; kill < KILLS; kill++) {
         const server = await startServer(env, 'node');
         running.add(server);
-        // At a random moment after the server has accepted something, however slow the machine.
-        const acceptedBefore = stream.accepted.size;
-        const killed = (async () => {
-          while (stream.accepted.size === acceptedBefore) await sleep(20);
-          await sleep(Math.random() * 1500);
-          signalGroup(server, 'SIGKILL');
-          await server.exited;
-        })();
+        const killed = signalAfterAnAcceptedBatch(stream, server, 'SIGKILL', 1500).then(() => server.exited);
         await streamBatches(server.url, token, stream, killed);
         running.delete(server);
       }
       // Then stop as a container or a terminal does: SIGTERM to every process of `npm start`.
       const last = await startServer(env, 'npm');
       running.add(last);
-      const acceptedBefore = stream.accepted.size;
-      const terminated = (async () => {
-        while (stream.accepted.size === acceptedBefore) await sleep(20);
-        await sleep(Math.random() * 1000);
-        signalGroup(last, 'SIGTERM');
-      })();
+      const terminated = signalAfterAnAcceptedBatch(stream, last, 'SIGTERM', 1000);
       await streamBatches(last.url, token, stream, terminated);
       await groupGone(last);
       running.delete(last);
