@@ -102,11 +102,16 @@ export class QueueEventSource {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.tick;
-    this.settle([...this.newDrainWaiters.splice(0), ...this.stopWaiters.splice(0)]);
+    this.settleAllWaiters();
   }
 
   private settle(waiters: Array<() => void>): void {
     for (const resolve of waiters) resolve();
+  }
+
+  /** Once stopped, nobody waits for a drain or a stop any longer. */
+  private settleAllWaiters(): void {
+    this.settle([...this.newDrainWaiters.splice(0), ...this.stopWaiters.splice(0)]);
   }
 
   private later(ms: number): void {
@@ -133,7 +138,7 @@ export class QueueEventSource {
     if (this.wakePending) next = 0;
     if (draining && (next > 0 || Date.now() >= (this.drainDeadline ?? 0))) {
       this.stopped = true;
-      this.settle([...this.newDrainWaiters.splice(0), ...this.stopWaiters.splice(0)]);
+      this.settleAllWaiters();
       return;
     }
     this.later(next);
@@ -180,7 +185,7 @@ export class QueueEventSource {
     const done = batch.filter((message) => !failedIds.has(message.messageId));
     const exhausted = batch.filter((message) => failedIds.has(message.messageId) && message.receiveCount >= this.options.maxReceiveCount);
     await this.queue.delete(done.map((message) => message.receiptHandle));
-    this.deletedSinceCompaction += batch.length;
+    this.deletedSinceCompaction += done.length;
     await this.queue.deadLetter(exhausted.map((message) => message.receiptHandle), `${reason} on receive ${this.options.maxReceiveCount}`);
   }
 }

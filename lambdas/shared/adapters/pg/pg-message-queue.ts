@@ -123,8 +123,12 @@ export class PgMessageQueue implements EventQueue {
       const reason = error instanceof Error ? error.message : String(error);
       return { failed: messages.flatMap((message) => message.eventIds.map((eventId) => ({ eventId, reason }))) };
     }
-    for (const listener of this.sentListeners) listener();
+    this.notifySent();
     return { failed: [] };
+  }
+
+  private notifySent(): void {
+    for (const listener of this.sentListeners) listener();
   }
 
   async readiness(): Promise<QueueReadiness> {
@@ -258,7 +262,7 @@ export class PgMessageQueue implements EventQueue {
        RETURNING message_id`,
       [messageIds ?? null],
     );
-    if (rows.length > 0) for (const listener of this.sentListeners) listener();
+    if (rows.length > 0) this.notifySent();
     return rows.map((row) => row.message_id);
   }
 }
