@@ -1,44 +1,38 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { devSecret, existingDevSecret } from '../../../../../lambdas/shared/adapters/local/dev-secret.js';
+import { tempDirPerTest } from '../../../../support/temp-dir.js';
 
-let dataDir: string;
-beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'dev-secret-'));
-});
-afterEach(async () => {
-  await rm(dataDir, { recursive: true, force: true });
-});
+const dataDir = tempDirPerTest('dev-secret-');
 
 describe('existingDevSecret', () => {
   it('answers undefined and writes nothing when no secret was made in DATA_DIR', async () => {
-    await expect(existingDevSecret(join(dataDir, 'missing'))).resolves.toBeUndefined();
-    expect(existsSync(join(dataDir, 'missing'))).toBe(false);
+    await expect(existingDevSecret(join(dataDir(), 'missing'))).resolves.toBeUndefined();
+    expect(existsSync(join(dataDir(), 'missing'))).toBe(false);
   });
 
   it('reads the secret devSecret made', async () => {
-    const made = await devSecret(dataDir);
+    const made = await devSecret(dataDir());
 
-    await expect(existingDevSecret(dataDir)).resolves.toBe(made);
+    await expect(existingDevSecret(dataDir())).resolves.toBe(made);
   });
 });
 
 describe('devSecret', () => {
   it('keeps the secret of the first start for every later one', async () => {
-    const first = await devSecret(join(dataDir, 'new'));
+    const first = await devSecret(join(dataDir(), 'new'));
 
-    await expect(devSecret(join(dataDir, 'new'))).resolves.toBe(first);
+    await expect(devSecret(join(dataDir(), 'new'))).resolves.toBe(first);
   });
 
   it('replaces an empty secret file, which no token could be verified with', async () => {
-    await writeFile(join(dataDir, 'jwt-secret'), '\n');
+    await writeFile(join(dataDir(), 'jwt-secret'), '\n');
 
-    const secret = await devSecret(dataDir);
+    const secret = await devSecret(dataDir());
 
     expect(secret.length).toBeGreaterThanOrEqual(32);
-    await expect(existingDevSecret(dataDir)).resolves.toBe(secret);
+    await expect(existingDevSecret(dataDir())).resolves.toBe(secret);
   });
 });
