@@ -128,8 +128,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ingest: options.ingest,
     query: options.ingest,
     http: { corsOrigins: options.corsOrigins },
+    routes: options.routes ?? ROUTES,
   };
-  const routes = await routeHandlers(options.routes ?? ROUTES, ports);
+  const routes = await routeHandlers(ports.routes, ports);
   const server = createApiGatewayEmulator(routes, createAuthorizeHandler(createTokenVerifier(options.auth), writeKeys), ports.http.corsOrigins);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -6,9 +6,9 @@ import type { Ports } from '../shared/wiring/ports.js';
 import { ROUTES } from '../routes.js';
 
 /** The contract, generated from the route table; built once, as it depends on nothing but the code. */
-export function createHandler(ports: Pick<Ports, 'http'>, routes = ROUTES) {
-  const document = openApiDocument(routes);
+export function createHandler(ports: Pick<Ports, 'http' | 'routes'>) {
+  const document = openApiDocument(ports.routes);
   return routeHandler(ROUTES['get-openapi'], ports, async () => document);
 }
 
-export const handler = lazyHandler(async () => createHandler({ http: awsHttpSettings() }));
+export const handler = lazyHandler(async () => createHandler({ http: awsHttpSettings(), routes: ROUTES }));

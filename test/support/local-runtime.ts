@@ -1,7 +1,7 @@
 import { mintToken } from '../../lambdas/shared/adapters/jwt/mint-token.js';
 import { loadLocalConfig, type LocalConfig } from '../../lambdas/shared/config.js';
 import type { Scope } from '../../lambdas/shared/domain/caller.js';
-import { startLocalRuntime, type LocalRuntime } from '../../bin/local-runtime/runtime.js';
+import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../bin/local-runtime/runtime.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export const TEST_SECRET = 'integration-test-secret-of-32-characters!';
@@ -14,7 +14,7 @@ export interface RunningRuntime {
 }
 
 /** The local runtime on a test database of its own, on a free port, with a fast queue. */
-export async function startTestRuntime(overrides: Partial<LocalConfig> = {}): Promise<RunningRuntime> {
+export async function startTestRuntime(overrides: Partial<LocalRuntimeOptions> = {}): Promise<RunningRuntime> {
   const testDb = await createTestDatabase();
   const config = loadLocalConfig({});
   const runtime = await startLocalRuntime({

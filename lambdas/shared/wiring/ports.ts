@@ -1,4 +1,5 @@
 import type { HttpSettings } from '../adapters/http/api-gateway.js';
+import type { Routes } from '../adapters/http/route-spec.js';
 import type { EventAdmin } from '../ports/event-admin.js';
 import type { EventQueries } from '../ports/event-queries.js';
 import type { EventQueue } from '../ports/event-queue.js';
@@ -23,4 +24,6 @@ export interface Ports {
   ingest: TrackSettings;
   query: QuerySettings;
   http: HttpSettings;
+  /** The routes served, which the API document describes. */
+  routes: Routes;
 }
