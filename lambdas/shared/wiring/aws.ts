@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { loadAuthConfig, loadDatabaseConfig, loadDynamoConfig, loadIngestConfig, loadQueryConfig, loadRateLimits } from '../config.js';
+import { Auth, AwsDatabase, AwsIngest, Dynamo, loadConfig, Query, RateLimits } from '../config.js';
 import { DynamoRateLimiter } from '../adapters/dynamodb/dynamo-rate-limiter.js';
 import { DynamoWriteKeyStore } from '../adapters/dynamodb/dynamo-write-key-store.js';
 import { createTokenVerifier, type TokenVerifier } from '../adapters/jwt/jose-token-verifier.js';
@@ -29,17 +29,17 @@ function dynamoClient(): DynamoDBClient {
  */
 export function awsRateLimiter(): DynamoRateLimiter {
   const client = new DynamoDBClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 200, requestTimeout: 300 } });
-  return new DynamoRateLimiter(client, loadDynamoConfig().countersTable, loadRateLimits());
+  const { dynamo, rateLimits } = loadConfig({ dynamo: Dynamo, rateLimits: RateLimits });
+  return new DynamoRateLimiter(client, dynamo.countersTable, rateLimits);
 }
 
 export function awsWriteKeyStore(): DynamoWriteKeyStore {
-  return new DynamoWriteKeyStore(dynamoClient(), loadDynamoConfig().writeKeysTable);
+  return new DynamoWriteKeyStore(dynamoClient(), loadConfig({ dynamo: Dynamo }).dynamo.writeKeysTable);
 }
 
 /** Adapters for the deployed functions, built once per container by their lazy handlers. */
 export async function awsTrackDeps(): Promise<TrackDeps> {
-  const config = loadIngestConfig();
-  if (!config.eventsQueueUrl) throw new Error('EVENTS_QUEUE_URL is required in AWS.');
+  const config = loadConfig({ ingest: AwsIngest }).ingest;
   const hashSecret = config.pii.hashSecret ?? (config.piiHashSecretArn ? await readSecretText(new SecretsManagerClient({}), config.piiHashSecretArn) : undefined);
   return {
     queue: new SqsEventQueue(new SQSClient({}), config.eventsQueueUrl, { maxMessageBytes: config.sqsMaxMessageBytes }),
@@ -51,9 +51,8 @@ export async function awsTrackDeps(): Promise<TrackDeps> {
 let database: Promise<SqlDatabase> | undefined;
 
 async function connect(): Promise<SqlDatabase> {
-  const config = loadDatabaseConfig();
-  if (config.databaseUrl) return openDatabase({ databaseUrl: config.databaseUrl, poolSize: config.poolSize });
-  if (!config.secretArn || !config.host) throw new Error('Set DATABASE_URL, or DB_SECRET_ARN and DB_HOST.');
+  const config = loadConfig({ database: AwsDatabase }).database;
+  if (config.databaseUrl !== undefined) return openDatabase({ databaseUrl: config.databaseUrl, poolSize: config.poolSize });
   const { username, password } = await readDatabaseCredentials(new SecretsManagerClient({}), config.secretArn);
   return openDatabase({
     // RDS Proxy presents an ACM certificate, which Node's default trust store verifies.
@@ -89,9 +88,9 @@ export async function awsPartitionMaintenance(): Promise<PgPartitionMaintenance>
 
 /** The query functions refuse ranges longer than the retention. */
 export function awsQuerySettings(): QuerySettings {
-  return loadQueryConfig();
+  return loadConfig({ query: Query }).query;
 }
 
 export function awsTokenVerifier(): TokenVerifier {
-  return createTokenVerifier(loadAuthConfig());
+  return createTokenVerifier(loadConfig({ auth: Auth }).auth);
 }
