@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     const users = await load(client);
     const fast: EventQueries = new PgEventQueries(bench.db);
     const raw: EventQueries = new PgEventQueries(bench.db, { fastPaths: false });
-    const who = { tenantId: TENANT, actor: 'bench' };
+    const who = { tenantId: TENANT, subject: 'bench' };
     const settings = { eventRetentionDays: 90 };
     const last = (days: number) => ({ startTime: new Date(END - days * DAY).toISOString(), endTime: new Date(END).toISOString() });
     const someUser = users[7] as string;

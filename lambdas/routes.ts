@@ -1,31 +1,146 @@
+import { z } from 'zod';
+import {
+  AggregationSchema,
+  AuditPageSchema,
+  BatchReceiptSchema,
+  CreatedWriteKeySchema,
+  EventPageSchema,
+  EventTypeSummarySchema,
+  HealthSchema,
+  OpenApiDocumentSchema,
+  PurgeResultSchema,
+  StoredEventSchema,
+  TrackReceiptSchema,
+  WriteKeyListSchema,
+  WriteKeySummarySchema,
+} from './shared/domain/answer-schemas.js';
+import { AnalyticsEventSchema, BatchEventsSchema } from './shared/domain/event-schemas.js';
+import { MAX_BATCH_EVENTS, MAX_BODY_BYTES, MAX_EVENT_BYTES } from './shared/domain/limits.js';
+import { AggregationQuerySchema, AuditQuerySchema, EventQuerySchema, EventTypesQuerySchema, PurgeQuerySchema } from './shared/domain/query-schemas.js';
+import { CreateWriteKeySchema, KeyIdSchema } from './shared/domain/write-keys.js';
+import type { RouteNeeds, RouteSpec } from './shared/adapters/http/route-spec.js';
+
+const QUERY_FUNCTION = { database: { poolSize: 2 }, memoryMb: 1024, timeoutSeconds: 15 } satisfies RouteNeeds;
+
 /**
- * The HTTP routes and the function that serves each. The CDK API construct and the local
- * runtime both read this list, so the two cannot drift.
+ * The HTTP API, one entry per function (the key is its folder under `lambdas/`). Adding a
+ * route is an entry here, a handler there and its use case.
  */
-export const HTTP_FUNCTIONS = ['track-event', 'track-batch', 'get-event', 'query-events', 'aggregate-events', 'list-event-types', 'purge-events', 'list-audit', 'create-write-key', 'list-write-keys', 'revoke-write-key', 'get-openapi', 'health'] as const;
-export type HttpFunction = (typeof HTTP_FUNCTIONS)[number];
+export const ROUTES = {
+  health: {
+    method: 'GET',
+    path: '/v1/health',
+    summary: 'Liveness',
+    answer: { status: 200, description: 'The API answers', schema: HealthSchema },
+    needs: { memoryMb: 128 },
+  },
+  'track-event': {
+    method: 'POST',
+    path: '/v1/events',
+    summary: `Track one event (at most ${MAX_EVENT_BYTES} bytes)`,
+    scope: 'events:write',
+    request: { body: AnalyticsEventSchema },
+    answer: { status: 202, description: 'Queued; readable within seconds', schema: TrackReceiptSchema },
+    tooLarge: `The event is over ${MAX_EVENT_BYTES} bytes, or the body over ${MAX_BODY_BYTES}`,
+    needs: { queue: true },
+  },
+  'track-batch': {
+    method: 'POST',
+    path: '/v1/events/batch',
+    summary: `Track up to ${MAX_BATCH_EVENTS} events (body at most ${MAX_BODY_BYTES} bytes); a receipt per index`,
+    scope: 'events:write',
+    request: { body: BatchEventsSchema },
+    answer: { status: 200, description: 'Every index accepted (its eventId) or rejected (zod path and message)', schema: BatchReceiptSchema },
+    needs: { queue: true, memoryMb: 1024 },
+  },
+  'get-event': {
+    method: 'GET',
+    path: '/v1/events/{eventId}',
+    summary: "One event of the caller's tenant",
+    scope: 'events:read',
+    request: { path: z.strictObject({ eventId: z.uuid() }) },
+    answer: { status: 200, description: 'The event', schema: StoredEventSchema },
+    needs: { database: { poolSize: 2 } },
+  },
+  'query-events': {
+    method: 'POST',
+    path: '/v1/events/query',
+    summary: 'Filter events; page by offset or by the keyset cursor',
+    scope: 'events:read',
+    request: { body: EventQuerySchema },
+    answer: { status: 200, description: 'One page', schema: EventPageSchema },
+    needs: QUERY_FUNCTION,
+  },
+  'aggregate-events': {
+    method: 'POST',
+    path: '/v1/analytics/aggregate',
+    summary: 'Time buckets (in a time zone) with counts, exact unique users and value statistics',
+    scope: 'events:read',
+    request: { body: AggregationQuerySchema },
+    answer: { status: 200, description: 'Buckets and a summary over the same filters', schema: AggregationSchema },
+    needs: QUERY_FUNCTION,
+  },
+  'list-event-types': {
+    method: 'GET',
+    path: '/v1/analytics/event-types',
+    summary: 'Per event type: count, unique users, first and last seen, ingestion lag',
+    scope: 'events:read',
+    request: { query: EventTypesQuerySchema },
+    answer: { status: 200, description: 'One row per type present in the range', schema: z.array(EventTypeSummarySchema) },
+    needs: QUERY_FUNCTION,
+  },
+  'purge-events': {
+    method: 'DELETE',
+    path: '/v1/events',
+    summary: "Delete the tenant's events older than `olderThan`, in batches; audited as EVENTS_PURGED",
+    scope: 'admin',
+    request: { query: PurgeQuerySchema },
+    answer: { status: 200, description: 'How many events were deleted', schema: PurgeResultSchema },
+    needs: { database: { poolSize: 1 }, timeoutSeconds: 29 },
+  },
+  'list-audit': {
+    method: 'GET',
+    path: '/v1/audit',
+    summary: "The tenant's audit log, newest first",
+    scope: 'admin',
+    request: { query: AuditQuerySchema },
+    answer: { status: 200, description: 'One page; pass nextBefore as before for the next', schema: AuditPageSchema },
+    needs: QUERY_FUNCTION,
+  },
+  'create-write-key': {
+    method: 'POST',
+    path: '/v1/keys',
+    summary: 'Create a write key (scope events:write only) for a browser or server; the key is in this answer only',
+    scope: 'admin',
+    request: { body: CreateWriteKeySchema },
+    // The secret is in this answer only: no cache on the way may keep it.
+    answer: { status: 201, description: 'The key: send it as `Authorization: Bearer wk_...`', schema: CreatedWriteKeySchema, headers: { 'cache-control': 'no-store' } },
+    needs: { writeKeys: 'create', memoryMb: 256 },
+  },
+  'list-write-keys': {
+    method: 'GET',
+    path: '/v1/keys',
+    summary: "The tenant's write keys, revoked ones included; never their secrets",
+    scope: 'admin',
+    answer: { status: 200, description: 'Newest first', schema: WriteKeyListSchema },
+    needs: { writeKeys: 'list', memoryMb: 256 },
+  },
+  'revoke-write-key': {
+    method: 'DELETE',
+    path: '/v1/keys/{keyId}',
+    summary: 'Revoke a write key of the tenant; it stops working within the authorizer cache time (60 s)',
+    scope: 'admin',
+    request: { path: KeyIdSchema },
+    answer: { status: 200, description: 'The revoked key', schema: WriteKeySummarySchema },
+    needs: { writeKeys: 'revoke', memoryMb: 256 },
+  },
+  'get-openapi': {
+    method: 'GET',
+    path: '/v1/openapi.json',
+    summary: 'This document',
+    answer: { status: 200, description: 'OpenAPI 3.1', schema: OpenApiDocumentSchema },
+    needs: { memoryMb: 256 },
+  },
+} satisfies Record<string, RouteSpec>;
 
-export interface ApiRoute {
-  method: 'GET' | 'POST' | 'DELETE';
-  /** Resource path with `{param}` placeholders, as API Gateway writes it. */
-  path: string;
-  function: HttpFunction;
-  /** Whether the authorizer runs; scopes are checked by the handler. */
-  authorized: boolean;
-}
-
-export const API_ROUTES: readonly ApiRoute[] = [
-  { method: 'GET', path: '/v1/health', function: 'health', authorized: false },
-  { method: 'POST', path: '/v1/events', function: 'track-event', authorized: true },
-  { method: 'POST', path: '/v1/events/batch', function: 'track-batch', authorized: true },
-  { method: 'GET', path: '/v1/events/{eventId}', function: 'get-event', authorized: true },
-  { method: 'POST', path: '/v1/events/query', function: 'query-events', authorized: true },
-  { method: 'POST', path: '/v1/analytics/aggregate', function: 'aggregate-events', authorized: true },
-  { method: 'GET', path: '/v1/analytics/event-types', function: 'list-event-types', authorized: true },
-  { method: 'DELETE', path: '/v1/events', function: 'purge-events', authorized: true },
-  { method: 'GET', path: '/v1/audit', function: 'list-audit', authorized: true },
-  { method: 'POST', path: '/v1/keys', function: 'create-write-key', authorized: true },
-  { method: 'GET', path: '/v1/keys', function: 'list-write-keys', authorized: true },
-  { method: 'DELETE', path: '/v1/keys/{keyId}', function: 'revoke-write-key', authorized: true },
-  { method: 'GET', path: '/v1/openapi.json', function: 'get-openapi', authorized: false },
-];
+export type HttpFunction = keyof typeof ROUTES;

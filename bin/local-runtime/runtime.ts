@@ -1,21 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createAuthorizeHandler } from '../../lambdas/authorize/handler.js';
-import { createAggregateEventsHandler } from '../../lambdas/aggregate-events/handler.js';
-import { createGetEventHandler } from '../../lambdas/get-event/handler.js';
-import { handler as openApiHandler } from '../../lambdas/get-openapi/handler.js';
-import { createListAuditHandler } from '../../lambdas/list-audit/handler.js';
-import { createListEventTypesHandler } from '../../lambdas/list-event-types/handler.js';
-import { createPurgeEventsHandler } from '../../lambdas/purge-events/handler.js';
-import { createQueryEventsHandler } from '../../lambdas/query-events/handler.js';
-import { handler as healthHandler } from '../../lambdas/health/handler.js';
-import { createTrackBatchHandler } from '../../lambdas/track-batch/handler.js';
-import { createTrackEventHandler } from '../../lambdas/track-event/handler.js';
 import { createWriteEventsHandler } from '../../lambdas/write-events/handler.js';
-import { createCreateWriteKeyHandler } from '../../lambdas/create-write-key/handler.js';
-import { createListWriteKeysHandler } from '../../lambdas/list-write-keys/handler.js';
-import { createRevokeWriteKeyHandler } from '../../lambdas/revoke-write-key/handler.js';
 import { DynamoWriteKeyStore } from '../../lambdas/shared/adapters/dynamodb/dynamo-write-key-store.js';
 import { writeKeysTableDefinition } from '../../lambdas/shared/adapters/dynamodb/tables.js';
 import { ensureTables, localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from '../../lambdas/shared/adapters/local/embedded-dynamodb.js';
@@ -31,9 +18,13 @@ import { PgEventStore } from '../../lambdas/shared/adapters/pg/pg-event-store.js
 import { PgMessageQueue } from '../../lambdas/shared/adapters/pg/pg-message-queue.js';
 import { openDatabase, type SqlDatabase } from '../../lambdas/shared/adapters/pg/sql-database.js';
 import type { LocalConfig } from '../../lambdas/shared/config.js';
-import { API_ROUTES, type HttpFunction } from '../../lambdas/routes.js';
+import { ROUTES } from '../../lambdas/routes.js';
+import { handlerModule, type Routes } from '../../lambdas/shared/adapters/http/route-spec.js';
+import type { ApiHandler } from '../../lambdas/shared/adapters/http/api-gateway.js';
+import type { Ports } from '../../lambdas/shared/wiring/ports.js';
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const MIGRATIONS_DIR = join(PROJECT_ROOT, 'migrations');
 
 export interface LocalRuntime {
   url: string;
@@ -66,6 +57,25 @@ export interface LocalRuntimeOptions extends LocalConfig {
    * cannot: it lives in the thread that opened it.
    */
   writerThread?: boolean;
+  /** The routes to serve (tests add their own); the deployed table by default. */
+  routes?: Routes;
+}
+
+/** What every HTTP handler module exports besides its Lambda `handler`. */
+interface HandlerModule {
+  createHandler(ports: Ports): ApiHandler;
+}
+
+/** Each route's handler, from the module the route names, given the ports it picks from. */
+async function routeHandlers(routes: Routes, ports: Ports): Promise<LocalRoute[]> {
+  return Promise.all(
+    Object.entries(routes).map(async ([fn, route]) => {
+      const path = join(PROJECT_ROOT, handlerModule(fn, route));
+      const module = (await import(pathToFileURL(path).href)) as Partial<HandlerModule>;
+      if (typeof module.createHandler !== 'function') throw new Error(`${path} exports no createHandler(ports) for ${route.method} ${route.path}.`);
+      return { method: route.method, path: route.path, authorized: route.scope !== undefined, handler: module.createHandler(ports) };
+    }),
+  );
 }
 
 /** dynalite in DATA_DIR (or memory) unless DYNAMODB_ENDPOINT names a DynamoDB to use. */
@@ -108,25 +118,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   } else {
     eventSource = new QueueEventSource(queue, createWriteEventsHandler(store), options.queue);
   }
-  const trackDeps = { queue, limiter, settings: options.ingest };
-
-  const handlers: Record<HttpFunction, LocalRoute['handler']> = {
-    health: healthHandler,
-    'track-event': createTrackEventHandler(trackDeps),
-    'track-batch': createTrackBatchHandler(trackDeps),
-    'get-event': createGetEventHandler(store, limiter),
-    'query-events': createQueryEventsHandler(queries, options.ingest, limiter),
-    'aggregate-events': createAggregateEventsHandler(queries, options.ingest, limiter),
-    'list-event-types': createListEventTypesHandler(queries, options.ingest, limiter),
-    'purge-events': createPurgeEventsHandler(admin, limiter),
-    'list-audit': createListAuditHandler(admin, limiter),
-    'create-write-key': createCreateWriteKeyHandler(writeKeys, limiter),
-    'list-write-keys': createListWriteKeysHandler(writeKeys, limiter),
-    'revoke-write-key': createRevokeWriteKeyHandler(writeKeys, limiter),
-    'get-openapi': openApiHandler,
+  const ports: Ports = {
+    store,
+    queries,
+    admin,
+    writeKeys,
+    queue,
+    limiter,
+    ingest: options.ingest,
+    query: options.ingest,
+    http: { corsOrigins: options.corsOrigins },
   };
-  const routes: LocalRoute[] = API_ROUTES.map((route) => ({ ...route, handler: handlers[route.function] }));
-  const server = createApiGatewayEmulator(routes, createAuthorizeHandler(createTokenVerifier(options.auth), writeKeys), options.corsOrigins);
+  const routes = await routeHandlers(options.routes ?? ROUTES, ports);
+  const server = createApiGatewayEmulator(routes, createAuthorizeHandler(createTokenVerifier(options.auth), writeKeys), ports.http.corsOrigins);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', resolve);

@@ -1,4 +1,12 @@
-import { httpHandler, jsonResponse } from '../shared/adapters/http/api-gateway.js';
+import { routeHandler } from '../shared/adapters/http/api-gateway.js';
+import { lazyHandler } from '../shared/lazy-handler.js';
+import { awsHttpSettings } from '../shared/wiring/aws.js';
+import type { Ports } from '../shared/wiring/ports.js';
+import { ROUTES } from '../routes.js';
 
-/** GET /v1/health: no credentials, no dependencies; says the API answers. */
-export const handler = httpHandler(async () => jsonResponse(200, { status: 'ok' }));
+/** No credentials, no dependencies: says the API answers. */
+export function createHandler(ports: Pick<Ports, 'http'>) {
+  return routeHandler(ROUTES.health, ports, async () => ({ status: 'ok' as const }));
+}
+
+export const handler = lazyHandler(async () => createHandler({ http: awsHttpSettings() }));

@@ -1,16 +1,13 @@
-import { authorizedCaller, httpHandler, jsonResponse } from '../shared/adapters/http/api-gateway.js';
+import { routeHandler } from '../shared/adapters/http/api-gateway.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
-import type { EventAdmin } from '../shared/ports/event-admin.js';
-import type { RateLimiter } from '../shared/ports/rate-limiter.js';
 import { listAudit } from '../shared/use-cases/administer-events.js';
-import { awsEventAdmin, awsRateLimiter } from '../shared/wiring/aws.js';
+import { awsCallerPorts, awsEventAdmin } from '../shared/wiring/aws.js';
+import type { Ports } from '../shared/wiring/ports.js';
+import { ROUTES } from '../routes.js';
 
-/** GET /v1/audit?limit&before&action (admin). */
-export function createListAuditHandler(admin: EventAdmin, limiter: RateLimiter) {
-  return httpHandler(async (event) => {
-    const caller = authorizedCaller(event, 'admin');
-    return jsonResponse(200, await listAudit(admin, caller.tenantId, event.queryStringParameters ?? {}));
-  }, { limiter });
+/** `?limit&before&action`: the tenant's audit log, newest first. */
+export function createHandler(ports: Pick<Ports, 'admin' | 'limiter' | 'http'>) {
+  return routeHandler(ROUTES['list-audit'], ports, ({ caller, event }) => listAudit(ports.admin, caller.tenantId, event.queryStringParameters ?? {}));
 }
 
-export const handler = lazyHandler(async () => createListAuditHandler(await awsEventAdmin(), awsRateLimiter()));
+export const handler = lazyHandler(async () => createHandler({ admin: await awsEventAdmin(), ...awsCallerPorts() }));

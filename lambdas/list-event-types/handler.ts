@@ -1,17 +1,15 @@
-import { authorizedCaller, httpHandler, jsonResponse } from '../shared/adapters/http/api-gateway.js';
+import { routeHandler } from '../shared/adapters/http/api-gateway.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
-import type { EventQueries } from '../shared/ports/event-queries.js';
-import type { RateLimiter } from '../shared/ports/rate-limiter.js';
-import { summariseEventTypes, type QuerySettings } from '../shared/use-cases/query-events.js';
-import { awsEventQueries, awsQuerySettings, awsRateLimiter } from '../shared/wiring/aws.js';
+import { summariseEventTypes } from '../shared/use-cases/query-events.js';
+import { awsCallerPorts, awsEventQueries, awsQuerySettings } from '../shared/wiring/aws.js';
+import type { Ports } from '../shared/wiring/ports.js';
+import { ROUTES } from '../routes.js';
 
-/** GET /v1/analytics/event-types?startTime&endTime */
-export function createListEventTypesHandler(queries: EventQueries, settings: QuerySettings, limiter: RateLimiter) {
-  return httpHandler(async (event) => {
-    const caller = authorizedCaller(event, 'events:read');
-    const types = await summariseEventTypes(queries, { tenantId: caller.tenantId, actor: caller.subject }, event.queryStringParameters ?? {}, settings);
-    return jsonResponse(200, types);
-  }, { limiter });
+/** Per event type in `?startTime&endTime`: count, users, first and last seen, ingestion lag. */
+export function createHandler(ports: Pick<Ports, 'queries' | 'query' | 'limiter' | 'http'>) {
+  return routeHandler(ROUTES['list-event-types'], ports, ({ caller, event }) =>
+    summariseEventTypes(ports.queries, caller, event.queryStringParameters ?? {}, ports.query),
+  );
 }
 
-export const handler = lazyHandler(async () => createListEventTypesHandler(await awsEventQueries(), awsQuerySettings(), awsRateLimiter()));
+export const handler = lazyHandler(async () => createHandler({ queries: await awsEventQueries(), query: awsQuerySettings(), ...awsCallerPorts() }));

@@ -1,16 +1,13 @@
-import { authorizedCaller, httpHandler, jsonResponse } from '../shared/adapters/http/api-gateway.js';
+import { routeHandler } from '../shared/adapters/http/api-gateway.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
-import type { EventAdmin } from '../shared/ports/event-admin.js';
-import type { RateLimiter } from '../shared/ports/rate-limiter.js';
 import { purgeEvents } from '../shared/use-cases/administer-events.js';
-import { awsEventAdmin, awsRateLimiter } from '../shared/wiring/aws.js';
+import { awsCallerPorts, awsEventAdmin } from '../shared/wiring/aws.js';
+import type { Ports } from '../shared/wiring/ports.js';
+import { ROUTES } from '../routes.js';
 
-/** DELETE /v1/events?olderThan=ISO (admin). */
-export function createPurgeEventsHandler(admin: EventAdmin, limiter: RateLimiter) {
-  return httpHandler(async (event) => {
-    const caller = authorizedCaller(event, 'admin');
-    return jsonResponse(200, await purgeEvents(admin, { tenantId: caller.tenantId, actor: caller.subject }, event.queryStringParameters ?? {}));
-  }, { limiter });
+/** `?olderThan=ISO`: the tenant's older events go, in batches, audited. */
+export function createHandler(ports: Pick<Ports, 'admin' | 'limiter' | 'http'>) {
+  return routeHandler(ROUTES['purge-events'], ports, ({ caller, event }) => purgeEvents(ports.admin, caller, event.queryStringParameters ?? {}));
 }
 
-export const handler = lazyHandler(async () => createPurgeEventsHandler(await awsEventAdmin(), awsRateLimiter()));
+export const handler = lazyHandler(async () => createHandler({ admin: await awsEventAdmin(), ...awsCallerPorts() }));

@@ -14,13 +14,15 @@ import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { API_ROUTES, type HttpFunction } from '../../lambdas/routes.js';
+import type { Routes } from '../../lambdas/shared/adapters/http/route-spec.js';
 import type { StageConfig } from '../stage-config.js';
 
 export interface ApiProps {
   config: StageConfig;
+  routes: Routes;
   authorizer: IFunction;
-  functions: Record<HttpFunction, IFunction>;
+  /** The function of each route, by the route's key. */
+  functions: Record<string, IFunction>;
   logRetention: RetentionDays;
 }
 
@@ -32,7 +34,7 @@ function problemTemplate(status: number, title: string, detail: string): Record<
 }
 
 /**
- * The REST API: the routes of `lambdas/routes.ts`, the JWT authorizer, stage throttling,
+ * The REST API: the routes of the table (`lambdas/routes.ts`), the JWT authorizer on those with a scope, stage throttling,
  * JSON access logs, CORS from the stage config, and problem+json for API Gateway's own errors.
  */
 export class Api extends Construct {
@@ -73,10 +75,12 @@ export class Api extends Construct {
       resultsCacheTtl: Duration.seconds(60),
     });
 
-    for (const route of API_ROUTES) {
+    for (const [name, route] of Object.entries(props.routes)) {
+      const target = props.functions[name];
+      if (!target) throw new Error(`No function for the route ${name} (${route.method} ${route.path}).`);
       const resource = this.restApi.root.resourceForPath(route.path);
-      const method = resource.addMethod(route.method, new LambdaIntegration(props.functions[route.function]), route.authorized ? { authorizer } : {});
-      if (!route.authorized) {
+      const method = resource.addMethod(route.method, new LambdaIntegration(target), route.scope ? { authorizer } : {});
+      if (!route.scope) {
         Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason: `${route.method} ${route.path} is public by design (health check, API description).` });
         Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: `${route.method} ${route.path} is public by design (health check, API description).` });
       } else {

@@ -17,8 +17,8 @@ import type { DatabaseResources } from './database.js';
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface AppFunctionProps {
-  /** The folder under `lambdas/` whose `handler.ts` this function runs. */
-  handlerDir: string;
+  /** The module whose `handler` this function runs, from the repository root. */
+  handlerModule: string;
   description: string;
   logRetention: RetentionDays;
   timeout?: Duration;
@@ -54,7 +54,7 @@ export class AppFunction extends NodejsFunction {
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    const entry = `${PROJECT_ROOT}/lambdas/${props.handlerDir}/handler.ts`;
+    const entry = `${PROJECT_ROOT}/${props.handlerModule}`;
     super(scope, id, {
       entry,
       handler: 'handler',

@@ -5,9 +5,11 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Trigger } from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
+import { ROUTES } from '../../lambdas/routes.js';
+import { handlerModule, type Routes, type RouteSpec } from '../../lambdas/shared/adapters/http/route-spec.js';
 import { ENV } from '../../lambdas/shared/config.js';
 import { Api } from '../constructs/api.js';
-import { AppFunction } from '../constructs/app-function.js';
+import { AppFunction, type AppFunctionProps } from '../constructs/app-function.js';
 import { Observability } from '../constructs/observability.js';
 import type { StageConfig } from '../stage-config.js';
 import type { StatefulStack } from './stateful-stack.js';
@@ -15,7 +17,12 @@ import type { StatefulStack } from './stateful-stack.js';
 export interface ServiceStackProps extends StackProps {
   config: StageConfig;
   stateful: StatefulStack;
+  /** The HTTP routes, each served by a function of its own; the deployed table by default. */
+  routes?: Routes;
 }
+
+/** `track-event` -> `TrackEventFunction`: the construct id of a route's function. */
+const constructId = (fn: string): string => `${fn.replace(/(^|-)(\w)/g, (_match, _dash: string, letter: string) => letter.toUpperCase())}Function`;
 
 /**
  * Everything that can be replaced without losing data: functions, API, schedules, alarms.
@@ -23,77 +30,51 @@ export interface ServiceStackProps extends StackProps {
  */
 export class ServiceStack extends Stack {
   readonly api: Api;
-  readonly functions: Record<
-    | 'authorize'
-    | 'trackEvent'
-    | 'trackBatch'
-    | 'getEvent'
-    | 'queryEvents'
-    | 'aggregateEvents'
-    | 'listEventTypes'
-    | 'purgeEvents'
-    | 'listAudit'
-    | 'createWriteKey'
-    | 'listWriteKeys'
-    | 'revokeWriteKey'
-    | 'openApi'
-    | 'health'
-    | 'writeEvents'
-    | 'migrateDatabase'
-    | 'maintainPartitions',
-    AppFunction
-  >;
+  /** Every function, by its folder under `lambdas/` (a route's function by its key in the route table). */
+  readonly functions: Record<string, AppFunction>;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
     const { config, stateful } = props;
+    const routes = props.routes ?? ROUTES;
     const database = stateful.database;
     const logRetention = config.retention.logDays as RetentionDays;
     const inVpc = { vpc: database.vpc, subnets: database.subnets, securityGroups: [database.functionSecurityGroup] };
-    const ingestSettings = {
-      [ENV.eventRetentionDays]: String(config.retention.eventDays),
-      [ENV.sqsMaxMessageBytes]: String(256 * 1024),
-    };
-    const fn = (name: string, handlerDir: string, description: string, extra: Partial<ConstructorParameters<typeof AppFunction>[2]> = {}) =>
-      new AppFunction(this, name, { handlerDir, description, logRetention, ...extra });
+    const fn = (name: string, handlerModule: string, description: string, extra: Partial<AppFunctionProps> = {}) =>
+      new AppFunction(this, constructId(name), { handlerModule, description, logRetention, ...extra });
 
-    const authorize = fn('AuthorizeFunction', 'authorize', 'Verifies bearer JWTs and write keys and maps them to tenant and scopes')
+    const authorize = fn('authorize', 'lambdas/authorize/handler.ts', 'Verifies bearer JWTs and write keys and maps them to tenant and scopes')
       .bindSettings({
         [ENV.jwksUrl]: stateful.users.jwksUrl,
         [ENV.jwtIssuer]: stateful.users.issuer,
         [ENV.jwtAudience]: stateful.users.client.userPoolClientId,
       })
       .bindWriteKeys(stateful.writeKeys.table, 'read');
-    const trackEvent = fn('TrackEventFunction', 'track-event', 'POST /v1/events: validate, mask, queue')
-      .bindEventsQueueSender(stateful.events.queue)
-      .bindPiiPolicy(config.pii, stateful.piiHashSecret)
-      .bindSettings(ingestSettings);
-    const trackBatch = fn('TrackBatchFunction', 'track-batch', 'POST /v1/events/batch: validate, mask, queue, receipt per index', { memorySize: 1024 })
-      .bindEventsQueueSender(stateful.events.queue)
-      .bindPiiPolicy(config.pii, stateful.piiHashSecret)
-      .bindSettings(ingestSettings);
-    const getEvent = fn('GetEventFunction', 'get-event', 'GET /v1/events/{eventId}', { vpc: inVpc }).bindDatabase(database, 2);
-    const health = fn('HealthFunction', 'health', 'GET /v1/health', { memorySize: 128 });
-    const openApi = fn('GetOpenApiFunction', 'get-openapi', 'GET /v1/openapi.json', { memorySize: 256 });
-    const querySettings = { [ENV.eventRetentionDays]: String(config.retention.eventDays) };
-    const queryFn = (name: string, handlerDir: string, description: string) =>
-      fn(name, handlerDir, description, { vpc: inVpc, memorySize: 1024, timeout: Duration.seconds(15) }).bindDatabase(database, 2).bindSettings(querySettings);
-    const queryEvents = queryFn('QueryEventsFunction', 'query-events', 'POST /v1/events/query');
-    const aggregateEvents = queryFn('AggregateEventsFunction', 'aggregate-events', 'POST /v1/analytics/aggregate');
-    const listEventTypes = queryFn('ListEventTypesFunction', 'list-event-types', 'GET /v1/analytics/event-types');
-    const purgeEvents = fn('PurgeEventsFunction', 'purge-events', 'DELETE /v1/events (admin): batched, audited', {
-      vpc: inVpc,
-      timeout: Duration.seconds(29),
-    }).bindDatabase(database, 1);
-    const listAudit = queryFn('ListAuditFunction', 'list-audit', 'GET /v1/audit (admin)');
-    // Outside the VPC: they only touch DynamoDB.
-    const keyFn = (name: string, handlerDir: string, description: string, access: 'create' | 'list' | 'revoke') =>
-      fn(name, handlerDir, description, { memorySize: 256 }).bindWriteKeys(stateful.writeKeys.table, access);
-    const createWriteKey = keyFn('CreateWriteKeyFunction', 'create-write-key', 'POST /v1/keys (admin)', 'create');
-    const listWriteKeys = keyFn('ListWriteKeysFunction', 'list-write-keys', 'GET /v1/keys (admin)', 'list');
-    const revokeWriteKey = keyFn('RevokeWriteKeyFunction', 'revoke-write-key', 'DELETE /v1/keys/{keyId} (admin)', 'revoke');
 
-    const writeEvents = fn('WriteEventsFunction', 'write-events', 'Writes queued events to Aurora: dedupe, rollups, audit in one transaction', {
+    // What each route's entry in the table says it needs, and nothing more.
+    const routeFunction = (name: string, route: RouteSpec): AppFunction => {
+      const needs = route.needs ?? {};
+      const routeFn = fn(name, handlerModule(name, route), `${route.method} ${route.path}: ${route.summary}`.slice(0, 256), {
+        memorySize: needs.memoryMb,
+        timeout: needs.timeoutSeconds === undefined ? undefined : Duration.seconds(needs.timeoutSeconds),
+        // Only what reaches Aurora runs in the VPC; the rest reaches DynamoDB and SQS directly.
+        vpc: needs.database ? inVpc : undefined,
+      });
+      routeFn.bindSettings({ [ENV.corsOrigins]: config.corsOrigins.join(','), [ENV.eventRetentionDays]: String(config.retention.eventDays) });
+      if (needs.database) routeFn.bindDatabase(database, needs.database.poolSize);
+      if (needs.queue) {
+        routeFn
+          .bindEventsQueueSender(stateful.events.queue)
+          .bindPiiPolicy(config.pii, stateful.piiHashSecret)
+          .bindSettings({ [ENV.sqsMaxMessageBytes]: String(256 * 1024) });
+      }
+      if (needs.writeKeys) routeFn.bindWriteKeys(stateful.writeKeys.table, needs.writeKeys);
+      if (route.scope) routeFn.bindRateLimiter(stateful.counters.table, config.tenantRateLimits);
+      return routeFn;
+    };
+    const routeFunctions = Object.fromEntries(Object.entries(routes).map(([name, route]) => [name, routeFunction(name, route)]));
+
+    const writeEvents = fn('write-events', 'lambdas/write-events/handler.ts', 'Writes queued events to Aurora: dedupe, rollups, audit in one transaction', {
       vpc: inVpc,
       memorySize: 1024,
       timeout: Duration.seconds(config.writer.timeoutSeconds),
@@ -107,7 +88,7 @@ export class ServiceStack extends Stack {
       }),
     );
 
-    const maintainPartitions = fn('MaintainPartitionsFunction', 'maintain-partitions', 'Creates the monthly event partitions ahead of time', {
+    const maintainPartitions = fn('maintain-partitions', 'lambdas/maintain-partitions/handler.ts', 'Creates the monthly event partitions ahead of time', {
       vpc: inVpc,
       timeout: Duration.minutes(1),
     }).bindDatabase(database, 1);
@@ -117,62 +98,28 @@ export class ServiceStack extends Stack {
       targets: [new LambdaFunction(maintainPartitions, { retryAttempts: 2 })],
     });
 
-    const migrateDatabase = fn('MigrateDatabaseFunction', 'migrate-database', 'Applies pending SQL migrations (deploy trigger)', {
+    const migrateDatabase = fn('migrate-database', 'lambdas/migrate-database/handler.ts', 'Applies pending SQL migrations (deploy trigger)', {
       vpc: inVpc,
       timeout: Duration.minutes(5),
       bundleMigrations: true,
     }).bindDatabase(database, 1);
+    const routesOnAurora = Object.entries(routes).filter(([, route]) => route.needs?.database);
     new Trigger(this, 'MigrateDatabaseTrigger', {
       handler: migrateDatabase,
       timeout: Duration.minutes(5),
       executeOnHandlerChange: true,
       // A failed migration fails the deploy before these are updated: the old code keeps serving.
-      executeBefore: [writeEvents, getEvent, queryEvents, aggregateEvents, listEventTypes, purgeEvents, listAudit, maintainPartitions],
+      executeBefore: [writeEvents, maintainPartitions, ...routesOnAurora.map(([name]) => routeFunctions[name] as AppFunction)],
     });
 
     this.functions = {
       authorize,
-      trackEvent,
-      trackBatch,
-      getEvent,
-      queryEvents,
-      aggregateEvents,
-      listEventTypes,
-      purgeEvents,
-      listAudit,
-      createWriteKey,
-      listWriteKeys,
-      revokeWriteKey,
-      openApi,
-      health,
-      writeEvents,
-      migrateDatabase,
-      maintainPartitions,
+      ...routeFunctions,
+      'write-events': writeEvents,
+      'migrate-database': migrateDatabase,
+      'maintain-partitions': maintainPartitions,
     };
-    const corsSetting = { [ENV.corsOrigins]: config.corsOrigins.join(',') };
-    const tenantFunctions = [trackEvent, trackBatch, getEvent, queryEvents, aggregateEvents, listEventTypes, purgeEvents, listAudit, createWriteKey, listWriteKeys, revokeWriteKey];
-    for (const httpFunction of [...tenantFunctions, openApi, health]) httpFunction.bindSettings(corsSetting);
-    for (const httpFunction of tenantFunctions) httpFunction.bindRateLimiter(stateful.counters.table, config.tenantRateLimits);
-    this.api = new Api(this, 'Api', {
-      config,
-      authorizer: authorize,
-      functions: {
-        'track-event': trackEvent,
-        'track-batch': trackBatch,
-        'get-event': getEvent,
-        'query-events': queryEvents,
-        'aggregate-events': aggregateEvents,
-        'list-event-types': listEventTypes,
-        'purge-events': purgeEvents,
-        'list-audit': listAudit,
-        'create-write-key': createWriteKey,
-        'list-write-keys': listWriteKeys,
-        'revoke-write-key': revokeWriteKey,
-        'get-openapi': openApi,
-        health,
-      },
-      logRetention,
-    });
+    this.api = new Api(this, 'Api', { config, routes, authorizer: authorize, functions: routeFunctions, logRetention });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
 
@@ -182,7 +129,8 @@ export class ServiceStack extends Stack {
       queue: stateful.events.queue,
       deadLetterQueue: stateful.events.deadLetterQueue,
       writer: writeEvents,
-      queryFunctions: [queryEvents, aggregateEvents, listEventTypes, getEvent],
+      // The readers of events, whose duration is what a user waits for.
+      queryFunctions: routesOnAurora.filter(([, route]) => route.scope === 'events:read').map(([name]) => routeFunctions[name] as AppFunction),
       cluster: database.cluster,
     });
 

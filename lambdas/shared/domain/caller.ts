@@ -10,6 +10,9 @@ export interface Caller {
   scopes: Scope[];
 }
 
+/** Whom a use case acts for: audit rows and rate buckets name the subject. */
+export type Actor = Pick<Caller, 'tenantId' | 'subject'>;
+
 const isScope = (value: string): value is Scope => (SCOPES as readonly string[]).includes(value);
 
 const ClaimsSchema = z.object({

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import type { WriteKeySummary } from './answer-schemas.js';
 import type { Caller } from './caller.js';
 import { storableText } from './event-schemas.js';
 
@@ -36,15 +37,7 @@ export interface WriteKeyRecord {
 export type WriteKeyListing = Omit<WriteKeyRecord, 'keyHash'>;
 
 /** A key as an admin sees it: never the secret, never its hash. */
-export interface WriteKeySummary {
-  keyId: string;
-  name: string;
-  scopes: readonly string[];
-  createdAt: string;
-  createdBy: string;
-  revokedAt?: string;
-  revokedBy?: string;
-}
+export type { WriteKeySummary };
 
 export function isWriteKey(token: string): boolean {
   return token.startsWith(WRITE_KEY_PREFIX);
@@ -79,5 +72,5 @@ export function callerForWriteKey(key: string, record: WriteKeyRecord | undefine
 
 export function summariseWriteKey(record: WriteKeyListing): WriteKeySummary {
   const { keyId, name, createdAt, createdBy, revokedAt, revokedBy } = record;
-  return { keyId, name, scopes: WRITE_KEY_SCOPES, createdAt, createdBy, ...(revokedAt ? { revokedAt, revokedBy } : {}) };
+  return { keyId, name, scopes: [...WRITE_KEY_SCOPES], createdAt, createdBy, ...(revokedAt ? { revokedAt, revokedBy } : {}) };
 }

@@ -1,23 +1,7 @@
-import type { EventType } from '../domain/event-schemas.js';
+import type { StoredEvent } from '../domain/answer-schemas.js';
 import type { ReceivedMessage } from '../domain/queue-messages.js';
 
-/** An event as the API answers it. */
-export interface StoredEvent {
-  eventId: string;
-  timestamp: string;
-  type: EventType;
-  category: string;
-  action: string;
-  label: string | null;
-  value: number | null;
-  userId: string | null;
-  sessionId: string | null;
-  properties: Record<string, unknown>;
-  context: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  receivedAt: string;
-  storedAt: string;
-}
+export type { StoredEvent };
 
 export interface WriteSummary {
   /** Events that were new and are now stored. */

@@ -1,13 +1,13 @@
 import { AuditQuerySchema, PurgeQuerySchema } from '../domain/query-schemas.js';
 import { parseInput } from '../domain/zod-issues.js';
 import type { AuditEntry, EventAdmin } from '../ports/event-admin.js';
-import type { QueryActor } from '../ports/event-queries.js';
+import type { Actor } from '../domain/caller.js';
 
 /** Rows per delete transaction: small enough to hold locks for milliseconds. */
 export const PURGE_BATCH_SIZE = 5000;
 
 /** DELETE /v1/events?olderThan=ISO: the caller's tenant only, in batches, audited. */
-export async function purgeEvents(admin: EventAdmin, who: QueryActor, params: unknown): Promise<{ deleted: number }> {
+export async function purgeEvents(admin: EventAdmin, who: Actor, params: unknown): Promise<{ deleted: number }> {
   const { olderThan } = parseInput(PurgeQuerySchema, params);
   return { deleted: await admin.purgeOlderThan(who, new Date(olderThan).toISOString(), PURGE_BATCH_SIZE) };
 }

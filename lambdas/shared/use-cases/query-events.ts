@@ -9,18 +9,12 @@ import {
   type AggregationQuery,
 } from '../domain/query-schemas.js';
 import { parseInput } from '../domain/zod-issues.js';
-import type { AggregateRow, AggregateSummary, EventQueries, EventTypeSummary, QueryActor } from '../ports/event-queries.js';
-import type { StoredEvent } from '../ports/event-store.js';
+import type { Aggregation, EventPage, EventTypeSummary } from '../domain/answer-schemas.js';
+import type { Actor } from '../domain/caller.js';
+import type { EventQueries } from '../ports/event-queries.js';
 
 export interface QuerySettings {
   eventRetentionDays: number;
-}
-
-export interface EventPage {
-  events: StoredEvent[];
-  total: number;
-  hasMore: boolean;
-  nextCursor: string | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -37,7 +31,7 @@ function checkRetention(range: { startTime: string; endTime: string }, settings:
  * 2. Read one page (offset, or after the keyset cursor) and the total.
  * 3. Hand out a cursor bound to this tenant and these filters.
  */
-export async function queryEvents(queries: EventQueries, who: QueryActor, body: unknown, settings: QuerySettings): Promise<EventPage> {
+export async function queryEvents(queries: EventQueries, who: Actor, body: unknown, settings: QuerySettings): Promise<EventPage> {
   const query = parseInput(EventQuerySchema, body);
   checkRetention(query, settings);
   const { limit, offset, cursor, ...filters } = query;
@@ -56,10 +50,10 @@ export async function queryEvents(queries: EventQueries, who: QueryActor, body: 
 /** POST /v1/analytics/aggregate: buckets in the caller's time zone, exact unique users. */
 export async function aggregateEvents(
   queries: EventQueries,
-  who: QueryActor,
+  who: Actor,
   body: unknown,
   settings: QuerySettings,
-): Promise<{ data: AggregateRow[]; summary: AggregateSummary }> {
+): Promise<Aggregation> {
   const query: AggregationQuery = parseInput(AggregationQuerySchema, body);
   checkRetention(query, settings);
   if (bucketCount(query) > MAX_BUCKETS) {
@@ -69,7 +63,7 @@ export async function aggregateEvents(
 }
 
 /** GET /v1/analytics/event-types: per type count, users, first and last seen, ingestion lag. */
-export async function summariseEventTypes(queries: EventQueries, who: QueryActor, params: unknown, settings: QuerySettings): Promise<EventTypeSummary[]> {
+export async function summariseEventTypes(queries: EventQueries, who: Actor, params: unknown, settings: QuerySettings): Promise<EventTypeSummary[]> {
   const range = parseInput(EventTypesQuerySchema, params);
   checkRetention(range, settings);
   return queries.eventTypes(who, range);

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { BatchReceipt } from '../domain/answer-schemas.js';
+import type { Actor } from '../domain/caller.js';
 import { BatchEnvelopeSchema, type TrackedEvent } from '../domain/event-schemas.js';
-import { PayloadTooLargeError, QueueUnavailableError, RateLimitedError, ValidationError, type FieldIssue } from '../domain/errors.js';
+import { PayloadTooLargeError, QueueUnavailableError, RateLimitedError, ValidationError } from '../domain/errors.js';
 import { piiPolicyFor, type PiiSettings } from '../domain/pii-masking.js';
 import { prepareEvent, type PrepareContext } from '../domain/prepare-event.js';
 import { packMessages } from '../domain/queue-messages.js';
@@ -19,22 +21,14 @@ export interface TrackSettings {
 export interface TrackDeps {
   queue: EventQueue;
   limiter: RateLimiter;
-  settings: TrackSettings;
+  ingest: TrackSettings;
   newEventId?: () => string;
 }
 
 /** Who sent the request and when it arrived; the tenant always comes from the credential. */
-export interface TrackRequest {
-  tenantId: string;
-  actor: string;
+export interface TrackRequest extends Actor {
   requestId: string;
   receivedAt: Date;
-}
-
-export interface BatchReceipt {
-  total: number;
-  successful: string[];
-  failed: Array<{ index: number; error: string; errors: FieldIssue[] }>;
 }
 
 const NOT_QUEUED = 'not queued, retry later';
@@ -51,7 +45,7 @@ interface Enqueued {
  */
 async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unknown[], batch?: { sentAt?: string }): Promise<Enqueued & { tooLarge: boolean }> {
   // 1. Within the tenant's event rate?
-  const decision = await deps.limiter.take(request.tenantId, rateLimitHolder(request.actor), 'events', items.length);
+  const decision = await deps.limiter.take(request.tenantId, rateLimitHolder(request.subject), 'events', items.length);
   if (!decision.allowed) {
     throw new RateLimitedError(retryAfterSeconds(decision), `More events per second than this tenant (or this write key) may send; these ${items.length} were not accepted.`);
   }
@@ -60,8 +54,8 @@ async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unkno
   const context: PrepareContext = {
     receivedAt: request.receivedAt,
     sentAt: batch?.sentAt,
-    piiPolicy: piiPolicyFor(deps.settings.pii, request.tenantId),
-    retentionDays: deps.settings.eventRetentionDays,
+    piiPolicy: piiPolicyFor(deps.ingest.pii, request.tenantId),
+    retentionDays: deps.ingest.eventRetentionDays,
     newEventId: deps.newEventId ?? randomUUID,
   };
   const prepared: Array<{ index: number; event: TrackedEvent }> = [];
@@ -83,12 +77,12 @@ async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unkno
   const messages = packMessages(
     {
       tenantId: request.tenantId,
-      actor: request.actor,
+      actor: request.subject,
       requestId: request.requestId,
       batchSummary: batch ? { total: items.length, accepted: prepared.length, rejected: failed.length } : undefined,
     },
     prepared.map((item) => item.event),
-    deps.settings.sqsMaxMessageBytes,
+    deps.ingest.sqsMaxMessageBytes,
   );
   const { failed: notQueued } = await deps.queue.enqueue(messages);
 

@@ -1,9 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { Auth, AwsDatabase, AwsIngest, Dynamo, loadConfig, Query, RateLimits } from '../config.js';
+import { Auth, AwsDatabase, AwsIngest, Dynamo, loadConfig, loadHttpConfig, Query, RateLimits } from '../config.js';
 import { DynamoRateLimiter } from '../adapters/dynamodb/dynamo-rate-limiter.js';
 import { DynamoWriteKeyStore } from '../adapters/dynamodb/dynamo-write-key-store.js';
+import type { HttpSettings } from '../adapters/http/api-gateway.js';
 import { createTokenVerifier, type TokenVerifier } from '../adapters/jwt/jose-token-verifier.js';
 import { PgPartitionMaintenance } from '../adapters/pg/event-partitions.js';
 import { PgEventAdmin } from '../adapters/pg/pg-event-admin.js';
@@ -44,7 +45,7 @@ export async function awsTrackDeps(): Promise<TrackDeps> {
   return {
     queue: new SqsEventQueue(new SQSClient({}), config.eventsQueueUrl, { maxMessageBytes: config.sqsMaxMessageBytes }),
     limiter: awsRateLimiter(),
-    settings: { ...config, pii: { ...config.pii, hashSecret } },
+    ingest: { ...config, pii: { ...config.pii, hashSecret } },
   };
 }
 
@@ -89,6 +90,16 @@ export async function awsPartitionMaintenance(): Promise<PgPartitionMaintenance>
 /** The query functions refuse ranges longer than the retention. */
 export function awsQuerySettings(): QuerySettings {
   return loadConfig({ query: Query }).query;
+}
+
+/** Every route: the CORS origins the function answers real requests for. */
+export function awsHttpSettings(): HttpSettings {
+  return loadHttpConfig();
+}
+
+/** Every route with a caller: its settings and the tenant rate buckets. */
+export function awsCallerPorts(): { limiter: DynamoRateLimiter; http: HttpSettings } {
+  return { limiter: awsRateLimiter(), http: awsHttpSettings() };
 }
 
 export function awsTokenVerifier(): TokenVerifier {

@@ -6,6 +6,7 @@ import { PgEventStore } from '../../../lambdas/shared/adapters/pg/pg-event-store
 import { inTenantTransaction } from '../../../lambdas/shared/adapters/pg/tenant-transaction.js';
 import { envelope, received, TENANT_A, TENANT_B, trackedEvent } from '../../support/factories.js';
 import { startTestRuntime, type RunningRuntime } from '../../support/local-runtime.js';
+import { callApi } from '../../support/api-client.js';
 
 let app: RunningRuntime;
 let admin: string;
@@ -13,10 +14,7 @@ let admin: string;
 const DAY = 86_400_000;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY).toISOString();
 
-async function call(method: string, path: string, token: string): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${app.runtime.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
-  return { status: response.status, body: await response.json() };
-}
+const call = (method: string, path: string, token: string) => callApi(app.runtime.url, method, path, { token });
 
 const countOf = async (tenantId: string) =>
   Number((await app.testDb.db.query<{ n: string | number }>('SELECT count(*) AS n FROM analytics_events WHERE tenant_id = $1', [tenantId]))[0]?.n);
@@ -40,7 +38,7 @@ describe('DELETE /v1/events?olderThan', () => {
 
     const answer = await call('DELETE', `/v1/events?olderThan=${encodeURIComponent(daysAgo(30))}`, admin);
 
-    expect(answer).toEqual({ status: 200, body: { deleted: 12 } });
+    expect({ status: answer.status, body: answer.body }).toEqual({ status: 200, body: { deleted: 12 } });
     expect(await countOf(TENANT_A)).toBe(1);
     expect(await countOf(TENANT_B)).toBe(1);
     const audit = await call('GET', '/v1/audit?action=EVENTS_PURGED', admin);
@@ -49,7 +47,7 @@ describe('DELETE /v1/events?olderThan', () => {
 
   it('works through many batches, and drops the event sets of the emptied periods', async () => {
     const tenant = randomUUID();
-    const who = { tenantId: tenant, actor: 'tester' };
+    const who = { tenantId: tenant, subject: 'tester' };
     const setCount = async () => (await inTenantTransaction(app.testDb.db, tenant, (session) => session.query<{ n: number }>('SELECT count(*)::int AS n FROM event_sets')))[0]?.n;
     await new PgEventStore(app.testDb.db).writeMessages([received(envelope(Array.from({ length: 23 }, () => trackedEvent({ timestamp: daysAgo(20) })), { tenantId: tenant }))]);
     await new PgEventQueries(app.testDb.db, { fastPaths: true, staleEventsReadFromTable: 0 }).eventTypes(who, { startTime: daysAgo(25), endTime: daysAgo(0) });
@@ -99,8 +97,7 @@ describe('GET /v1/audit', () => {
     const tenant = randomUUID();
     const token = await app.token(tenant, ['admin', 'events:write']);
     const user = randomUUID();
-    const post = (events: unknown[]) =>
-      fetch(`${app.runtime.url}/v1/events/batch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+    const post = (events: unknown[]) => callApi(app.runtime.url, 'POST', '/v1/events/batch', { token, body: { events } });
 
     const refused = await post([{ type: 'NOPE' }, {}]);
     await post([{ type: 'CUSTOM', category: 'c', action: 'a', userId: user }, { type: 'CUSTOM', category: 'c', action: 'a', userId: user }]);

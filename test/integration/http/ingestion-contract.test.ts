@@ -4,27 +4,13 @@ import { MAX_BODY_BYTES } from '../../../lambdas/shared/domain/limits.js';
 import { TENANT_A, TENANT_B } from '../../support/factories.js';
 import { startTestRuntime, type RunningRuntime } from '../../support/local-runtime.js';
 import { rollupMismatches } from '../../support/rollup-check.js';
+import { callApi, type CallOptions } from '../../support/api-client.js';
 
 let app: RunningRuntime;
 let tokenA: string;
 let tokenB: string;
 
-interface Answer {
-  status: number;
-  contentType: string | null;
-  /** Parsed JSON of any shape: the assertions say what it must hold. */
-  body: any;
-}
-
-async function call(method: string, path: string, options: { token?: string; body?: unknown; raw?: string } = {}): Promise<Answer> {
-  const response = await fetch(`${app.runtime.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
-    body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
-  });
-  const text = await response.text();
-  return { status: response.status, contentType: response.headers.get('content-type'), body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, options: CallOptions = {}) => callApi(app.runtime.url, method, path, options);
 
 const storedCount = async () => Number((await app.testDb.db.query<{ n: string | number }>('SELECT count(*) AS n FROM analytics_events'))[0]?.n);
 const event = <T extends Record<string, unknown>>(overrides: T = {} as T) => ({ type: 'CUSTOM', category: 'test', action: 'run', ...overrides });
@@ -106,12 +92,12 @@ describe('POST /v1/events', () => {
     const before = await storedCount();
     const bytes = Buffer.concat([Buffer.from('{"type":"CUSTOM","category":"c","action":"a","label":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]);
 
-    const response = await fetch(`${app.runtime.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenA}` }, body: bytes });
+    const answer = await call('POST', '/v1/events', { token: tokenA, raw: bytes });
     await app.runtime.eventSource.drained();
 
-    expect(response.status).toBe(400);
-    expect(response.headers.get('content-type')).toBe('application/problem+json');
-    expect(((await response.json()) as { errors: unknown }).errors).toEqual([{ path: '', message: 'The body is not valid UTF-8.' }]);
+    expect(answer.status).toBe(400);
+    expect(answer.contentType).toBe('application/problem+json');
+    expect(answer.body.errors).toEqual([{ path: '', message: 'The body is not valid UTF-8.' }]);
     expect(await storedCount()).toBe(before);
   });
 

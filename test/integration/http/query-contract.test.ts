@@ -2,29 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../../lambdas/shared/adapters/jwt/mint-token.js';
 import { PgEventStore } from '../../../lambdas/shared/adapters/pg/pg-event-store.js';
-import { API_ROUTES } from '../../../lambdas/routes.js';
+import { ROUTES } from '../../../lambdas/routes.js';
 import type { TrackedEvent } from '../../../lambdas/shared/domain/event-schemas.js';
 import { envelope, received, TENANT_A, TENANT_B, trackedEvent } from '../../support/factories.js';
 import { startTestRuntime, TEST_SECRET, type RunningRuntime } from '../../support/local-runtime.js';
+import { callApi, type ApiAnswer } from '../../support/api-client.js';
 
 let app: RunningRuntime;
 let tokenA: string;
 let tokenB: string;
 
-interface Answer {
-  status: number;
-  /** Parsed JSON of any shape: the assertions say what it must hold. */
-  body: any;
-}
-
-async function call(method: string, path: string, token: string | undefined, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${app.runtime.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const call = (method: string, path: string, token: string | undefined, body?: unknown) => callApi(app.runtime.url, method, path, { token, body });
 
 const HOUR = 3_600_000;
 const base = Date.now() - 10 * 24 * HOUR;
@@ -68,7 +56,7 @@ afterAll(async () => {
   await app.stop();
 });
 
-const ids = (answer: Answer): string[] => answer.body.events.map((event: { eventId: string }) => event.eventId);
+const ids = (answer: ApiAnswer): string[] => answer.body.events.map((event: { eventId: string }) => event.eventId);
 const expectedIds = (predicate: (event: TrackedEvent) => boolean) => eventsA.filter(predicate).map((event) => event.eventId);
 
 describe('POST /v1/events/query', () => {
@@ -360,7 +348,7 @@ describe('GET /v1/openapi.json', () => {
     const answer = await call('GET', '/v1/openapi.json', undefined);
     expect(answer.status).toBe(200);
     expect(answer.body.openapi).toBe('3.1.0');
-    for (const route of API_ROUTES) expect(answer.body.paths[route.path]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeDefined();
+    for (const route of Object.values(ROUTES)) expect(answer.body.paths[route.path]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeDefined();
     const query = answer.body.paths['/v1/events/query'].post;
     expect(query.requestBody.content['application/json'].schema.properties.limit).toMatchObject({ minimum: 1, maximum: 1000 });
     expect(query.responses['400'].content['application/problem+json']).toBeDefined();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_A, TENANT_B } from '../../support/factories.js';
 import { startTestRuntime, type RunningRuntime } from '../../support/local-runtime.js';
+import { callApi } from '../../support/api-client.js';
 
 let app: RunningRuntime;
 
@@ -8,10 +9,7 @@ let app: RunningRuntime;
 const REQUESTS_PER_SECOND = 5;
 const EVENTS_PER_SECOND = 1000;
 
-async function post(path: string, token: string, body: unknown): Promise<{ status: number; headers: Headers; body: any }> {
-  const response = await fetch(`${app.runtime.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
-  return { status: response.status, headers: response.headers, body: await response.json() };
-}
+const post = (path: string, token: string, body: unknown) => callApi(app.runtime.url, 'POST', path, { token, body });
 
 const events = (count: number) => ({ events: Array.from({ length: count }, (_, i) => ({ type: 'CUSTOM', category: 'load', action: `a${i % 7}` })) });
 

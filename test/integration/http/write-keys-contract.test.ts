@@ -1,25 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_A, TENANT_B } from '../../support/factories.js';
 import { startTestRuntime, type RunningRuntime } from '../../support/local-runtime.js';
+import { callApi } from '../../support/api-client.js';
 
 let app: RunningRuntime;
 let adminA: string;
 let adminB: string;
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: any;
-}
-
-async function call(method: string, path: string, token: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${app.runtime.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, headers: response.headers, body: response.status === 204 ? undefined : await response.json() };
-}
+const call = (method: string, path: string, token: string, body?: unknown) => callApi(app.runtime.url, method, path, { token, body });
 
 const event = { type: 'CUSTOM', category: 'web', action: 'visit' };
 

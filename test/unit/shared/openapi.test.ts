@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { API_ROUTES } from '../../../lambdas/routes.js';
+import { createConfig, lintFromString } from '@redocly/openapi-core';
+import { ROUTES } from '../../../lambdas/routes.js';
 import { openApiDocument } from '../../../lambdas/shared/openapi.js';
 
 type Operation = {
@@ -8,12 +9,13 @@ type Operation = {
   responses: Record<string, { description: string; content?: Record<string, unknown>; headers?: Record<string, unknown> }>;
 };
 
-const document = openApiDocument() as { paths: Record<string, Record<string, Operation>> };
+const document = openApiDocument(ROUTES) as unknown as { paths: Record<string, Record<string, Operation>> };
 const operation = (method: string, path: string): Operation => {
   const found = document.paths[path]?.[method.toLowerCase()];
   if (!found) throw new Error(`no ${method} ${path} in the document`);
   return found;
 };
+const API_ROUTES = Object.values(ROUTES);
 const INGEST = [
   ['POST', '/v1/events'],
   ['POST', '/v1/events/batch'],
@@ -56,5 +58,12 @@ describe('the OpenAPI document', () => {
     const eventTypesEndTime = operation('GET', '/v1/analytics/event-types').parameters?.find((parameter) => parameter.name === 'endTime')?.schema.description;
 
     for (const description of [bodyEndTime('/v1/events/query'), bodyEndTime('/v1/analytics/aggregate'), eventTypesEndTime]) expect(description).toMatch(/inclusive/);
+  });
+
+  it("lints clean under Redocly's recommended rules, warnings included", async () => {
+    const config = await createConfig({ extends: ['recommended'] });
+    const problems = await lintFromString({ source: JSON.stringify(document), absoluteRef: 'openapi.json', config });
+
+    expect(problems.map((problem) => `${problem.severity} ${problem.ruleId}: ${problem.message} at ${problem.location[0]?.pointer}`)).toEqual([]);
   });
 });

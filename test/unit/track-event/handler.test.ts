@@ -3,16 +3,17 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApiEvent } from '../../../lambdas/shared/adapters/http/api-gateway.js';
 import { PII_DETECTORS } from '../../../lambdas/shared/domain/pii-masking.js';
 import type { EventQueue } from '../../../lambdas/shared/ports/event-queue.js';
-import { createTrackEventHandler } from '../../../lambdas/track-event/handler.js';
+import { createHandler } from '../../../lambdas/track-event/handler.js';
 import { recordMetrics } from '../../support/emf.js';
 import { TENANT_A } from '../../support/factories.js';
 import { recordingLimiter } from '../../support/fake-limits.js';
 
 const acceptingQueue: EventQueue = { enqueue: async () => ({ failed: [] }) };
-const trackEvent = createTrackEventHandler({
+const trackEvent = createHandler({
   queue: acceptingQueue,
   limiter: recordingLimiter(),
-  settings: { pii: { deployment: { detectors: PII_DETECTORS, mode: 'redact' }, tenants: {} }, eventRetentionDays: 90, sqsMaxMessageBytes: 256 * 1024 },
+  http: { corsOrigins: [] },
+  ingest: { pii: { deployment: { detectors: PII_DETECTORS, mode: 'redact' }, tenants: {} }, eventRetentionDays: 90, sqsMaxMessageBytes: 256 * 1024 },
 });
 const post = (body: unknown) =>
   ({

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { z } from 'zod';
 import { callerFromContext, type Caller, type Scope } from '../../domain/caller.js';
 import {
   bodyTooLarge,
@@ -14,16 +15,16 @@ import {
   type FieldIssue,
 } from '../../domain/errors.js';
 import { MAX_BODY_BYTES, MAX_JSON_DEPTH, nestsDeeperThan } from '../../domain/limits.js';
-import { loadHttpConfig } from '../../config.js';
 import { describeError, log } from '../../logger.js';
 import type { RateLimiter } from '../../ports/rate-limiter.js';
 import { rateLimitHolder, retryAfterSeconds } from '../../domain/rate-limit.js';
+import type { RouteSpec } from './route-spec.js';
 
 export type ApiEvent = APIGatewayProxyEvent;
 export type ApiResult = APIGatewayProxyResult;
 
-/** The caller the authorizer established; the handler only checks the scope it needs. */
-export function authorizedCaller(event: ApiEvent, scope: Scope): Caller {
+/** The caller the authorizer established, if it holds the scope the route needs. */
+function authorizedCaller(event: ApiEvent, scope: Scope): Caller {
   const caller = callerFromContext(event.requestContext.authorizer);
   if (!caller) throw new UnauthorizedError('No valid credentials.');
   if (!caller.scopes.includes(scope)) throw new ForbiddenError(`This call needs the scope ${scope}.`);
@@ -108,7 +109,7 @@ export function problemFromError(error: unknown, requestId: string): ApiResult {
   return problemResponse({ status: 500, slug: 'internal', title: 'Internal error', detail: `Something failed on our side; quote request ${requestId}.` });
 }
 
-type Handler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
+export type ApiHandler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 
 /** The CORS headers for a request from `origin`, if the deployment allows that origin. */
 export function corsHeaders(origin: string | undefined, allowed: readonly string[]): Record<string, string> {
@@ -137,19 +138,38 @@ async function checkRequestRate(limiter: RateLimiter, event: ApiEvent): Promise<
   }
 }
 
-export interface HttpOptions {
-  /** Per-tenant request rate; routes without a caller (health, OpenAPI) are not counted. */
-  limiter?: RateLimiter;
+/** Browser origins allowed to call the API; API Gateway (or the emulator) answers their preflight. */
+export interface HttpSettings {
+  corsOrigins: readonly string[];
 }
 
+/** What a route's handler is given: a caller exactly when the route has a scope. */
+export interface RouteRequest<Route extends RouteSpec> {
+  event: ApiEvent;
+  context: Context;
+  caller: Route extends { scope: Scope } ? Caller : undefined;
+}
+
+/** A route with a caller is rate-limited per tenant; a public one is not. */
+export type RoutePorts<Route extends RouteSpec> = Route extends { scope: Scope } ? { limiter: RateLimiter; http: HttpSettings } : { http: HttpSettings };
+
+/** The answer a route's handler returns, before JSON: its schema in the route table says what it is. */
+export type RouteAnswer<Route extends RouteSpec> = z.input<Route['answer']['schema']>;
+
 /**
- * Wraps an HTTP handler: the tenant's request rate is checked first, whatever it throws is
- * answered as problem+json, and every request leaves one JSON log line with its request id,
- * tenant, route, status and duration.
+ * Serves one entry of the route table: the tenant's request rate is checked first, then the
+ * route's scope; the handler's answer goes out with the route's status and headers; whatever
+ * is thrown is answered as problem+json; every request leaves one JSON log line with its
+ * request id, tenant, route, status and duration.
  */
-export function httpHandler(handler: Handler, options: HttpOptions = {}): Handler {
+export function routeHandler<Route extends RouteSpec>(
+  route: Route,
+  ports: RoutePorts<Route>,
+  handle: (request: RouteRequest<Route>) => Promise<RouteAnswer<Route>>,
+): ApiHandler {
+  const { limiter } = ports as { limiter?: RateLimiter };
   // With a proxy integration the function, not API Gateway, answers CORS on real requests.
-  const { corsOrigins } = loadHttpConfig();
+  const { corsOrigins } = ports.http;
   const started = new WeakMap<Context, number>();
   const addCors = (request: middy.Request<ApiEvent, ApiResult>): void => {
     if (request.response) {
@@ -169,7 +189,7 @@ export function httpHandler(handler: Handler, options: HttpOptions = {}): Handle
     .use({
       before: async (request) => {
         started.set(request.context, Date.now());
-        if (options.limiter) await checkRequestRate(options.limiter, request.event);
+        if (limiter) await checkRequestRate(limiter, request.event);
       },
       after: (request) => {
         addCors(request);
@@ -181,5 +201,9 @@ export function httpHandler(handler: Handler, options: HttpOptions = {}): Handle
         logRequest(request);
       },
     })
-    .handler(handler);
+    .handler(async (event, context) => {
+      const caller = (route.scope ? authorizedCaller(event, route.scope) : undefined) as RouteRequest<Route>['caller'];
+      const answer = await handle({ event, context, caller });
+      return jsonResponse(route.answer.status, answer, route.answer.headers);
+    });
 }

@@ -1,5 +1,5 @@
 import type { EventAdmin, AuditEntry } from '../../ports/event-admin.js';
-import type { QueryActor } from '../../ports/event-queries.js';
+import type { Actor } from '../../domain/caller.js';
 import { toIso } from './event-rows.js';
 import { PgEventSets } from './pg-event-sets.js';
 import type { SqlDatabase } from './sql-database.js';
@@ -25,7 +25,7 @@ export class PgEventAdmin implements EventAdmin {
     this.sets = new PgEventSets(db);
   }
 
-  async purgeOlderThan(who: QueryActor, olderThan: string, batchSize: number): Promise<number> {
+  async purgeOlderThan(who: Actor, olderThan: string, batchSize: number): Promise<number> {
     let deleted = 0;
     for (;;) {
       const removed = await inTenantTransaction(this.db, who.tenantId, async (session) => {
@@ -39,7 +39,7 @@ export class PgEventAdmin implements EventAdmin {
       await this.sets.dropBefore(session, who.tenantId, olderThan);
       await session.query(`INSERT INTO audit_log (tenant_id, action, actor, details) VALUES ($1, 'EVENTS_PURGED', $2, $3::jsonb)`, [
         who.tenantId,
-        who.actor,
+        who.subject,
         JSON.stringify({ olderThan, deleted }),
       ]);
     });

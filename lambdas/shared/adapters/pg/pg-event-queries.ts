@@ -1,6 +1,7 @@
 import type { EventType } from '../../domain/event-schemas.js';
 import { canonicalTimeZone, type AggregationQuery, type GroupByField } from '../../domain/query-schemas.js';
-import type { AggregateRow, AggregateSummary, EventFilters, EventQueries, EventsPage, EventTypeSummary, PageRequest, QueryActor } from '../../ports/event-queries.js';
+import type { AggregateRow, AggregateSummary, EventFilters, EventQueries, EventsPage, EventTypeSummary, PageRequest } from '../../ports/event-queries.js';
+import type { Actor } from '../../domain/caller.js';
 import type { StoredEvent } from '../../ports/event-store.js';
 import { figuresByGroup, uniqueMembers } from '../../domain/distinct-sets.js';
 import { bucketsAreUtcBins, rollupFit, splitForRollups, type RollupSplit } from '../../domain/rollup-ranges.js';
@@ -73,7 +74,7 @@ export class PgEventQueries implements EventQueries {
     this.sets = new PgEventSets(db);
   }
 
-  findEvents(who: QueryActor, filters: EventFilters, page: PageRequest): Promise<EventsPage> {
+  findEvents(who: Actor, filters: EventFilters, page: PageRequest): Promise<EventsPage> {
     return this.read(who, { kind: 'events', filters, page: { limit: page.limit, offset: page.offset, order: page.order } }, async (session) => {
       // One row more than the page: whether it comes back says whether there is a next page.
       // It is not part of the answer, so neither the result nor the audit counts it.
@@ -121,7 +122,7 @@ export class PgEventQueries implements EventQueries {
     return { events: rows.filter((row) => row.matched).map(toStoredEvent), total: Number(rows[0]?.total ?? 0) };
   }
 
-  aggregate(who: QueryActor, query: AggregationQuery): Promise<{ data: AggregateRow[]; summary: AggregateSummary }> {
+  aggregate(who: Actor, query: AggregationQuery): Promise<{ data: AggregateRow[]; summary: AggregateSummary }> {
     const split = this.setsSplit(query);
     if (!split) {
       return this.read(
@@ -263,7 +264,7 @@ export class PgEventQueries implements EventQueries {
     };
   }
 
-  eventTypes(who: QueryActor, range: { startTime: string; endTime: string }): Promise<EventTypeSummary[]> {
+  eventTypes(who: Actor, range: { startTime: string; endTime: string }): Promise<EventTypeSummary[]> {
     const what = { kind: 'event-types', range };
     if (!this.options.fastPaths) {
       return this.read(who, what, async (session) => {
@@ -451,7 +452,7 @@ export class PgEventQueries implements EventQueries {
 
   /** A read as the tenant, bounded in time, and its EVENTS_QUERIED audit row, in one transaction. */
   private read<T>(
-    who: QueryActor,
+    who: Actor,
     what: Record<string, unknown>,
     work: (session: SqlSession) => Promise<{ result: T; resultCount: number }>,
     options: { oneSnapshot?: boolean; timeZone?: string } = {},
@@ -464,7 +465,7 @@ export class PgEventQueries implements EventQueries {
         const { result, resultCount } = await work(session);
         await session.query(`INSERT INTO audit_log (tenant_id, action, actor, details) VALUES ($1, 'EVENTS_QUERIED', $2, $3::jsonb)`, [
           who.tenantId,
-          who.actor,
+          who.subject,
           JSON.stringify({ ...what, resultCount }),
         ]);
         return result;

@@ -24,8 +24,8 @@ const json = (text: string | null | undefined): Record<string, unknown> => JSON.
 
 const pii: PiiSettings = { deployment: { detectors: PII_DETECTORS, mode: 'redact' }, tenants: {} };
 const settings = { pii, eventRetentionDays: 90, sqsMaxMessageBytes: 256 * 1024 };
-const request = { tenantId: TENANT_A, actor: 'sub-1', requestId: 'req-1', receivedAt: new Date() };
-const deps = (queue: EventQueue, limiter = recordingLimiter()): TrackDeps => ({ queue, limiter, settings });
+const request = { tenantId: TENANT_A, subject: 'sub-1', requestId: 'req-1', receivedAt: new Date() };
+const deps = (queue: EventQueue, limiter = recordingLimiter()): TrackDeps => ({ queue, limiter, ingest: settings });
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
 describe('trackBatch', () => {
@@ -64,7 +64,7 @@ describe('trackBatch', () => {
   it('hashes PII with the tenant key when the deployment says hash, before queueing', async () => {
     const queue = recordingQueue();
     const hashing: PiiSettings = { ...pii, deployment: { ...pii.deployment, mode: 'hash' }, hashSecret: 'a-deployment-secret-of-32-characters!' };
-    await trackBatch({ queue, limiter: recordingLimiter(), settings: { ...settings, pii: hashing } }, request, {
+    await trackBatch({ queue, limiter: recordingLimiter(), ingest: { ...settings, pii: hashing } }, request, {
       events: [{ type: 'CUSTOM', category: 'c', action: 'a', properties: { contact: 'jane@example.com' } }],
     });
     expect(queue.sent.map((message) => message.body).join('')).not.toContain('jane@example.com');
@@ -74,7 +74,7 @@ describe('trackBatch', () => {
   it("applies a tenant's own PII rule instead of the deployment's", async () => {
     const queue = recordingQueue();
     const ownRule: PiiSettings = { ...pii, tenants: { [TENANT_A]: { detectors: ['email'], mode: 'redact' } } };
-    await trackBatch({ queue, limiter: recordingLimiter(), settings: { ...settings, pii: ownRule } }, request, {
+    await trackBatch({ queue, limiter: recordingLimiter(), ingest: { ...settings, pii: ownRule } }, request, {
       events: [{ type: 'CUSTOM', category: 'c', action: 'a', properties: { contact: 'jane@example.com', phone: '+44 20 7946 0958' }, context: { ipAddress: '203.0.113.77' } }],
     });
     const [queued] = queue.sent[0]?.rows ?? [];

@@ -26,8 +26,8 @@ describe('awsTrackDeps', () => {
 
     const deps = await awsTrackDeps();
 
-    expect(deps.settings.pii.hashSecret).toBe('x'.repeat(64));
-    expect(piiPolicyFor(deps.settings.pii, TENANT_A).hashKey).toBeInstanceOf(Buffer);
+    expect(deps.ingest.pii.hashSecret).toBe('x'.repeat(64));
+    expect(piiPolicyFor(deps.ingest.pii, TENANT_A).hashKey).toBeInstanceOf(Buffer);
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
   });
 

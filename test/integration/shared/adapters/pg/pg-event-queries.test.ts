@@ -73,7 +73,7 @@ afterAll(async () => {
   await testDb.drop();
 });
 
-const who = { tenantId: TENANT_A, actor: 'tester' };
+const who = { tenantId: TENANT_A, subject: 'tester' };
 
 describe('PgEventQueries from rollups and from events', () => {
   it('aggregate the same numbers on random data, for every granularity, zone and groupBy', async () => {
@@ -148,7 +148,7 @@ describe('PgEventQueries from rollups and from events', () => {
 });
 
 describe('the time range', () => {
-  const edgeTenant = { tenantId: '33333333-3333-4333-8333-333333333333', actor: 'tester' };
+  const edgeTenant = { tenantId: '33333333-3333-4333-8333-333333333333', subject: 'tester' };
   const startTime = '2026-05-04T00:00:00.000Z';
   // One end on an hour (and day) edge, where the rollups stop; one inside an hour.
   const ends = ['2026-05-06T00:00:00.000Z', '2026-05-05T10:30:00.000Z'];
@@ -185,7 +185,7 @@ describe('the time range', () => {
 
 describe('unique users, sessions and percentiles from the event sets', () => {
   const TENANT_C = '33333333-3333-4333-8333-333333333333';
-  const whoC = { tenantId: TENANT_C, actor: 'tester' };
+  const whoC = { tenantId: TENANT_C, subject: 'tester' };
 
   it('aggregate the same numbers as the events, for every granularity and zone the sets serve', async () => {
     let compared = 0;
@@ -248,7 +248,7 @@ describe('unique users, sessions and percentiles from the event sets', () => {
 
   it('reads a few stale events from the table, and builds the sets once they are many', async () => {
     const tenant = '55555555-5555-4555-8555-555555555555';
-    const whoE = { tenantId: tenant, actor: 'tester' };
+    const whoE = { tenantId: tenant, subject: 'tester' };
     await new PgEventStore(testDb.db).writeMessages([received(envelope(Array.from({ length: 100 }, randomEvent), { tenantId: tenant }))]);
     const range = { startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-13T00:00:00.000Z' };
     const query: AggregationQuery = { ...range, granularity: 'day', timezone: 'UTC', groupBy: ['event_type'] };
@@ -263,7 +263,7 @@ describe('unique users, sessions and percentiles from the event sets', () => {
 
   it('lets concurrent readers build the same sets and numbers', async () => {
     const tenant = '44444444-4444-4444-8444-444444444444';
-    const whoD = { tenantId: tenant, actor: 'tester' };
+    const whoD = { tenantId: tenant, subject: 'tester' };
     await new PgEventStore(testDb.db).writeMessages([received(envelope(Array.from({ length: 200 }, randomEvent), { tenantId: tenant }))]);
     const range = { startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-13T00:00:00.000Z' };
     const query: AggregationQuery = { ...range, granularity: 'day', timezone: 'UTC', groupBy: ['event_type'] };

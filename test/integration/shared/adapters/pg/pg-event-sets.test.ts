@@ -59,7 +59,7 @@ function interrupting(db: SqlDatabase, marker: string, before: () => Promise<unk
 describe('event sets against the events they were built from', () => {
   it.runIf(onServer)('never keep as valid a set built while the writer added a member it had not numbered', async () => {
     const tenant = 'aaaaaaaa-0000-4000-8000-000000000001';
-    const who = { tenantId: tenant, actor: 'tester' };
+    const who = { tenantId: tenant, subject: 'tester' };
     await write(tenant, Array.from({ length: 10 }, (_, i) => trackedEvent({ timestamp: `2026-03-04T10:0${i}:00.000Z`, type: 'USER_ACTION', userId: user(i), sessionId: `s${i}` })));
     const late = () => write(tenant, [trackedEvent({ timestamp: '2026-03-04T10:30:00.000Z', type: 'USER_ACTION', userId: user(99), sessionId: 's99' })]);
     const racing = new PgEventQueries(interrupting(testDb.db, 'INSERT INTO event_sets', late), { fastPaths: true, staleEventsReadFromTable: 0 });
@@ -73,7 +73,7 @@ describe('event sets against the events they were built from', () => {
 
   it('answer as the events do after a purge inside a period, and stop rebuilding the purged periods', async () => {
     const tenant = 'bbbbbbbb-0000-4000-8000-000000000002';
-    const who = { tenantId: tenant, actor: 'tester' };
+    const who = { tenantId: tenant, subject: 'tester' };
     const week = { startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-07T00:00:00.000Z' };
     await write(tenant, [
       ...Array.from({ length: 20 }, (_, i) => trackedEvent({ timestamp: `2026-03-0${1 + (i % 3)}T12:00:00.000Z`, type: 'ERROR', userId: user(i) })),
@@ -94,7 +94,7 @@ describe('event sets against the events they were built from', () => {
 
   it.runIf(onServer)('are built once when readers arrive together', async () => {
     const tenant = 'eeeeeeee-0000-4000-8000-000000000005';
-    const who = { tenantId: tenant, actor: 'tester' };
+    const who = { tenantId: tenant, subject: 'tester' };
     await write(tenant, Array.from({ length: 200 }, (_, i) => trackedEvent({ timestamp: new Date(Date.parse('2026-03-01T00:00:00Z') + i * 3_600_000).toISOString(), type: 'ERROR', userId: user(i) })));
     const range = { startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-10T00:00:00.000Z' };
 

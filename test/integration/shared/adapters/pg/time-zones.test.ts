@@ -55,7 +55,7 @@ describe('time zone names of aggregates', () => {
     await new PgEventStore(testDb.db).writeMessages([received(envelope([trackedEvent({ timestamp: '2026-07-15T22:30:00.000Z' })], { tenantId }))]);
 
     const answer = await new PgEventQueries(testDb.db, { fastPaths: false }).aggregate(
-      { tenantId, actor: 'tester' },
+      { tenantId, subject: 'tester' },
       { startTime: '2026-07-14T00:00:00Z', endTime: '2026-07-18T00:00:00Z', granularity: 'day', timezone: 'CET' },
     );
 
@@ -67,7 +67,7 @@ describe('time zone names of aggregates', () => {
     expect(names).not.toContain('US/Pacific-New');
 
     const answer = new PgEventQueries(testDb.db).aggregate(
-      { tenantId: TENANT_A, actor: 'tester' },
+      { tenantId: TENANT_A, subject: 'tester' },
       { startTime: '2026-07-01T00:00:00Z', endTime: '2026-07-02T00:00:00Z', granularity: 'hour', timezone: 'US/Pacific-New' },
     );
 

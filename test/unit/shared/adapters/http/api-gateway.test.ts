@@ -1,8 +1,11 @@
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { httpHandler, jsonResponse, problemFromError, readJsonBody, type ApiEvent } from '../../../../../lambdas/shared/adapters/http/api-gateway.js';
+import { z } from 'zod';
+import { problemFromError, readJsonBody, routeHandler, type ApiEvent } from '../../../../../lambdas/shared/adapters/http/api-gateway.js';
+import type { RouteSpec } from '../../../../../lambdas/shared/adapters/http/route-spec.js';
 import { bodyTooLarge, MalformedBodyError, ValidationError } from '../../../../../lambdas/shared/domain/errors.js';
 import { TENANT_A } from '../../../../support/factories.js';
+import { recordingLimiter } from '../../../../support/fake-limits.js';
 
 const context = { awsRequestId: 'req-42' } as Context;
 const event = {
@@ -14,6 +17,15 @@ const event = {
 afterEach(() => {
   vi.restoreAllMocks();
 });
+
+const route = {
+  method: 'POST',
+  path: '/v1/events',
+  summary: 'A route of the test',
+  scope: 'events:write',
+  answer: { status: 202, description: 'Taken', schema: z.strictObject({}) },
+} satisfies RouteSpec;
+const ports = { limiter: recordingLimiter(), http: { corsOrigins: [] } };
 
 describe('problemFromError', () => {
   it('answers an unexpected error with a 500 that names the request and nothing else', () => {
@@ -52,12 +64,12 @@ describe('readJsonBody', () => {
   });
 });
 
-describe('httpHandler', () => {
+describe('routeHandler', () => {
   it('logs one JSON line per request with request id, tenant, route and status', async () => {
     const lines: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((line: string) => lines.push(line));
 
-    await httpHandler(async () => jsonResponse(202, {}))(event, context);
+    await routeHandler(route, ports, async () => ({}))(event, context);
 
     expect(lines.map((line) => JSON.parse(line))).toEqual([
       expect.objectContaining({ message: 'request', requestId: 'req-42', tenantId: TENANT_A, route: 'POST /v1/events', status: 202 }),
@@ -68,7 +80,7 @@ describe('httpHandler', () => {
     const lines: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((line: string) => lines.push(line));
 
-    const answer = await httpHandler(async () => {
+    const answer = await routeHandler(route, ports, async () => {
       throw new ValidationError([{ path: 'type', message: 'bad' }]);
     })(event, context);
 

@@ -1,0 +1,36 @@
+import type { z } from 'zod';
+import type { Scope } from '../../domain/caller.js';
+
+/** What a route's function needs where it is deployed; the CDK stack binds exactly this. */
+export interface RouteNeeds {
+  /** Aurora connections per container (the function runs in the VPC). */
+  database?: { poolSize: number };
+  /** Sends events to the queue (and masks PII on the way); the queue can refuse them (503). */
+  queue?: true;
+  writeKeys?: 'create' | 'list' | 'revoke';
+  memoryMb?: number;
+  timeoutSeconds?: number;
+}
+
+/** Everything about one route: the API document, the middleware, the local runtime and the CDK API read it. */
+export interface RouteSpec {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Resource path with `{param}` placeholders, as API Gateway writes it. */
+  path: string;
+  summary: string;
+  /** The scope the caller's credential must carry; without one the route is public and no authorizer runs. */
+  scope?: Scope;
+  request?: { body?: z.ZodType; query?: z.ZodType; path?: z.ZodType };
+  answer: { status: number; description: string; schema: z.ZodType; headers?: Record<string, string> };
+  /** When a body is over a limit (413), if more than the whole body's limit applies. */
+  tooLarge?: string;
+  needs?: RouteNeeds;
+  /** The module that serves the route, from the repository root; `lambdas/<function>/handler.ts` when absent. */
+  module?: string;
+}
+
+export type Routes = Record<string, RouteSpec>;
+
+/** Where the function of a route has its code. */
+export const handlerModule = (fn: string, route: RouteSpec): string => route.module ?? `lambdas/${fn}/handler.ts`;
+

@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { SCOPES } from './caller.js';
+import { EventTypeEnum } from './event-schemas.js';
+import { MAX_EVENT_BYTES } from './limits.js';
+
+/**
+ * What the API answers, as schemas: the ports' types are inferred from them, the OpenAPI
+ * document renders them, and the contract tests parse every answer they receive with them.
+ * Strict, so that a field the code adds without saying so fails the contract tests.
+ */
+
+const instant = z.iso.datetime();
+const jsonObject = z.record(z.string(), z.unknown());
+
+export const StoredEventSchema = z.strictObject({
+  eventId: z.uuid(),
+  timestamp: instant,
+  type: EventTypeEnum,
+  category: z.string(),
+  action: z.string(),
+  label: z.string().nullable(),
+  value: z.number().nullable(),
+  userId: z.uuid().nullable(),
+  sessionId: z.string().nullable(),
+  properties: jsonObject,
+  context: jsonObject,
+  metadata: jsonObject,
+  receivedAt: instant,
+  storedAt: instant,
+});
+export type StoredEvent = z.output<typeof StoredEventSchema>;
+
+export const EventPageSchema = z.strictObject({
+  events: z.array(StoredEventSchema),
+  total: z.int().nonnegative(),
+  hasMore: z.boolean(),
+  nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last'),
+});
+export type EventPage = z.output<typeof EventPageSchema>;
+
+const statistic = z.number().nullable();
+
+/** Group keys carry the event's own field names (`type`, `userId`), whatever the groupBy term. */
+export const AggregateRowSchema = z.strictObject({
+  period: instant,
+  count: z.int().nonnegative(),
+  uniqueUsers: z.int().nonnegative(),
+  totalValue: statistic.describe('null only when valueOutOfRange is set'),
+  avgValue: statistic,
+  minValue: statistic,
+  maxValue: statistic,
+  p50: statistic.describe('Percentiles of the PERFORMANCE values of the bucket; null when it has none'),
+  p95: statistic,
+  p99: statistic,
+  valueOutOfRange: z.literal(true).optional().describe('The sum of the values is past the largest double; totalValue and avgValue are then null'),
+  type: EventTypeEnum.optional().describe('With groupBy event_type'),
+  category: z.string().optional().describe('With groupBy category'),
+  action: z.string().optional().describe('With groupBy action'),
+  userId: z.uuid().nullable().optional().describe('With groupBy user_id'),
+});
+export type AggregateRow = z.output<typeof AggregateRowSchema>;
+
+export const AggregateSummarySchema = z.strictObject({
+  totalEvents: z.int().nonnegative(),
+  uniqueUsers: z.int().nonnegative(),
+  uniqueSessions: z.int().nonnegative(),
+  categories: z.int().nonnegative(),
+  actions: z.int().nonnegative(),
+});
+export type AggregateSummary = z.output<typeof AggregateSummarySchema>;
+
+export const AggregationSchema = z.strictObject({ data: z.array(AggregateRowSchema), summary: AggregateSummarySchema });
+export type Aggregation = z.output<typeof AggregationSchema>;
+
+export const EventTypeSummarySchema = z.strictObject({
+  type: EventTypeEnum,
+  count: z.int().nonnegative(),
+  uniqueUsers: z.int().nonnegative(),
+  firstSeen: instant,
+  lastSeen: instant,
+  ingestionLagMs: z.strictObject({ p50: z.number(), p95: z.number() }).describe('stored_at - received_at: how long events of this type took to become readable'),
+});
+export type EventTypeSummary = z.output<typeof EventTypeSummarySchema>;
+
+export const FieldIssueSchema = z.strictObject({ path: z.string(), message: z.string() });
+
+export const TrackReceiptSchema = z.strictObject({ eventId: z.uuid() });
+
+export const BatchReceiptSchema = z.strictObject({
+  total: z.int().nonnegative(),
+  successful: z.array(z.uuid()),
+  failed: z.array(
+    z.strictObject({
+      index: z.int().nonnegative(),
+      error: z.string().describe(`The first issue; an event over ${MAX_EVENT_BYTES} bytes is "event too large", one the queue did not take "not queued, retry later"`),
+      errors: z.array(FieldIssueSchema),
+    }),
+  ),
+});
+export type BatchReceipt = z.output<typeof BatchReceiptSchema>;
+
+export const PurgeResultSchema = z.strictObject({ deleted: z.int().nonnegative() });
+
+export const AuditEntrySchema = z.strictObject({
+  auditId: z.int().positive(),
+  occurredAt: instant,
+  action: z.string(),
+  actor: z.string(),
+  details: jsonObject,
+});
+export type AuditEntry = z.output<typeof AuditEntrySchema>;
+
+export const AuditPageSchema = z.strictObject({
+  entries: z.array(AuditEntrySchema),
+  nextBefore: z.int().positive().nullable().describe('Pass as `before` for the next page; null on the last'),
+});
+
+export const WriteKeySummarySchema = z.strictObject({
+  keyId: z.string(),
+  name: z.string(),
+  scopes: z.array(z.enum(SCOPES)),
+  createdAt: instant,
+  createdBy: z.string(),
+  revokedAt: instant.optional(),
+  revokedBy: z.string().optional(),
+});
+export type WriteKeySummary = z.output<typeof WriteKeySummarySchema>;
+
+export const CreatedWriteKeySchema = WriteKeySummarySchema.extend({ key: z.string().describe('Send as `Authorization: Bearer wk_...`; shown in this answer only') });
+export type CreatedWriteKey = z.output<typeof CreatedWriteKeySchema>;
+
+export const WriteKeyListSchema = z.strictObject({ keys: z.array(WriteKeySummarySchema) });
+
+export const HealthSchema = z.strictObject({ status: z.literal('ok') });
+
+export const OpenApiDocumentSchema = z.looseObject({ openapi: z.string(), info: jsonObject, paths: jsonObject });
+export type OpenApiDocument = z.output<typeof OpenApiDocumentSchema>;
+
+/** RFC 9457 problem details: every refusal and failure. */
+export const ProblemSchema = z.strictObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.int(),
+  detail: z.string(),
+  errors: z.array(FieldIssueSchema).optional().describe('Every bad field, by its path in the request'),
+});
