@@ -1,4 +1,4 @@
-import { loadDatabaseConfig } from '../../lambdas/shared/config.js';
+import { Database, loadConfig } from '../../lambdas/shared/config.js';
 
 /** Nearest-rank percentile of an ascending array. */
 export function percentile(sorted: number[], p: number): number {
@@ -10,4 +10,4 @@ export function percentile(sorted: number[], p: number): number {
 export const median = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50);
 
 /** Benchmarks always run on a real server; DATABASE_URL picks it. */
-export const benchServerUrl = (): string => loadDatabaseConfig().databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const benchServerUrl = (): string => loadConfig({ database: Database }).database.databaseUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -46,12 +46,10 @@ export class ConfigError extends Error {
 
 const optionalText = z.string().min(1).optional();
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-
-const piiDetectors = z
-  .string()
-  .default(PII_DETECTORS.join(','))
-  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
-  .pipe(z.array(z.enum(PII_DETECTORS)));
+const secret = z.string().min(32, 'must be at least 32 characters');
+const retentionDays = positiveInt(90);
+const commaList = <Item extends z.ZodType<unknown, string>>(item: Item, fallback: string) =>
+  z.string().default(fallback).transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean)).pipe(z.array(item));
 
 // {"<tenant uuid>": {"detectors": ["email", "ip"], "mode": "hash"}}: tenants whose rule differs.
 const piiTenantPolicies = z
@@ -67,206 +65,144 @@ const piiTenantPolicies = z
   })
   .pipe(z.record(z.uuid(), z.strictObject({ detectors: z.array(z.enum(PII_DETECTORS)), mode: z.enum(PII_MODES) })));
 
-const httpShape = {
+const Http = z
   // Browser origins allowed to call the API; empty: no CORS headers at all.
-  [ENV.corsOrigins]: z
-    .string()
-    .default('')
-    .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
-    .pipe(z.array(z.url())),
-};
+  .object({ [ENV.corsOrigins]: commaList(z.url(), '') })
+  .transform((env) => ({ corsOrigins: env[ENV.corsOrigins] }));
 
-const ingestShape = {
-  [ENV.eventsQueueUrl]: z.url().optional(),
-  // SQS accepts up to 1 MiB since 2025, but 256 KiB is what every region and tool supports.
-  [ENV.sqsMaxMessageBytes]: positiveInt(256 * 1024),
-  [ENV.piiDetectors]: piiDetectors,
-  // hash: found PII becomes a per-tenant keyed hash instead of a plain [email] marker.
-  [ENV.piiMode]: z.enum(PII_MODES).default('redact'),
-  [ENV.piiTenantPolicies]: piiTenantPolicies,
-  [ENV.piiHashSecret]: z.string().min(32, 'must be at least 32 characters').optional(),
-  // In AWS the secret stays in Secrets Manager; the ingest functions read it at cold start.
-  [ENV.piiHashSecretArn]: z.string().startsWith('arn:').optional(),
-  [ENV.eventRetentionDays]: positiveInt(90),
-};
+const Ingest = z
+  .object({
+    [ENV.eventsQueueUrl]: z.url().optional(),
+    // SQS accepts up to 1 MiB since 2025, but 256 KiB is what every region and tool supports.
+    [ENV.sqsMaxMessageBytes]: positiveInt(256 * 1024),
+    [ENV.piiDetectors]: commaList(z.enum(PII_DETECTORS), PII_DETECTORS.join(',')),
+    // hash: found PII becomes a per-tenant keyed hash instead of a plain [email] marker.
+    [ENV.piiMode]: z.enum(PII_MODES).default('redact'),
+    [ENV.piiTenantPolicies]: piiTenantPolicies,
+    [ENV.piiHashSecret]: secret.optional(),
+    // In AWS the secret stays in Secrets Manager; the ingest functions read it at cold start.
+    [ENV.piiHashSecretArn]: z.string().startsWith('arn:').optional(),
+    [ENV.eventRetentionDays]: retentionDays,
+  })
+  .transform((env) => {
+    const pii: PiiSettings = {
+      deployment: { detectors: env[ENV.piiDetectors], mode: env[ENV.piiMode] },
+      tenants: env[ENV.piiTenantPolicies],
+      hashSecret: env[ENV.piiHashSecret],
+    };
+    return {
+      eventsQueueUrl: env[ENV.eventsQueueUrl],
+      sqsMaxMessageBytes: env[ENV.sqsMaxMessageBytes],
+      pii,
+      /** Where the hash secret is, when it is not in `pii.hashSecret` itself. */
+      piiHashSecretArn: env[ENV.piiHashSecretArn],
+      eventRetentionDays: env[ENV.eventRetentionDays],
+    };
+  })
+  .refine(
+    ({ pii, piiHashSecretArn }) => pii.hashSecret !== undefined || piiHashSecretArn !== undefined || [pii.deployment, ...Object.values(pii.tenants)].every((rule) => rule.mode !== 'hash'),
+    { path: [ENV.piiHashSecret], message: `is required when ${ENV.piiMode} or a tenant policy says hash (or ${ENV.piiHashSecretArn} in AWS)` },
+  );
 
-const databaseShape = {
-  [ENV.databaseUrl]: optionalText,
-  [ENV.dbPoolSize]: positiveInt(4),
-  // In AWS: credentials from Secrets Manager, host of the RDS Proxy.
-  [ENV.dbSecretArn]: optionalText,
-  [ENV.dbHost]: optionalText,
-  [ENV.dbName]: z.string().min(1).default('tracker'),
-};
+/** The deployed ingest functions send to SQS; the local runtime has a queue of its own. */
+export const AwsIngest = Ingest.refine((ingest): ingest is typeof ingest & { eventsQueueUrl: string } => ingest.eventsQueueUrl !== undefined, {
+  path: [ENV.eventsQueueUrl],
+  message: 'is required in AWS',
+});
 
-const authShape = {
-  [ENV.jwtSecret]: z.string().min(32, 'must be at least 32 characters').optional(),
-  [ENV.jwksUrl]: z.url().optional(),
-  [ENV.jwtIssuer]: optionalText,
-  [ENV.jwtAudience]: optionalText,
-};
+/** The query functions need the retention, to refuse ranges longer than the data kept. */
+export const Query = z.object({ [ENV.eventRetentionDays]: retentionDays }).transform((env) => ({ eventRetentionDays: env[ENV.eventRetentionDays] }));
 
-const rateLimitShape = {
-  [ENV.tenantRateLimitRps]: positiveInt(100),
-  // A bucket smaller than one full batch would refuse every full batch, however slow.
-  [ENV.tenantRateLimitEvents]: z.coerce.number().int().min(MAX_BATCH_EVENTS, `must be at least ${MAX_BATCH_EVENTS}, one full batch`).default(10_000),
-};
+export const Database = z
+  .object({
+    [ENV.databaseUrl]: optionalText,
+    [ENV.dbPoolSize]: positiveInt(4),
+    // In AWS: credentials from Secrets Manager, host of the RDS Proxy.
+    [ENV.dbSecretArn]: optionalText,
+    [ENV.dbHost]: optionalText,
+    [ENV.dbName]: z.string().min(1).default('tracker'),
+  })
+  .transform((env) => ({ databaseUrl: env[ENV.databaseUrl], poolSize: env[ENV.dbPoolSize], secretArn: env[ENV.dbSecretArn], host: env[ENV.dbHost], name: env[ENV.dbName] }));
 
-const dynamoShape = {
-  // Unset in AWS (the regional endpoint) and locally (embedded dynalite).
-  [ENV.dynamodbEndpoint]: z.url().optional(),
-  [ENV.countersTable]: z.string().min(3).default('tracker-counters'),
-  [ENV.writeKeysTable]: z.string().min(3).default('tracker-write-keys'),
-};
+/** A deployed function has no embedded database to fall back on. */
+export const AwsDatabase = Database.refine(
+  (db): db is typeof db & ({ databaseUrl: string } | { databaseUrl: undefined; secretArn: string; host: string }) =>
+    db.databaseUrl !== undefined || (db.secretArn !== undefined && db.host !== undefined),
+  { path: [ENV.databaseUrl], message: `is required, or ${ENV.dbSecretArn} and ${ENV.dbHost}` },
+);
 
-const localShape = {
-  ...httpShape,
-  ...rateLimitShape,
-  ...dynamoShape,
-  ...ingestShape,
-  ...databaseShape,
-  ...authShape,
-  [ENV.port]: z.coerce.number().int().min(0).max(65535).default(3000),
-  [ENV.dataDir]: z.string().min(1).default('.data'),
-  // The defaults of an SQS event source: 10 records, no batching window beyond 100 ms.
-  [ENV.writerBatchSize]: positiveInt(10),
-  [ENV.writerBatchWindowMs]: z.coerce.number().int().min(0).default(100),
-  [ENV.queueMaxReceiveCount]: positiveInt(5),
-  [ENV.queueVisibilityTimeoutMs]: positiveInt(30_000),
-};
+export const Auth = z
+  .object({ [ENV.jwtSecret]: secret.optional(), [ENV.jwksUrl]: z.url().optional(), [ENV.jwtIssuer]: optionalText, [ENV.jwtAudience]: optionalText })
+  .transform((env) => ({ jwtSecret: env[ENV.jwtSecret], jwksUrl: env[ENV.jwksUrl], issuer: env[ENV.jwtIssuer], audience: env[ENV.jwtAudience] }));
 
-function parseEnv<Shape extends z.ZodRawShape>(shape: Shape, env: NodeJS.ProcessEnv): z.infer<z.ZodObject<Shape>> {
+/** Token buckets of one second: a tenant may burst to its per-second rate, then keeps to it. */
+export const RateLimits = z
+  .object({
+    [ENV.tenantRateLimitRps]: positiveInt(100),
+    // A bucket smaller than one full batch would refuse every full batch, however slow.
+    [ENV.tenantRateLimitEvents]: z.coerce.number().int().min(MAX_BATCH_EVENTS, `must be at least ${MAX_BATCH_EVENTS}, one full batch`).default(10_000),
+  })
+  .transform(({ [ENV.tenantRateLimitRps]: requests, [ENV.tenantRateLimitEvents]: events }): TenantRateLimits => ({
+    requests: { ratePerSecond: requests, burst: requests },
+    events: { ratePerSecond: events, burst: events },
+  }));
+
+export const Dynamo = z
+  .object({
+    // Unset in AWS (the regional endpoint) and locally (embedded dynalite).
+    [ENV.dynamodbEndpoint]: z.url().optional(),
+    [ENV.countersTable]: z.string().min(3).default('tracker-counters'),
+    [ENV.writeKeysTable]: z.string().min(3).default('tracker-write-keys'),
+  })
+  .transform((env) => ({ endpoint: env[ENV.dynamodbEndpoint], countersTable: env[ENV.countersTable], writeKeysTable: env[ENV.writeKeysTable] }));
+
+const LocalRuntime = z
+  .object({
+    [ENV.port]: z.coerce.number().int().min(0).max(65535).default(3000),
+    [ENV.dataDir]: z.string().min(1).default('.data'),
+    // The defaults of an SQS event source: 10 records, no batching window beyond 100 ms.
+    [ENV.writerBatchSize]: positiveInt(10),
+    [ENV.writerBatchWindowMs]: z.coerce.number().int().min(0).default(100),
+    [ENV.queueMaxReceiveCount]: positiveInt(5),
+    [ENV.queueVisibilityTimeoutMs]: positiveInt(30_000),
+  })
+  .transform((env) => ({
+    port: env[ENV.port],
+    dataDir: env[ENV.dataDir],
+    queue: {
+      batchSize: env[ENV.writerBatchSize],
+      batchWindowMs: env[ENV.writerBatchWindowMs],
+      maxReceiveCount: env[ENV.queueMaxReceiveCount],
+      visibilityTimeoutMs: env[ENV.queueVisibilityTimeoutMs],
+    },
+  }));
+
+export type IngestConfig = z.output<typeof Ingest>;
+export type DatabaseConfig = z.output<typeof Database>;
+/** Every key may be unset, so a caller (a test, the local runtime) names only those it sets. */
+export type AuthConfig = Partial<z.output<typeof Auth>>;
+export type DynamoConfig = z.output<typeof Dynamo>;
+
+/** Parses the named sections of one environment together, so that one start names every bad key. */
+export function loadConfig<Sections extends Record<string, z.ZodType>>(sections: Sections, env: NodeJS.ProcessEnv = process.env): z.output<z.ZodObject<Sections>> {
   // Empty strings count as unset: a blank line in an env file must not become a value.
-  const present = Object.fromEntries(Object.keys(shape).map((key) => [key, env[key] === '' ? undefined : env[key]]));
-  const result = z.object(shape).safeParse(present);
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = z.object(sections).safeParse(Object.fromEntries(Object.keys(sections).map((name) => [name, present])));
   if (!result.success) {
-    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+    // Each section reads the whole environment: the key is what to fix, not the section's name.
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.slice(1).join('.')}: ${issue.message}`));
   }
   return result.data;
 }
 
-export interface IngestConfig {
-  eventsQueueUrl?: string;
-  sqsMaxMessageBytes: number;
-  pii: PiiSettings;
-  /** Where the hash secret is, when it is not in `pii.hashSecret` itself. */
-  piiHashSecretArn?: string;
-  eventRetentionDays: number;
-}
-
-export interface DatabaseConfig {
-  databaseUrl?: string;
-  poolSize: number;
-  secretArn?: string;
-  host?: string;
-  name: string;
-}
-
-export interface AuthConfig {
-  jwtSecret?: string;
-  jwksUrl?: string;
-  issuer?: string;
-  audience?: string;
-}
-
-export interface DynamoConfig {
-  endpoint?: string;
-  countersTable: string;
-  writeKeysTable: string;
-}
-
-export interface LocalConfig {
-  corsOrigins: string[];
-  rateLimits: TenantRateLimits;
-  dynamo: DynamoConfig;
-  ingest: IngestConfig;
-  database: DatabaseConfig;
-  auth: AuthConfig;
-  port: number;
-  dataDir: string;
-  queue: { batchSize: number; batchWindowMs: number; maxReceiveCount: number; visibilityTimeoutMs: number };
-}
-
-export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
-  const parsed = parseEnv(ingestShape, env);
-  const pii: PiiSettings = {
-    deployment: { detectors: parsed[ENV.piiDetectors], mode: parsed[ENV.piiMode] },
-    tenants: parsed[ENV.piiTenantPolicies],
-    hashSecret: parsed[ENV.piiHashSecret],
-  };
-  const hashing = [pii.deployment, ...Object.values(pii.tenants)].some((rule) => rule.mode === 'hash');
-  if (hashing && !pii.hashSecret && !parsed[ENV.piiHashSecretArn]) {
-    throw new ConfigError([`${ENV.piiHashSecret}: is required when ${ENV.piiMode} or a tenant policy says hash (or ${ENV.piiHashSecretArn} in AWS)`]);
-  }
-  return {
-    eventsQueueUrl: parsed[ENV.eventsQueueUrl],
-    sqsMaxMessageBytes: parsed[ENV.sqsMaxMessageBytes],
-    pii,
-    piiHashSecretArn: parsed[ENV.piiHashSecretArn],
-    eventRetentionDays: parsed[ENV.eventRetentionDays],
-  };
-}
-
 export function loadHttpConfig(env: NodeJS.ProcessEnv = process.env): { corsOrigins: string[] } {
-  return { corsOrigins: parseEnv(httpShape, env)[ENV.corsOrigins] };
+  return loadConfig({ http: Http }, env).http;
 }
 
-/** The query functions need the retention, to refuse ranges longer than the data kept. */
-export function loadQueryConfig(env: NodeJS.ProcessEnv = process.env): { eventRetentionDays: number } {
-  return { eventRetentionDays: parseEnv({ [ENV.eventRetentionDays]: ingestShape[ENV.eventRetentionDays] }, env)[ENV.eventRetentionDays] };
+/** The whole local runtime's settings. */
+export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env) {
+  const { http, runtime, ...sections } = loadConfig({ http: Http, rateLimits: RateLimits, dynamo: Dynamo, ingest: Ingest, database: Database, auth: Auth, runtime: LocalRuntime }, env);
+  return { ...http, ...sections, ...runtime };
 }
 
-export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
-  const parsed = parseEnv(databaseShape, env);
-  return {
-    databaseUrl: parsed[ENV.databaseUrl],
-    poolSize: parsed[ENV.dbPoolSize],
-    secretArn: parsed[ENV.dbSecretArn],
-    host: parsed[ENV.dbHost],
-    name: parsed[ENV.dbName],
-  };
-}
-
-export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
-  const parsed = parseEnv(authShape, env);
-  return {
-    jwtSecret: parsed[ENV.jwtSecret],
-    jwksUrl: parsed[ENV.jwksUrl],
-    issuer: parsed[ENV.jwtIssuer],
-    audience: parsed[ENV.jwtAudience],
-  };
-}
-
-/** Token buckets of one second: a tenant may burst to its per-second rate, then keeps to it. */
-export function loadRateLimits(env: NodeJS.ProcessEnv = process.env): TenantRateLimits {
-  const parsed = parseEnv(rateLimitShape, env);
-  const requests = parsed[ENV.tenantRateLimitRps];
-  const events = parsed[ENV.tenantRateLimitEvents];
-  return { requests: { ratePerSecond: requests, burst: requests }, events: { ratePerSecond: events, burst: events } };
-}
-
-export function loadDynamoConfig(env: NodeJS.ProcessEnv = process.env): DynamoConfig {
-  const parsed = parseEnv(dynamoShape, env);
-  return { endpoint: parsed[ENV.dynamodbEndpoint], countersTable: parsed[ENV.countersTable], writeKeysTable: parsed[ENV.writeKeysTable] };
-}
-
-/** The whole local runtime's settings, checked at once so that one start names every bad key. */
-export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
-  const parsed = parseEnv(localShape, env);
-  return {
-    corsOrigins: parsed[ENV.corsOrigins],
-    rateLimits: loadRateLimits(env),
-    dynamo: loadDynamoConfig(env),
-    ingest: loadIngestConfig(env),
-    database: loadDatabaseConfig(env),
-    auth: loadAuthConfig(env),
-    port: parsed[ENV.port],
-    dataDir: parsed[ENV.dataDir],
-    queue: {
-      batchSize: parsed[ENV.writerBatchSize],
-      batchWindowMs: parsed[ENV.writerBatchWindowMs],
-      maxReceiveCount: parsed[ENV.queueMaxReceiveCount],
-      visibilityTimeoutMs: parsed[ENV.queueVisibilityTimeoutMs],
-    },
-  };
-}
+export type LocalConfig = Omit<ReturnType<typeof loadLocalConfig>, 'auth'> & { auth: AuthConfig };

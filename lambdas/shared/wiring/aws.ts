@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { loadAuthConfig, loadHttpConfig, loadDatabaseConfig, loadDynamoConfig, loadIngestConfig, loadQueryConfig, loadRateLimits } from '../config.js';
+import { Auth, AwsDatabase, AwsIngest, Dynamo, loadConfig, loadHttpConfig, Query, RateLimits } from '../config.js';
 import { DynamoRateLimiter } from '../adapters/dynamodb/dynamo-rate-limiter.js';
 import { DynamoWriteKeyStore } from '../adapters/dynamodb/dynamo-write-key-store.js';
 import type { HttpSettings } from '../adapters/http/api-gateway.js';
@@ -30,17 +30,17 @@ function dynamoClient(): DynamoDBClient {
  */
 export function awsRateLimiter(): DynamoRateLimiter {
   const client = new DynamoDBClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 200, requestTimeout: 300 } });
-  return new DynamoRateLimiter(client, loadDynamoConfig().countersTable, loadRateLimits());
+  const { dynamo, rateLimits } = loadConfig({ dynamo: Dynamo, rateLimits: RateLimits });
+  return new DynamoRateLimiter(client, dynamo.countersTable, rateLimits);
 }
 
 export function awsWriteKeyStore(): DynamoWriteKeyStore {
-  return new DynamoWriteKeyStore(dynamoClient(), loadDynamoConfig().writeKeysTable);
+  return new DynamoWriteKeyStore(dynamoClient(), loadConfig({ dynamo: Dynamo }).dynamo.writeKeysTable);
 }
 
 /** Adapters for the deployed functions, built once per container by their lazy handlers. */
 export async function awsTrackDeps(): Promise<TrackDeps> {
-  const config = loadIngestConfig();
-  if (!config.eventsQueueUrl) throw new Error('EVENTS_QUEUE_URL is required in AWS.');
+  const config = loadConfig({ ingest: AwsIngest }).ingest;
   const hashSecret = config.pii.hashSecret ?? (config.piiHashSecretArn ? await readSecretText(new SecretsManagerClient({}), config.piiHashSecretArn) : undefined);
   return {
     queue: new SqsEventQueue(new SQSClient({}), config.eventsQueueUrl, { maxMessageBytes: config.sqsMaxMessageBytes }),
@@ -52,9 +52,8 @@ export async function awsTrackDeps(): Promise<TrackDeps> {
 let database: Promise<SqlDatabase> | undefined;
 
 async function connect(): Promise<SqlDatabase> {
-  const config = loadDatabaseConfig();
-  if (config.databaseUrl) return openDatabase({ databaseUrl: config.databaseUrl, poolSize: config.poolSize });
-  if (!config.secretArn || !config.host) throw new Error('Set DATABASE_URL, or DB_SECRET_ARN and DB_HOST.');
+  const config = loadConfig({ database: AwsDatabase }).database;
+  if (config.databaseUrl !== undefined) return openDatabase({ databaseUrl: config.databaseUrl, poolSize: config.poolSize });
   const { username, password } = await readDatabaseCredentials(new SecretsManagerClient({}), config.secretArn);
   return openDatabase({
     // RDS Proxy presents an ACM certificate, which Node's default trust store verifies.
@@ -90,7 +89,7 @@ export async function awsPartitionMaintenance(): Promise<PgPartitionMaintenance>
 
 /** The query functions refuse ranges longer than the retention. */
 export function awsQuerySettings(): QuerySettings {
-  return loadQueryConfig();
+  return loadConfig({ query: Query }).query;
 }
 
 /** Every route: the CORS origins the function answers real requests for. */
@@ -104,5 +103,5 @@ export function awsCallerPorts(): { limiter: DynamoRateLimiter; http: HttpSettin
 }
 
 export function awsTokenVerifier(): TokenVerifier {
-  return createTokenVerifier(loadAuthConfig());
+  return createTokenVerifier(loadConfig({ auth: Auth }).auth);
 }

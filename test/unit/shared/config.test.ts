@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadLocalConfig } from '../../../lambdas/shared/config.js';
+import { AwsDatabase, AwsIngest, ConfigError, loadConfig, loadLocalConfig } from '../../../lambdas/shared/config.js';
+
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf';
 
 describe('loadLocalConfig', () => {
   it('has working defaults for an empty environment', () => {
@@ -36,5 +39,40 @@ describe('loadLocalConfig', () => {
     expect(() => loadLocalConfig({ PII_MODE: 'hash' })).toThrow(/PII_HASH_SECRET: is required/);
     const config = loadLocalConfig({ PII_TENANT_POLICIES: policies, PII_HASH_SECRET: 'a-deployment-secret-of-32-characters!' });
     expect(config.ingest.pii.tenants).toEqual({ [tenant]: { detectors: ['email'], mode: 'hash' } });
+  });
+
+  it('counts empty strings as unset', () => {
+    const config = loadLocalConfig({ PORT: '', DATABASE_URL: '' });
+    expect(config.port).toBe(3000);
+    expect(config.database.databaseUrl).toBeUndefined();
+  });
+
+  it('names the keys a rule refuses together with the keys of other sections', () => {
+    const start = () => loadLocalConfig({ PORT: 'eighty', PII_MODE: 'hash' });
+    expect(start).toThrow(/PORT: /);
+    expect(start).toThrow(/PII_HASH_SECRET: is required/);
+  });
+});
+
+describe('the AWS sections', () => {
+  it('require EVENTS_QUEUE_URL, which the local runtime does without', () => {
+    expect(() => loadConfig({ ingest: AwsIngest }, {})).toThrow(/EVENTS_QUEUE_URL: is required in AWS/);
+    expect(loadConfig({ ingest: AwsIngest }, { EVENTS_QUEUE_URL: QUEUE_URL }).ingest.eventsQueueUrl).toBe(QUEUE_URL);
+    expect(loadLocalConfig({}).ingest.eventsQueueUrl).toBeUndefined();
+  });
+
+  it('accept PII_HASH_SECRET_ARN instead of PII_HASH_SECRET for hashing, and refuse neither', () => {
+    expect(() => loadConfig({ ingest: AwsIngest }, { EVENTS_QUEUE_URL: QUEUE_URL, PII_MODE: 'hash' })).toThrow(/PII_HASH_SECRET: is required/);
+    const { ingest } = loadConfig({ ingest: AwsIngest }, { EVENTS_QUEUE_URL: QUEUE_URL, PII_MODE: 'hash', PII_HASH_SECRET_ARN: SECRET_ARN });
+    expect(ingest.piiHashSecretArn).toBe(SECRET_ARN);
+  });
+
+  it('require DATABASE_URL, or DB_SECRET_ARN and DB_HOST, which the local runtime does without', () => {
+    for (const env of [{}, { DB_SECRET_ARN: SECRET_ARN }, { DB_HOST: 'proxy.local' }]) {
+      expect(() => loadConfig({ database: AwsDatabase }, env)).toThrow(/DATABASE_URL: is required, or DB_SECRET_ARN and DB_HOST/);
+    }
+    expect(loadConfig({ database: AwsDatabase }, { DATABASE_URL: 'postgres://db.local/tracker' }).database.databaseUrl).toBe('postgres://db.local/tracker');
+    expect(loadConfig({ database: AwsDatabase }, { DB_SECRET_ARN: SECRET_ARN, DB_HOST: 'proxy.local' }).database).toMatchObject({ secretArn: SECRET_ARN, host: 'proxy.local' });
+    expect(loadLocalConfig({}).database.databaseUrl).toBeUndefined();
   });
 });

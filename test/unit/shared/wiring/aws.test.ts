@@ -2,7 +2,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { piiPolicyFor } from '../../../../lambdas/shared/domain/pii-masking.js';
-import { awsTrackDeps } from '../../../../lambdas/shared/wiring/aws.js';
+import { awsDatabase, awsTrackDeps } from '../../../../lambdas/shared/wiring/aws.js';
 import { TENANT_A } from '../../../support/factories.js';
 
 const secrets = mockClient(SecretsManagerClient);
@@ -34,5 +34,21 @@ describe('awsTrackDeps', () => {
   it('fails the cold start when the secret cannot be read, instead of masking another way', async () => {
     secrets.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException'));
     await expect(awsTrackDeps()).rejects.toThrow('AccessDeniedException');
+  });
+
+  it('fails the cold start naming EVENTS_QUEUE_URL when it is unset', async () => {
+    vi.stubEnv('EVENTS_QUEUE_URL', '');
+    await expect(awsTrackDeps()).rejects.toThrow(/EVENTS_QUEUE_URL: is required in AWS/);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+});
+
+describe('awsDatabase', () => {
+  it('fails naming DATABASE_URL, DB_SECRET_ARN and DB_HOST when it has a secret but no proxy host nor URL', async () => {
+    vi.stubEnv('DATABASE_URL', '');
+    vi.stubEnv('DB_HOST', '');
+    vi.stubEnv('DB_SECRET_ARN', SECRET_ARN);
+    await expect(awsDatabase()).rejects.toThrow(/DATABASE_URL: is required, or DB_SECRET_ARN and DB_HOST/);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
 });
