@@ -34,6 +34,10 @@ export const ENV = {
   writeKeysTable: 'WRITE_KEYS_TABLE',
   tenantRateLimitRps: 'TENANT_RATE_LIMIT_RPS',
   tenantRateLimitEvents: 'TENANT_RATE_LIMIT_EVENTS',
+  rollupRetentionDays: 'ROLLUP_RETENTION_DAYS',
+  archiveBucket: 'ARCHIVE_BUCKET',
+  archiveDir: 'ARCHIVE_DIR',
+  maintenanceIntervalMs: 'MAINTENANCE_INTERVAL_MS',
 } as const;
 
 /** A bad environment: every offending key is named, so one restart fixes them all. */
