@@ -111,6 +111,19 @@ describe('DELETE /v1/events?olderThan', () => {
     expect(garbage.body.errors[0].path).toBe('olderThan');
   });
 
+  it('answers 400 naming olderThan to a cut-off in the future or not a date, and deletes nothing', async () => {
+    const tenant = randomUUID();
+    const token = await app.token(tenant, ['admin']);
+    await new PgEventStore(app.testDb.db).writeMessages([received(envelope([trackedEvent({ timestamp: daysAgo(1) })], { tenantId: tenant }))]);
+
+    const future = await call('DELETE', `/v1/events?olderThan=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, token);
+    const notADate = await call('DELETE', '/v1/events?olderThan=2026-02-30T00:00:00Z', token);
+
+    expect({ status: future.status, errors: future.body.errors }).toEqual({ status: 400, errors: [{ path: 'olderThan', message: 'must not be in the future' }] });
+    expect({ status: notADate.status, paths: notADate.body.errors.map((error: { path: string }) => error.path) }).toEqual({ status: 400, paths: ['olderThan'] });
+    expect(await countOf(tenant)).toBe(1);
+  });
+
   it('answers 400 naming olderThan to year 0, which Postgres cannot read, instead of a 500', async () => {
     const answer = await call('DELETE', '/v1/events?olderThan=0000-01-01T00:00:00Z', admin);
     expect(answer.status).toBe(400);
