@@ -25,6 +25,9 @@ const GROUP_COLUMNS: Record<GroupByField, string> = {
   user_id: 'user_id',
 };
 
+/** A request groups by column name (the specification's); an answer names each group by the event's field, as every answer does. */
+const GROUP_KEYS = { event_type: 'type', category: 'category', action: 'action', user_id: 'userId' } as const satisfies Record<GroupByField, keyof AggregateRow>;
+
 interface AggregateDbRow {
   period: Date | string;
   count: string | number;
@@ -237,6 +240,6 @@ function toAggregateRow(row: AggregateDbRow, groupBy: GroupByField[]): Aggregate
     p99,
     ...(inRange ? {} : { valueOutOfRange: true as const }),
   };
-  for (const field of groupBy) Object.assign(aggregate, { [field]: row[field] });
+  for (const field of groupBy) Object.assign(aggregate, { [GROUP_KEYS[field]]: row[field] });
   return aggregate;
 }
