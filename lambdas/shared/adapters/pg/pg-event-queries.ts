@@ -1,12 +1,13 @@
 import { planAggregate, planEventTypes, planFind } from '../../domain/query-plan.js';
 import type { AggregationQuery } from '../../domain/query-schemas.js';
 import type { RollupSplit } from '../../domain/rollup-ranges.js';
+import type { Aggregation } from '../../domain/answer-schemas.js';
 import type { Actor } from '../../domain/caller.js';
 import type { EventFilters, EventQueries, EventsPage, EventTypeSummary, PageRequest } from '../../ports/event-queries.js';
 import { describeError, log } from '../../logger.js';
 import { tuneForAnalytics } from './analytic-settings.js';
 import { PgEventSets, StaleSetsError, type SetFilters } from './pg-event-sets.js';
-import { aggregateFromEvents, aggregateFromSets, type Aggregate } from './queries/aggregate-events.js';
+import { aggregateFromEvents, aggregateFromSets } from './queries/aggregate-events.js';
 import { eventTypesFromEvents, eventTypesFromSets } from './queries/event-types.js';
 import { findEvents } from './queries/find-events.js';
 import type { SqlDatabase, SqlSession, TransactionOptions } from './sql-database.js';
@@ -56,11 +57,11 @@ export class PgEventQueries implements EventQueries {
     });
   }
 
-  aggregate(who: Actor, query: AggregationQuery): Promise<Aggregate> {
+  aggregate(who: Actor, query: AggregationQuery): Promise<Aggregation> {
     const plan = planAggregate(query, this.options.fastPaths);
     const what = { kind: 'aggregate', query };
     const options = { timeZone: query.timezone };
-    const counted = (answer: Aggregate) => ({ result: answer, resultCount: answer.data.length });
+    const counted = (answer: Aggregation) => ({ result: answer, resultCount: answer.data.length });
     if (plan.source !== 'sets') return this.read(who, what, async (session) => counted(await aggregateFromEvents(session, who.tenantId, query, plan)), options);
     return this.readWithSets(who, what, { filters: query, split: plan.split }, options, async (session, staleLimit) =>
       counted(await aggregateFromSets(session, who.tenantId, query, plan, staleLimit)),

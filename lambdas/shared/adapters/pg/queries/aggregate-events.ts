@@ -1,3 +1,4 @@
+import type { Aggregation } from '../../../domain/answer-schemas.js';
 import type { EventType } from '../../../domain/event-schemas.js';
 import { figuresByGroup, uniqueMembers } from '../../../domain/distinct-sets.js';
 import type { AggregatePlan, Buckets } from '../../../domain/query-plan.js';
@@ -8,11 +9,6 @@ import { eventsFrom, Params, splitClauses, whereClauses } from '../event-filter-
 import { toIso, toNumber } from '../event-rows.js';
 import { readMemberPieces } from '../pg-event-sets.js';
 import type { SqlSession } from '../sql-database.js';
-
-export interface Aggregate {
-  data: AggregateRow[];
-  summary: AggregateSummary;
-}
 
 type SetsPlan = Extract<AggregatePlan, { source: 'sets' }>;
 type EventsPlan = Exclude<AggregatePlan, { source: 'sets' }>;
@@ -46,7 +42,7 @@ interface AggregateDbRow {
 const groupListOf = (query: AggregationQuery) => (query.groupBy ?? []).map((field) => `, ${GROUP_COLUMNS[field]}`).join('');
 
 /** Rows and summary from the events, counts and value statistics from the rollups where the plan says so. */
-export async function aggregateFromEvents(session: SqlSession, tenantId: string, query: AggregationQuery, plan: EventsPlan): Promise<Aggregate> {
+export async function aggregateFromEvents(session: SqlSession, tenantId: string, query: AggregationQuery, plan: EventsPlan): Promise<Aggregation> {
   const params = new Params();
   const { from, where } = eventsFrom(params, tenantId, query, plan.events);
   // The summary reads the same filters: the same clauses and their parameters.
@@ -110,7 +106,7 @@ function aggregateRows(session: SqlSession, tenantId: string, query: Aggregation
  * Counts and value statistics from the rollups, unique users and sessions and percentiles
  * from the event sets, both over the plan's split and in one snapshot.
  */
-export async function aggregateFromSets(session: SqlSession, tenantId: string, query: AggregationQuery, plan: SetsPlan, staleLimit: number | null): Promise<Aggregate> {
+export async function aggregateFromSets(session: SqlSession, tenantId: string, query: AggregationQuery, plan: SetsPlan, staleLimit: number | null): Promise<Aggregation> {
   const byType = (query.groupBy ?? []).includes('event_type');
   const groupOf = (bucket: string | null, eventType: string) => (byType ? `${bucket} ${eventType}` : `${bucket}`);
   const pieces = await readMemberPieces(session, tenantId, query, plan.split, {
