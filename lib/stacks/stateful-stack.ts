@@ -2,11 +2,10 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ArchiveBucket } from '../constructs/archive-bucket.js';
-import { CountersTable } from '../constructs/counters-table.js';
+import { COUNTERS_TABLE, RetainedTable, WRITE_KEYS_TABLE } from '../constructs/dynamo-tables.js';
 import { Database } from '../constructs/database.js';
 import { EventQueue } from '../constructs/event-queue.js';
 import { UserDirectory } from '../constructs/user-directory.js';
-import { WriteKeysTable } from '../constructs/write-keys-table.js';
 import type { StageConfig } from '../stage-config.js';
 
 /**
@@ -17,8 +16,8 @@ import type { StageConfig } from '../stage-config.js';
 export class StatefulStack extends Stack {
   readonly database: Database;
   readonly events: EventQueue;
-  readonly counters: CountersTable;
-  readonly writeKeys: WriteKeysTable;
+  readonly counters: RetainedTable;
+  readonly writeKeys: RetainedTable;
   readonly archive: ArchiveBucket;
   readonly users: UserDirectory;
   /** Keys the PII hashes; only when a rule of the stage says hash. */
@@ -28,8 +27,8 @@ export class StatefulStack extends Stack {
     super(scope, id, props);
     this.database = new Database(this, 'Database', config);
     this.events = new EventQueue(this, 'Events', { writerTimeout: Duration.seconds(config.writer.timeoutSeconds) });
-    this.counters = new CountersTable(this, 'Counters');
-    this.writeKeys = new WriteKeysTable(this, 'WriteKeys');
+    this.counters = new RetainedTable(this, 'Counters', COUNTERS_TABLE);
+    this.writeKeys = new RetainedTable(this, 'WriteKeys', WRITE_KEYS_TABLE);
     this.archive = new ArchiveBucket(this, 'Archive');
     this.users = new UserDirectory(this, 'Users');
     if ([config.pii, ...Object.values(config.pii.tenants)].some((rule) => rule.mode === 'hash')) {
