@@ -351,6 +351,23 @@ describe('maintenance and the archive', () => {
     expect(fn?.['Properties']?.['Environment']?.['Variables']?.['TENANT_EVENT_RETENTION']).toBe(JSON.stringify(tenantEventDays));
   });
 
+  it('reaches S3 from the VPC through a gateway endpoint open to the archive bucket alone', () => {
+    const bucketId = Object.keys(stateful.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: { Status: 'Enabled' } } }))[0];
+    const endpoints = Object.values(stateful.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Gateway' } })).map((endpoint) => endpoint['Properties']);
+    const s3 = endpoints.find((endpoint) => JSON.stringify(endpoint['ServiceName']).includes('.s3'));
+    expect(s3?.['PolicyDocument']).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListBucket'],
+          Resource: [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/*']] }],
+        },
+      ],
+    });
+  });
+
   it('aborts multipart uploads left incomplete for a day, which a timed-out run cannot abort itself', () => {
     stateful.hasResourceProperties('AWS::S3::Bucket', {
       VersioningConfiguration: { Status: 'Enabled' },
