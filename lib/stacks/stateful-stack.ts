@@ -1,4 +1,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { GatewayVpcEndpointAwsService } from 'aws-cdk-lib/aws-ec2';
+import { AnyPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ArchiveBucket } from '../constructs/archive-bucket.js';
@@ -30,6 +32,17 @@ export class StatefulStack extends Stack {
     this.counters = new RetainedTable(this, 'Counters', COUNTERS_TABLE);
     this.writeKeys = new RetainedTable(this, 'WriteKeys', WRITE_KEYS_TABLE);
     this.archive = new ArchiveBucket(this, 'Archive');
+    // The maintenance function archives from inside the VPC, which has no NAT: a gateway endpoint
+    // (free), through which only the archive bucket can be reached.
+    this.database.vpc
+      .addGatewayEndpoint('ArchiveEndpoint', { service: GatewayVpcEndpointAwsService.S3, subnets: [this.database.subnets] })
+      .addToPolicy(
+        new PolicyStatement({
+          principals: [new AnyPrincipal()],
+          actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListBucket'],
+          resources: [this.archive.bucket.bucketArn, this.archive.bucket.arnForObjects('*')],
+        }),
+      );
     this.users = new UserDirectory(this, 'Users');
     if ([config.pii, ...Object.values(config.pii.tenants)].some((rule) => rule.mode === 'hash')) {
       this.piiHashSecret = new Secret(this, 'PiiHashSecret', {
