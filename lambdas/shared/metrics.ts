@@ -13,6 +13,12 @@ export const METRIC = {
    * twice counts twice here; the database stores it once.
    */
   eventsWritten: 'EventsWritten',
+  /** The writer created a month's partition itself: the maintenance job did not keep ahead. */
+  partitionCreatedOnWrite: 'PartitionCreatedOnWrite',
+  /** An archive read back differs from the partition: nothing was dropped. */
+  archiveVerifyFailed: 'ArchiveVerifyFailed',
+  /** Events of partitions archived, verified and dropped by the maintenance job. */
+  eventsArchived: 'EventsArchived',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
