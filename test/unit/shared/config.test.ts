@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AwsDatabase, AwsIngest, ConfigError, loadConfig, loadLocalConfig } from '../../../lambdas/shared/config.js';
+import { Archive, AwsDatabase, AwsIngest, ConfigError, loadConfig, loadLocalConfig, Retention } from '../../../lambdas/shared/config.js';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf';
@@ -74,5 +74,24 @@ describe('the AWS sections', () => {
     expect(loadConfig({ database: AwsDatabase }, { DATABASE_URL: 'postgres://db.local/tracker' }).database.databaseUrl).toBe('postgres://db.local/tracker');
     expect(loadConfig({ database: AwsDatabase }, { DB_SECRET_ARN: SECRET_ARN, DB_HOST: 'proxy.local' }).database).toMatchObject({ secretArn: SECRET_ARN, host: 'proxy.local' });
     expect(loadLocalConfig({}).database.databaseUrl).toBeUndefined();
+  });
+});
+
+describe('the retention settings', () => {
+  it('keep events 90 days, rollups 365, archive to DATA_DIR/archive and run the job hourly by default', () => {
+    const config = loadLocalConfig({ DATA_DIR: '/var/tracker' });
+
+    expect(config.retention).toEqual({ eventRetentionDays: 90, rollupRetentionDays: 365 });
+    expect(config.archive).toEqual({ bucket: undefined, dir: '/var/tracker/archive' });
+    expect(config.maintenanceIntervalMs).toBe(3_600_000);
+  });
+
+  it('take ARCHIVE_DIR over the data folder and ARCHIVE_BUCKET as given', () => {
+    expect(loadConfig({ archive: Archive }, { ARCHIVE_DIR: '/mnt/cold', ARCHIVE_BUCKET: 'tracker-archive' }).archive).toEqual({ bucket: 'tracker-archive', dir: '/mnt/cold' });
+  });
+
+  it('refuse rollups kept shorter than the events they outlive', () => {
+    expect(() => loadConfig({ retention: Retention }, { EVENT_RETENTION_DAYS: '120', ROLLUP_RETENTION_DAYS: '60' })).toThrow(/ROLLUP_RETENTION_DAYS: must be at least EVENT_RETENTION_DAYS/);
+    expect(() => loadLocalConfig({ MAINTENANCE_INTERVAL_MS: '0' })).toThrow(/MAINTENANCE_INTERVAL_MS/);
   });
 });

@@ -1,0 +1,40 @@
+import { DirEventArchive } from '../../lambdas/shared/adapters/local/dir-event-archive.js';
+import { PgRetentionStore } from '../../lambdas/shared/adapters/pg/pg-retention-store.js';
+import type { SqlDatabase } from '../../lambdas/shared/adapters/pg/sql-database.js';
+import type { LocalConfig } from '../../lambdas/shared/config.js';
+import { describeError, log } from '../../lambdas/shared/logger.js';
+import { runMaintenance, type MaintenanceDeps, type MaintenanceSummary } from '../../lambdas/shared/use-cases/run-maintenance.js';
+
+/** The retention job's parts locally: the same database, the archive in ARCHIVE_DIR. */
+export function localMaintenanceDeps(db: SqlDatabase, config: Pick<LocalConfig, 'retention' | 'archive'>): MaintenanceDeps {
+  return { store: new PgRetentionStore(db), archive: new DirEventArchive(config.archive.dir), settings: config.retention };
+}
+
+export interface MaintenanceTimer {
+  /** Stops the timer and waits for a run under way. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the job every `intervalMs`, one run at a time; the first run is one interval after the
+ * start (`npm run maintenance` runs it at once). A failed run is logged and the next one retries.
+ */
+export function startMaintenanceTimer(deps: MaintenanceDeps, intervalMs: number, now = () => new Date()): MaintenanceTimer {
+  let running: Promise<MaintenanceSummary | undefined> = Promise.resolve(undefined);
+  const timer = setInterval(() => {
+    running = running.then(() =>
+      runMaintenance(deps, now()).catch((error: unknown) => {
+        log('error', 'maintenance run failed; the next run retries', describeError(error));
+        return undefined;
+      }),
+    );
+  }, intervalMs);
+  // The timer alone never keeps the process up: a stop signal ends it like the server.
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
