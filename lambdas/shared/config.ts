@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { MAX_BATCH_EVENTS } from './domain/limits.js';
+import { MAX_BATCH_EVENTS, MAX_RETENTION_DAYS } from './domain/limits.js';
 import { PII_DETECTORS, PII_MODES, type PiiSettings } from './domain/pii-masking.js';
 import type { TenantRateLimits } from './domain/rate-limit.js';
 
@@ -39,6 +39,7 @@ export const ENV = {
   archiveBucket: 'ARCHIVE_BUCKET',
   archiveDir: 'ARCHIVE_DIR',
   maintenanceIntervalMs: 'MAINTENANCE_INTERVAL_MS',
+  tenantEventRetention: 'TENANT_EVENT_RETENTION',
 } as const;
 
 /** A bad environment: every offending key is named, so one restart fixes them all. */
@@ -52,12 +53,14 @@ export class ConfigError extends Error {
 const optionalText = z.string().min(1).optional();
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const secret = z.string().min(32, 'must be at least 32 characters');
-const retentionDays = positiveInt(90);
+// Longer, and one queue message could name more months than its header holds (domain/limits.ts).
+const retentionDayCount = z.coerce.number().int().positive().max(MAX_RETENTION_DAYS);
+const retentionDays = retentionDayCount.default(90);
 const commaList = <Item extends z.ZodType<unknown, string>>(item: Item, fallback: string) =>
   z.string().default(fallback).transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean)).pipe(z.array(item));
 
-// {"<tenant uuid>": {"detectors": ["email", "ip"], "mode": "hash"}}: tenants whose rule differs.
-const piiTenantPolicies = z
+/** A JSON object in one variable; `{}` when unset. */
+const jsonObject = z
   .string()
   .default('{}')
   .transform((text, ctx) => {
@@ -67,7 +70,10 @@ const piiTenantPolicies = z
       ctx.addIssue({ code: 'custom', message: 'is not JSON' });
       return z.NEVER;
     }
-  })
+  });
+
+// {"<tenant uuid>": {"detectors": ["email", "ip"], "mode": "hash"}}: tenants whose rule differs.
+const piiTenantPolicies = jsonObject
   .pipe(z.record(z.uuid(), z.strictObject({ detectors: z.array(z.enum(PII_DETECTORS)), mode: z.enum(PII_MODES) })));
 
 const Http = z
@@ -117,6 +123,30 @@ export const AwsIngest = Ingest.refine((ingest): ingest is typeof ingest & { eve
 
 /** The query functions need the retention, to refuse ranges longer than the data kept. */
 export const Query = z.object({ [ENV.eventRetentionDays]: retentionDays }).transform((env) => ({ eventRetentionDays: env[ENV.eventRetentionDays] }));
+
+/** The deployed maintenance function archives to S3; the local runtime to a folder. */
+export const AwsArchive = z
+  .object({
+    // S3's bucket naming rules: 3 to 63 lowercase letters, digits, dots and hyphens.
+    [ENV.archiveBucket]: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
+  })
+  .transform((env) => ({ bucket: env[ENV.archiveBucket] }))
+  .refine((archive): archive is { bucket: string } => archive.bucket !== undefined, { path: [ENV.archiveBucket], message: 'is required in AWS' });
+
+/**
+ * Tenants that keep their events for less than the deployment does:
+ * `{"<tenant uuid>": <days>}`, each at most `EVENT_RETENTION_DAYS`.
+ */
+export const TenantEventRetention = z
+  .object({
+    [ENV.eventRetentionDays]: retentionDays,
+    [ENV.tenantEventRetention]: jsonObject.pipe(z.record(z.uuid(), retentionDayCount)),
+  })
+  .transform((env) => ({ eventRetentionDays: env[ENV.eventRetentionDays], tenants: env[ENV.tenantEventRetention] }))
+  .refine(({ eventRetentionDays, tenants }) => Object.values(tenants).every((days) => days <= eventRetentionDays), {
+    path: [ENV.tenantEventRetention],
+    message: `gives a tenant more days than ${ENV.eventRetentionDays}`,
+  });
 
 export const Database = z
   .object({

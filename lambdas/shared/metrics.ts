@@ -13,10 +13,10 @@ export const METRIC = {
    * twice counts twice here; the database stores it once.
    */
   eventsWritten: 'EventsWritten',
-  /** The writer created a month's partition itself: the maintenance job did not keep ahead. */
-  partitionCreatedOnWrite: 'PartitionCreatedOnWrite',
-  /** An archive read back differs from the partition: nothing was dropped. */
+  /** An archive read back did not match its partition (row counts or checksum); the partition stays. */
   archiveVerifyFailed: 'ArchiveVerifyFailed',
+  /** The writer found no partition for a month and created it: the maintenance job did not keep months ahead. */
+  partitionCreatedOnTheFly: 'PartitionCreatedOnTheFly',
   /** Events of partitions archived, verified and dropped by the maintenance job. */
   eventsArchived: 'EventsArchived',
 } as const;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Archive, AwsDatabase, AwsIngest, ConfigError, loadConfig, loadLocalConfig, Retention } from '../../../lambdas/shared/config.js';
+import { Archive, AwsArchive, AwsDatabase, AwsIngest, ConfigError, loadConfig, loadLocalConfig, Query, Retention, TenantEventRetention } from '../../../lambdas/shared/config.js';
+import { MAX_RETENTION_DAYS } from '../../../lambdas/shared/domain/limits.js';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf';
@@ -75,9 +76,39 @@ describe('the AWS sections', () => {
     expect(loadConfig({ database: AwsDatabase }, { DB_SECRET_ARN: SECRET_ARN, DB_HOST: 'proxy.local' }).database).toMatchObject({ secretArn: SECRET_ARN, host: 'proxy.local' });
     expect(loadLocalConfig({}).database.databaseUrl).toBeUndefined();
   });
+
+  it('require ARCHIVE_BUCKET, a bucket name, which the local runtime does without', () => {
+    expect(() => loadConfig({ archive: AwsArchive }, {})).toThrow(/ARCHIVE_BUCKET: is required in AWS/);
+    expect(() => loadConfig({ archive: AwsArchive }, { ARCHIVE_BUCKET: 's3://Tracker_Archive' })).toThrow(/ARCHIVE_BUCKET: must be an S3 bucket name/);
+    expect(loadConfig({ archive: AwsArchive }, { ARCHIVE_BUCKET: 'eventtracker-prod-archive-1a2b3c' }).archive).toEqual({ bucket: 'eventtracker-prod-archive-1a2b3c' });
+  });
 });
 
-describe('the retention settings', () => {
+describe('retention settings', () => {
+  const TENANT = '0b9a5a52-6f0e-4c4e-9a51-0d6f2f1b7c11';
+
+  it('refuse an EVENT_RETENTION_DAYS longer than one queue message\'s months allow', () => {
+    expect(loadConfig({ query: Query }, { EVENT_RETENTION_DAYS: String(MAX_RETENTION_DAYS) }).query.eventRetentionDays).toBe(MAX_RETENTION_DAYS);
+    expect(() => loadConfig({ query: Query }, { EVENT_RETENTION_DAYS: String(MAX_RETENTION_DAYS + 1) })).toThrow(/EVENT_RETENTION_DAYS: /);
+    expect(() => loadLocalConfig({ EVENT_RETENTION_DAYS: String(MAX_RETENTION_DAYS + 1) })).toThrow(/EVENT_RETENTION_DAYS: /);
+  });
+
+  it('read tenants with a shorter event retention, and no tenant when TENANT_EVENT_RETENTION is unset', () => {
+    expect(loadConfig({ retention: TenantEventRetention }, {}).retention).toEqual({ eventRetentionDays: 90, tenants: {} });
+    const { retention } = loadConfig({ retention: TenantEventRetention }, { EVENT_RETENTION_DAYS: '90', TENANT_EVENT_RETENTION: JSON.stringify({ [TENANT]: 30 }) });
+    expect(retention.tenants).toEqual({ [TENANT]: 30 });
+  });
+
+  it('refuse a tenant retention longer than EVENT_RETENTION_DAYS, not a tenant id, or not JSON', () => {
+    const load = (value: string) => () => loadConfig({ retention: TenantEventRetention }, { EVENT_RETENTION_DAYS: '90', TENANT_EVENT_RETENTION: value });
+    expect(load(JSON.stringify({ [TENANT]: 91 }))).toThrow(/TENANT_EVENT_RETENTION: gives a tenant more days than EVENT_RETENTION_DAYS/);
+    expect(load(JSON.stringify({ 'tenant-a': 30 }))).toThrow(/TENANT_EVENT_RETENTION/);
+    expect(load(JSON.stringify({ [TENANT]: 0 }))).toThrow(/TENANT_EVENT_RETENTION/);
+    expect(load('{30')).toThrow(/TENANT_EVENT_RETENTION: is not JSON/);
+  });
+});
+
+describe('the maintenance settings', () => {
   it('keep events 90 days, rollups 365, archive to DATA_DIR/archive and run the job hourly by default', () => {
     const config = loadLocalConfig({ DATA_DIR: '/var/tracker' });
 

@@ -1,4 +1,3 @@
-import type { PartitionMaintenance } from '../../ports/partition-maintenance.js';
 import type { SqlSession } from './sql-database.js';
 
 const MONTH = /^\d{4}-\d{2}-01$/;
@@ -24,12 +23,4 @@ export async function ensureEventPartitions(db: SqlSession, months: string[]): P
     [months],
   );
   return rows.map((row) => row.month);
-}
-
-export class PgPartitionMaintenance implements PartitionMaintenance {
-  constructor(private readonly db: SqlSession) {}
-
-  async ensureMonths(months: string[]): Promise<void> {
-    await ensureEventPartitions(this.db, months);
-  }
 }

@@ -225,7 +225,7 @@ export class PgEventStore implements EventStore {
     if (missing.length === 0) return;
     const created = await ensureEventPartitions(this.db, missing);
     // The maintenance job keeps months ahead: a month created here means it did not run.
-    if (created.length > 0) emitCounts({ [METRIC.partitionCreatedOnWrite]: created.length });
+    if (created.length > 0) emitCounts({ [METRIC.partitionCreatedOnTheFly]: created.length });
     for (const month of missing) this.knownMonths.add(month);
   }
 }
