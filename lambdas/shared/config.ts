@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { MAX_BATCH_EVENTS, MAX_RETENTION_DAYS } from './domain/limits.js';
 import { PII_DETECTORS, PII_MODES, type PiiSettings } from './domain/pii-masking.js';
@@ -190,6 +191,28 @@ export const Dynamo = z
   })
   .transform((env) => ({ endpoint: env[ENV.dynamodbEndpoint], countersTable: env[ENV.countersTable], writeKeysTable: env[ENV.writeKeysTable] }));
 
+/** What the maintenance job keeps: events (then archived), and rollups, which outlive them. */
+export const Retention = z
+  .object({
+    [ENV.eventRetentionDays]: retentionDays,
+    [ENV.rollupRetentionDays]: positiveInt(365),
+  })
+  .transform((env) => ({ eventRetentionDays: env[ENV.eventRetentionDays], rollupRetentionDays: env[ENV.rollupRetentionDays] }))
+  // Rollups of an archived month still answer its aggregates; shorter would drop them first.
+  .refine((retention) => retention.rollupRetentionDays >= retention.eventRetentionDays, {
+    path: [ENV.rollupRetentionDays],
+    message: `must be at least ${ENV.eventRetentionDays}`,
+  });
+
+/** Where expired partitions go: the S3 bucket in AWS, a folder locally (default DATA_DIR/archive). */
+export const Archive = z
+  .object({
+    [ENV.archiveBucket]: optionalText,
+    [ENV.archiveDir]: optionalText,
+    [ENV.dataDir]: z.string().min(1).default('.data'),
+  })
+  .transform((env) => ({ bucket: env[ENV.archiveBucket], dir: env[ENV.archiveDir] ?? join(env[ENV.dataDir], 'archive') }));
+
 const LocalRuntime = z
   .object({
     [ENV.port]: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -199,6 +222,7 @@ const LocalRuntime = z
     [ENV.writerBatchWindowMs]: z.coerce.number().int().min(0).default(100),
     [ENV.queueMaxReceiveCount]: positiveInt(5),
     [ENV.queueVisibilityTimeoutMs]: positiveInt(30_000),
+    [ENV.maintenanceIntervalMs]: positiveInt(3_600_000),
   })
   .transform((env) => ({
     port: env[ENV.port],
@@ -209,6 +233,7 @@ const LocalRuntime = z
       maxReceiveCount: env[ENV.queueMaxReceiveCount],
       visibilityTimeoutMs: env[ENV.queueVisibilityTimeoutMs],
     },
+    maintenanceIntervalMs: env[ENV.maintenanceIntervalMs],
   }));
 
 export type IngestConfig = z.output<typeof Ingest>;
@@ -235,7 +260,7 @@ export function loadHttpConfig(env: NodeJS.ProcessEnv = process.env): { corsOrig
 
 /** The whole local runtime's settings. */
 export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env) {
-  const { http, runtime, ...sections } = loadConfig({ http: Http, rateLimits: RateLimits, dynamo: Dynamo, ingest: Ingest, database: Database, auth: Auth, runtime: LocalRuntime }, env);
+  const { http, runtime, ...sections } = loadConfig({ http: Http, rateLimits: RateLimits, dynamo: Dynamo, ingest: Ingest, database: Database, auth: Auth, retention: Retention, archive: Archive, runtime: LocalRuntime }, env);
   return { ...http, ...sections, ...runtime };
 }
 

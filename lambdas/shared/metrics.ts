@@ -17,6 +17,8 @@ export const METRIC = {
   archiveVerifyFailed: 'ArchiveVerifyFailed',
   /** The writer found no partition for a month and created it: the maintenance job did not keep months ahead. */
   partitionCreatedOnTheFly: 'PartitionCreatedOnTheFly',
+  /** Events of partitions archived, verified and dropped by the maintenance job. */
+  eventsArchived: 'EventsArchived',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

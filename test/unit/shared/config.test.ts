@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AwsArchive, AwsDatabase, AwsIngest, ConfigError, loadConfig, loadLocalConfig, Query, TenantEventRetention } from '../../../lambdas/shared/config.js';
+import { Archive, AwsArchive, AwsDatabase, AwsIngest, ConfigError, loadConfig, loadLocalConfig, Query, Retention, TenantEventRetention } from '../../../lambdas/shared/config.js';
 import { MAX_RETENTION_DAYS } from '../../../lambdas/shared/domain/limits.js';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
@@ -105,5 +105,24 @@ describe('retention settings', () => {
     expect(load(JSON.stringify({ 'tenant-a': 30 }))).toThrow(/TENANT_EVENT_RETENTION/);
     expect(load(JSON.stringify({ [TENANT]: 0 }))).toThrow(/TENANT_EVENT_RETENTION/);
     expect(load('{30')).toThrow(/TENANT_EVENT_RETENTION: is not JSON/);
+  });
+});
+
+describe('the maintenance settings', () => {
+  it('keep events 90 days, rollups 365, archive to DATA_DIR/archive and run the job hourly by default', () => {
+    const config = loadLocalConfig({ DATA_DIR: '/var/tracker' });
+
+    expect(config.retention).toEqual({ eventRetentionDays: 90, rollupRetentionDays: 365 });
+    expect(config.archive).toEqual({ bucket: undefined, dir: '/var/tracker/archive' });
+    expect(config.maintenanceIntervalMs).toBe(3_600_000);
+  });
+
+  it('take ARCHIVE_DIR over the data folder and ARCHIVE_BUCKET as given', () => {
+    expect(loadConfig({ archive: Archive }, { ARCHIVE_DIR: '/mnt/cold', ARCHIVE_BUCKET: 'tracker-archive' }).archive).toEqual({ bucket: 'tracker-archive', dir: '/mnt/cold' });
+  });
+
+  it('refuse rollups kept shorter than the events they outlive', () => {
+    expect(() => loadConfig({ retention: Retention }, { EVENT_RETENTION_DAYS: '120', ROLLUP_RETENTION_DAYS: '60' })).toThrow(/ROLLUP_RETENTION_DAYS: must be at least EVENT_RETENTION_DAYS/);
+    expect(() => loadLocalConfig({ MAINTENANCE_INTERVAL_MS: '0' })).toThrow(/MAINTENANCE_INTERVAL_MS/);
   });
 });

@@ -38,6 +38,7 @@ function interrupting(db: SqlDatabase, marker: string, before: () => Promise<unk
     exec: (script) => db.exec(script),
     copyRows: (table, columns, rows) => db.copyRows(table, columns, rows),
     close: () => db.close(),
+    withConnection: (work) => db.withConnection(work),
     transaction: (work, options) =>
       db.transaction((session) => {
         const wrapped: SqlSession = {
