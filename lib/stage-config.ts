@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_BATCH_EVENTS } from '../lambdas/shared/domain/limits.js';
+import { MAX_BATCH_EVENTS, MAX_RETENTION_DAYS } from '../lambdas/shared/domain/limits.js';
 import { PII_DETECTORS, PII_MODES } from '../lambdas/shared/domain/pii-masking.js';
 
 /** Aurora PostgreSQL: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000); 1 ACU is 2 GiB. */
@@ -25,9 +25,13 @@ export const StageConfigSchema = z
       mode: z.enum(PII_MODES),
       tenants: z.record(z.uuid(), z.strictObject({ detectors: z.array(z.enum(PII_DETECTORS)), mode: z.enum(PII_MODES) })),
     }),
+    /** Days kept; at most `MAX_RETENTION_DAYS`, the most one queue message's 240 months allow. */
     retention: z.strictObject({
-      eventDays: z.number().int().min(7),
-      rollupDays: z.number().int().min(30),
+      eventDays: z.number().int().min(7).max(MAX_RETENTION_DAYS),
+      /** At least the events' days: the reads count from rollups wherever the events are still kept. */
+      rollupDays: z.number().int().min(30).max(MAX_RETENTION_DAYS),
+      /** Tenants that keep their events for fewer days than the stage: tenant id -> days. */
+      tenantEventDays: z.record(z.uuid(), z.number().int().min(1)).default({}),
       logDays: z.number().refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`),
     }),
     rateLimits: z.strictObject({
@@ -77,6 +81,14 @@ export const StageConfigSchema = z
         path: ['writer', 'maxConcurrency'],
         message: `maxConcurrency x dbPoolSize is ${config.writer.maxConcurrency * config.writer.dbPoolSize}; at ${config.database.minCapacityAcu} ACU the limit is ${budget}`,
       });
+    }
+    if (config.retention.rollupDays < config.retention.eventDays) {
+      ctx.addIssue({ code: 'custom', path: ['retention', 'rollupDays'], message: `must be at least eventDays (${config.retention.eventDays})` });
+    }
+    for (const [tenant, days] of Object.entries(config.retention.tenantEventDays)) {
+      if (days > config.retention.eventDays) {
+        ctx.addIssue({ code: 'custom', path: ['retention', 'tenantEventDays', tenant], message: `must be at most eventDays (${config.retention.eventDays}): a tenant may keep events shorter, not longer` });
+      }
     }
     if (config.stage === 'prod' && !config.database.deletionProtection) {
       ctx.addIssue({ code: 'custom', path: ['database', 'deletionProtection'], message: 'must be true in prod' });

@@ -7,6 +7,7 @@ import { DynamoWriteKeyStore } from '../../lambdas/shared/adapters/dynamodb/dyna
 import { writeKeysTableDefinition } from '../../lambdas/shared/adapters/dynamodb/tables.js';
 import { ensureTables, localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from '../../lambdas/shared/adapters/local/embedded-dynamodb.js';
 import { WriterThread, type WriterEventSource } from './writer-thread.js';
+import { localMaintenanceDeps, startMaintenanceTimer } from './maintenance.js';
 import { createApiGatewayEmulator, type LocalRoute } from '../../lambdas/shared/adapters/local/api-gateway-emulator.js';
 import { QueueEventSource } from '../../lambdas/shared/adapters/local/queue-event-source.js';
 import { InMemoryRateLimiter } from '../../lambdas/shared/adapters/local/in-memory-rate-limiter.js';
@@ -143,6 +144,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
   const { port } = server.address() as AddressInfo;
   eventSource.start();
+  const maintenance = startMaintenanceTimer(localMaintenanceDeps(db, options), options.maintenanceIntervalMs);
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -156,6 +158,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const grace = setTimeout(() => server.closeAllConnections(), REQUEST_GRACE_MS);
       await closed;
       clearTimeout(grace);
+      await maintenance.stop();
       await eventSource.drainAndStop(drainMs);
       dynamoClient.destroy();
       await dynamo.embedded?.close();

@@ -1,16 +1,14 @@
 import { lazyHandler } from '../shared/lazy-handler.js';
-import { log } from '../shared/logger.js';
-import type { PartitionMaintenance } from '../shared/ports/partition-maintenance.js';
-import { createPartitionsAhead } from '../shared/use-cases/create-partitions-ahead.js';
-import { awsPartitionMaintenance } from '../shared/wiring/aws.js';
+import { runMaintenance, type MaintenanceDeps, type MaintenanceSummary } from '../shared/use-cases/run-maintenance.js';
+import { awsMaintenanceDeps } from '../shared/wiring/aws.js';
 
-/** EventBridge schedule: create this month's and the next three months' partitions. */
-export function createMaintainPartitionsHandler(maintenance: PartitionMaintenance, now = () => new Date()) {
-  return async (): Promise<{ months: string[] }> => {
-    const months = await createPartitionsAhead(maintenance, now());
-    log('info', 'partitions ensured', { months });
-    return { months };
-  };
+/**
+ * EventBridge schedule: the whole maintenance job (partitions ahead, archive, verify, detach and
+ * drop the expired ones, prune). A month left in place fails the invocation, which the alarm on
+ * the function's errors sees; the next run resumes it.
+ */
+export function createMaintainPartitionsHandler(deps: MaintenanceDeps, now = () => new Date()) {
+  return (): Promise<MaintenanceSummary> => runMaintenance(deps, now());
 }
 
-export const handler = lazyHandler(async () => createMaintainPartitionsHandler(await awsPartitionMaintenance()));
+export const handler = lazyHandler(async () => createMaintainPartitionsHandler(await awsMaintenanceDeps()));

@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import { z } from 'zod';
-import { MAX_BATCH_EVENTS } from './domain/limits.js';
+import { MAX_BATCH_EVENTS, MAX_RETENTION_DAYS } from './domain/limits.js';
 import { PII_DETECTORS, PII_MODES, type PiiSettings } from './domain/pii-masking.js';
 import type { TenantRateLimits } from './domain/rate-limit.js';
 
@@ -38,6 +39,7 @@ export const ENV = {
   archiveBucket: 'ARCHIVE_BUCKET',
   archiveDir: 'ARCHIVE_DIR',
   maintenanceIntervalMs: 'MAINTENANCE_INTERVAL_MS',
+  tenantEventRetention: 'TENANT_EVENT_RETENTION',
 } as const;
 
 /** A bad environment: every offending key is named, so one restart fixes them all. */
@@ -51,12 +53,14 @@ export class ConfigError extends Error {
 const optionalText = z.string().min(1).optional();
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const secret = z.string().min(32, 'must be at least 32 characters');
-const retentionDays = positiveInt(90);
+// Longer, and one queue message could name more months than its header holds (domain/limits.ts).
+const retentionDayCount = z.coerce.number().int().positive().max(MAX_RETENTION_DAYS);
+const retentionDays = retentionDayCount.default(90);
 const commaList = <Item extends z.ZodType<unknown, string>>(item: Item, fallback: string) =>
   z.string().default(fallback).transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean)).pipe(z.array(item));
 
-// {"<tenant uuid>": {"detectors": ["email", "ip"], "mode": "hash"}}: tenants whose rule differs.
-const piiTenantPolicies = z
+/** A JSON object in one variable; `{}` when unset. */
+const jsonObject = z
   .string()
   .default('{}')
   .transform((text, ctx) => {
@@ -66,7 +70,10 @@ const piiTenantPolicies = z
       ctx.addIssue({ code: 'custom', message: 'is not JSON' });
       return z.NEVER;
     }
-  })
+  });
+
+// {"<tenant uuid>": {"detectors": ["email", "ip"], "mode": "hash"}}: tenants whose rule differs.
+const piiTenantPolicies = jsonObject
   .pipe(z.record(z.uuid(), z.strictObject({ detectors: z.array(z.enum(PII_DETECTORS)), mode: z.enum(PII_MODES) })));
 
 const Http = z
@@ -117,6 +124,30 @@ export const AwsIngest = Ingest.refine((ingest): ingest is typeof ingest & { eve
 /** The query functions need the retention, to refuse ranges longer than the data kept. */
 export const Query = z.object({ [ENV.eventRetentionDays]: retentionDays }).transform((env) => ({ eventRetentionDays: env[ENV.eventRetentionDays] }));
 
+/** The deployed maintenance function archives to S3; the local runtime to a folder. */
+export const AwsArchive = z
+  .object({
+    // S3's bucket naming rules: 3 to 63 lowercase letters, digits, dots and hyphens.
+    [ENV.archiveBucket]: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
+  })
+  .transform((env) => ({ bucket: env[ENV.archiveBucket] }))
+  .refine((archive): archive is { bucket: string } => archive.bucket !== undefined, { path: [ENV.archiveBucket], message: 'is required in AWS' });
+
+/**
+ * Tenants that keep their events for less than the deployment does:
+ * `{"<tenant uuid>": <days>}`, each at most `EVENT_RETENTION_DAYS`.
+ */
+export const TenantEventRetention = z
+  .object({
+    [ENV.eventRetentionDays]: retentionDays,
+    [ENV.tenantEventRetention]: jsonObject.pipe(z.record(z.uuid(), retentionDayCount)),
+  })
+  .transform((env) => ({ eventRetentionDays: env[ENV.eventRetentionDays], tenants: env[ENV.tenantEventRetention] }))
+  .refine(({ eventRetentionDays, tenants }) => Object.values(tenants).every((days) => days <= eventRetentionDays), {
+    path: [ENV.tenantEventRetention],
+    message: `gives a tenant more days than ${ENV.eventRetentionDays}`,
+  });
+
 export const Database = z
   .object({
     [ENV.databaseUrl]: optionalText,
@@ -160,6 +191,28 @@ export const Dynamo = z
   })
   .transform((env) => ({ endpoint: env[ENV.dynamodbEndpoint], countersTable: env[ENV.countersTable], writeKeysTable: env[ENV.writeKeysTable] }));
 
+/** What the maintenance job keeps: events (then archived), and rollups, which outlive them. */
+export const Retention = z
+  .object({
+    [ENV.eventRetentionDays]: retentionDays,
+    [ENV.rollupRetentionDays]: positiveInt(365),
+  })
+  .transform((env) => ({ eventRetentionDays: env[ENV.eventRetentionDays], rollupRetentionDays: env[ENV.rollupRetentionDays] }))
+  // Rollups of an archived month still answer its aggregates; shorter would drop them first.
+  .refine((retention) => retention.rollupRetentionDays >= retention.eventRetentionDays, {
+    path: [ENV.rollupRetentionDays],
+    message: `must be at least ${ENV.eventRetentionDays}`,
+  });
+
+/** Where expired partitions go: the S3 bucket in AWS, a folder locally (default DATA_DIR/archive). */
+export const Archive = z
+  .object({
+    [ENV.archiveBucket]: optionalText,
+    [ENV.archiveDir]: optionalText,
+    [ENV.dataDir]: z.string().min(1).default('.data'),
+  })
+  .transform((env) => ({ bucket: env[ENV.archiveBucket], dir: env[ENV.archiveDir] ?? join(env[ENV.dataDir], 'archive') }));
+
 const LocalRuntime = z
   .object({
     [ENV.port]: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -169,6 +222,7 @@ const LocalRuntime = z
     [ENV.writerBatchWindowMs]: z.coerce.number().int().min(0).default(100),
     [ENV.queueMaxReceiveCount]: positiveInt(5),
     [ENV.queueVisibilityTimeoutMs]: positiveInt(30_000),
+    [ENV.maintenanceIntervalMs]: positiveInt(3_600_000),
   })
   .transform((env) => ({
     port: env[ENV.port],
@@ -179,6 +233,7 @@ const LocalRuntime = z
       maxReceiveCount: env[ENV.queueMaxReceiveCount],
       visibilityTimeoutMs: env[ENV.queueVisibilityTimeoutMs],
     },
+    maintenanceIntervalMs: env[ENV.maintenanceIntervalMs],
   }));
 
 export type IngestConfig = z.output<typeof Ingest>;
@@ -205,7 +260,7 @@ export function loadHttpConfig(env: NodeJS.ProcessEnv = process.env): { corsOrig
 
 /** The whole local runtime's settings. */
 export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env) {
-  const { http, runtime, ...sections } = loadConfig({ http: Http, rateLimits: RateLimits, dynamo: Dynamo, ingest: Ingest, database: Database, auth: Auth, runtime: LocalRuntime }, env);
+  const { http, runtime, ...sections } = loadConfig({ http: Http, rateLimits: RateLimits, dynamo: Dynamo, ingest: Ingest, database: Database, auth: Auth, retention: Retention, archive: Archive, runtime: LocalRuntime }, env);
   return { ...http, ...sections, ...runtime };
 }
 

@@ -13,6 +13,12 @@ export const METRIC = {
    * twice counts twice here; the database stores it once.
    */
   eventsWritten: 'EventsWritten',
+  /** An archive read back did not match its partition (row counts or checksum); the partition stays. */
+  archiveVerifyFailed: 'ArchiveVerifyFailed',
+  /** The writer found no partition for a month and created it: the maintenance job did not keep months ahead. */
+  partitionCreatedOnTheFly: 'PartitionCreatedOnTheFly',
+  /** Events of partitions archived, verified and dropped by the maintenance job. */
+  eventsArchived: 'EventsArchived',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Port, type ISecurityGroup, type IVpc, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -12,6 +12,7 @@ import type { StageConfig } from '../stage-config.js';
 import { WRITE_KEYS_BY_TENANT_INDEX } from '../../lambdas/shared/adapters/dynamodb/tables.js';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/config.js';
+import type { ArchiveBucket } from './archive-bucket.js';
 import type { DatabaseResources } from './database.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,8 +40,10 @@ export const BUNDLING = {
   minify: true,
   // ESM bundles of CommonJS packages (pg) still call require().
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-  // The runtime has the SDK; pg-native is optional; PGlite is only for local runs.
-  externalModules: ['@aws-sdk/*', 'pg-native', '@electric-sql/pglite'],
+  // The runtime has the SDK's clients; its helper libraries (lib-storage) are bundled, since
+  // which of them a runtime ships, and at which version, is not documented. pg-native is
+  // optional; PGlite is only for local runs.
+  externalModules: ['@aws-sdk/client-*', 'pg-native', '@electric-sql/pglite'],
 } satisfies BundlingOptions;
 
 /**
@@ -145,6 +148,29 @@ export class AppFunction extends NodejsFunction {
       revoke: { actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], resources: [writeKeys.tableArn] },
     };
     this.addToRolePolicy(new PolicyStatement(grants[access]));
+    return this;
+  }
+
+  /**
+   * Writes, reads back and lists the archive bucket, and aborts its own failed uploads; nothing
+   * else of S3. `s3:PutObject` covers every step of a multipart upload. Listing also makes S3
+   * answer a missing key with 404 NoSuchKey rather than 403.
+   */
+  bindArchive(archive: ArchiveBucket): this {
+    this.addEnvironment(ENV.archiveBucket, archive.bucket.bucketName);
+    const bucketArn = Fn.importValue(archive.arnExportName);
+    // A policy of its own, so that the wildcard acknowledged below is the archive's and no other.
+    const access = new Policy(this, 'ArchiveAccess', {
+      statements: [
+        new PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'], resources: [`${bucketArn}/*`] }),
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucketArn] }),
+      ],
+    });
+    this.role?.attachInlinePolicy(access);
+    Validations.of(access).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${archive.arnExportName}/*]`,
+      reason: "The archive bucket's objects: keys are made per month and tenant at run time, in a bucket that holds the archive alone.",
+    });
     return this;
   }
 

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { Alarm, ComparisonOperator, Dashboard, GraphWidget, MathExpression, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Function as LambdaFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { DatabaseCluster } from 'aws-cdk-lib/aws-rds';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -28,6 +28,8 @@ export const ALARM = {
   queueDepthWriterRounds: 10,
   /** Failed records in this many 5-minute periods in a row: past a transient blip, before the DLQ (5 receives, 3 min apart). */
   failedRecordPeriods: 2,
+  /** Share of its timeout the maintenance job may run before it warns: the month it exports is close to not fitting. */
+  maintenanceDurationShare: 0.8,
 } as const;
 
 export interface ObservabilityProps {
@@ -36,6 +38,8 @@ export interface ObservabilityProps {
   queue: IQueue;
   deadLetterQueue: IQueue;
   writer: IFunction;
+  /** The hourly maintenance job (partitions, archive, retention). */
+  maintenance: LambdaFunction;
   queryFunctions: IFunction[];
   cluster: DatabaseCluster;
 }
@@ -57,6 +61,11 @@ export class Observability extends Construct {
     const rejected = ownMetric(METRIC.eventsRejected);
     const failedRecords = ownMetric(METRIC.queueRecordsFailed);
     const writtenByType = EventTypeEnum.options.map((type) => ownMetric(METRIC.eventsWritten, { [EVENT_TYPE_DIMENSION]: type }).with({ label: type }));
+    const hour = Duration.hours(1);
+    const maintenanceErrors = props.maintenance.metricErrors({ period: hour });
+    const maintenanceDuration = props.maintenance.metricDuration({ statistic: 'Maximum', period: hour });
+    const verifyFailed = ownMetric(METRIC.archiveVerifyFailed).with({ period: hour });
+    const partitionOnTheFly = ownMetric(METRIC.partitionCreatedOnTheFly).with({ period: hour });
     const requests = props.api.metricCount({ period: fiveMinutes });
     const serverErrors = props.api.metricServerError({ period: fiveMinutes });
     const latencyP95 = props.api.metricLatency({ statistic: 'p95', period: fiveMinutes });
@@ -97,6 +106,10 @@ export class Observability extends Construct {
         [
           new GraphWidget({ title: 'Writer duration p95 and errors', left: [props.writer.metricDuration({ statistic: 'p95' })], right: [props.writer.metricErrors()], width: 12 }),
           new GraphWidget({ title: 'API latency p95 and query functions p95', left: [latencyP95, ...props.queryFunctions.map((fn) => fn.metricDuration({ statistic: 'p95' }))], width: 12 }),
+        ],
+        [
+          new GraphWidget({ title: 'Maintenance: longest run (ms) and failed runs', left: [maintenanceDuration], right: [maintenanceErrors], width: 12 }),
+          new GraphWidget({ title: 'Archives that failed verification, partitions the writer had to create', left: [verifyFailed, partitionOnTheFly], width: 12 }),
         ],
         [
           new GraphWidget({
@@ -142,6 +155,28 @@ export class Observability extends Construct {
       metric: ownMetric(METRIC.rateLimiterFailedOpen),
       threshold: 0,
       description: 'Requests passed without a rate-limit check: the counters table is slow or failing (DynamoDB health, the VPC endpoint).',
+    });
+    this.alarm('MaintenanceErrors', {
+      metric: maintenanceErrors,
+      threshold: 0,
+      description: 'A maintenance run failed or timed out: partitions ahead, archive or retention did not finish. Its log says which step (docs/operations.md, Retention in AWS).',
+    });
+    // Lambda's own default when a function sets none.
+    const timeout = props.maintenance.timeout ?? Duration.seconds(3);
+    this.alarm('MaintenanceNearTimeout', {
+      metric: maintenanceDuration,
+      threshold: timeout.toMilliseconds() * ALARM.maintenanceDurationShare,
+      description: `A maintenance run took more than ${ALARM.maintenanceDurationShare * 100}% of its ${timeout.toMinutes()}-minute timeout: a month's archive is close to not fitting one run.`,
+    });
+    this.alarm('ArchiveVerifyFailed', {
+      metric: verifyFailed,
+      threshold: 0,
+      description: 'An archive read back from S3 did not match its partition (rows or checksum): nothing was dropped. Read docs/operations.md before rerunning.',
+    });
+    this.alarm('PartitionCreatedOnTheFly', {
+      metric: partitionOnTheFly,
+      threshold: 0,
+      description: 'The writer had to create a monthly partition itself: the maintenance job has not kept months ahead (is its schedule enabled, does it fail?).',
     });
     this.alarm('WriterErrors', { metric: props.writer.metricErrors({ period: fiveMinutes }), threshold: 0, description: 'The writer function itself fails (not single records).' });
   }

@@ -88,14 +88,32 @@ export class ServiceStack extends Stack {
       }),
     );
 
-    const maintainPartitions = fn('maintain-partitions', 'lambdas/maintain-partitions/handler.ts', 'Creates the monthly event partitions ahead of time', {
+    // The maintenance job: partitions ahead, then archive, verify and drop the expired ones, and
+    // prune rollups, dedupe rows and sets. The timeout is Lambda's maximum, 15 minutes: a
+    // partition's export and upload must fit in one run (an export cut off starts again), the
+    // steps after it resume at the next run from the last one recorded. Its alarm warns at 80%.
+    const maintenance = fn('maintain-partitions', 'lambdas/maintain-partitions/handler.ts', 'Maintenance: partitions ahead, archive and drop expired ones, prune rollups', {
       vpc: inVpc,
-      timeout: Duration.minutes(1),
-    }).bindDatabase(database, 1);
+      timeout: Duration.minutes(15),
+      // CPU-bound (JSON lines, gzip, SHA-256) and streamed, so memory stays small: 1,769 MB is
+      // where Lambda gives a whole vCPU.
+      memorySize: 1769,
+    })
+      // One connection holds the run's advisory lock while the other works.
+      .bindDatabase(database, 2)
+      .bindArchive(stateful.archive)
+      .bindSettings({
+        [ENV.eventRetentionDays]: String(config.retention.eventDays),
+        [ENV.rollupRetentionDays]: String(config.retention.rollupDays),
+        [ENV.tenantEventRetention]: JSON.stringify(config.retention.tenantEventDays),
+      });
     new Rule(this, 'MaintainPartitionsSchedule', {
-      description: 'Daily: partitions for this month and the next three',
-      schedule: Schedule.cron({ minute: '15', hour: '3' }),
-      targets: [new LambdaFunction(maintainPartitions, { retryAttempts: 2 })],
+      // Hourly rather than daily: a month cut short by the timeout resumes within the hour, and
+      // each run prunes an hour's worth of rollups and dedupe rows in small batches. Off the hour,
+      // away from the top-of-hour peaks of scheduled senders.
+      description: 'Hourly: partitions ahead, archive and drop expired partitions, prune rollups and dedupe rows',
+      schedule: Schedule.cron({ minute: '15' }),
+      targets: [new LambdaFunction(maintenance, { retryAttempts: 2 })],
     });
 
     const migrateDatabase = fn('migrate-database', 'lambdas/migrate-database/handler.ts', 'Applies pending SQL migrations (deploy trigger)', {
@@ -109,7 +127,7 @@ export class ServiceStack extends Stack {
       timeout: Duration.minutes(5),
       executeOnHandlerChange: true,
       // A failed migration fails the deploy before these are updated: the old code keeps serving.
-      executeBefore: [writeEvents, maintainPartitions, ...routesOnAurora.map(([name]) => routeFunctions[name] as AppFunction)],
+      executeBefore: [writeEvents, maintenance, ...routesOnAurora.map(([name]) => routeFunctions[name] as AppFunction)],
     });
 
     this.functions = {
@@ -117,7 +135,7 @@ export class ServiceStack extends Stack {
       ...routeFunctions,
       'write-events': writeEvents,
       'migrate-database': migrateDatabase,
-      'maintain-partitions': maintainPartitions,
+      'maintain-partitions': maintenance,
     };
     this.api = new Api(this, 'Api', { config, routes, authorizer: authorize, functions: routeFunctions, logRetention });
 
@@ -129,6 +147,7 @@ export class ServiceStack extends Stack {
       queue: stateful.events.queue,
       deadLetterQueue: stateful.events.deadLetterQueue,
       writer: writeEvents,
+      maintenance,
       // The readers of events, whose duration is what a user waits for.
       queryFunctions: routesOnAurora.filter(([, route]) => route.scope === 'events:read').map(([name]) => routeFunctions[name] as AppFunction),
       cluster: database.cluster,

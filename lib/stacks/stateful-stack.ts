@@ -1,12 +1,13 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { GatewayVpcEndpointAwsService } from 'aws-cdk-lib/aws-ec2';
+import { AnyPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ArchiveBucket } from '../constructs/archive-bucket.js';
-import { CountersTable } from '../constructs/counters-table.js';
+import { COUNTERS_TABLE, RetainedTable, WRITE_KEYS_TABLE } from '../constructs/dynamo-tables.js';
 import { Database } from '../constructs/database.js';
 import { EventQueue } from '../constructs/event-queue.js';
 import { UserDirectory } from '../constructs/user-directory.js';
-import { WriteKeysTable } from '../constructs/write-keys-table.js';
 import type { StageConfig } from '../stage-config.js';
 
 /**
@@ -17,8 +18,8 @@ import type { StageConfig } from '../stage-config.js';
 export class StatefulStack extends Stack {
   readonly database: Database;
   readonly events: EventQueue;
-  readonly counters: CountersTable;
-  readonly writeKeys: WriteKeysTable;
+  readonly counters: RetainedTable;
+  readonly writeKeys: RetainedTable;
   readonly archive: ArchiveBucket;
   readonly users: UserDirectory;
   /** Keys the PII hashes; only when a rule of the stage says hash. */
@@ -28,9 +29,20 @@ export class StatefulStack extends Stack {
     super(scope, id, props);
     this.database = new Database(this, 'Database', config);
     this.events = new EventQueue(this, 'Events', { writerTimeout: Duration.seconds(config.writer.timeoutSeconds) });
-    this.counters = new CountersTable(this, 'Counters');
-    this.writeKeys = new WriteKeysTable(this, 'WriteKeys');
+    this.counters = new RetainedTable(this, 'Counters', COUNTERS_TABLE);
+    this.writeKeys = new RetainedTable(this, 'WriteKeys', WRITE_KEYS_TABLE);
     this.archive = new ArchiveBucket(this, 'Archive');
+    // The maintenance function archives from inside the VPC, which has no NAT: a gateway endpoint
+    // (free), through which only the archive bucket can be reached.
+    this.database.vpc
+      .addGatewayEndpoint('ArchiveEndpoint', { service: GatewayVpcEndpointAwsService.S3, subnets: [this.database.subnets] })
+      .addToPolicy(
+        new PolicyStatement({
+          principals: [new AnyPrincipal()],
+          actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListBucket'],
+          resources: [this.archive.bucket.bucketArn, this.archive.bucket.arnForObjects('*')],
+        }),
+      );
     this.users = new UserDirectory(this, 'Users');
     if ([config.pii, ...Object.values(config.pii.tenants)].some((rule) => rule.mode === 'hash')) {
       this.piiHashSecret = new Secret(this, 'PiiHashSecret', {
@@ -51,5 +63,6 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'EventsQueueArn', { value: this.events.queue.queueArn });
     new CfnOutput(this, 'DeadLetterQueueArn', { value: this.events.deadLetterQueue.queueArn });
     new CfnOutput(this, 'ClusterIdentifier', { value: this.database.cluster.clusterIdentifier });
+    new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName });
   }
 }

@@ -7,6 +7,7 @@ import { buildStacks } from '../../lib/build-app.js';
 import { EventTypeEnum } from '../../lambdas/shared/domain/event-schemas.js';
 import { MAX_RECEIVE_COUNT } from '../../lib/constructs/event-queue.js';
 import { ALARM } from '../../lib/constructs/observability.js';
+import { METRIC } from '../../lambdas/shared/metrics.js';
 import { actionsOf, alarmProperties, dashboardWidgets, functionId, newTestApp, stageConfig, statementsOf, synthesize } from './support.js';
 
 const API_ROUTES = Object.values(ROUTES);
@@ -24,6 +25,7 @@ const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 /** The events queue (not its DLQ) as an SQS metric dimension, across the stack boundary. */
 const eventsQueue = { Name: 'QueueName', Value: { 'Fn::ImportValue': expect.stringMatching(/EventsQueue[0-9A-F]+QueueName/) } };
 const RATE_BUCKETS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
+const ARCHIVE = ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListBucket', 's3:PutObject'];
 
 describe('functions', () => {
   it('run Node 22 on arm64 with source maps', () => {
@@ -56,7 +58,8 @@ describe('functions', () => {
       PurgeEventsFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
       ListAuditFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
       MigrateDatabaseFunction: [...secret, ...XRAY],
-      MaintainPartitionsFunction: [...secret, ...XRAY],
+      // The maintenance job also archives expired partitions (below).
+      MaintainPartitionsFunction: [...ARCHIVE, ...secret, ...XRAY],
     };
     for (const [prefix, actions] of Object.entries(expected)) {
       const id = functionId(service, prefix);
@@ -229,9 +232,9 @@ describe('operations', () => {
     }
   });
 
-  it('schedules the partition job daily', () => {
+  it('schedules the maintenance job hourly, at a quarter past', () => {
     service.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'cron(15 3 * * ? *)',
+      ScheduleExpression: 'cron(15 * * * ? *)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(service, 'MaintainPartitionsFunction'), 'Arn'] } })],
     });
   });
@@ -310,6 +313,106 @@ describe('operations', () => {
     const byType = dashboardWidgets(service).find((widget) => widget.properties.metrics.some((metric) => metric.includes('EventsWritten')));
     const types = byType?.properties.metrics.map((metric) => metric.slice(0, 4));
     expect(types).toEqual(EventTypeEnum.options.map((type) => ['EventTracker', 'EventsWritten', 'EventType', type]));
+  });
+});
+
+describe('maintenance and the archive', () => {
+  const arnExport = 'EventTracker-dev-Stateful-ArchiveBucketArn';
+  const maintenance = () => functionId(service, 'MaintainPartitionsFunction');
+  const variables = () => service.findResources('AWS::Lambda::Function')[maintenance()]?.['Properties']?.['Environment']?.['Variables'] as Record<string, unknown>;
+
+  it("lets the maintenance function write, read back, list and abort uploads in the archive bucket, and no other function touch S3", () => {
+    const s3Statements = statementsOf(service, maintenance()).filter((statement) => [statement.Action].flat().some((action) => action.startsWith('s3:')));
+    expect(s3Statements).toEqual([
+      expect.objectContaining({ Action: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'], Resource: { 'Fn::Join': ['', [{ 'Fn::ImportValue': arnExport }, '/*']] } }),
+      expect.objectContaining({ Action: 's3:ListBucket', Resource: { 'Fn::ImportValue': arnExport } }),
+    ]);
+    const bucketId = Object.keys(stateful.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: { Status: 'Enabled' } } }))[0];
+    stateful.hasOutput('*', { Export: { Name: arnExport }, Value: { 'Fn::GetAtt': [bucketId, 'Arn'] } });
+    // The name an operator restores from (docs/operations.md).
+    stateful.hasOutput('ArchiveBucketName', { Value: { Ref: bucketId } });
+    expect(variables()['ARCHIVE_BUCKET']).toEqual({ 'Fn::ImportValue': expect.stringContaining('ArchiveBucket') });
+    const others = Object.keys(service.findResources('AWS::Lambda::Function')).filter((id) => id !== maintenance() && !id.startsWith('AWS'));
+    for (const id of others) expect(actionsOf(service, id).filter((action) => action.startsWith('s3:'))).toEqual([]);
+  });
+
+  it("gives the maintenance function Lambda's longest timeout, a whole vCPU and the stage's retention", () => {
+    expect(service.findResources('AWS::Lambda::Function')[maintenance()]?.['Properties']).toMatchObject({ Timeout: 900, MemorySize: 1769 });
+    expect(variables()).toMatchObject({
+      EVENT_RETENTION_DAYS: String(dev.retention.eventDays),
+      ROLLUP_RETENTION_DAYS: String(dev.retention.rollupDays),
+      TENANT_EVENT_RETENTION: '{}',
+      DB_POOL_SIZE: '2',
+    });
+  });
+
+  it('passes the tenants that keep events shorter to the maintenance function', () => {
+    const tenantEventDays = { '0b9a5a52-6f0e-4c4e-9a51-0d6f2f1b7c11': 30 };
+    const shorter = synthesize({ ...dev, retention: { ...dev.retention, tenantEventDays } }).service;
+    const fn = shorter.findResources('AWS::Lambda::Function')[functionId(shorter, 'MaintainPartitionsFunction')];
+    expect(fn?.['Properties']?.['Environment']?.['Variables']?.['TENANT_EVENT_RETENTION']).toBe(JSON.stringify(tenantEventDays));
+  });
+
+  it('reaches S3 from the VPC through a gateway endpoint open to the archive bucket alone', () => {
+    const bucketId = Object.keys(stateful.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: { Status: 'Enabled' } } }))[0];
+    const endpoints = Object.values(stateful.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Gateway' } })).map((endpoint) => endpoint['Properties']);
+    const s3 = endpoints.find((endpoint) => JSON.stringify(endpoint['ServiceName']).includes('.s3'));
+    expect(s3?.['PolicyDocument']).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListBucket'],
+          Resource: [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/*']] }],
+        },
+      ],
+    });
+  });
+
+  it('aborts multipart uploads left incomplete for a day, which a timed-out run cannot abort itself', () => {
+    stateful.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' })]) },
+    });
+  });
+
+  it('alarms on a failed maintenance run, within the hour', () => {
+    expect(alarmProperties(service, 'MaintenanceErrors')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: maintenance() } }],
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarms when a maintenance run takes more than 80% of its timeout', () => {
+    expect(ALARM.maintenanceDurationShare).toBe(0.8);
+    expect(alarmProperties(service, 'MaintenanceNearTimeout')).toMatchObject({
+      MetricName: 'Duration',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: maintenance() } }],
+      Statistic: 'Maximum',
+      Threshold: 0.8 * 900_000,
+    });
+  });
+
+  it('alarms on an archive that failed verification and on a partition the writer had to create', () => {
+    for (const metric of [METRIC.archiveVerifyFailed, METRIC.partitionCreatedOnTheFly]) {
+      expect(alarmProperties(service, metric)).toMatchObject({
+        Namespace: 'EventTracker',
+        MetricName: metric,
+        Statistic: 'Sum',
+        Period: 3600,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    }
   });
 });
 

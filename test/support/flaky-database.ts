@@ -43,6 +43,10 @@ export class FlakyDatabase implements SqlDatabase {
     );
   }
 
+  withConnection<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.inner.withConnection(work);
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -8,6 +8,7 @@ export function interrupting(db: SqlDatabase, marker: string, before: () => Prom
     exec: (script) => db.exec(script),
     copyRows: (table, columns, rows) => db.copyRows(table, columns, rows),
     close: () => db.close(),
+    withConnection: (work) => db.withConnection(work),
     transaction: (work, options) =>
       db.transaction((session) => {
         const wrapped: SqlSession = {

@@ -98,12 +98,13 @@ export const PropertiesSchema = z
     if (reason) ctx.addIssue({ code: 'custom', ...reason });
   });
 
+/** What an event is about, sent and stored alike. */
+const eventKind = { type: EventTypeEnum, category: storableText(100).min(1), action: storableText(100).min(1) };
+
 /** One event as a client sends it (the specification's schema, dates as ISO strings). */
 export const AnalyticsEventSchema = z.strictObject({
   id: z.uuid().optional(),
-  type: EventTypeEnum,
-  category: storableText(100).min(1),
-  action: storableText(100).min(1),
+  ...eventKind,
   label: storableText(255).optional(),
   value: z.number().optional(),
   userId: z.uuid().optional(),
@@ -130,9 +131,7 @@ export const BatchEnvelopeSchema = BatchEventsSchema.extend({
 export const TrackedEventSchema = z.strictObject({
   eventId: z.uuid(),
   timestamp: isoDateTime,
-  type: EventTypeEnum,
-  category: storableText(100).min(1),
-  action: storableText(100).min(1),
+  ...eventKind,
   label: storableText(255).nullable(),
   value: z.number().nullable(),
   userId: z.uuid().nullable(),

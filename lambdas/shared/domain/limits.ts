@@ -13,6 +13,14 @@ export const MAX_PROPERTY_DEPTH = 8;
 export const MAX_PROPERTY_KEYS = 256;
 /** Events further ahead than this are clamped to the receive time. */
 export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;
+/** Months one queue message's header may name: the writer ensures each month's partition. */
+export const MAX_MESSAGE_MONTHS = 240;
+/**
+ * The longest event (and rollup) retention. An accepted event is at most this old and at most
+ * `MAX_FUTURE_SKEW_MS` ahead, so the events of one message fall in at most `MAX_MESSAGE_MONTHS`
+ * months: the exact bound, over every receive day of a 400-year calendar cycle, is 7,272 days.
+ */
+export const MAX_RETENTION_DAYS = 7200;
 /**
  * Nesting of a whole request body. JSON.parse accepts any depth, but JSON.stringify and
  * schema checks recurse: a body of 200,000 nested arrays overflowed the stack (a 500) before

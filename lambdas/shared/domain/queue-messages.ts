@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TrackedEvent } from './event-schemas.js';
+import { MAX_MESSAGE_MONTHS } from './limits.js';
 import { monthOf } from './months.js';
 
 /**
@@ -13,7 +14,7 @@ export const QueueHeaderSchema = z.strictObject({
   tenantId: z.uuid(),
   actor: z.string().max(255),
   requestId: z.string().max(128),
-  months: z.array(z.string().regex(/^\d{4}-\d{2}-01$/)).max(240),
+  months: z.array(z.string().regex(/^\d{4}-\d{2}-01$/)).max(MAX_MESSAGE_MONTHS),
   batchSummary: z
     .strictObject({ total: z.number().int(), accepted: z.number().int(), rejected: z.number().int() })
     .optional(),

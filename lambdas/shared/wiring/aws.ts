@@ -1,19 +1,23 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { Auth, AwsDatabase, AwsIngest, Dynamo, loadConfig, loadHttpConfig, Query, RateLimits } from '../config.js';
+import { Auth, AwsArchive, AwsDatabase, AwsIngest, Dynamo, loadConfig, loadHttpConfig, Query, RateLimits, Retention } from '../config.js';
 import { DynamoRateLimiter } from '../adapters/dynamodb/dynamo-rate-limiter.js';
 import { DynamoWriteKeyStore } from '../adapters/dynamodb/dynamo-write-key-store.js';
 import type { HttpSettings } from '../adapters/http/api-gateway.js';
 import { createTokenVerifier, type TokenVerifier } from '../adapters/jwt/jose-token-verifier.js';
-import { PgPartitionMaintenance } from '../adapters/pg/event-partitions.js';
 import { PgEventAdmin } from '../adapters/pg/pg-event-admin.js';
 import { PgEventQueries } from '../adapters/pg/pg-event-queries.js';
 import { PgEventStore } from '../adapters/pg/pg-event-store.js';
+import { PgRetentionStore } from '../adapters/pg/pg-retention-store.js';
 import { openDatabase, type SqlDatabase } from '../adapters/pg/sql-database.js';
+import { ARCHIVE_S3_CLIENT_CONFIG, S3EventArchive } from '../adapters/s3/s3-event-archive.js';
 import { readDatabaseCredentials, readSecretText } from '../adapters/secrets/secrets-manager.js';
 import { SqsEventQueue } from '../adapters/sqs/sqs-event-queue.js';
+import type { EventArchive } from '../ports/event-archive.js';
 import type { QuerySettings } from '../use-cases/query-events.js';
+import type { MaintenanceDeps } from '../use-cases/run-maintenance.js';
 import type { TrackDeps } from '../use-cases/track-events.js';
 
 let dynamo: DynamoDBClient | undefined;
@@ -83,8 +87,16 @@ export async function awsEventAdmin(): Promise<PgEventAdmin> {
   return new PgEventAdmin(await awsDatabase());
 }
 
-export async function awsPartitionMaintenance(): Promise<PgPartitionMaintenance> {
-  return new PgPartitionMaintenance(await awsDatabase());
+
+/** The archive bucket of the stage, for the maintenance function. */
+export function awsEventArchive(): EventArchive {
+  return new S3EventArchive(new S3Client(ARCHIVE_S3_CLIENT_CONFIG), loadConfig({ archive: AwsArchive }).archive.bucket);
+}
+
+/** The retention job: the stage's database and archive bucket, and what it keeps. */
+export async function awsMaintenanceDeps(): Promise<MaintenanceDeps> {
+  const { retention } = loadConfig({ retention: Retention });
+  return { store: new PgRetentionStore(await awsDatabase()), archive: awsEventArchive(), settings: retention };
 }
 
 /** The query functions refuse ranges longer than the retention. */

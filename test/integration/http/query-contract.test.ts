@@ -189,7 +189,7 @@ describe('POST /v1/analytics/aggregate', () => {
     const answer = await call('POST', '/v1/analytics/aggregate', tokenA, { ...seeded, granularity: 'day', groupBy: ['event_type'] });
     expect(answer.status).toBe(200);
     const performance = eventsA.filter((event) => event.type === 'PERFORMANCE');
-    const rows = answer.body.data.filter((row: { event_type: string }) => row.event_type === 'PERFORMANCE');
+    const rows = answer.body.data.filter((row: { type: string }) => row.type === 'PERFORMANCE');
     expect(rows.reduce((sum: number, row: { count: number }) => sum + row.count, 0)).toBe(performance.length);
     expect(rows.reduce((sum: number, row: { totalValue: number }) => sum + row.totalValue, 0)).toBe(performance.reduce((sum, event) => sum + (event.value ?? 0), 0));
     const firstDay = rows[0];
@@ -226,9 +226,22 @@ describe('POST /v1/analytics/aggregate', () => {
       [TENANT_A, seededDays.startTime, seededDays.endTime],
     );
     const fromRollups = rollups.map((row) => [new Date(row.period_start).toISOString(), row.event_type, row.category, row.action, Number(row.count), Number(row.total_value), row.min_value === null ? null : Number(row.min_value), row.max_value === null ? null : Number(row.max_value)]);
-    const fromEvents = answer.body.data.map((row: Record<string, unknown>) => [row['period'], row['event_type'], row['category'], row['action'], row['count'], row['totalValue'], row['minValue'], row['maxValue']]);
+    const fromEvents = answer.body.data.map((row: Record<string, unknown>) => [row['period'], row['type'], row['category'], row['action'], row['count'], row['totalValue'], row['minValue'], row['maxValue']]);
     expect(fromEvents.length).toBeGreaterThan(20);
     expect(fromEvents).toEqual(fromRollups);
+  });
+
+  it('names the groups by the fields of an event (type, userId), as the other answers do', async () => {
+    const answer = await call('POST', '/v1/analytics/aggregate', tokenA, { ...seeded, granularity: 'month', groupBy: ['event_type', 'category', 'action', 'user_id'] });
+
+    const shared = answer.body.data.filter((row: { userId: string }) => row.userId === SHARED_USER);
+    expect(answer.status).toBe(200);
+    expect(shared.reduce((sum: number, row: { count: number }) => sum + row.count, 0)).toBe(eventsA.filter((event) => event.userId === SHARED_USER).length);
+    for (const row of answer.body.data) {
+      expect(Object.keys(row)).toEqual(expect.arrayContaining(['type', 'category', 'action', 'userId']));
+      expect(row).not.toHaveProperty('event_type');
+      expect(row).not.toHaveProperty('user_id');
+    }
   });
 
   it('answers 400 naming the repeat to a field grouped twice, instead of a 500', async () => {

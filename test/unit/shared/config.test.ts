@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AwsDatabase, AwsIngest, ConfigError, loadConfig, loadLocalConfig } from '../../../lambdas/shared/config.js';
+import { Archive, AwsArchive, AwsDatabase, AwsIngest, ConfigError, loadConfig, loadLocalConfig, Query, Retention, TenantEventRetention } from '../../../lambdas/shared/config.js';
+import { MAX_RETENTION_DAYS } from '../../../lambdas/shared/domain/limits.js';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf';
@@ -74,5 +75,54 @@ describe('the AWS sections', () => {
     expect(loadConfig({ database: AwsDatabase }, { DATABASE_URL: 'postgres://db.local/tracker' }).database.databaseUrl).toBe('postgres://db.local/tracker');
     expect(loadConfig({ database: AwsDatabase }, { DB_SECRET_ARN: SECRET_ARN, DB_HOST: 'proxy.local' }).database).toMatchObject({ secretArn: SECRET_ARN, host: 'proxy.local' });
     expect(loadLocalConfig({}).database.databaseUrl).toBeUndefined();
+  });
+
+  it('require ARCHIVE_BUCKET, a bucket name, which the local runtime does without', () => {
+    expect(() => loadConfig({ archive: AwsArchive }, {})).toThrow(/ARCHIVE_BUCKET: is required in AWS/);
+    expect(() => loadConfig({ archive: AwsArchive }, { ARCHIVE_BUCKET: 's3://Tracker_Archive' })).toThrow(/ARCHIVE_BUCKET: must be an S3 bucket name/);
+    expect(loadConfig({ archive: AwsArchive }, { ARCHIVE_BUCKET: 'eventtracker-prod-archive-1a2b3c' }).archive).toEqual({ bucket: 'eventtracker-prod-archive-1a2b3c' });
+  });
+});
+
+describe('retention settings', () => {
+  const TENANT = '0b9a5a52-6f0e-4c4e-9a51-0d6f2f1b7c11';
+
+  it('refuse an EVENT_RETENTION_DAYS longer than one queue message\'s months allow', () => {
+    expect(loadConfig({ query: Query }, { EVENT_RETENTION_DAYS: String(MAX_RETENTION_DAYS) }).query.eventRetentionDays).toBe(MAX_RETENTION_DAYS);
+    expect(() => loadConfig({ query: Query }, { EVENT_RETENTION_DAYS: String(MAX_RETENTION_DAYS + 1) })).toThrow(/EVENT_RETENTION_DAYS: /);
+    expect(() => loadLocalConfig({ EVENT_RETENTION_DAYS: String(MAX_RETENTION_DAYS + 1) })).toThrow(/EVENT_RETENTION_DAYS: /);
+  });
+
+  it('read tenants with a shorter event retention, and no tenant when TENANT_EVENT_RETENTION is unset', () => {
+    expect(loadConfig({ retention: TenantEventRetention }, {}).retention).toEqual({ eventRetentionDays: 90, tenants: {} });
+    const { retention } = loadConfig({ retention: TenantEventRetention }, { EVENT_RETENTION_DAYS: '90', TENANT_EVENT_RETENTION: JSON.stringify({ [TENANT]: 30 }) });
+    expect(retention.tenants).toEqual({ [TENANT]: 30 });
+  });
+
+  it('refuse a tenant retention longer than EVENT_RETENTION_DAYS, not a tenant id, or not JSON', () => {
+    const load = (value: string) => () => loadConfig({ retention: TenantEventRetention }, { EVENT_RETENTION_DAYS: '90', TENANT_EVENT_RETENTION: value });
+    expect(load(JSON.stringify({ [TENANT]: 91 }))).toThrow(/TENANT_EVENT_RETENTION: gives a tenant more days than EVENT_RETENTION_DAYS/);
+    expect(load(JSON.stringify({ 'tenant-a': 30 }))).toThrow(/TENANT_EVENT_RETENTION/);
+    expect(load(JSON.stringify({ [TENANT]: 0 }))).toThrow(/TENANT_EVENT_RETENTION/);
+    expect(load('{30')).toThrow(/TENANT_EVENT_RETENTION: is not JSON/);
+  });
+});
+
+describe('the maintenance settings', () => {
+  it('keep events 90 days, rollups 365, archive to DATA_DIR/archive and run the job hourly by default', () => {
+    const config = loadLocalConfig({ DATA_DIR: '/var/tracker' });
+
+    expect(config.retention).toEqual({ eventRetentionDays: 90, rollupRetentionDays: 365 });
+    expect(config.archive).toEqual({ bucket: undefined, dir: '/var/tracker/archive' });
+    expect(config.maintenanceIntervalMs).toBe(3_600_000);
+  });
+
+  it('take ARCHIVE_DIR over the data folder and ARCHIVE_BUCKET as given', () => {
+    expect(loadConfig({ archive: Archive }, { ARCHIVE_DIR: '/mnt/cold', ARCHIVE_BUCKET: 'tracker-archive' }).archive).toEqual({ bucket: 'tracker-archive', dir: '/mnt/cold' });
+  });
+
+  it('refuse rollups kept shorter than the events they outlive', () => {
+    expect(() => loadConfig({ retention: Retention }, { EVENT_RETENTION_DAYS: '120', ROLLUP_RETENTION_DAYS: '60' })).toThrow(/ROLLUP_RETENTION_DAYS: must be at least EVENT_RETENTION_DAYS/);
+    expect(() => loadLocalConfig({ MAINTENANCE_INTERVAL_MS: '0' })).toThrow(/MAINTENANCE_INTERVAL_MS/);
   });
 });

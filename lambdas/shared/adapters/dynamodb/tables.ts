@@ -18,38 +18,29 @@ export const WRITE_KEYS_BY_TENANT_INDEX = {
   projected: ['name', 'createdBy', 'revokedAt', 'revokedBy'],
 } as const;
 
+/** String keys only: the attribute definitions and the key schema of a table or an index. */
+const stringKeys = (keys: { partitionKey: string; sortKey?: string }) => ({
+  attributes: [keys.partitionKey, ...(keys.sortKey ? [keys.sortKey] : [])].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+  schema: [{ AttributeName: keys.partitionKey, KeyType: 'HASH' as const }, ...(keys.sortKey ? [{ AttributeName: keys.sortKey, KeyType: 'RANGE' as const }] : [])],
+});
+
 export function countersTableDefinition(tableName: string): CreateTableCommandInput {
-  return {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: COUNTERS_TABLE_KEYS.partitionKey, AttributeType: 'S' },
-      { AttributeName: COUNTERS_TABLE_KEYS.sortKey, AttributeType: 'S' },
-    ],
-    KeySchema: [
-      { AttributeName: COUNTERS_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-      { AttributeName: COUNTERS_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-    ],
-  };
+  const keys = stringKeys(COUNTERS_TABLE_KEYS);
+  return { TableName: tableName, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: keys.attributes, KeySchema: keys.schema };
 }
 
 export function writeKeysTableDefinition(tableName: string): CreateTableCommandInput {
+  const keys = stringKeys(WRITE_KEYS_TABLE_KEYS);
+  const byTenant = stringKeys(WRITE_KEYS_BY_TENANT_INDEX);
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: WRITE_KEYS_TABLE_KEYS.partitionKey, AttributeType: 'S' },
-      { AttributeName: WRITE_KEYS_BY_TENANT_INDEX.partitionKey, AttributeType: 'S' },
-      { AttributeName: WRITE_KEYS_BY_TENANT_INDEX.sortKey, AttributeType: 'S' },
-    ],
-    KeySchema: [{ AttributeName: WRITE_KEYS_TABLE_KEYS.partitionKey, KeyType: 'HASH' }],
+    AttributeDefinitions: [...keys.attributes, ...byTenant.attributes],
+    KeySchema: keys.schema,
     GlobalSecondaryIndexes: [
       {
         IndexName: WRITE_KEYS_BY_TENANT_INDEX.name,
-        KeySchema: [
-          { AttributeName: WRITE_KEYS_BY_TENANT_INDEX.partitionKey, KeyType: 'HASH' },
-          { AttributeName: WRITE_KEYS_BY_TENANT_INDEX.sortKey, KeyType: 'RANGE' },
-        ],
+        KeySchema: byTenant.schema,
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...WRITE_KEYS_BY_TENANT_INDEX.projected] },
       },
     ],

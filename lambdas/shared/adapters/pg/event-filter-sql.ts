@@ -1,4 +1,5 @@
 import { arrayPaths } from '../../domain/property-filter.js';
+import type { EventsSource } from '../../domain/query-plan.js';
 import type { RollupSplit } from '../../domain/rollup-ranges.js';
 import type { EventFilters } from '../../ports/event-queries.js';
 
@@ -34,15 +35,14 @@ export function whereClauses(params: Params, tenantId: string, filters: EventFil
 }
 
 /**
- * Where a read takes its events from, and the filters left for its WHERE: the table and every
- * filter, or with a property filter the rows of `events_with_properties` (migration 0007), the
- * one way containment can use the GIN index under row-level security. That function applies
- * the property filter (containment and exact arrays) itself and returns no jsonb; the tenant
- * and the range are repeated outside. Named `analytics_events` either way.
+ * The FROM and WHERE of a read's events: the table and every filter, or from the search
+ * function (migration 0007) the rows of a property filter. That function applies the property
+ * filter (containment and exact arrays) itself and returns no jsonb; the tenant and the range
+ * are repeated outside. Named `analytics_events` either way.
  */
-export function eventsSource(params: Params, tenantId: string, filters: EventFilters): { from: string; rest: EventFilters } {
+export function eventsFrom(params: Params, tenantId: string, filters: EventFilters, source: EventsSource): { from: string; where: string[] } {
   const { properties, ...rest } = filters;
-  if (!properties) return { from: 'analytics_events', rest: filters };
+  if (source === 'table' || !properties) return { from: 'analytics_events', where: whereClauses(params, tenantId, filters) };
   const args = [
     params.add(tenantId, '::uuid'),
     params.add(JSON.stringify(properties), '::jsonb'),
@@ -50,7 +50,7 @@ export function eventsSource(params: Params, tenantId: string, filters: EventFil
     params.add(filters.startTime, '::timestamptz'),
     params.add(filters.endTime, '::timestamptz'),
   ];
-  return { from: `events_with_properties(${args.join(', ')}) AS analytics_events`, rest };
+  return { from: `events_with_properties(${args.join(', ')}) AS analytics_events`, where: whereClauses(params, tenantId, rest) };
 }
 
 /** Type, category and action: the columns the events and the rollups share. */
@@ -60,11 +60,6 @@ function dimensionClauses(params: Params, filters: EventFilters): string[] {
   if (filters.categories) clauses.push(`category = ANY(${params.add(filters.categories, '::text[]')})`);
   if (filters.actions) clauses.push(`action = ANY(${params.add(filters.actions, '::text[]')})`);
   return clauses;
-}
-
-/** Rollups hold type, category and action only: a filter on anything else needs the events. */
-export function rollupsCanFilter(filters: EventFilters): boolean {
-  return filters.userId === undefined && filters.sessionId === undefined && filters.properties === undefined;
 }
 
 /**

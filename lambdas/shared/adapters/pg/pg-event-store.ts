@@ -1,5 +1,6 @@
 import { QUEUED_ROW_FIELDS, type QueuedRowField, type QueueHeader, type ReceivedMessage } from '../../domain/queue-messages.js';
 import type { EventStore, StoredEvent, WriteSummary } from '../../ports/event-store.js';
+import { emitCounts, METRIC } from '../../metrics.js';
 import type { SqlDatabase } from './sql-database.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.js';
 import { ensureEventPartitions } from './event-partitions.js';
@@ -216,7 +217,9 @@ export class PgEventStore implements EventStore {
   private async ensurePartitions(months: string[]): Promise<void> {
     const missing = [...new Set(months)].filter((month) => !this.knownMonths.has(month));
     if (missing.length === 0) return;
-    await ensureEventPartitions(this.db, missing);
+    const created = await ensureEventPartitions(this.db, missing);
+    // The maintenance job keeps months ahead: a month created here means it did not run.
+    if (created.length > 0) emitCounts({ [METRIC.partitionCreatedOnTheFly]: created.length });
     for (const month of missing) this.knownMonths.add(month);
   }
 }

@@ -25,7 +25,27 @@ export interface TransactionOptions {
 /** A Postgres server (pg pool) or embedded PGlite, behind one interface. */
 export interface SqlDatabase extends SqlSession {
   transaction<T>(work: (session: SqlSession) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Runs `work` on one connection of its own, outside a transaction: for statements that refuse
+   * a transaction block (`DETACH PARTITION ... CONCURRENTLY`) and what must stay on the session
+   * (`SET lock_timeout`, a session advisory lock). PGlite has one session, shared by every caller.
+   */
+  withConnection<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+function clientSession(client: pg.PoolClient): SqlSession {
+  return {
+    query: async <Row extends object>(text: string, params?: unknown[]) => (await client.query<Row>(text, params)).rows,
+    exec: async (script: string) => {
+      await client.query(script);
+    },
+    copyRows: async (table: string, columns: string, rows: string) => {
+      const copy = client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`));
+      await pipeline(Readable.from([rows]), copy);
+      return copy.rowCount;
+    },
+  };
 }
 
 export class PgPoolDatabase implements SqlDatabase {
@@ -54,19 +74,22 @@ export class PgPoolDatabase implements SqlDatabase {
     return this.transaction((session) => session.copyRows(table, columns, rows));
   }
 
+  async withConnection<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      const result = await work(clientSession(client));
+      client.release();
+      return result;
+    } catch (error) {
+      // Whatever the work left on the session (a setting, a lock) must not reach another caller.
+      client.release(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+  }
+
   async transaction<T>(work: (session: SqlSession) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const client = await this.pool.connect();
-    const session: SqlSession = {
-      query: async <Row extends object>(text: string, params?: unknown[]) => (await client.query<Row>(text, params)).rows,
-      exec: async (script: string) => {
-        await client.query(script);
-      },
-      copyRows: async (table: string, columns: string, rows: string) => {
-        const copy = client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`));
-        await pipeline(Readable.from([rows]), copy);
-        return copy.rowCount;
-      },
-    };
+    const session = clientSession(client);
     try {
       // In BEGIN rather than a SET TRANSACTION after it: one round trip, and no SET statement
       // for RDS Proxy to pin the connection on.
@@ -129,6 +152,10 @@ export class PgliteDatabase implements SqlDatabase {
       if (options.oneSnapshot) await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       return work(pgliteSession(tx));
     });
+  }
+
+  withConnection<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    return work(this.session);
   }
 
   async close(): Promise<void> {

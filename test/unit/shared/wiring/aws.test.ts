@@ -1,8 +1,9 @@
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { piiPolicyFor } from '../../../../lambdas/shared/domain/pii-masking.js';
-import { awsDatabase, awsTrackDeps } from '../../../../lambdas/shared/wiring/aws.js';
+import { awsDatabase, awsEventArchive, awsTrackDeps } from '../../../../lambdas/shared/wiring/aws.js';
 import { TENANT_A } from '../../../support/factories.js';
 
 const secrets = mockClient(SecretsManagerClient);
@@ -50,5 +51,25 @@ describe('awsDatabase', () => {
     vi.stubEnv('DB_SECRET_ARN', SECRET_ARN);
     await expect(awsDatabase()).rejects.toThrow(/DATABASE_URL: is required, or DB_SECRET_ARN and DB_HOST/);
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+});
+
+describe('awsEventArchive', () => {
+  const s3 = mockClient(S3Client);
+
+  beforeEach(() => {
+    s3.reset();
+  });
+
+  it('archives to the bucket ARCHIVE_BUCKET names', async () => {
+    vi.stubEnv('ARCHIVE_BUCKET', 'eventtracker-prod-archive');
+    s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'events/2026-01/manifest.json' }] });
+
+    expect(await awsEventArchive().list('events/2026-01/')).toEqual(['events/2026-01/manifest.json']);
+    expect(s3.commandCalls(ListObjectsV2Command)[0]?.args[0].input.Bucket).toBe('eventtracker-prod-archive');
+  });
+
+  it('fails the cold start naming ARCHIVE_BUCKET when it is unset', () => {
+    expect(() => awsEventArchive()).toThrow(/ARCHIVE_BUCKET: is required in AWS/);
   });
 });

@@ -1,0 +1,288 @@
+import { archivePrefix, ArchiveManifestSchema, monthKey, type ArchiveManifest } from '../../domain/archive-manifest.js';
+import type { StoredEvent } from '../../ports/event-store.js';
+import type { RetentionRun, RetentionState, RetentionStore, TenantRows } from '../../ports/retention-store.js';
+import { EVENT_COLUMNS, toIso, toStoredEvent, type EventRow } from './event-rows.js';
+import { ensureEventPartitions, partitionTable } from './event-partitions.js';
+import type { SqlDatabase, SqlSession } from './sql-database.js';
+
+/** The role the job's row work runs as (migration 0010); DDL stays with the owner. */
+const MAINTENANCE_ROLE = 'tracker_maintenance';
+
+/** One job at a time per database, whichever process runs it. */
+const JOB_LOCK = `hashtextextended('retention job', 0)`;
+
+/** Rows per page of an export: one page is all the job holds of a partition. */
+const EXPORT_PAGE = 1000;
+
+/** Rows per pruning transaction: short locks beside the writer, like the admin purge's 5,000. */
+const PRUNE_BATCH = 5000;
+
+export interface PgRetentionOptions {
+  /** How long DETACH waits for a lock before giving up for this run (writers keep going). */
+  lockTimeoutMs?: number;
+  exportPage?: number;
+  pruneBatch?: number;
+  /** The actor of the EVENTS_PURGED entries. */
+  actor?: string;
+}
+
+interface RunRow {
+  partition_month: Date | string;
+  generation: number;
+  state: RetentionState;
+  archive_prefix: string;
+  manifest: unknown;
+}
+
+const monthOfRow = (value: Date | string): string => (typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10));
+
+const toRun = (row: RunRow): RetentionRun => ({
+  month: monthOfRow(row.partition_month),
+  generation: row.generation,
+  state: row.state,
+  archivePrefix: row.archive_prefix,
+  manifest: row.manifest === null ? undefined : ArchiveManifestSchema.parse(row.manifest),
+});
+
+const RUN_COLUMNS = 'partition_month, generation, state, archive_prefix, manifest';
+
+/**
+ * A tenant's user or session numbers that no remaining event has, a batch at a time. Probed on
+ * the events' (tenant, user) and (tenant, session) indexes, so compared in the columns' types.
+ */
+const unusedMembers = (kind: 'u' | 's', matches: string) => `WITH unused AS (
+  SELECT member FROM set_members m WHERE m.tenant_id = $1 AND m.kind = '${kind}'
+    AND NOT EXISTS (SELECT FROM analytics_events e WHERE e.tenant_id = $1 AND ${matches})
+  LIMIT $2),
+deleted AS (DELETE FROM set_members m USING unused u WHERE m.tenant_id = $1 AND m.kind = '${kind}' AND m.member = u.member RETURNING 1)
+SELECT count(*)::int AS deleted FROM deleted`;
+const UNUSED_USERS = unusedMembers('u', 'e.user_id = m.member::uuid');
+const UNUSED_SESSIONS = unusedMembers('s', `e.session_id = (m.member COLLATE "default")`);
+
+/** PGlite has one session, so its session advisory lock is re-entrant: a run under way per database. */
+const runningOn = new WeakSet<SqlDatabase>();
+
+/** The retention job's database side (see `RetentionStore`), on Postgres or PGlite. */
+export class PgRetentionStore implements RetentionStore {
+  private readonly lockTimeoutMs: number;
+  private readonly exportPage: number;
+  private readonly pruneBatch: number;
+  private readonly actor: string;
+
+  constructor(private readonly db: SqlDatabase, options: PgRetentionOptions = {}) {
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 5000;
+    this.exportPage = options.exportPage ?? EXPORT_PAGE;
+    this.pruneBatch = options.pruneBatch ?? PRUNE_BATCH;
+    this.actor = options.actor ?? 'retention-job';
+  }
+
+  async exclusively<T>(work: () => Promise<T>): Promise<{ ran: true; result: T } | { ran: false }> {
+    if (runningOn.has(this.db)) return { ran: false };
+    runningOn.add(this.db);
+    try {
+      // The lock lives on a connection of its own, held for the whole run; the work uses the pool.
+      return await this.db.withConnection(async (session) => {
+        const [row] = await session.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${JOB_LOCK}) AS locked`);
+        if (!row?.locked) return { ran: false as const };
+        try {
+          return { ran: true as const, result: await work() };
+        } finally {
+          await session.query(`SELECT pg_advisory_unlock(${JOB_LOCK})`);
+        }
+      });
+    } finally {
+      runningOn.delete(this.db);
+    }
+  }
+
+  async ensurePartitions(months: string[]): Promise<string[]> {
+    const created = await ensureEventPartitions(this.db, months);
+    // The planner has no statistics for a new table until autovacuum gets to it.
+    for (const month of created) await this.db.query(`ANALYZE ${partitionTable(month)}`);
+    return created;
+  }
+
+  async partitionMonths(): Promise<string[]> {
+    const rows = await this.db.query<{ month: string }>(
+      `SELECT substr(relname, 18, 4) || '-' || substr(relname, 23, 2) || '-01' AS month FROM pg_class
+       WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace AND relname ~ '^analytics_events_[0-9]{4}_[0-9]{2}$'
+       ORDER BY 1`,
+    );
+    return rows.map((row) => row.month);
+  }
+
+  openRun(month: string): Promise<RetentionRun> {
+    return this.asMaintenance(async (session) => {
+      const [open] = await session.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM retention_runs WHERE partition_month = $1 AND state <> 'dropped'`, [month]);
+      if (open) return toRun(open);
+      const [last] = await session.query<{ generation: number | null }>(`SELECT max(generation) AS generation FROM retention_runs WHERE partition_month = $1`, [month]);
+      const generation = (last?.generation ?? 0) + 1;
+      const [created] = await session.query<RunRow>(
+        `INSERT INTO retention_runs (partition_month, generation, state, archive_prefix) VALUES ($1, $2, 'exporting', $3) RETURNING ${RUN_COLUMNS}`,
+        [month, generation, archivePrefix(month, generation)],
+      );
+      if (!created) throw new Error(`No run recorded for ${monthKey(month)}`);
+      return toRun(created);
+    });
+  }
+
+  /**
+   * Read from the partition's own table, attached or detached. As its owner: row-level security
+   * is the parent's, and no application role has a right on the partition itself.
+   */
+  async tenantRows(month: string): Promise<TenantRows> {
+    const rows = await this.db.query<{ tenant_id: string; rows: number }>(
+      `SELECT tenant_id, count(*)::int AS rows FROM ${partitionTable(month)} GROUP BY tenant_id ORDER BY tenant_id`,
+    );
+    return new Map(rows.map((row) => [row.tenant_id, row.rows]));
+  }
+
+  /** Keyset pages on the primary key: each page is one index range, and no transaction stays open. */
+  async *tenantEvents(month: string, tenantId: string): AsyncGenerator<StoredEvent> {
+    const table = partitionTable(month);
+    let after: { eventId: string; timestamp: string } | undefined;
+    for (;;) {
+      const rows = await this.db.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM ${table}
+         WHERE tenant_id = $1 AND ($2::uuid IS NULL OR (event_id, timestamp) > ($2::uuid, $3::timestamptz))
+         ORDER BY event_id, timestamp LIMIT $4`,
+        [tenantId, after?.eventId ?? null, after?.timestamp ?? null, this.exportPage],
+      );
+      for (const row of rows) yield toStoredEvent(row);
+      const last = rows.at(-1);
+      if (!last || rows.length < this.exportPage) return;
+      after = { eventId: last.event_id, timestamp: toIso(last.timestamp) };
+    }
+  }
+
+  advance(run: RetentionRun, state: 'uploaded' | 'verified' | 'detached', manifest?: ArchiveManifest): Promise<RetentionRun> {
+    return this.asMaintenance(async (session) => {
+      const [row] = await session.query<RunRow>(
+        `UPDATE retention_runs SET state = $3, manifest = coalesce($4::jsonb, manifest), updated_at = now(),
+           uploaded_at = CASE WHEN $3 = 'uploaded' THEN now() ELSE uploaded_at END,
+           verified_at = CASE WHEN $3 = 'verified' THEN now() ELSE verified_at END,
+           detached_at = CASE WHEN $3 = 'detached' THEN now() ELSE detached_at END
+         WHERE partition_month = $1 AND generation = $2 RETURNING ${RUN_COLUMNS}`,
+        [run.month, run.generation, state, manifest ? JSON.stringify(manifest) : null],
+      );
+      if (!row) throw new Error(`No run ${run.generation} of ${monthKey(run.month)}`);
+      return toRun(row);
+    });
+  }
+
+  restartExport(run: RetentionRun): Promise<RetentionRun> {
+    return this.asMaintenance(async (session) => {
+      const [row] = await session.query<RunRow>(
+        `UPDATE retention_runs SET state = 'exporting', manifest = NULL, uploaded_at = NULL, verified_at = NULL, updated_at = now()
+         WHERE partition_month = $1 AND generation = $2 RETURNING ${RUN_COLUMNS}`,
+        [run.month, run.generation],
+      );
+      if (!row) throw new Error(`No run ${run.generation} of ${monthKey(run.month)}`);
+      return toRun(row);
+    });
+  }
+
+  /**
+   * CONCURRENTLY takes no lock that stops writers or readers of other months, and refuses a
+   * transaction block, so it runs on a connection of its own with a lock timeout: a long query
+   * on the partition makes this run fail the month, not queue every writer behind it. A detach
+   * cut off between its two transactions leaves the partition pending, finished by FINALIZE.
+   */
+  async detach(month: string): Promise<void> {
+    const table = partitionTable(month);
+    await this.db.withConnection(async (session) => {
+      const [link] = await session.query<{ pending: boolean }>(
+        `SELECT inhdetachpending AS pending FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = 'analytics_events'::regclass`,
+        [table],
+      );
+      if (!link) return;
+      await session.query(`SELECT set_config('lock_timeout', $1, false)`, [`${this.lockTimeoutMs}ms`]);
+      try {
+        await session.query(`ALTER TABLE analytics_events DETACH PARTITION ${table} ${link.pending ? 'FINALIZE' : 'CONCURRENTLY'}`);
+      } finally {
+        await session.query(`RESET lock_timeout`);
+      }
+    });
+  }
+
+  async dropArchived(run: RetentionRun & { manifest: ArchiveManifest }): Promise<void> {
+    await this.db.transaction(async (session) => {
+      // As the owner; the detached table is no longer part of what readers see.
+      await session.query(`DROP TABLE IF EXISTS ${partitionTable(run.month)}`);
+      await session.query(`SELECT set_config('role', $1, true)`, [MAINTENANCE_ROLE]);
+      // The month's event sets describe events that are gone; its rollups stay until theirs.
+      await session.query(
+        `DELETE FROM event_sets WHERE period_start >= $1::date::timestamp AT TIME ZONE 'UTC'
+           AND period_start < ($1::date + interval '1 month')::timestamp AT TIME ZONE 'UTC'`,
+        [run.month],
+      );
+      await session.query(
+        `INSERT INTO audit_log (tenant_id, action, actor, details)
+         SELECT t."tenantId", 'EVENTS_PURGED', $1, jsonb_build_object('reason', 'retention', 'month', $2::text, 'generation', $3::int,
+           'deleted', t.rows, 'archiveKey', t.key, 'sha256', t.sha256)
+         FROM jsonb_to_recordset($4::jsonb) AS t("tenantId" uuid, rows int, key text, sha256 text)`,
+        [this.actor, run.manifest.month, run.generation, JSON.stringify(run.manifest.tenants)],
+      );
+      await session.query(`UPDATE retention_runs SET state = 'dropped', dropped_at = now(), updated_at = now() WHERE partition_month = $1 AND generation = $2`, [
+        run.month,
+        run.generation,
+      ]);
+    });
+  }
+
+  pruneRollups(cutoff: Date): Promise<number> {
+    return this.pruneInBatches(
+      `DELETE FROM event_rollups WHERE (tenant_id, granularity, period_start, event_type, category, action) IN (
+         SELECT tenant_id, granularity, period_start, event_type, category, action FROM event_rollups WHERE period_start < $1 LIMIT $2)`,
+      cutoff,
+    );
+  }
+
+  pruneDedupe(cutoff: Date): Promise<number> {
+    return this.pruneInBatches(
+      `DELETE FROM event_dedupe WHERE (tenant_id, event_id) IN (SELECT tenant_id, event_id FROM event_dedupe WHERE event_timestamp < $1 LIMIT $2)`,
+      cutoff,
+    );
+  }
+
+  /**
+   * Per tenant, under the lock that numbering takes (`pg-event-sets.ts`): a number is freed only
+   * while no set is being built with it, and only when no remaining event has its member.
+   */
+  async pruneSetMembers(): Promise<number> {
+    const tenants = await this.asMaintenance((session) => session.query<{ tenant_id: string }>(`SELECT DISTINCT tenant_id FROM set_members`));
+    let pruned = 0;
+    for (const { tenant_id: tenantId } of tenants) {
+      for (;;) {
+        const counts = await this.asMaintenance(async (session) => {
+          await session.query(`SELECT pg_advisory_xact_lock(hashtextextended('set_members ' || $1, 0))`, [tenantId]);
+          const removed = await Promise.all([UNUSED_USERS, UNUSED_SESSIONS].map((statement) => session.query<{ deleted: number }>(statement, [tenantId, this.pruneBatch])));
+          return removed.flat();
+        });
+        const deleted = counts.map((count) => count.deleted);
+        pruned += deleted.reduce((sum, count) => sum + count, 0);
+        if (deleted.every((count) => count < this.pruneBatch)) break;
+      }
+    }
+    return pruned;
+  }
+
+  private async pruneInBatches(statement: string, cutoff: Date): Promise<number> {
+    let pruned = 0;
+    for (;;) {
+      const deleted = await this.asMaintenance(async (session) => {
+        const rows = await session.query<{ deleted: number }>(`WITH d AS (${statement} RETURNING 1) SELECT count(*)::int AS deleted FROM d`, [cutoff, this.pruneBatch]);
+        return rows[0]?.deleted ?? 0;
+      });
+      pruned += deleted;
+      if (deleted < this.pruneBatch) return pruned;
+    }
+  }
+
+  private asMaintenance<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (session) => {
+      await session.query(`SELECT set_config('role', $1, true)`, [MAINTENANCE_ROLE]);
+      return work(session);
+    });
+  }
+}

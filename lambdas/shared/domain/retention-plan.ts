@@ -1,0 +1,55 @@
+import { monthsAhead } from './months.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * An accepted event may reach the writer this long after it was accepted: SQS keeps it 4 days,
+ * and a dead letter (whose age counts from its first send) 14 days, replayed at any time. Its
+ * partition and its dedupe row stay this long past the retention, so a late delivery neither
+ * recreates a dropped month nor is stored twice.
+ */
+export const LATE_DELIVERY_DAYS = 14;
+
+/** Months of partitions kept ready after the current one: the writer then never creates one. */
+export const MONTHS_AHEAD = 3;
+
+export interface RetentionSettings {
+  eventRetentionDays: number;
+  rollupRetentionDays: number;
+}
+
+export interface MaintenancePlan {
+  /** First days (`YYYY-MM-01`) of the partitions that must exist: this month and those ahead. */
+  ensureMonths: string[];
+  /** Partitions wholly older than any event that is kept or may still arrive, oldest first. */
+  expiredMonths: string[];
+  /** Events before this instant are past the retention and every late delivery. */
+  eventCutoff: Date;
+  /** Rollup periods starting before this UTC midnight are past the rollup retention. */
+  rollupCutoff: Date;
+  /** Dedupe rows of events before this instant can no longer stop a repeat: none can arrive. */
+  dedupeCutoff: Date;
+}
+
+const nextMonth = (month: string): Date => {
+  const first = new Date(`${month}T00:00:00Z`);
+  return new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 1));
+};
+
+const utcMidnight = (instant: Date): Date => new Date(Date.UTC(instant.getUTCFullYear(), instant.getUTCMonth(), instant.getUTCDate()));
+
+/**
+ * What one maintenance run does at `now`, given the months that have a partition table (attached
+ * or not). A month is expired once its last instant is before the event cut-off; the rollup
+ * cut-off is a UTC midnight so that no day row is cut in half.
+ */
+export function planMaintenance(now: Date, partitionMonths: readonly string[], settings: RetentionSettings): MaintenancePlan {
+  const eventCutoff = new Date(now.getTime() - (settings.eventRetentionDays + LATE_DELIVERY_DAYS) * DAY_MS);
+  return {
+    ensureMonths: monthsAhead(now, MONTHS_AHEAD),
+    expiredMonths: [...new Set(partitionMonths)].filter((month) => nextMonth(month) <= eventCutoff).sort(),
+    eventCutoff,
+    rollupCutoff: utcMidnight(new Date(now.getTime() - settings.rollupRetentionDays * DAY_MS)),
+    dedupeCutoff: eventCutoff,
+  };
+}

@@ -1,0 +1,175 @@
+import { isDeepStrictEqual } from 'node:util';
+import { ARCHIVE_SCHEMA_VERSION, monthKey, tenantKey, type ArchiveManifest, type ArchivedTenant } from '../domain/archive-manifest.js';
+import { planMaintenance, type RetentionSettings } from '../domain/retention-plan.js';
+import { describeError, log } from '../logger.js';
+import { emitCounts, METRIC } from '../metrics.js';
+import type { EventArchive } from '../ports/event-archive.js';
+import type { RetentionRun, RetentionStore, TenantRows } from '../ports/retention-store.js';
+import { putEventLines, putManifest, readEventLines, readManifest } from './archived-lines.js';
+
+/** Where a run can be cut off: right after the step of that name is recorded. */
+export type MaintenanceStep = 'partitions' | 'uploaded' | 'verified' | 'detached' | 'dropped' | 'pruned';
+
+export interface MaintenanceDeps {
+  store: RetentionStore;
+  archive: EventArchive;
+  settings: RetentionSettings;
+  /** Tests cut a run off here: a throw is a crash right after `step`. */
+  afterStep?: (step: MaintenanceStep, month?: string) => Promise<void> | void;
+}
+
+export interface MaintenanceSummary {
+  /** Another run held the lock: this one did nothing. */
+  skipped: boolean;
+  createdPartitions: string[];
+  archived: Array<{ month: string; generation: number; tenants: number; rows: number }>;
+  /** Months left in place for the next run, and why. */
+  failed: Array<{ month: string; error: string }>;
+  prunedRollups: number;
+  prunedDedupe: number;
+  prunedSetMembers: number;
+}
+
+/** Some months could not be archived: they stay in place and the next run resumes them. */
+export class MaintenanceIncompleteError extends Error {
+  override readonly name = 'MaintenanceIncompleteError';
+  constructor(readonly summary: MaintenanceSummary) {
+    super(`Maintenance left ${summary.failed.length} month(s) in place: ${summary.failed.map((failure) => `${monthKey(failure.month)} (${failure.error})`).join('; ')}`);
+  }
+}
+
+/** The archive read back is not what was written: nothing is dropped on it. */
+export class ArchiveVerifyError extends Error {
+  override readonly name = 'ArchiveVerifyError';
+}
+
+/** Rows keep arriving in a month being archived (late deliveries): give up for this run after this many exports. */
+const MAX_EXPORTS_PER_RUN = 3;
+
+const sameRows = (manifest: ArchiveManifest, rows: TenantRows): boolean =>
+  manifest.tenants.length === rows.size && manifest.tenants.every((tenant) => rows.get(tenant.tenantId) === tenant.rows);
+
+/** Every tenant's events as gzip JSON lines, then the manifest that describes them. */
+async function exportMonth(deps: MaintenanceDeps, run: RetentionRun): Promise<ArchiveManifest> {
+  const tenants: ArchivedTenant[] = [];
+  for (const tenantId of (await deps.store.tenantRows(run.month)).keys()) {
+    const key = tenantKey(run.archivePrefix, tenantId);
+    tenants.push({ tenantId, key, ...(await putEventLines(deps.archive, key, deps.store.tenantEvents(run.month, tenantId))) });
+  }
+  const manifest: ArchiveManifest = { schemaVersion: ARCHIVE_SCHEMA_VERSION, month: monthKey(run.month), generation: run.generation, createdAt: new Date().toISOString(), tenants };
+  await putManifest(deps.archive, manifest);
+  return manifest;
+}
+
+/** Reads every object back: the manifest as recorded, each tenant's rows and checksum as in it. */
+async function verifyArchive(archive: EventArchive, run: RetentionRun & { manifest: ArchiveManifest }): Promise<void> {
+  const stored = await readManifest(archive, run.archivePrefix);
+  if (!isDeepStrictEqual(stored, run.manifest)) throw new ArchiveVerifyError(`${run.archivePrefix}: the manifest differs from the one recorded`);
+  for (const tenant of run.manifest.tenants) {
+    const read = await readEventLines(archive, tenant.key);
+    if (read.rows !== tenant.rows || read.sha256 !== tenant.sha256) {
+      throw new ArchiveVerifyError(`${tenant.key}: ${read.rows} rows, sha256 ${read.sha256}; the partition had ${tenant.rows} rows, sha256 ${tenant.sha256}`);
+    }
+  }
+}
+
+const withManifest = (run: RetentionRun): RetentionRun & { manifest: ArchiveManifest } => {
+  if (!run.manifest) throw new Error(`The ${run.state} run of ${monthKey(run.month)} has no manifest`);
+  return { ...run, manifest: run.manifest };
+};
+
+/**
+ * Takes one expired month from wherever its last run stopped to dropped: export, upload,
+ * verify against the table, detach, check the detached table once more, drop. The state is
+ * recorded after every step, so a crash repeats at most the step under way, which overwrites
+ * the same keys.
+ */
+async function archiveMonth(deps: MaintenanceDeps, month: string): Promise<MaintenanceSummary['archived'][number]> {
+  const { store } = deps;
+  let run = await store.openRun(month);
+  let exports = 0;
+  while (run.state !== 'dropped') {
+    if (run.state === 'exporting') {
+      if (++exports > MAX_EXPORTS_PER_RUN) throw new Error(`rows kept arriving while it was exported ${MAX_EXPORTS_PER_RUN} times`);
+      run = await store.advance(run, 'uploaded', await exportMonth(deps, run));
+      await deps.afterStep?.('uploaded', month);
+    } else if (run.state === 'uploaded') {
+      const archived = withManifest(run);
+      // Rows written since the export (a late delivery) are not in the archive: export again.
+      if (!sameRows(archived.manifest, await store.tenantRows(month))) {
+        run = await store.restartExport(run);
+        continue;
+      }
+      try {
+        await verifyArchive(deps.archive, archived);
+      } catch (error) {
+        emitCounts({ [METRIC.archiveVerifyFailed]: 1 });
+        log('error', 'archive verify failed: nothing dropped, the next run exports again', { month: monthKey(month), generation: run.generation, ...describeError(error) });
+        await store.restartExport(run);
+        throw error;
+      }
+      run = await store.advance(run, 'verified');
+      await deps.afterStep?.('verified', month);
+    } else if (run.state === 'verified') {
+      await store.detach(month);
+      run = await store.advance(run, 'detached');
+      await deps.afterStep?.('detached', month);
+    } else {
+      // Detached, so nothing can be written any more: the last chance to see a late row.
+      if (!sameRows(withManifest(run).manifest, await store.tenantRows(month))) {
+        run = await store.restartExport(run);
+        continue;
+      }
+      await store.dropArchived(withManifest(run));
+      run = { ...run, state: 'dropped' };
+      await deps.afterStep?.('dropped', month);
+    }
+  }
+  const { manifest } = withManifest(run);
+  return { month, generation: run.generation, tenants: manifest.tenants.length, rows: manifest.tenants.reduce((sum, tenant) => sum + tenant.rows, 0) };
+}
+
+/**
+ * The scheduled maintenance, hourly locally and daily in AWS:
+ * 1. Take the job's lock; another run under way means there is nothing to do.
+ * 2. Keep this month's partition and those ahead; new ones are analyzed.
+ * 3. Archive, verify, detach and drop every partition wholly past the retention; a month that
+ *    fails stays in place for the next run, and the others go on.
+ * 4. Prune rollups past their retention, dedupe rows past their window, unused set members.
+ * 5. Log a summary; throw when a month was left in place, so the schedule's alarm sees it.
+ */
+export async function runMaintenance(deps: MaintenanceDeps, now: Date): Promise<MaintenanceSummary> {
+  const { store } = deps;
+  const outcome = await store.exclusively(async () => {
+    const partitionMonths = await store.partitionMonths();
+    const plan = planMaintenance(now, partitionMonths, deps.settings);
+    const createdPartitions = await store.ensurePartitions(plan.ensureMonths);
+    await deps.afterStep?.('partitions');
+
+    const archived: MaintenanceSummary['archived'] = [];
+    const failed: MaintenanceSummary['failed'] = [];
+    for (const month of plan.expiredMonths) {
+      try {
+        archived.push(await archiveMonth(deps, month));
+      } catch (error) {
+        failed.push({ month, error: error instanceof Error ? error.message : String(error) });
+        log('error', 'partition left in place', { month: monthKey(month), ...describeError(error) });
+      }
+    }
+
+    const prunedRollups = await store.pruneRollups(plan.rollupCutoff);
+    const prunedDedupe = await store.pruneDedupe(plan.dedupeCutoff);
+    const prunedSetMembers = await store.pruneSetMembers();
+    await deps.afterStep?.('pruned');
+    return { skipped: false, createdPartitions, archived, failed, prunedRollups, prunedDedupe, prunedSetMembers };
+  });
+  if (!outcome.ran) {
+    log('info', 'maintenance skipped: another run holds the lock');
+    return { skipped: true, createdPartitions: [], archived: [], failed: [], prunedRollups: 0, prunedDedupe: 0, prunedSetMembers: 0 };
+  }
+  const summary = outcome.result;
+  emitCounts({ [METRIC.eventsArchived]: summary.archived.reduce((sum, month) => sum + month.rows, 0) });
+  log(summary.failed.length > 0 ? 'error' : 'info', 'maintenance finished', { ...summary, archived: summary.archived.map((month) => ({ ...month, month: monthKey(month.month) })) });
+  if (summary.failed.length > 0) throw new MaintenanceIncompleteError(summary);
+  return summary;
+}

@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DirEventArchive } from '../../../../lambdas/shared/adapters/local/dir-event-archive.js';
+import { PgEventStore } from '../../../../lambdas/shared/adapters/pg/pg-event-store.js';
+import { PgRetentionStore } from '../../../../lambdas/shared/adapters/pg/pg-retention-store.js';
+import { openDatabase, type SqlDatabase } from '../../../../lambdas/shared/adapters/pg/sql-database.js';
+import { StoredEventSchema, type StoredEvent } from '../../../../lambdas/shared/domain/answer-schemas.js';
+import type { EventArchive } from '../../../../lambdas/shared/ports/event-archive.js';
+import { MaintenanceIncompleteError, runMaintenance, type MaintenanceDeps, type MaintenanceStep } from '../../../../lambdas/shared/use-cases/run-maintenance.js';
+import { recordMetrics } from '../../../support/emf.js';
+import { envelope, received, TENANT_A, TENANT_B, trackedEvent } from '../../../support/factories.js';
+import { tempDirPerTest } from '../../../support/temp-dir.js';
+import { createServerDatabase, createTestDatabase, type TestDatabase } from '../../../support/test-database.js';
+
+const NOW = new Date('2026-06-15T12:00:00Z');
+const SETTINGS = { eventRetentionDays: 90, rollupRetentionDays: 365 };
+const JANUARY = '2026-01-01';
+const USER_OF_JANUARY = randomUUID();
+const USER_OF_APRIL = randomUUID();
+
+const serverUrl = process.env['DATABASE_URL'];
+const backends: Array<[string, () => Promise<TestDatabase>]> = [
+  ['PGlite', async () => {
+    const previous = process.env['DATABASE_URL'];
+    delete process.env['DATABASE_URL'];
+    try {
+      return await createTestDatabase();
+    } finally {
+      if (previous !== undefined) process.env['DATABASE_URL'] = previous;
+    }
+  }],
+  ...(serverUrl ? [['Postgres', () => createServerDatabase(serverUrl, 'tracker_retention')] as [string, () => Promise<TestDatabase>]] : []),
+];
+
+class SimulatedCrash extends Error {
+  override readonly name = 'SimulatedCrash';
+}
+
+/** An archive that refuses every write: the target is down. */
+class DownArchive implements EventArchive {
+  constructor(private readonly inner: EventArchive) {}
+  async put(_key: string, body: Readable): Promise<void> {
+    body.destroy();
+    throw new Error('connect ECONNREFUSED archive');
+  }
+  get(key: string): Promise<Readable> {
+    return this.inner.get(key);
+  }
+  list(prefix: string): Promise<string[]> {
+    return this.inner.list(prefix);
+  }
+}
+
+/** An archive whose objects come back with one byte changed: a damaged copy. */
+class CorruptingArchive implements EventArchive {
+  constructor(private readonly inner: EventArchive) {}
+  put(key: string, body: Readable, contentType: string): Promise<void> {
+    return this.inner.put(key, body, contentType);
+  }
+  async get(key: string): Promise<Readable> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.inner.get(key)) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    if (key.endsWith('.jsonl.gz')) bytes[bytes.length - 9] = (bytes[bytes.length - 9] ?? 0) ^ 0xff;
+    return Readable.from([bytes]);
+  }
+  list(prefix: string): Promise<string[]> {
+    return this.inner.list(prefix);
+  }
+}
+
+describe.each(backends)('the retention job on %s', (_name, createDatabase) => {
+  const archiveDir = tempDirPerTest('archive-');
+  let testDb: TestDatabase;
+  let db: SqlDatabase;
+  let archive: DirEventArchive;
+  /** Every event as the API answers it, per tenant, before the job ran. */
+  let januaryEvents: Map<string, StoredEvent[]>;
+
+  const deps = (overrides: Partial<MaintenanceDeps> = {}): MaintenanceDeps => ({ store: new PgRetentionStore(db), archive, settings: SETTINGS, ...overrides });
+
+  beforeAll(async () => {
+    testDb = await createDatabase();
+    db = testDb.db;
+  });
+
+  afterAll(async () => {
+    await testDb.drop();
+  });
+
+  beforeEach(async () => {
+    // The summaries and metric lines of every run; the tests that read them spy again.
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const partitions = await db.query<{ name: string }>(`SELECT relname AS name FROM pg_class WHERE relkind = 'r' AND relname ~ '^analytics_events_[0-9]{4}_[0-9]{2}$'`);
+    for (const { name } of partitions) await db.exec(`DROP TABLE ${name}`);
+    await db.exec('TRUNCATE event_rollups, event_dedupe, audit_log, set_members, event_sets, retention_runs');
+    archive = new DirEventArchive(archiveDir());
+    const store = new PgEventStore(db);
+    januaryEvents = new Map();
+    for (const tenantId of [TENANT_A, TENANT_B]) {
+      const events = Array.from({ length: 7 }, (_, index) =>
+        trackedEvent({ timestamp: `2026-01-${String(10 + index).padStart(2, '0')}T08:00:00.000Z`, receivedAt: '2026-01-20T08:00:00.000Z', userId: USER_OF_JANUARY, value: index, properties: { index } }),
+      );
+      await store.writeMessages([received(envelope(events, { tenantId }))]);
+      const stored = await Promise.all(events.map((event) => store.findEvent(tenantId, event.eventId)));
+      januaryEvents.set(tenantId, stored.flatMap((event) => (event ? [event] : [])));
+    }
+    await store.writeMessages([received(envelope([trackedEvent({ timestamp: '2026-04-20T08:00:00.000Z', receivedAt: '2026-04-20T08:00:00.000Z', userId: USER_OF_APRIL })], { tenantId: TENANT_A }))]);
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  const tableExists = async (table: string) => (await db.query<{ found: string | null }>(`SELECT to_regclass($1)::text AS found`, [table]))[0]?.found !== null;
+
+  async function archivedLines(key: string): Promise<StoredEvent[]> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await archive.get(key)) chunks.push(chunk as Buffer);
+    return gunzipSync(Buffer.concat(chunks)).toString('utf8').trimEnd().split('\n').map((line) => StoredEventSchema.parse(JSON.parse(line)));
+  }
+
+  /** January archived once, every event in it as the API answered it, then dropped and audited once. */
+  async function expectJanuaryArchivedOnce(): Promise<void> {
+    expect(await tableExists('analytics_events_2026_01')).toBe(false);
+    const runs = await db.query<{ generation: number; state: string }>(`SELECT generation, state FROM retention_runs WHERE partition_month = $1`, [JANUARY]);
+    expect(runs).toEqual([{ generation: 1, state: 'dropped' }]);
+    expect(await archive.list('events/2026-01/')).toEqual([`events/2026-01/run-1/${TENANT_A}.jsonl.gz`, `events/2026-01/run-1/${TENANT_B}.jsonl.gz`, 'events/2026-01/run-1/manifest.json']);
+    for (const [tenantId, events] of januaryEvents) {
+      const lines = await archivedLines(`events/2026-01/run-1/${tenantId}.jsonl.gz`);
+      expect(lines).toHaveLength(7);
+      expect(new Map(lines.map((line) => [line.eventId, line]))).toEqual(new Map(events.map((event) => [event.eventId, event])));
+    }
+    const audits = await db.query<{ tenant_id: string; details: Record<string, unknown> }>(
+      `SELECT tenant_id, details FROM audit_log WHERE action = 'EVENTS_PURGED' ORDER BY tenant_id`,
+    );
+    expect(audits.map((audit) => [audit.tenant_id, audit.details['month'], audit.details['deleted'], audit.details['archiveKey']])).toEqual([
+      [TENANT_A, '2026-01', 7, `events/2026-01/run-1/${TENANT_A}.jsonl.gz`],
+      [TENANT_B, '2026-01', 7, `events/2026-01/run-1/${TENANT_B}.jsonl.gz`],
+    ]);
+    expect(audits.every((audit) => /^[0-9a-f]{64}$/.test(String(audit.details['sha256'])))).toBe(true);
+    const [april] = await db.query<{ count: number }>(`SELECT count(*)::int AS count FROM analytics_events`);
+    expect(april?.count).toBe(1);
+  }
+
+  it('archives, verifies and drops an expired month, keeps the months ahead, and changes nothing when run again', async () => {
+    const summary = await runMaintenance(deps(), NOW);
+
+    expect(summary.archived).toEqual([{ month: JANUARY, generation: 1, tenants: 2, rows: 14 }]);
+    expect(summary.createdPartitions).toEqual(['2026-06-01', '2026-07-01', '2026-08-01', '2026-09-01']);
+    await expectJanuaryArchivedOnce();
+    const again = await runMaintenance(deps(), NOW);
+    expect(again.archived).toEqual([]);
+    expect(again.createdPartitions).toEqual([]);
+    await expectJanuaryArchivedOnce();
+  });
+
+  it.each<MaintenanceStep>(['partitions', 'uploaded', 'verified', 'detached', 'dropped', 'pruned'])('ends archived exactly once when a run crashes right after %s', async (step) => {
+    const crashing = deps({
+      afterStep: (reached) => {
+        if (reached === step) throw new SimulatedCrash(`crash after ${step}`);
+      },
+    });
+
+    await expect(runMaintenance(crashing, NOW)).rejects.toThrow(/crash after/);
+    await runMaintenance(deps(), NOW);
+
+    await expectJanuaryArchivedOnce();
+  });
+
+  it('ends archived exactly once when a run dies between two tenants of the export', async () => {
+    let puts = 0;
+    const dying: EventArchive = {
+      put: async (key, body, type) => {
+        puts += 1;
+        if (puts === 2) {
+          body.destroy();
+          throw new SimulatedCrash('died mid-export');
+        }
+        return archive.put(key, body, type);
+      },
+      get: (key) => archive.get(key),
+      list: (prefix) => archive.list(prefix),
+    };
+
+    await expect(runMaintenance(deps({ archive: dying }), NOW)).rejects.toThrow(MaintenanceIncompleteError);
+    expect(await tableExists('analytics_events_2026_01')).toBe(true);
+    await runMaintenance(deps(), NOW);
+
+    await expectJanuaryArchivedOnce();
+  });
+
+  it('leaves the partition in place and the job retryable while the archive is down', async () => {
+    await expect(runMaintenance(deps({ archive: new DownArchive(archive) }), NOW)).rejects.toThrow(/ECONNREFUSED/);
+
+    const [rows] = await db.query<{ count: number }>(`SELECT count(*)::int AS count FROM analytics_events_2026_01`);
+    expect(rows?.count).toBe(14);
+    const [run] = await db.query<{ state: string }>(`SELECT state FROM retention_runs WHERE partition_month = $1`, [JANUARY]);
+    expect(run?.state).toBe('exporting');
+    await runMaintenance(deps(), NOW);
+    await expectJanuaryArchivedOnce();
+  });
+
+  it('drops nothing, counts ArchiveVerifyFailed and logs an error when the archive reads back different', async () => {
+    const metrics = recordMetrics();
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+
+    await expect(runMaintenance(deps({ archive: new CorruptingArchive(archive) }), NOW)).rejects.toThrow(MaintenanceIncompleteError);
+
+    expect(await tableExists('analytics_events_2026_01')).toBe(true);
+    expect(metrics.datapoints()).toContainEqual({ metric: 'ArchiveVerifyFailed', dimensions: {}, value: 1 });
+    expect(errors.mock.calls.map(([line]) => JSON.parse(String(line)).message)).toContain('archive verify failed: nothing dropped, the next run exports again');
+    const [audits] = await db.query<{ count: number }>(`SELECT count(*)::int AS count FROM audit_log WHERE action = 'EVENTS_PURGED'`);
+    expect(audits?.count).toBe(0);
+  });
+
+  it('does no harm when two runs start at once: one runs, the other skips', async () => {
+    const other = testDb.url ? await openDatabase({ databaseUrl: testDb.url, poolSize: 2 }) : db;
+    try {
+      const summaries = await Promise.all([runMaintenance(deps(), NOW), runMaintenance(deps({ store: new PgRetentionStore(other) }), NOW)]);
+
+      expect(summaries.map((summary) => summary.skipped).sort()).toEqual([false, true]);
+      await expectJanuaryArchivedOnce();
+    } finally {
+      if (other !== db) await other.close();
+    }
+  });
+
+  it('prunes rollups past their retention, dedupe rows past their window, and numbers only expired events used', async () => {
+    await new PgEventStore(db).writeMessages([received(envelope([trackedEvent({ timestamp: '2025-05-02T08:00:00.000Z', receivedAt: '2025-05-02T08:00:00.000Z' })], { tenantId: TENANT_B }))]);
+    await db.query(`INSERT INTO set_members (tenant_id, kind, member, number) VALUES ($1, 'u', $2, 1), ($1, 'u', $3, 2)`, [TENANT_A, USER_OF_JANUARY, USER_OF_APRIL]);
+
+    const summary = await runMaintenance(deps(), NOW);
+
+    const rollups = await db.query<{ first: Date | string }>(`SELECT min(period_start) AS first FROM event_rollups`);
+    expect(new Date(rollups[0]?.first ?? 0).toISOString()).toBe('2026-01-10T00:00:00.000Z');
+    const [dedupe] = await db.query<{ count: number }>(`SELECT count(*)::int AS count FROM event_dedupe WHERE event_timestamp < '2026-03-01'`);
+    expect(dedupe?.count).toBe(0);
+    const members = await db.query<{ member: string }>(`SELECT member FROM set_members`);
+    expect(members).toEqual([{ member: USER_OF_APRIL }]);
+    expect(summary.prunedSetMembers).toBe(1);
+    expect(summary.archived.map((month) => month.month)).toEqual(['2025-05-01', JANUARY]);
+  });
+});
