@@ -1,17 +1,16 @@
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DataDirInUseError, lockDataDir } from '../lambdas/shared/adapters/local/data-dir-lock.js';
+import { DataDirInUseError } from '../lambdas/shared/adapters/local/data-dir-lock.js';
 import { PgArchiveRestore } from '../lambdas/shared/adapters/pg/pg-archive-restore.js';
-import { openDatabase } from '../lambdas/shared/adapters/pg/sql-database.js';
 import { ConfigError, loadLocalConfig } from '../lambdas/shared/config.js';
 import { ArchiveUnreadableError } from '../lambdas/shared/use-cases/archived-lines.js';
 import { ArchiveNotFoundError, ArchiveTamperedError, restoreArchive } from '../lambdas/shared/use-cases/restore-archive.js';
+import { withLocalDatabase } from './local-runtime/local-database.js';
 import { localArchive } from './local-runtime/maintenance.js';
 
 const USAGE = `npm run archive:restore -- --month 2026-01 [--tenant <uuid>]
-Loads the archived month (every tenant, or one) from ARCHIVE_DIR (or ARCHIVE_BUCKET) into the table archive_2026_01
-of the server's database, after checking every file against its manifest. Same DATA_DIR /
-DATABASE_URL as the server; on PGlite, stop the server first (it holds DATA_DIR).`;
+Loads the archived month (every tenant, or one) from ARCHIVE_DIR, or ARCHIVE_BUCKET, into the
+table archive_2026_01 of the server's database, after checking every file against its manifest.
+Same DATA_DIR / DATABASE_URL as the server; on PGlite, stop the server first (it holds DATA_DIR).`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -21,24 +20,19 @@ class UsageError extends Error {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { month: { type: 'string' }, tenant: { type: 'string' } } });
-  if (!values.month || !/^\d{4}-(0[1-9]|1[0-2])$/.test(values.month)) throw new UsageError(`--month: a month as YYYY-MM is required\n${USAGE}`);
+  const { month } = values;
+  if (!month || !/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new UsageError(`--month: a month as YYYY-MM is required\n${USAGE}`);
   if (values.tenant !== undefined && !UUID.test(values.tenant)) throw new UsageError(`--tenant: not a tenant id (a UUID): ${values.tenant}\n${USAGE}`);
 
   const config = loadLocalConfig();
-  const embedded = !config.database.databaseUrl;
-  const lock = embedded ? await lockDataDir(config.dataDir) : undefined;
-  const db = await openDatabase({ databaseUrl: config.database.databaseUrl, poolSize: 1, pgliteDataDir: embedded ? join(config.dataDir, 'pgdata') : undefined });
-  try {
-    const summary = await restoreArchive(localArchive(config.archive), new PgArchiveRestore(db), { month: values.month, tenantId: values.tenant });
+  await withLocalDatabase(config, 1, async (db) => {
+    const summary = await restoreArchive(localArchive(config.archive), new PgArchiveRestore(db), { month, tenantId: values.tenant });
     console.log(`Loaded ${summary.rows} events of ${summary.tenants} tenant(s) (run ${summary.generations.join(', ')}) into ${summary.table}; every file matched its manifest.`);
-  } finally {
-    await db.close();
-    await lock?.release();
-  }
+  });
 }
 
 main().catch((error: unknown) => {
   const known = [ConfigError, DataDirInUseError, UsageError, ArchiveTamperedError, ArchiveNotFoundError, ArchiveUnreadableError].some((type) => error instanceof type);
-  console.error(known && error instanceof Error ? `${error.message}` : error);
+  console.error(known && error instanceof Error ? error.message : error);
   process.exit(error instanceof UsageError ? 2 : 1);
 });

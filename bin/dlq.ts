@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DataDirInUseError, lockDataDir } from '../lambdas/shared/adapters/local/data-dir-lock.js';
+import { DataDirInUseError } from '../lambdas/shared/adapters/local/data-dir-lock.js';
 import { PgMessageQueue, type DeadLetter } from '../lambdas/shared/adapters/pg/pg-message-queue.js';
-import { openDatabase } from '../lambdas/shared/adapters/pg/sql-database.js';
 import { ConfigError, loadLocalConfig } from '../lambdas/shared/config.js';
 import { readMessage } from '../lambdas/shared/domain/queue-messages.js';
+import { withLocalDatabase } from './local-runtime/local-database.js';
 
 const USAGE = `npm run dlq -- list [--limit 100]       the local queue's dead letters, oldest first
 npm run dlq -- replay --all              put every dead letter back on the queue
@@ -39,11 +38,7 @@ async function main(): Promise<void> {
   const badIds = (values.id ?? []).filter((id) => !UUID.test(id));
   if (badIds.length > 0) throw new UsageError(`--id: not a message id (a UUID): ${badIds.join(', ')}`);
 
-  const config = loadLocalConfig();
-  const embedded = !config.database.databaseUrl;
-  const lock = embedded ? await lockDataDir(config.dataDir) : undefined;
-  const db = await openDatabase({ databaseUrl: config.database.databaseUrl, poolSize: 1, pgliteDataDir: embedded ? join(config.dataDir, 'pgdata') : undefined });
-  try {
+  await withLocalDatabase(loadLocalConfig(), 1, async (db, embedded) => {
     const queue = await PgMessageQueue.open(db);
     if (command === 'list') {
       const letters = await queue.listDeadLetters(limit);
@@ -56,10 +51,7 @@ async function main(): Promise<void> {
       console.log(`${moved.length} put back on the queue; the server delivers them${embedded ? ' when it starts' : ' within a second'}.`);
       if (missing.length > 0) console.log(`Not dead letters (already replayed, delivered, or unknown): ${missing.join(', ')}`);
     }
-  } finally {
-    await db.close();
-    await lock?.release();
-  }
+  });
 }
 
 main().catch((error: unknown) => {

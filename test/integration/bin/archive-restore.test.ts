@@ -38,6 +38,20 @@ async function restoredRows(): Promise<Array<{ tenant_id: string; event_id: stri
   }
 }
 
+/**
+ * Restores the whole month with tenant B's file as `tamper` leaves it, and what the restore table
+ * holds after it (the earlier restore's tenant A); puts the file back.
+ */
+async function restoreTampered(tamper: (original: Buffer) => Promise<void>) {
+  const original = await readFile(tenantFile(TENANT_B));
+  await tamper(original);
+  try {
+    return { restored: await run(['bin/archive-restore.ts', '--month', '2026-01']), rows: await restoredRows() };
+  } finally {
+    await writeFile(tenantFile(TENANT_B), original);
+  }
+}
+
 beforeAll(async () => {
   // Prepare: January 2026, long past the 90 days kept, in a DATA_DIR of its own.
   dataDir = await mkdtemp(join(tmpdir(), 'tracker-restore-'));
@@ -69,33 +83,20 @@ describe('npm run maintenance and npm run archive:restore', () => {
   }, 120_000);
 
   it('refuses an archive with a changed line and loads nothing', async () => {
-    const original = await readFile(tenantFile(TENANT_B));
-    const lines = gunzipSync(original).toString('utf8').replace('"category":"test"', '"category":"TEST"');
-    await writeFile(tenantFile(TENANT_B), gzipSync(lines));
-    try {
-      const restored = await run(['bin/archive-restore.ts', '--month', '2026-01']);
+    const { restored, rows } = await restoreTampered((original) => writeFile(tenantFile(TENANT_B), gzipSync(gunzipSync(original).toString('utf8').replace('"category":"test"', '"category":"TEST"'))));
 
-      expect(restored.output).toMatch(new RegExp(`${TENANT_B}\\.jsonl\\.gz does not match its manifest: 3 rows, sha256 [0-9a-f]{64}; the manifest says 3 rows`));
-      expect(restored.output).toContain('Nothing was loaded');
-      expect(restored.code).toBe(1);
-      expect((await restoredRows()).map((row) => row.tenant_id)).toEqual([TENANT_A, TENANT_A]);
-    } finally {
-      await writeFile(tenantFile(TENANT_B), original);
-    }
+    expect(restored.output).toMatch(new RegExp(`${TENANT_B}\\.jsonl\\.gz does not match its manifest: 3 rows, sha256 [0-9a-f]{64}; the manifest says 3 rows`));
+    expect(restored.output).toContain('Nothing was loaded');
+    expect(restored.code).toBe(1);
+    expect(rows.map((row) => row.tenant_id)).toEqual([TENANT_A, TENANT_A]);
   }, 120_000);
 
   it('refuses an archive with a file missing and loads nothing', async () => {
-    const original = await readFile(tenantFile(TENANT_B));
-    await rm(tenantFile(TENANT_B));
-    try {
-      const restored = await run(['bin/archive-restore.ts', '--month', '2026-01']);
+    const { restored, rows } = await restoreTampered(() => rm(tenantFile(TENANT_B)));
 
-      expect(restored.output).toContain(`events/2026-01/run-1/${TENANT_B}.jsonl.gz is missing, and its manifest lists it; nothing was loaded`);
-      expect(restored.code).toBe(1);
-      expect((await restoredRows()).map((row) => row.tenant_id)).toEqual([TENANT_A, TENANT_A]);
-    } finally {
-      await writeFile(tenantFile(TENANT_B), original);
-    }
+    expect(restored.output).toContain(`events/2026-01/run-1/${TENANT_B}.jsonl.gz is missing, and its manifest lists it; nothing was loaded`);
+    expect(restored.code).toBe(1);
+    expect(rows.map((row) => row.tenant_id)).toEqual([TENANT_A, TENANT_A]);
   }, 120_000);
 
   it('names the argument that is wrong', async () => {

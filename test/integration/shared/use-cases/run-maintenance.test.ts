@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import pg from 'pg';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DirEventArchive } from '../../../../lambdas/shared/adapters/local/dir-event-archive.js';
@@ -38,6 +39,10 @@ class SimulatedCrash extends Error {
   override readonly name = 'SimulatedCrash';
 }
 
+const crashAfter = (step: MaintenanceStep) => (reached: MaintenanceStep) => {
+  if (reached === step) throw new SimulatedCrash(`crash after ${step}`);
+};
+
 /** An archive that refuses every write: the target is down. */
 class DownArchive implements EventArchive {
   constructor(private readonly inner: EventArchive) {}
@@ -71,7 +76,7 @@ class CorruptingArchive implements EventArchive {
   }
 }
 
-describe.each(backends)('the retention job on %s', (_name, createDatabase) => {
+describe.each(backends)('the retention job on %s', (name, createDatabase) => {
   const archiveDir = tempDirPerTest('archive-');
   let testDb: TestDatabase;
   let db: SqlDatabase;
@@ -159,13 +164,41 @@ describe.each(backends)('the retention job on %s', (_name, createDatabase) => {
   });
 
   it.each<MaintenanceStep>(['partitions', 'uploaded', 'verified', 'detached', 'dropped', 'pruned'])('ends archived exactly once when a run crashes right after %s', async (step) => {
-    const crashing = deps({
-      afterStep: (reached) => {
-        if (reached === step) throw new SimulatedCrash(`crash after ${step}`);
-      },
-    });
+    const crashing = deps({ afterStep: crashAfter(step) });
 
     await expect(runMaintenance(crashing, NOW)).rejects.toThrow(/crash after/);
+    await runMaintenance(deps(), NOW);
+
+    await expectJanuaryArchivedOnce();
+  });
+
+  // A detach cut off between its two transactions: only a server has a second session to cut it.
+  it.runIf(name === 'Postgres')('finishes with FINALIZE a detach that a crash left pending', async () => {
+    await expect(runMaintenance(deps({ afterStep: crashAfter('verified') }), NOW)).rejects.toThrow(/crash after/);
+    const reader = new pg.Client({ connectionString: testDb.url });
+    const detacher = new pg.Client({ connectionString: testDb.url });
+    await Promise.all([reader.connect(), detacher.connect()]);
+    try {
+      // A reader of the table makes the detach's second transaction wait; cancelled there, it stays pending.
+      await reader.query('BEGIN');
+      await reader.query('SELECT count(*) FROM analytics_events');
+      const detaching = detacher.query('ALTER TABLE analytics_events DETACH PARTITION analytics_events_2026_01 CONCURRENTLY').catch((error: unknown) => error);
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const waiting = await db.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query LIKE 'ALTER TABLE analytics_events DETACH%' AND wait_event_type = 'Lock'`);
+        if (waiting[0]) {
+          await db.query('SELECT pg_cancel_backend($1)', [waiting[0].pid]);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(String(await detaching)).toMatch(/canceling statement/);
+      await reader.query('COMMIT');
+    } finally {
+      await Promise.all([reader.end(), detacher.end()]);
+    }
+    const [link] = await db.query<{ pending: boolean }>(`SELECT inhdetachpending AS pending FROM pg_inherits WHERE inhrelid = 'analytics_events_2026_01'::regclass`);
+    expect(link?.pending).toBe(true);
+
     await runMaintenance(deps(), NOW);
 
     await expectJanuaryArchivedOnce();

@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { QueueEventSource, toSqsRecord } from '../../../../../lambdas/shared/adapters/local/queue-event-source.js';
 import { PgMessageQueue } from '../../../../../lambdas/shared/adapters/pg/pg-message-queue.js';
 import { PgEventStore } from '../../../../../lambdas/shared/adapters/pg/pg-event-store.js';
 import { inTenantTransaction } from '../../../../../lambdas/shared/adapters/pg/tenant-transaction.js';
 import { createWriteEventsHandler } from '../../../../../lambdas/write-events/handler.js';
 import { envelope, messageBody, queueMessage, received, TENANT_A, TENANT_B, trackedEvent, type TestEnvelope } from '../../../../support/factories.js';
+import { recordMetrics } from '../../../../support/emf.js';
 import { FlakyDatabase } from '../../../../support/flaky-database.js';
 import { rollupMismatches } from '../../../../support/rollup-check.js';
 import { createTestDatabase, type TestDatabase } from '../../../../support/test-database.js';
@@ -76,6 +77,18 @@ describe('PgEventStore.writeEnvelopes', () => {
     await write(envelope([trackedEvent({ timestamp: old.toISOString() })]));
 
     expect(await count(`SELECT count(*) AS n FROM ${partition}`)).toBe(1);
+  });
+
+  it('counts PartitionCreatedOnTheFly for a month it had to create, and nothing for one that exists', async () => {
+    const old = new Date(Date.now() - 85 * 86_400_000);
+    await testDb.db.exec(`DROP TABLE IF EXISTS analytics_events_${old.toISOString().slice(0, 7).replace('-', '_')}`);
+    const metrics = recordMetrics();
+
+    await write(envelope([trackedEvent({ timestamp: old.toISOString() })]));
+    await new PgEventStore(testDb.db).writeMessages([received(envelope([trackedEvent({ timestamp: old.toISOString() })]))]);
+
+    expect(metrics.datapoints()).toEqual([{ metric: 'PartitionCreatedOnTheFly', dimensions: {}, value: 1 }]);
+    vi.restoreAllMocks();
   });
 
   it('recreates a partition dropped behind a warm writer’s back', async () => {
