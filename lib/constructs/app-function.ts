@@ -40,8 +40,10 @@ export const BUNDLING = {
   minify: true,
   // ESM bundles of CommonJS packages (pg) still call require().
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-  // The runtime has the SDK; pg-native is optional; PGlite is only for local runs.
-  externalModules: ['@aws-sdk/*', 'pg-native', '@electric-sql/pglite'],
+  // The runtime has the SDK's clients; its helper libraries (lib-storage) are bundled, since
+  // which of them a runtime ships, and at which version, is not documented. pg-native is
+  // optional; PGlite is only for local runs.
+  externalModules: ['@aws-sdk/client-*', 'pg-native', '@electric-sql/pglite'],
 } satisfies BundlingOptions;
 
 /**

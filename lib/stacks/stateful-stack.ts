@@ -63,5 +63,6 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'EventsQueueArn', { value: this.events.queue.queueArn });
     new CfnOutput(this, 'DeadLetterQueueArn', { value: this.events.deadLetterQueue.queueArn });
     new CfnOutput(this, 'ClusterIdentifier', { value: this.database.cluster.clusterIdentifier });
+    new CfnOutput(this, 'ArchiveBucketName', { value: this.archive.bucket.bucketName });
   }
 }

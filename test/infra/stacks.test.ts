@@ -329,6 +329,8 @@ describe('maintenance and the archive', () => {
     ]);
     const bucketId = Object.keys(stateful.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: { Status: 'Enabled' } } }))[0];
     stateful.hasOutput('*', { Export: { Name: arnExport }, Value: { 'Fn::GetAtt': [bucketId, 'Arn'] } });
+    // The name an operator restores from (docs/operations.md).
+    stateful.hasOutput('ArchiveBucketName', { Value: { Ref: bucketId } });
     expect(variables()['ARCHIVE_BUCKET']).toEqual({ 'Fn::ImportValue': expect.stringContaining('ArchiveBucket') });
     const others = Object.keys(service.findResources('AWS::Lambda::Function')).filter((id) => id !== maintenance() && !id.startsWith('AWS'));
     for (const id of others) expect(actionsOf(service, id).filter((action) => action.startsWith('s3:'))).toEqual([]);

@@ -138,7 +138,7 @@ export function bucketCount(query: Pick<AggregationQuery, 'startTime' | 'endTime
 }
 
 /** DELETE /v1/events?olderThan=ISO */
-export const PurgeQuerySchema = z.strictObject({ olderThan: queryInstant });
+export const PurgeQuerySchema = z.strictObject({ olderThan: queryInstant.describe('Events before this instant are deleted; it may not be in the future') });
 
 /** GET /v1/audit */
 const AUDIT_ACTIONS = ['EVENTS_TRACKED', 'EVENTS_BATCH_PROCESSED', 'EVENTS_QUERIED', 'EVENTS_PURGED', 'SECURITY_EVENT'] as const;

@@ -1,4 +1,5 @@
 import { AuditQuerySchema, PurgeQuerySchema } from '../domain/query-schemas.js';
+import { ValidationError } from '../domain/errors.js';
 import { parseInput } from '../domain/zod-issues.js';
 import type { AuditEntry, EventAdmin } from '../ports/event-admin.js';
 import type { Actor } from '../domain/caller.js';
@@ -6,10 +7,16 @@ import type { Actor } from '../domain/caller.js';
 /** Rows per delete transaction: small enough to hold locks for milliseconds. */
 export const PURGE_BATCH_SIZE = 5000;
 
-/** DELETE /v1/events?olderThan=ISO: the caller's tenant only, in batches, audited. */
-export async function purgeEvents(admin: EventAdmin, who: Actor, params: unknown): Promise<{ deleted: number }> {
+/**
+ * DELETE /v1/events?olderThan=ISO: the caller's tenant only, in batches, audited.
+ * 1. Validate the cut-off: an instant, and not a future one, which would delete every event
+ *    the tenant has, the ones still arriving included.
+ * 2. Purge before it; the adapter keeps rollups and event sets true to what remains.
+ */
+export async function purgeEvents(admin: EventAdmin, who: Actor, params: unknown, now = new Date()): Promise<{ deleted: number }> {
   const { olderThan } = parseInput(PurgeQuerySchema, params);
-  return { deleted: await admin.purgeOlderThan(who, new Date(olderThan).toISOString(), PURGE_BATCH_SIZE) };
+  if (Date.parse(olderThan) > now.getTime()) throw new ValidationError([{ path: 'olderThan', message: 'must not be in the future' }]);
+  return { deleted: await admin.purgeOlderThan(who, olderThan, PURGE_BATCH_SIZE) };
 }
 
 /** GET /v1/audit: the tenant's audit log, newest first. */

@@ -7,6 +7,7 @@ import { inTenantTransaction } from '../../../lambdas/shared/adapters/pg/tenant-
 import { envelope, received, TENANT_A, TENANT_B, trackedEvent } from '../../support/factories.js';
 import { startTestRuntime, type RunningRuntime } from '../../support/local-runtime.js';
 import { callApi } from '../../support/api-client.js';
+import { rollupMismatches } from '../../support/rollup-check.js';
 
 let app: RunningRuntime;
 let admin: string;
@@ -45,6 +46,47 @@ describe('DELETE /v1/events?olderThan', () => {
     expect(audit.body.entries).toEqual([expect.objectContaining({ action: 'EVENTS_PURGED', actor: 'tester', details: { olderThan: expect.any(String), deleted: 12 } })]);
   });
 
+  it('leaves totals, pages, aggregates and the event-types summary agreeing with the events that remain', async () => {
+    const tenant = randomUUID();
+    const token = await app.token(tenant, ['admin', 'events:read', 'events:write']);
+    const users = [randomUUID(), randomUUID(), randomUUID()];
+    const ages = [60, 61, 62, 10, 5];
+    const sent = await callApi(app.runtime.url, 'POST', '/v1/events/batch', {
+      token,
+      body: { events: ages.map((age, index) => ({ type: 'USER_ACTION', category: 'purged', action: 'view', userId: users[index % 3], timestamp: daysAgo(age) })) },
+    });
+    expect(sent.body.successful).toHaveLength(5);
+    await app.runtime.eventSource.drained();
+    const range = { startTime: daysAgo(80), endTime: daysAgo(0) };
+    const read = async () => {
+      const page = await callApi(app.runtime.url, 'POST', '/v1/events/query', { token, body: { ...range, categories: ['purged'], limit: 2 } });
+      const byCategory = await callApi(app.runtime.url, 'POST', '/v1/analytics/aggregate', { token, body: { ...range, categories: ['purged'], granularity: 'day' } });
+      // No category filter: the event sets' path (the tenant has no other events).
+      const byWeek = await callApi(app.runtime.url, 'POST', '/v1/analytics/aggregate', { token, body: { ...range, granularity: 'week' } });
+      const types = await call('GET', `/v1/analytics/event-types?startTime=${encodeURIComponent(range.startTime)}&endTime=${encodeURIComponent(range.endTime)}`, token);
+      const sum = (rows: Array<{ count: number }>) => rows.reduce((total, row) => total + row.count, 0);
+      return {
+        total: page.body.total,
+        page: page.body.events.length,
+        hasMore: page.body.hasMore,
+        dailyCounts: sum(byCategory.body.data),
+        dailySummary: byCategory.body.summary.totalEvents,
+        dailyUsers: byCategory.body.summary.uniqueUsers,
+        weeklyCounts: sum(byWeek.body.data),
+        weeklyUsers: byWeek.body.summary.uniqueUsers,
+        types: types.body.map((type: { type: string; count: number; uniqueUsers: number }) => [type.type, type.count, type.uniqueUsers]),
+      };
+    };
+    expect(await read()).toEqual({ total: 5, page: 2, hasMore: true, dailyCounts: 5, dailySummary: 5, dailyUsers: 3, weeklyCounts: 5, weeklyUsers: 3, types: [['USER_ACTION', 5, 3]] });
+
+    const purged = await call('DELETE', `/v1/events?olderThan=${encodeURIComponent(daysAgo(30))}`, token);
+
+    expect(purged.body).toEqual({ deleted: 3 });
+    // The two left (10 and 5 days ago) were sent by users[0] and users[1].
+    expect(await read()).toEqual({ total: 2, page: 2, hasMore: false, dailyCounts: 2, dailySummary: 2, dailyUsers: 2, weeklyCounts: 2, weeklyUsers: 2, types: [['USER_ACTION', 2, 2]] });
+    expect(await rollupMismatches(app.testDb.db)).toEqual([]);
+  });
+
   it('works through many batches, and drops the event sets of the emptied periods', async () => {
     const tenant = randomUUID();
     const who = { tenantId: tenant, subject: 'tester' };
@@ -67,6 +109,19 @@ describe('DELETE /v1/events?olderThan', () => {
     const garbage = await call('DELETE', '/v1/events?olderThan=yesterday', admin);
     expect([missing.status, garbage.status]).toEqual([400, 400]);
     expect(garbage.body.errors[0].path).toBe('olderThan');
+  });
+
+  it('answers 400 naming olderThan to a cut-off in the future or not a date, and deletes nothing', async () => {
+    const tenant = randomUUID();
+    const token = await app.token(tenant, ['admin']);
+    await new PgEventStore(app.testDb.db).writeMessages([received(envelope([trackedEvent({ timestamp: daysAgo(1) })], { tenantId: tenant }))]);
+
+    const future = await call('DELETE', `/v1/events?olderThan=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, token);
+    const notADate = await call('DELETE', '/v1/events?olderThan=2026-02-30T00:00:00Z', token);
+
+    expect({ status: future.status, errors: future.body.errors }).toEqual({ status: 400, errors: [{ path: 'olderThan', message: 'must not be in the future' }] });
+    expect({ status: notADate.status, paths: notADate.body.errors.map((error: { path: string }) => error.path) }).toEqual({ status: 400, paths: ['olderThan'] });
+    expect(await countOf(tenant)).toBe(1);
   });
 
   it('answers 400 naming olderThan to year 0, which Postgres cannot read, instead of a 500', async () => {

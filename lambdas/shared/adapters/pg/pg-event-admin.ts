@@ -1,7 +1,7 @@
 import type { EventAdmin, AuditEntry } from '../../ports/event-admin.js';
 import type { Actor } from '../../domain/caller.js';
 import { toIso } from './event-rows.js';
-import { PgEventSets } from './pg-event-sets.js';
+import { correctRollupsAfterPurge, deleteRollupsOfEmptiedPeriods } from './event-rollups.js';
 import type { SqlDatabase } from './sql-database.js';
 import { inTenantTransaction } from './tenant-transaction.js';
 
@@ -19,31 +19,36 @@ USING (
 WHERE e.tenant_id = $1 AND e.event_id = old.event_id AND e.timestamp = old.timestamp`;
 
 export class PgEventAdmin implements EventAdmin {
-  private readonly sets: PgEventSets;
+  constructor(private readonly db: SqlDatabase) {}
 
-  constructor(private readonly db: SqlDatabase) {
-    this.sets = new PgEventSets(db);
-  }
-
+  /**
+   * 1. Deletes the tenant's rollup rows of the periods that end by the cut-off, in batches.
+   * 2. Deletes the events before the cut-off, in batches, oldest first.
+   * 3. In the transaction of the last batch: corrects the rollups and event sets of the periods
+   *    before the cut-off from the events left, and audits EVENTS_PURGED. Every read agrees with
+   *    the remaining events from its commit on (docs/decisions.md, "Counts after a purge").
+   * Between 1 and 3 a read over the purged periods may count fewer or more events than remain.
+   */
   async purgeOlderThan(who: Actor, olderThan: string, batchSize: number): Promise<number> {
+    await deleteRollupsOfEmptiedPeriods(this.db, who.tenantId, olderThan, batchSize);
     let deleted = 0;
     for (;;) {
       const removed = await inTenantTransaction(this.db, who.tenantId, async (session) => {
         const rows = await session.query<{ n: string | number }>(`WITH gone AS (${DELETE_BATCH} RETURNING 1) SELECT count(*) AS n FROM gone`, [who.tenantId, olderThan, batchSize]);
-        return Number(rows[0]?.n ?? 0);
+        const inBatch = Number(rows[0]?.n ?? 0);
+        if (inBatch < batchSize) {
+          await correctRollupsAfterPurge(session, who.tenantId, olderThan);
+          await session.query(`INSERT INTO audit_log (tenant_id, action, actor, details) VALUES ($1, 'EVENTS_PURGED', $2, $3::jsonb)`, [
+            who.tenantId,
+            who.subject,
+            JSON.stringify({ olderThan, deleted: deleted + inBatch }),
+          ]);
+        }
+        return inBatch;
       });
       deleted += removed;
-      if (removed < batchSize) break;
+      if (removed < batchSize) return deleted;
     }
-    await inTenantTransaction(this.db, who.tenantId, async (session) => {
-      await this.sets.dropBefore(session, who.tenantId, olderThan);
-      await session.query(`INSERT INTO audit_log (tenant_id, action, actor, details) VALUES ($1, 'EVENTS_PURGED', $2, $3::jsonb)`, [
-        who.tenantId,
-        who.subject,
-        JSON.stringify({ olderThan, deleted }),
-      ]);
-    });
-    return deleted;
   }
 
   async listAudit(tenantId: string, page: { limit: number; beforeId?: number; action?: string }): Promise<AuditEntry[]> {

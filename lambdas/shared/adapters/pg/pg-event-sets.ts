@@ -7,7 +7,7 @@ import { tuneForAnalytics } from './analytic-settings.js';
 import { float8s, int4s } from './binary-arrays.js';
 import { Params, splitClauses, whereClauses } from './event-filter-sql.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
-import { inTenantTransaction } from './tenant-transaction.js';
+import { inTenantTransaction, lockTenant } from './tenant-transaction.js';
 
 /** The range and type filter of a read the event sets can answer (migration 0008). */
 export type SetFilters = Pick<EventFilters, 'startTime' | 'endTime' | 'eventTypes'>;
@@ -199,7 +199,7 @@ export class PgEventSets {
       await tuneForAnalytics(session);
       // Numbers are dense per tenant: one numbering at a time, each statement after the lock
       // sees the numbers the previous holder gave.
-      await session.query(`SELECT pg_advisory_xact_lock(hashtextextended('set_members ' || $1, 0))`, [tenantId]);
+      await lockTenant(session, tenantId, 'set_members');
       const periods = await this.stillStale(session, tenantId, chunk);
       if (periods.length === 0) return 0;
       const how = chunk.reduce((sum, period) => sum + period.events, 0) < PROBE_BELOW_EVENTS ? 'probed' : 'joined';
@@ -249,15 +249,6 @@ export class PgEventSets {
       params.values,
     );
     return rows.map((row) => ({ granularity: row.granularity, period_start: row.period_start, event_type: null }));
-  }
-
-  /**
-   * Drops the sets of periods that begin before `olderThan`: their events were purged, all or
-   * (the period holding `olderThan`) some, while the rollups they are checked against were not.
-   * The next read rebuilds them from the events left.
-   */
-  async dropBefore(session: SqlSession, tenantId: string, olderThan: string): Promise<void> {
-    await session.query(`DELETE FROM event_sets WHERE tenant_id = $1 AND period_start < $2::timestamptz`, [tenantId, olderThan]);
   }
 
   private async numberNewMembers(session: SqlSession, tenantId: string, periods: Period[], kind: 'u' | 's', member: string, how: 'joined' | 'probed'): Promise<void> {

@@ -4,6 +4,7 @@ import { emitCounts, METRIC } from '../../metrics.js';
 import type { SqlDatabase } from './sql-database.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.js';
 import { ensureEventPartitions } from './event-partitions.js';
+import { rollupRowsSql } from './event-rollups.js';
 import { APP_ROLE, inTenantTransaction, scopeToTenant } from './tenant-transaction.js';
 
 /** The staging table's column for each field of a queued row. */
@@ -74,19 +75,7 @@ stored AS (
 rolled AS (
   INSERT INTO event_rollups AS r (tenant_id, granularity, period_start, event_type, category, action,
     count, value_count, total_value, min_value, max_value)
-  SELECT $1, CASE WHEN grouping(minute) = 0 THEN 'minute' WHEN grouping(hour) = 0 THEN 'hour' ELSE 'day' END,
-    coalesce(minute, hour, day), event_type, category, action,
-    count(*), count(value), coalesce(sum(value), 0), min(value), max(value)
-  FROM (
-    -- date_bin from a UTC midnight equals date_trunc(..., 'UTC') for these units, without
-    -- a time-zone conversion per row (measured: -8% on the whole statement).
-    SELECT date_bin('1 minute', timestamp, '2000-01-01 00:00:00+00') AS minute,
-      date_bin('1 hour', timestamp, '2000-01-01 00:00:00+00') AS hour,
-      date_bin('1 day', timestamp, '2000-01-01 00:00:00+00') AS day, event_type, category, action, value
-    FROM new_events
-  ) AS s
-  GROUP BY GROUPING SETS ((minute, event_type, category, action), (hour, event_type, category, action),
-    (day, event_type, category, action))
+  SELECT $1, new_rollups.* FROM (${rollupRowsSql('new_events')}) AS new_rollups
   -- A fixed order of row locks keeps concurrent writers from deadlocking on shared buckets.
   ORDER BY 2, 3, 4, 5, 6
   ON CONFLICT (tenant_id, granularity, period_start, event_type, category, action) DO UPDATE SET
@@ -152,7 +141,7 @@ function countLines(text: string): number {
   return count;
 }
 
-/** The rows of each tenant's messages, concatenated as they came off the queue. */
+/** The rows of each tenant's messages, concatenated as they came off the queue, tenants ordered by id. */
 function deliveriesByTenant(messages: ReceivedMessage[]): Map<string, TenantDelivery> {
   const byTenant = new Map<string, { rows: string[]; batchSummaries: TenantDelivery['batchSummaries'] }>();
   for (const { header, rows } of messages) {
@@ -161,7 +150,10 @@ function deliveriesByTenant(messages: ReceivedMessage[]): Map<string, TenantDeli
     if (header.batchSummary) delivery.batchSummaries.push({ requestId: header.requestId, actor: header.actor, batchSummary: header.batchSummary });
     byTenant.set(header.tenantId, delivery);
   }
-  return new Map([...byTenant].map(([tenantId, delivery]) => {
+  // Tenants in one order: two deliveries that name the same tenants take their rollup locks
+  // and rollup row locks in the same order, so neither can wait for the other in a cycle.
+  const tenants = [...byTenant].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return new Map(tenants.map(([tenantId, delivery]) => {
     const rows = delivery.rows.join('');
     return [tenantId, { ...delivery, rows, lineCount: countLines(rows) }];
   }));
@@ -204,7 +196,9 @@ export class PgEventStore implements EventStore {
         // A line `\.` ends COPY early: what follows it would be acknowledged unwritten.
         if (copied !== delivery.lineCount) throw new Error(`COPY read ${copied} of ${delivery.lineCount} rows`);
         staged += copied;
-        await scopeToTenant(session, tenantId);
+        // Shared with the tenant's other writers until commit; a purge's correction waits for
+        // it and holds it alone (`correctRollupsAfterPurge`).
+        await scopeToTenant(session, tenantId, 'event_rollups');
         const [row] = await session.query<{ stored: number }>(WRITE_STAGED_EVENTS, [tenantId, JSON.stringify(delivery.batchSummaries)]);
         stored += row?.stored ?? 0;
       }

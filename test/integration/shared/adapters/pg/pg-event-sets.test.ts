@@ -3,10 +3,11 @@ import { PgEventAdmin } from '../../../../../lambdas/shared/adapters/pg/pg-event
 import { PgEventQueries } from '../../../../../lambdas/shared/adapters/pg/pg-event-queries.js';
 import { PgEventSets } from '../../../../../lambdas/shared/adapters/pg/pg-event-sets.js';
 import { PgEventStore } from '../../../../../lambdas/shared/adapters/pg/pg-event-store.js';
-import type { SqlDatabase, SqlSession } from '../../../../../lambdas/shared/adapters/pg/sql-database.js';
 import type { TrackedEvent } from '../../../../../lambdas/shared/domain/event-schemas.js';
 import type { AggregationQuery } from '../../../../../lambdas/shared/domain/query-schemas.js';
 import { envelope, received, trackedEvent } from '../../../../support/factories.js';
+import { interrupting } from '../../../../support/interrupting-database.js';
+import { queryPaths } from '../../../../support/query-paths.js';
 import { createTestDatabase, type TestDatabase } from '../../../../support/test-database.js';
 
 let testDb: TestDatabase;
@@ -20,8 +21,7 @@ const day = { startTime: '2026-03-04T00:00:00.000Z', endTime: '2026-03-05T00:00:
 beforeAll(async () => {
   testDb = await createTestDatabase();
   store = new PgEventStore(testDb.db);
-  fast = new PgEventQueries(testDb.db, { fastPaths: true, staleEventsReadFromTable: 0 });
-  raw = new PgEventQueries(testDb.db, { fastPaths: false });
+  ({ fast, raw } = queryPaths(testDb.db));
 });
 
 afterAll(async () => {
@@ -29,33 +29,6 @@ afterAll(async () => {
 });
 
 const write = (tenantId: string, events: TrackedEvent[]) => store.writeMessages([received(envelope(events, { tenantId }))]);
-
-/** `db`, except that `before` runs once, just before the first statement that contains `marker`. */
-function interrupting(db: SqlDatabase, marker: string, before: () => Promise<unknown>): SqlDatabase {
-  let done = false;
-  return {
-    query: (text, params) => db.query(text, params),
-    exec: (script) => db.exec(script),
-    copyRows: (table, columns, rows) => db.copyRows(table, columns, rows),
-    close: () => db.close(),
-    withConnection: (work) => db.withConnection(work),
-    transaction: (work, options) =>
-      db.transaction((session) => {
-        const wrapped: SqlSession = {
-          exec: (script) => session.exec(script),
-          copyRows: (table, columns, rows) => session.copyRows(table, columns, rows),
-          query: async (text, params) => {
-            if (!done && text.includes(marker)) {
-              done = true;
-              await before();
-            }
-            return session.query(text, params);
-          },
-        };
-        return work(wrapped);
-      }, options),
-  };
-}
 
 describe('event sets against the events they were built from', () => {
   it.runIf(onServer)('never keep as valid a set built while the writer added a member it had not numbered', async () => {
