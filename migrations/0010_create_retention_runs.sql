@@ -24,9 +24,9 @@ CREATE UNIQUE INDEX idx_retention_runs_open ON retention_runs (partition_month) 
 
 -- An operator table, not a tenant's: the application role gets no right on it. The job runs as
 -- the migrating user (it owns the partitions it detaches and drops) and does its row work as
--- tracker_maintenance, a role no login holds on its own, bound by row-level security like every
--- other role: its policies below are the only rows it may touch. BYPASSRLS would need a
--- superuser, which Aurora does not give.
+-- tracker_maintenance: NOLOGIN, held only by the migrating user, which owns these tables anyway,
+-- and bound by row-level security like every other role, so its policies below are all it may
+-- touch. BYPASSRLS would need a superuser, which Aurora does not give.
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tracker_maintenance') THEN

@@ -191,14 +191,14 @@ export const Dynamo = z
   })
   .transform((env) => ({ endpoint: env[ENV.dynamodbEndpoint], countersTable: env[ENV.countersTable], writeKeysTable: env[ENV.writeKeysTable] }));
 
-/** What the maintenance job keeps: events (then archived), and rollups, which outlive them. */
+/** What the maintenance job keeps: events (then archived), and rollups (pruned on their own cut-off). */
 export const Retention = z
   .object({
     [ENV.eventRetentionDays]: retentionDays,
     [ENV.rollupRetentionDays]: positiveInt(365),
   })
   .transform((env) => ({ eventRetentionDays: env[ENV.eventRetentionDays], rollupRetentionDays: env[ENV.rollupRetentionDays] }))
-  // Rollups of an archived month still answer its aggregates; shorter would drop them first.
+  // Shorter would delete the rollups of events still kept, and the reads would count fewer than remain.
   .refine((retention) => retention.rollupRetentionDays >= retention.eventRetentionDays, {
     path: [ENV.rollupRetentionDays],
     message: `must be at least ${ENV.eventRetentionDays}`,

@@ -31,7 +31,8 @@ export interface MaintenancePlan {
   dedupeCutoff: Date;
 }
 
-const nextMonth = (month: string): Date => {
+/** The instant a month (`YYYY-MM-01`) and its partition end: the next month's first. */
+export const monthEnd = (month: string): Date => {
   const first = new Date(`${month}T00:00:00Z`);
   return new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 1));
 };
@@ -47,7 +48,7 @@ export function planMaintenance(now: Date, partitionMonths: readonly string[], s
   const eventCutoff = new Date(now.getTime() - (settings.eventRetentionDays + LATE_DELIVERY_DAYS) * DAY_MS);
   return {
     ensureMonths: monthsAhead(now, MONTHS_AHEAD),
-    expiredMonths: [...new Set(partitionMonths)].filter((month) => nextMonth(month) <= eventCutoff).sort(),
+    expiredMonths: [...new Set(partitionMonths)].filter((month) => monthEnd(month) <= eventCutoff).sort(),
     eventCutoff,
     rollupCutoff: utcMidnight(new Date(now.getTime() - settings.rollupRetentionDays * DAY_MS)),
     dedupeCutoff: eventCutoff,

@@ -44,8 +44,9 @@ export interface RetentionStore {
   /** Detaches the partition without blocking writers, finishing a detach a crash left pending. */
   detach(month: string): Promise<void>;
   /**
-   * In one transaction: drops the detached table, erases the month's event sets, writes one
-   * EVENTS_PURGED entry per tenant of the manifest and marks the run dropped.
+   * In one transaction: drops the detached table, corrects the rollups and event sets of the
+   * manifest's tenants to the events that remain, writes one EVENTS_PURGED entry per tenant and
+   * marks the run dropped.
    */
   dropArchived(run: RetentionRun & { manifest: ArchiveManifest }): Promise<void>;
   /** Deletes rollups whose period starts before `cutoff`, in small transactions; answers how many. */

@@ -121,7 +121,7 @@ describe('the maintenance settings', () => {
     expect(loadConfig({ archive: Archive }, { ARCHIVE_DIR: '/mnt/cold', ARCHIVE_BUCKET: 'tracker-archive' }).archive).toEqual({ bucket: 'tracker-archive', dir: '/mnt/cold' });
   });
 
-  it('refuse rollups kept shorter than the events they outlive', () => {
+  it('refuse rollups kept shorter than the events they count', () => {
     expect(() => loadConfig({ retention: Retention }, { EVENT_RETENTION_DAYS: '120', ROLLUP_RETENTION_DAYS: '60' })).toThrow(/ROLLUP_RETENTION_DAYS: must be at least EVENT_RETENTION_DAYS/);
     expect(() => loadLocalConfig({ MAINTENANCE_INTERVAL_MS: '0' })).toThrow(/MAINTENANCE_INTERVAL_MS/);
   });

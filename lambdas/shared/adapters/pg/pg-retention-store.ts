@@ -1,9 +1,12 @@
 import { archivePrefix, ArchiveManifestSchema, monthKey, type ArchiveManifest } from '../../domain/archive-manifest.js';
+import { monthEnd } from '../../domain/retention-plan.js';
 import type { StoredEvent } from '../../ports/event-store.js';
 import type { RetentionRun, RetentionState, RetentionStore, TenantRows } from '../../ports/retention-store.js';
 import { EVENT_COLUMNS, toIso, toStoredEvent, type EventRow } from './event-rows.js';
 import { ensureEventPartitions, partitionTable } from './event-partitions.js';
+import { correctRollupsAfterPurge, deleteRollupsOfEmptiedPeriods } from './event-rollups.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
+import { scopeToTenant } from './tenant-transaction.js';
 
 /** The role the job's row work runs as (migration 0010); DDL stays with the owner. */
 const MAINTENANCE_ROLE = 'tracker_maintenance';
@@ -205,17 +208,24 @@ export class PgRetentionStore implements RetentionStore {
     });
   }
 
+  /**
+   * The rollups of the month's tenants go first, in batches outside any lock, as the admin purge
+   * does; the transaction then corrects what is left of them and the tenant's sets from the
+   * remaining events (`correctRollupsAfterPurge`), so every read agrees with the events from its
+   * commit on. Tenants in id order: one run's locks are always taken in the same order.
+   */
   async dropArchived(run: RetentionRun & { manifest: ArchiveManifest }): Promise<void> {
+    const end = monthEnd(run.month).toISOString();
+    const tenants = run.manifest.tenants.map((tenant) => tenant.tenantId).sort();
+    for (const tenantId of tenants) await deleteRollupsOfEmptiedPeriods(this.db, tenantId, end, this.pruneBatch);
     await this.db.transaction(async (session) => {
       // As the owner; the detached table is no longer part of what readers see.
       await session.query(`DROP TABLE IF EXISTS ${partitionTable(run.month)}`);
+      for (const tenantId of tenants) {
+        await scopeToTenant(session, tenantId);
+        await correctRollupsAfterPurge(session, tenantId, end);
+      }
       await session.query(`SELECT set_config('role', $1, true)`, [MAINTENANCE_ROLE]);
-      // The month's event sets describe events that are gone; its rollups stay until theirs.
-      await session.query(
-        `DELETE FROM event_sets WHERE period_start >= $1::date::timestamp AT TIME ZONE 'UTC'
-           AND period_start < ($1::date + interval '1 month')::timestamp AT TIME ZONE 'UTC'`,
-        [run.month],
-      );
       await session.query(
         `INSERT INTO audit_log (tenant_id, action, actor, details)
          SELECT t."tenantId", 'EVENTS_PURGED', $1, jsonb_build_object('reason', 'retention', 'month', $2::text, 'generation', $3::int,

@@ -20,6 +20,7 @@ const SETTINGS = { eventRetentionDays: 90, rollupRetentionDays: 365 };
 const JANUARY = '2026-01-01';
 const USER_OF_JANUARY = randomUUID();
 const USER_OF_APRIL = randomUUID();
+const TENANT_C = '33333333-3333-4333-8333-333333333333';
 
 const serverUrl = process.env['DATABASE_URL'];
 const backends: Array<[string, () => Promise<TestDatabase>]> = [
@@ -149,6 +150,9 @@ describe.each(backends)('the retention job on %s', (name, createDatabase) => {
     expect(audits.every((audit) => /^[0-9a-f]{64}$/.test(String(audit.details['sha256'])))).toBe(true);
     const [april] = await db.query<{ count: number }>(`SELECT count(*)::int AS count FROM analytics_events`);
     expect(april?.count).toBe(1);
+    // Every read agrees with the events left: January's rollups went with its events, April's stay.
+    const rollups = await db.query<{ granularity: string; count: number }>(`SELECT granularity, sum(count)::int AS count FROM event_rollups GROUP BY 1 ORDER BY 1`);
+    expect(rollups).toEqual([{ granularity: 'day', count: 1 }, { granularity: 'hour', count: 1 }, { granularity: 'minute', count: 1 }]);
   }
 
   it('archives, verifies and drops an expired month, keeps the months ahead, and changes nothing when run again', async () => {
@@ -265,11 +269,18 @@ describe.each(backends)('the retention job on %s', (name, createDatabase) => {
   it('prunes rollups past their retention, dedupe rows past their window, and numbers only expired events used', async () => {
     await new PgEventStore(db).writeMessages([received(envelope([trackedEvent({ timestamp: '2025-05-02T08:00:00.000Z', receivedAt: '2025-05-02T08:00:00.000Z' })], { tenantId: TENANT_B }))]);
     await db.query(`INSERT INTO set_members (tenant_id, kind, member, number) VALUES ($1, 'u', $2, 1), ($1, 'u', $3, 2)`, [TENANT_A, USER_OF_JANUARY, USER_OF_APRIL]);
+    // Rollups of a tenant with no partition to drop: only the rollup retention (365 days, cut at 2025-06-15) removes them.
+    await db.query(
+      `INSERT INTO event_rollups (tenant_id, granularity, period_start, event_type, category, action, count, value_count, total_value)
+       VALUES ($1, 'day', '2025-06-14T00:00:00Z', 'CUSTOM', 'old', 'run', 1, 0, 0), ($1, 'day', '2025-06-15T00:00:00Z', 'CUSTOM', 'kept', 'run', 1, 0, 0)`,
+      [TENANT_C],
+    );
 
     const summary = await runMaintenance(deps(), NOW);
 
-    const rollups = await db.query<{ first: Date | string }>(`SELECT min(period_start) AS first FROM event_rollups`);
-    expect(new Date(rollups[0]?.first ?? 0).toISOString()).toBe('2026-01-10T00:00:00.000Z');
+    const rollups = await db.query<{ category: string }>(`SELECT category FROM event_rollups WHERE tenant_id = $1`, [TENANT_C]);
+    expect(rollups).toEqual([{ category: 'kept' }]);
+    expect(summary.prunedRollups).toBe(1);
     const [dedupe] = await db.query<{ count: number }>(`SELECT count(*)::int AS count FROM event_dedupe WHERE event_timestamp < '2026-03-01'`);
     expect(dedupe?.count).toBe(0);
     const members = await db.query<{ member: string }>(`SELECT member FROM set_members`);
