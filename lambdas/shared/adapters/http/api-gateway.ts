@@ -58,7 +58,7 @@ export function readJsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): unknow
   return body;
 }
 
-export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult {
+function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult {
   return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 
