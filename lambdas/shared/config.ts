@@ -133,21 +133,6 @@ export const AwsArchive = z
   .transform((env) => ({ bucket: env[ENV.archiveBucket] }))
   .refine((archive): archive is { bucket: string } => archive.bucket !== undefined, { path: [ENV.archiveBucket], message: 'is required in AWS' });
 
-/**
- * Tenants that keep their events for less than the deployment does:
- * `{"<tenant uuid>": <days>}`, each at most `EVENT_RETENTION_DAYS`.
- */
-export const TenantEventRetention = z
-  .object({
-    [ENV.eventRetentionDays]: retentionDays,
-    [ENV.tenantEventRetention]: jsonObject.pipe(z.record(z.uuid(), retentionDayCount)),
-  })
-  .transform((env) => ({ eventRetentionDays: env[ENV.eventRetentionDays], tenants: env[ENV.tenantEventRetention] }))
-  .refine(({ eventRetentionDays, tenants }) => Object.values(tenants).every((days) => days <= eventRetentionDays), {
-    path: [ENV.tenantEventRetention],
-    message: `gives a tenant more days than ${ENV.eventRetentionDays}`,
-  });
-
 export const Database = z
   .object({
     [ENV.databaseUrl]: optionalText,
@@ -196,12 +181,22 @@ export const Retention = z
   .object({
     [ENV.eventRetentionDays]: retentionDays,
     [ENV.rollupRetentionDays]: positiveInt(365),
+    // Tenants that keep their events for less than the deployment does: `{"<tenant uuid>": <days>}`.
+    [ENV.tenantEventRetention]: jsonObject.pipe(z.record(z.uuid(), retentionDayCount)),
   })
-  .transform((env) => ({ eventRetentionDays: env[ENV.eventRetentionDays], rollupRetentionDays: env[ENV.rollupRetentionDays] }))
+  .transform((env) => ({
+    eventRetentionDays: env[ENV.eventRetentionDays],
+    rollupRetentionDays: env[ENV.rollupRetentionDays],
+    tenantEventDays: env[ENV.tenantEventRetention],
+  }))
   // Shorter would delete the rollups of events still kept, and the reads would count fewer than remain.
   .refine((retention) => retention.rollupRetentionDays >= retention.eventRetentionDays, {
     path: [ENV.rollupRetentionDays],
     message: `must be at least ${ENV.eventRetentionDays}`,
+  })
+  .refine(({ eventRetentionDays, tenantEventDays }) => Object.values(tenantEventDays).every((days) => days <= eventRetentionDays), {
+    path: [ENV.tenantEventRetention],
+    message: `gives a tenant more days than ${ENV.eventRetentionDays}`,
   });
 
 /** Where expired partitions go: the S3 bucket in AWS, a folder locally (default DATA_DIR/archive). */

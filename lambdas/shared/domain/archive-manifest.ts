@@ -35,6 +35,9 @@ export const monthPrefix = (month: string): string => `events/${monthKey(month)}
 
 export const archivePrefix = (month: string, generation: number): string => `${monthPrefix(month)}run-${generation}/`;
 
+/** A tenant's rows archived before the month's partition, past that tenant's shorter retention. */
+export const tenantArchivePrefix = (month: string, tenantId: string, generation: number): string => `${monthPrefix(month)}tenant-${tenantId}/run-${generation}/`;
+
 export const tenantKey = (prefix: string, tenantId: string): string => `${prefix}${tenantId}.jsonl.gz`;
 
 export const manifestKey = (prefix: string): string => `${prefix}manifest.json`;

@@ -16,6 +16,15 @@ export const MONTHS_AHEAD = 3;
 export interface RetentionSettings {
   eventRetentionDays: number;
   rollupRetentionDays: number;
+  /** Tenants that keep their events for fewer days than `eventRetentionDays`. */
+  tenantEventDays?: Readonly<Record<string, number>>;
+}
+
+/** One tenant's rows of one month, past that tenant's shorter retention. */
+export interface TenantPurge {
+  tenantId: string;
+  /** `YYYY-MM-01`. */
+  month: string;
 }
 
 export interface MaintenancePlan {
@@ -23,6 +32,12 @@ export interface MaintenancePlan {
   ensureMonths: string[];
   /** Partitions wholly older than any event that is kept or may still arrive, oldest first. */
   expiredMonths: string[];
+  /**
+   * Per tenant with a shorter retention, oldest month first: the months wholly past it whose
+   * partition stays for the others. Its rows go, not the partition, so a late delivery is
+   * archived by a later run and needs no grace.
+   */
+  tenantPurges: TenantPurge[];
   /** Events before this instant are past the retention and every late delivery. */
   eventCutoff: Date;
   /** Rollup periods starting before this UTC midnight are past the rollup retention. */
@@ -46,9 +61,19 @@ const utcMidnight = (instant: Date): Date => new Date(Date.UTC(instant.getUTCFul
  */
 export function planMaintenance(now: Date, partitionMonths: readonly string[], settings: RetentionSettings): MaintenancePlan {
   const eventCutoff = new Date(now.getTime() - (settings.eventRetentionDays + LATE_DELIVERY_DAYS) * DAY_MS);
+  const months = [...new Set(partitionMonths)].sort();
+  const expiredMonths = months.filter((month) => monthEnd(month) <= eventCutoff);
+  const keptMonths = months.filter((month) => !expiredMonths.includes(month));
+  const tenantPurges = Object.entries(settings.tenantEventDays ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .flatMap(([tenantId, days]) => {
+      const tenantCutoff = new Date(now.getTime() - days * DAY_MS);
+      return keptMonths.filter((month) => monthEnd(month) <= tenantCutoff).map((month) => ({ tenantId, month }));
+    });
   return {
     ensureMonths: monthsAhead(now, MONTHS_AHEAD),
-    expiredMonths: [...new Set(partitionMonths)].filter((month) => monthEnd(month) <= eventCutoff).sort(),
+    expiredMonths,
+    tenantPurges,
     eventCutoff,
     rollupCutoff: utcMidnight(new Date(now.getTime() - settings.rollupRetentionDays * DAY_MS)),
     dedupeCutoff: eventCutoff,

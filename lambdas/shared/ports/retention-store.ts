@@ -15,6 +15,24 @@ export interface RetentionRun {
   manifest: ArchiveManifest | undefined;
 }
 
+export const TENANT_RETENTION_STATES = ['exporting', 'uploaded', 'verified', 'deleted', 'superseded'] as const;
+export type TenantRetentionState = (typeof TENANT_RETENTION_STATES)[number];
+
+/** One archiving of one tenant's rows of a month, past that tenant's shorter retention. */
+export interface TenantRetentionRun {
+  /** `YYYY-MM-01`. */
+  month: string;
+  tenantId: string;
+  generation: number;
+  state: TenantRetentionState;
+  archivePrefix: string;
+  /** The run archives and deletes only rows stored before this instant; later ones wait for the next run. */
+  storedBefore: string;
+  manifest: ArchiveManifest | undefined;
+  /** Of the archived rows, those already deleted: a resumed run carries on from here. */
+  deletedRows: number;
+}
+
 /** The tenants of a partition table and their rows, read from the table itself. */
 export type TenantRows = ReadonlyMap<string, number>;
 
@@ -35,8 +53,8 @@ export interface RetentionStore {
   /** The month's run that is not finished, else a new one of the next generation. */
   openRun(month: string): Promise<RetentionRun>;
   tenantRows(month: string): Promise<TenantRows>;
-  /** The tenant's events of the month, in a fixed order, a page at a time. */
-  tenantEvents(month: string, tenantId: string): AsyncIterable<StoredEvent>;
+  /** The tenant's events of the month (only those stored before `storedBefore` if given), in a fixed order, a page at a time. */
+  tenantEvents(month: string, tenantId: string, storedBefore?: string): AsyncIterable<StoredEvent>;
   /** Moves the run to `state`; `manifest` is recorded with `uploaded`. */
   advance(run: RetentionRun, state: Exclude<RetentionState, 'exporting' | 'dropped'>, manifest?: ArchiveManifest): Promise<RetentionRun>;
   /** Back to `exporting`: the table holds rows the archive does not. */
@@ -55,4 +73,21 @@ export interface RetentionStore {
   pruneDedupe(cutoff: Date): Promise<number>;
   /** Deletes user and session numbers that no remaining event uses. */
   pruneSetMembers(): Promise<number>;
+  /**
+   * The tenant's unfinished run of the month, else a new one of the next generation when the
+   * tenant has rows in it, else `undefined`: nothing to purge.
+   */
+  openTenantRun(month: string, tenantId: string): Promise<TenantRetentionRun | undefined>;
+  /** The tenant's rows of the month stored before `storedBefore`. */
+  tenantRowsStoredBefore(month: string, tenantId: string, storedBefore: string): Promise<number>;
+  /** Moves the run to `state`; `manifest` is recorded with `uploaded`. */
+  advanceTenantRun(run: TenantRetentionRun, state: 'uploaded' | 'verified', manifest?: ArchiveManifest): Promise<TenantRetentionRun>;
+  /** Back to `exporting`, with a new `storedBefore`: the table holds rows the archive does not. */
+  restartTenantExport(run: TenantRetentionRun): Promise<TenantRetentionRun>;
+  /**
+   * Deletes the run's rows in batches, each counted in the run in its own transaction; the last
+   * one also corrects the tenant's rollups and event sets to the events that remain, writes the
+   * EVENTS_PURGED entry and marks the run deleted.
+   */
+  deleteArchivedTenantRows(run: TenantRetentionRun & { manifest: ArchiveManifest }): Promise<void>;
 }

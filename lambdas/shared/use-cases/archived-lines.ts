@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { StoredEvent } from '../domain/answer-schemas.js';
-import { ArchiveManifestSchema, archivePrefix, manifestKey, type ArchiveManifest } from '../domain/archive-manifest.js';
+import { ArchiveManifestSchema, manifestKey, type ArchiveManifest } from '../domain/archive-manifest.js';
 import type { EventArchive } from '../ports/event-archive.js';
 
 /** What a tenant's archived lines add up to: the manifest's entry, and what a check recomputes. */
@@ -99,8 +99,8 @@ export async function readEventLines(archive: EventArchive, key: string, onLine:
 }
 
 /** The manifest is written last: an archive without one is incomplete, whatever else it holds. */
-export async function putManifest(archive: EventArchive, manifest: ArchiveManifest): Promise<void> {
-  await archive.put(manifestKey(archivePrefix(`${manifest.month}-01`, manifest.generation)), Readable.from([JSON.stringify(manifest, null, 2)]), 'application/json');
+export async function putManifest(archive: EventArchive, prefix: string, manifest: ArchiveManifest): Promise<void> {
+  await archive.put(manifestKey(prefix), Readable.from([JSON.stringify(manifest, null, 2)]), 'application/json');
 }
 
 /** The archive's manifest under `prefix`, checked against its schema. */

@@ -1,14 +1,15 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ARCHIVE_SCHEMA_VERSION, monthKey, tenantKey, type ArchiveManifest, type ArchivedTenant } from '../domain/archive-manifest.js';
-import { planMaintenance, type RetentionSettings } from '../domain/retention-plan.js';
+import { planMaintenance, type RetentionSettings, type TenantPurge } from '../domain/retention-plan.js';
+import type { StoredEvent } from '../domain/answer-schemas.js';
 import { describeError, log } from '../logger.js';
 import { emitCounts, METRIC } from '../metrics.js';
 import type { EventArchive } from '../ports/event-archive.js';
-import type { RetentionRun, RetentionStore, TenantRows } from '../ports/retention-store.js';
+import type { RetentionRun, RetentionStore, TenantRetentionRun, TenantRows } from '../ports/retention-store.js';
 import { putEventLines, putManifest, readEventLines, readManifest } from './archived-lines.js';
 
 /** Where a run can be cut off: right after the step of that name is recorded. */
-export type MaintenanceStep = 'partitions' | 'uploaded' | 'verified' | 'detached' | 'dropped' | 'pruned';
+export type MaintenanceStep = 'partitions' | 'uploaded' | 'verified' | 'detached' | 'dropped' | 'tenant-uploaded' | 'tenant-verified' | 'tenant-deleted' | 'pruned';
 
 export interface MaintenanceDeps {
   store: RetentionStore;
@@ -23,8 +24,10 @@ export interface MaintenanceSummary {
   skipped: boolean;
   createdPartitions: string[];
   archived: Array<{ month: string; generation: number; tenants: number; rows: number }>;
-  /** Months left in place for the next run, and why. */
-  failed: Array<{ month: string; error: string }>;
+  /** Rows of tenants with a shorter retention, archived and deleted from a month that stays. */
+  tenantPurged: Array<{ tenantId: string; month: string; generation: number; rows: number }>;
+  /** Months (or a tenant's rows of one) left in place for the next run, and why. */
+  failed: Array<{ month: string; tenantId?: string; error: string }>;
   prunedRollups: number;
   prunedDedupe: number;
   prunedSetMembers: number;
@@ -34,7 +37,7 @@ export interface MaintenanceSummary {
 export class MaintenanceIncompleteError extends Error {
   override readonly name = 'MaintenanceIncompleteError';
   constructor(readonly summary: MaintenanceSummary) {
-    super(`Maintenance left ${summary.failed.length} month(s) in place: ${summary.failed.map((failure) => `${monthKey(failure.month)} (${failure.error})`).join('; ')}`);
+    super(`Maintenance left ${summary.failed.length} month(s) in place: ${summary.failed.map((failure) => `${monthKey(failure.month)}${failure.tenantId ? ` of tenant ${failure.tenantId}` : ''} (${failure.error})`).join('; ')}`);
   }
 }
 
@@ -49,20 +52,22 @@ const MAX_EXPORTS_PER_RUN = 3;
 const sameRows = (manifest: ArchiveManifest, rows: TenantRows): boolean =>
   manifest.tenants.length === rows.size && manifest.tenants.every((tenant) => rows.get(tenant.tenantId) === tenant.rows);
 
-/** Every tenant's events as gzip JSON lines, then the manifest that describes them. */
-async function exportMonth(deps: MaintenanceDeps, run: RetentionRun): Promise<ArchiveManifest> {
+type ArchiveRun = Pick<RetentionRun, 'month' | 'generation' | 'archivePrefix'>;
+
+/** Each tenant's events as gzip JSON lines under the run's prefix, then the manifest that describes them. */
+async function exportTenants(archive: EventArchive, run: ArchiveRun, tenantIds: Iterable<string>, events: (tenantId: string) => AsyncIterable<StoredEvent>): Promise<ArchiveManifest> {
   const tenants: ArchivedTenant[] = [];
-  for (const tenantId of (await deps.store.tenantRows(run.month)).keys()) {
+  for (const tenantId of tenantIds) {
     const key = tenantKey(run.archivePrefix, tenantId);
-    tenants.push({ tenantId, key, ...(await putEventLines(deps.archive, key, deps.store.tenantEvents(run.month, tenantId))) });
+    tenants.push({ tenantId, key, ...(await putEventLines(archive, key, events(tenantId))) });
   }
   const manifest: ArchiveManifest = { schemaVersion: ARCHIVE_SCHEMA_VERSION, month: monthKey(run.month), generation: run.generation, createdAt: new Date().toISOString(), tenants };
-  await putManifest(deps.archive, manifest);
+  await putManifest(archive, run.archivePrefix, manifest);
   return manifest;
 }
 
 /** Reads every object back: the manifest as recorded, each tenant's rows and checksum as in it. */
-async function verifyArchive(archive: EventArchive, run: RetentionRun & { manifest: ArchiveManifest }): Promise<void> {
+async function verifyArchive(archive: EventArchive, run: ArchiveRun & { manifest: ArchiveManifest }): Promise<void> {
   const stored = await readManifest(archive, run.archivePrefix);
   if (!isDeepStrictEqual(stored, run.manifest)) throw new ArchiveVerifyError(`${run.archivePrefix}: the manifest differs from the one recorded`);
   for (const tenant of run.manifest.tenants) {
@@ -73,7 +78,19 @@ async function verifyArchive(archive: EventArchive, run: RetentionRun & { manife
   }
 }
 
-const withManifest = (run: RetentionRun): RetentionRun & { manifest: ArchiveManifest } => {
+/** Verifies, or counts the failure, logs it and sends the run back to exporting before rethrowing. */
+async function verifyOrRestart<Run extends ArchiveRun & { manifest: ArchiveManifest }>(archive: EventArchive, run: Run, restart: () => Promise<unknown>, scope: Record<string, unknown>): Promise<void> {
+  try {
+    await verifyArchive(archive, run);
+  } catch (error) {
+    emitCounts({ [METRIC.archiveVerifyFailed]: 1 });
+    log('error', 'archive verify failed: nothing dropped, the next run exports again', { ...scope, month: monthKey(run.month), generation: run.generation, ...describeError(error) });
+    await restart();
+    throw error;
+  }
+}
+
+const withManifest = <Run extends { state: string; month: string; manifest: ArchiveManifest | undefined }>(run: Run): Run & { manifest: ArchiveManifest } => {
   if (!run.manifest) throw new Error(`The ${run.state} run of ${monthKey(run.month)} has no manifest`);
   return { ...run, manifest: run.manifest };
 };
@@ -91,7 +108,8 @@ async function archiveMonth(deps: MaintenanceDeps, month: string): Promise<Maint
   while (run.state !== 'dropped') {
     if (run.state === 'exporting') {
       if (++exports > MAX_EXPORTS_PER_RUN) throw new Error(`rows kept arriving while it was exported ${MAX_EXPORTS_PER_RUN} times`);
-      run = await store.advance(run, 'uploaded', await exportMonth(deps, run));
+      const tenantIds = (await store.tenantRows(month)).keys();
+      run = await store.advance(run, 'uploaded', await exportTenants(deps.archive, run, tenantIds, (tenantId) => store.tenantEvents(month, tenantId)));
       await deps.afterStep?.('uploaded', month);
     } else if (run.state === 'uploaded') {
       const archived = withManifest(run);
@@ -100,14 +118,8 @@ async function archiveMonth(deps: MaintenanceDeps, month: string): Promise<Maint
         run = await store.restartExport(run);
         continue;
       }
-      try {
-        await verifyArchive(deps.archive, archived);
-      } catch (error) {
-        emitCounts({ [METRIC.archiveVerifyFailed]: 1 });
-        log('error', 'archive verify failed: nothing dropped, the next run exports again', { month: monthKey(month), generation: run.generation, ...describeError(error) });
-        await store.restartExport(run);
-        throw error;
-      }
+      const verifying = run;
+      await verifyOrRestart(deps.archive, archived, () => store.restartExport(verifying), {});
       run = await store.advance(run, 'verified');
       await deps.afterStep?.('verified', month);
     } else if (run.state === 'verified') {
@@ -129,14 +141,62 @@ async function archiveMonth(deps: MaintenanceDeps, month: string): Promise<Maint
   return { month, generation: run.generation, tenants: manifest.tenants.length, rows: manifest.tenants.reduce((sum, tenant) => sum + tenant.rows, 0) };
 }
 
+const archivedRows = (run: TenantRetentionRun & { manifest: ArchiveManifest }): number => run.manifest.tenants.reduce((sum, tenant) => sum + tenant.rows, 0);
+
+/**
+ * Takes one tenant's rows of a month that stays, past that tenant's shorter retention, from
+ * wherever its last run stopped to deleted: export the rows stored before the run began, verify
+ * the archive against the table, then delete exactly those rows in batches. Answers `undefined`
+ * when the tenant has no rows in the month.
+ */
+async function purgeTenantMonth(deps: MaintenanceDeps, { tenantId, month }: TenantPurge): Promise<MaintenanceSummary['tenantPurged'][number] | undefined> {
+  const { store } = deps;
+  let run = await store.openTenantRun(month, tenantId);
+  if (!run) return undefined;
+  let exports = 0;
+  while (run.state !== 'deleted' && run.state !== 'superseded') {
+    if (run.state === 'exporting') {
+      if (++exports > MAX_EXPORTS_PER_RUN) throw new Error(`rows kept arriving while it was exported ${MAX_EXPORTS_PER_RUN} times`);
+      const storedBefore = run.storedBefore;
+      run = await store.advanceTenantRun(run, 'uploaded', await exportTenants(deps.archive, run, [tenantId], () => store.tenantEvents(month, tenantId, storedBefore)));
+      await deps.afterStep?.('tenant-uploaded', month);
+    } else if (run.state === 'uploaded') {
+      const archived = withManifest(run);
+      // A row stored before the export began but committed after it read that page: export again.
+      if ((await store.tenantRowsStoredBefore(month, tenantId, run.storedBefore)) !== archivedRows(archived)) {
+        run = await store.restartTenantExport(run);
+        continue;
+      }
+      const verifying = run;
+      await verifyOrRestart(deps.archive, archived, () => store.restartTenantExport(verifying), { tenantId });
+      run = await store.advanceTenantRun(run, 'verified');
+      await deps.afterStep?.('tenant-verified', month);
+    } else {
+      const archived = withManifest(run);
+      // Fewer left than archived is an admin purge meanwhile; more is a row the archive lacks.
+      if ((await store.tenantRowsStoredBefore(month, tenantId, run.storedBefore)) + run.deletedRows > archivedRows(archived)) {
+        if (run.deletedRows > 0) throw new Error(`rows the archive lacks appeared after ${run.deletedRows} archived rows were deleted`);
+        run = await store.restartTenantExport(run);
+        continue;
+      }
+      await store.deleteArchivedTenantRows(archived);
+      run = { ...run, state: 'deleted' };
+      await deps.afterStep?.('tenant-deleted', month);
+    }
+  }
+  return { tenantId, month, generation: run.generation, rows: archivedRows(withManifest(run)) };
+}
+
 /**
  * The scheduled maintenance, hourly locally and daily in AWS:
  * 1. Take the job's lock; another run under way means there is nothing to do.
  * 2. Keep this month's partition and those ahead; new ones are analyzed.
  * 3. Archive, verify, detach and drop every partition wholly past the retention; a month that
  *    fails stays in place for the next run, and the others go on.
- * 4. Prune rollups past their retention, dedupe rows past their window, unused set members.
- * 5. Log a summary; throw when a month was left in place, so the schedule's alarm sees it.
+ * 4. Archive and delete the rows of tenants with a shorter retention, month by month, from the
+ *    months that stay; a failure leaves that tenant's month for the next run.
+ * 5. Prune rollups past their retention, dedupe rows past their window, unused set members.
+ * 6. Log a summary; throw when a month was left in place, so the schedule's alarm sees it.
  */
 export async function runMaintenance(deps: MaintenanceDeps, now: Date): Promise<MaintenanceSummary> {
   const { store } = deps;
@@ -157,19 +217,34 @@ export async function runMaintenance(deps: MaintenanceDeps, now: Date): Promise<
       }
     }
 
+    const tenantPurged: MaintenanceSummary['tenantPurged'] = [];
+    for (const purge of plan.tenantPurges) {
+      try {
+        const purged = await purgeTenantMonth(deps, purge);
+        if (purged) tenantPurged.push(purged);
+      } catch (error) {
+        failed.push({ ...purge, error: error instanceof Error ? error.message : String(error) });
+        log('error', "tenant's rows left in place", { tenantId: purge.tenantId, month: monthKey(purge.month), ...describeError(error) });
+      }
+    }
+
     const prunedRollups = await store.pruneRollups(plan.rollupCutoff);
     const prunedDedupe = await store.pruneDedupe(plan.dedupeCutoff);
     const prunedSetMembers = await store.pruneSetMembers();
     await deps.afterStep?.('pruned');
-    return { skipped: false, createdPartitions, archived, failed, prunedRollups, prunedDedupe, prunedSetMembers };
+    return { skipped: false, createdPartitions, archived, tenantPurged, failed, prunedRollups, prunedDedupe, prunedSetMembers };
   });
   if (!outcome.ran) {
     log('info', 'maintenance skipped: another run holds the lock');
-    return { skipped: true, createdPartitions: [], archived: [], failed: [], prunedRollups: 0, prunedDedupe: 0, prunedSetMembers: 0 };
+    return { skipped: true, createdPartitions: [], archived: [], tenantPurged: [], failed: [], prunedRollups: 0, prunedDedupe: 0, prunedSetMembers: 0 };
   }
   const summary = outcome.result;
-  emitCounts({ [METRIC.eventsArchived]: summary.archived.reduce((sum, month) => sum + month.rows, 0) });
-  log(summary.failed.length > 0 ? 'error' : 'info', 'maintenance finished', { ...summary, archived: summary.archived.map((month) => ({ ...month, month: monthKey(month.month) })) });
+  emitCounts({ [METRIC.eventsArchived]: [...summary.archived, ...summary.tenantPurged].reduce((sum, month) => sum + month.rows, 0) });
+  log(summary.failed.length > 0 ? 'error' : 'info', 'maintenance finished', {
+    ...summary,
+    archived: summary.archived.map((month) => ({ ...month, month: monthKey(month.month) })),
+    tenantPurged: summary.tenantPurged.map((purge) => ({ ...purge, month: monthKey(purge.month) })),
+  });
   if (summary.failed.length > 0) throw new MaintenanceIncompleteError(summary);
   return summary;
 }

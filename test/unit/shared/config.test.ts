@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Archive, AwsArchive, AwsDatabase, AwsIngest, ConfigError, loadConfig, loadLocalConfig, Query, Retention, TenantEventRetention } from '../../../lambdas/shared/config.js';
+import { Archive, AwsArchive, AwsDatabase, AwsIngest, ConfigError, loadConfig, loadLocalConfig, Query, Retention } from '../../../lambdas/shared/config.js';
 import { MAX_RETENTION_DAYS } from '../../../lambdas/shared/domain/limits.js';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
@@ -94,13 +94,14 @@ describe('retention settings', () => {
   });
 
   it('read tenants with a shorter event retention, and no tenant when TENANT_EVENT_RETENTION is unset', () => {
-    expect(loadConfig({ retention: TenantEventRetention }, {}).retention).toEqual({ eventRetentionDays: 90, tenants: {} });
-    const { retention } = loadConfig({ retention: TenantEventRetention }, { EVENT_RETENTION_DAYS: '90', TENANT_EVENT_RETENTION: JSON.stringify({ [TENANT]: 30 }) });
-    expect(retention.tenants).toEqual({ [TENANT]: 30 });
+    expect(loadConfig({ retention: Retention }, {}).retention).toEqual({ eventRetentionDays: 90, rollupRetentionDays: 365, tenantEventDays: {} });
+    const { retention } = loadConfig({ retention: Retention }, { EVENT_RETENTION_DAYS: '90', TENANT_EVENT_RETENTION: JSON.stringify({ [TENANT]: 30 }) });
+    expect(retention.tenantEventDays).toEqual({ [TENANT]: 30 });
+    expect(loadLocalConfig({ TENANT_EVENT_RETENTION: JSON.stringify({ [TENANT]: 30 }) }).retention.tenantEventDays).toEqual({ [TENANT]: 30 });
   });
 
   it('refuse a tenant retention longer than EVENT_RETENTION_DAYS, not a tenant id, or not JSON', () => {
-    const load = (value: string) => () => loadConfig({ retention: TenantEventRetention }, { EVENT_RETENTION_DAYS: '90', TENANT_EVENT_RETENTION: value });
+    const load = (value: string) => () => loadConfig({ retention: Retention }, { EVENT_RETENTION_DAYS: '90', TENANT_EVENT_RETENTION: value });
     expect(load(JSON.stringify({ [TENANT]: 91 }))).toThrow(/TENANT_EVENT_RETENTION: gives a tenant more days than EVENT_RETENTION_DAYS/);
     expect(load(JSON.stringify({ 'tenant-a': 30 }))).toThrow(/TENANT_EVENT_RETENTION/);
     expect(load(JSON.stringify({ [TENANT]: 0 }))).toThrow(/TENANT_EVENT_RETENTION/);
@@ -112,7 +113,7 @@ describe('the maintenance settings', () => {
   it('keep events 90 days, rollups 365, archive to DATA_DIR/archive and run the job hourly by default', () => {
     const config = loadLocalConfig({ DATA_DIR: '/var/tracker' });
 
-    expect(config.retention).toEqual({ eventRetentionDays: 90, rollupRetentionDays: 365 });
+    expect(config.retention).toEqual({ eventRetentionDays: 90, rollupRetentionDays: 365, tenantEventDays: {} });
     expect(config.archive).toEqual({ bucket: undefined, dir: '/var/tracker/archive' });
     expect(config.maintenanceIntervalMs).toBe(3_600_000);
   });

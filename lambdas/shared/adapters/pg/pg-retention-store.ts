@@ -1,12 +1,12 @@
-import { archivePrefix, ArchiveManifestSchema, monthKey, type ArchiveManifest } from '../../domain/archive-manifest.js';
+import { archivePrefix, ArchiveManifestSchema, monthKey, tenantArchivePrefix, type ArchiveManifest } from '../../domain/archive-manifest.js';
 import { monthEnd } from '../../domain/retention-plan.js';
 import type { StoredEvent } from '../../ports/event-store.js';
-import type { RetentionRun, RetentionState, RetentionStore, TenantRows } from '../../ports/retention-store.js';
+import type { RetentionRun, RetentionState, RetentionStore, TenantRetentionRun, TenantRetentionState, TenantRows } from '../../ports/retention-store.js';
 import { EVENT_COLUMNS, toIso, toStoredEvent, type EventRow } from './event-rows.js';
 import { ensureEventPartitions, partitionTable } from './event-partitions.js';
 import { correctRollupsAfterPurge, deleteRollupsOfEmptiedPeriods } from './event-rollups.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
-import { scopeToTenant } from './tenant-transaction.js';
+import { inTenantTransaction, scopeToTenant } from './tenant-transaction.js';
 
 /** The role the job's row work runs as (migration 0010); DDL stays with the owner. */
 const MAINTENANCE_ROLE = 'tracker_maintenance';
@@ -48,6 +48,33 @@ const toRun = (row: RunRow): RetentionRun => ({
 });
 
 const RUN_COLUMNS = 'partition_month, generation, state, archive_prefix, manifest';
+
+interface TenantRunRow extends Omit<RunRow, 'state'> {
+  tenant_id: string;
+  state: TenantRetentionState;
+  stored_before: Date | string;
+  deleted_rows: number;
+}
+
+const toTenantRun = (row: TenantRunRow): TenantRetentionRun => ({
+  ...toRun({ ...row, state: 'exporting' }),
+  tenantId: row.tenant_id,
+  state: row.state,
+  storedBefore: toIso(row.stored_before),
+  deletedRows: row.deleted_rows,
+});
+
+const TENANT_RUN_COLUMNS = 'partition_month, tenant_id, generation, state, archive_prefix, stored_before, manifest, deleted_rows';
+
+/** A batch of the run's rows, through the parent as the tenant: row-level security keeps it to them. */
+const DELETE_TENANT_ROWS = `
+DELETE FROM analytics_events e
+USING (
+  SELECT event_id, timestamp FROM analytics_events
+  WHERE tenant_id = $1 AND timestamp >= $2::timestamptz AND timestamp < $3::timestamptz AND stored_at < $4::timestamptz
+  ORDER BY timestamp LIMIT $5
+) AS old
+WHERE e.tenant_id = $1 AND e.event_id = old.event_id AND e.timestamp = old.timestamp`;
 
 /**
  * A tenant's user or session numbers that no remaining event has, a batch at a time. Probed on
@@ -141,15 +168,16 @@ export class PgRetentionStore implements RetentionStore {
   }
 
   /** Keyset pages on the primary key: each page is one index range, and no transaction stays open. */
-  async *tenantEvents(month: string, tenantId: string): AsyncGenerator<StoredEvent> {
+  async *tenantEvents(month: string, tenantId: string, storedBefore?: string): AsyncGenerator<StoredEvent> {
     const table = partitionTable(month);
     let after: { eventId: string; timestamp: string } | undefined;
     for (;;) {
       const rows = await this.db.query<EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM ${table}
          WHERE tenant_id = $1 AND ($2::uuid IS NULL OR (event_id, timestamp) > ($2::uuid, $3::timestamptz))
+           AND ($5::timestamptz IS NULL OR stored_at < $5::timestamptz)
          ORDER BY event_id, timestamp LIMIT $4`,
-        [tenantId, after?.eventId ?? null, after?.timestamp ?? null, this.exportPage],
+        [tenantId, after?.eventId ?? null, after?.timestamp ?? null, this.exportPage, storedBefore ?? null],
       );
       for (const row of rows) yield toStoredEvent(row);
       const last = rows.at(-1);
@@ -237,7 +265,106 @@ export class PgRetentionStore implements RetentionStore {
         run.month,
         run.generation,
       ]);
+      // The rows a tenant's run had not deleted yet are in this archive now.
+      await session.query(`UPDATE tenant_retention_runs SET state = 'superseded', updated_at = now() WHERE partition_month = $1 AND state NOT IN ('deleted', 'superseded')`, [
+        run.month,
+      ]);
     });
+  }
+
+  openTenantRun(month: string, tenantId: string): Promise<TenantRetentionRun | undefined> {
+    return this.asMaintenance(async (session) => {
+      const [open] = await session.query<TenantRunRow>(
+        `SELECT ${TENANT_RUN_COLUMNS} FROM tenant_retention_runs WHERE partition_month = $1 AND tenant_id = $2 AND state NOT IN ('deleted', 'superseded')`,
+        [month, tenantId],
+      );
+      if (open) return toTenantRun(open);
+      const [found] = await session.query<{ found: boolean }>(
+        `SELECT EXISTS (SELECT FROM analytics_events WHERE tenant_id = $1 AND timestamp >= $2::timestamptz AND timestamp < $3::timestamptz) AS found`,
+        [tenantId, month, monthEnd(month).toISOString()],
+      );
+      if (!found?.found) return undefined;
+      const [last] = await session.query<{ generation: number | null }>(
+        `SELECT max(generation) AS generation FROM tenant_retention_runs WHERE partition_month = $1 AND tenant_id = $2`,
+        [month, tenantId],
+      );
+      const generation = (last?.generation ?? 0) + 1;
+      const [created] = await session.query<TenantRunRow>(
+        `INSERT INTO tenant_retention_runs (partition_month, tenant_id, generation, state, archive_prefix, stored_before)
+         VALUES ($1, $2, $3, 'exporting', $4, clock_timestamp()) RETURNING ${TENANT_RUN_COLUMNS}`,
+        [month, tenantId, generation, tenantArchivePrefix(month, tenantId, generation)],
+      );
+      if (!created) throw new Error(`No run recorded for tenant ${tenantId} in ${monthKey(month)}`);
+      return toTenantRun(created);
+    });
+  }
+
+  async tenantRowsStoredBefore(month: string, tenantId: string, storedBefore: string): Promise<number> {
+    const [row] = await this.db.query<{ rows: number }>(
+      `SELECT count(*)::int AS rows FROM ${partitionTable(month)} WHERE tenant_id = $1 AND stored_at < $2::timestamptz`,
+      [tenantId, storedBefore],
+    );
+    return row?.rows ?? 0;
+  }
+
+  advanceTenantRun(run: TenantRetentionRun, state: 'uploaded' | 'verified', manifest?: ArchiveManifest): Promise<TenantRetentionRun> {
+    return this.updateTenantRun(
+      run,
+      `state = $4, manifest = coalesce($5::jsonb, manifest),
+       uploaded_at = CASE WHEN $4 = 'uploaded' THEN now() ELSE uploaded_at END,
+       verified_at = CASE WHEN $4 = 'verified' THEN now() ELSE verified_at END`,
+      [state, manifest ? JSON.stringify(manifest) : null],
+    );
+  }
+
+  restartTenantExport(run: TenantRetentionRun): Promise<TenantRetentionRun> {
+    return this.updateTenantRun(run, `state = 'exporting', manifest = NULL, uploaded_at = NULL, verified_at = NULL, stored_before = clock_timestamp()`, []);
+  }
+
+  /**
+   * Batches as the admin purge's, only of the run's month and of rows stored before the export
+   * began; the rollups of the periods it empties go first, outside any lock (see `dropArchived`).
+   */
+  async deleteArchivedTenantRows(run: TenantRetentionRun & { manifest: ArchiveManifest }): Promise<void> {
+    const end = monthEnd(run.month).toISOString();
+    const archived = run.manifest.tenants.find((tenant) => tenant.tenantId === run.tenantId);
+    if (!archived) throw new Error(`The manifest of ${run.archivePrefix} does not list tenant ${run.tenantId}`);
+    await deleteRollupsOfEmptiedPeriods(this.db, run.tenantId, end, this.pruneBatch);
+    for (;;) {
+      const finished = await inTenantTransaction(this.db, run.tenantId, async (session) => {
+        const [gone] = await session.query<{ n: number }>(`WITH gone AS (${DELETE_TENANT_ROWS} RETURNING 1) SELECT count(*)::int AS n FROM gone`, [
+          run.tenantId,
+          run.month,
+          end,
+          run.storedBefore,
+          this.pruneBatch,
+        ]);
+        const inBatch = gone?.n ?? 0;
+        const last = inBatch < this.pruneBatch;
+        if (last) await correctRollupsAfterPurge(session, run.tenantId, end);
+        await session.query(`SELECT set_config('role', $1, true)`, [MAINTENANCE_ROLE]);
+        const [counted] = await session.query<{ deleted_rows: number }>(
+          `UPDATE tenant_retention_runs SET deleted_rows = deleted_rows + $4, updated_at = now(),
+             state = CASE WHEN $5 THEN 'deleted' ELSE state END, deleted_at = CASE WHEN $5 THEN now() ELSE deleted_at END
+           WHERE partition_month = $1 AND tenant_id = $2 AND generation = $3 RETURNING deleted_rows`,
+          [run.month, run.tenantId, run.generation, inBatch, last],
+        );
+        if (!last) return false;
+        // More than archived would be rows deleted that no archive holds: undo the batch and stop.
+        // Fewer is an admin purge that took some meanwhile.
+        if ((counted?.deleted_rows ?? 0) > archived.rows) {
+          throw new Error(`tenant ${run.tenantId} in ${monthKey(run.month)}: ${counted?.deleted_rows ?? 0} rows deleted, ${archived.rows} archived`);
+        }
+        await session.query(
+          `INSERT INTO audit_log (tenant_id, action, actor, details)
+           VALUES ($1, 'EVENTS_PURGED', $2, jsonb_build_object('reason', 'tenant retention', 'month', $3::text, 'generation', $4::int,
+             'deleted', $5::int, 'archiveKey', $6::text, 'sha256', $7::text))`,
+          [run.tenantId, this.actor, run.manifest.month, run.generation, counted?.deleted_rows ?? 0, archived.key, archived.sha256],
+        );
+        return true;
+      });
+      if (finished) return;
+    }
   }
 
   pruneRollups(cutoff: Date): Promise<number> {
@@ -287,6 +414,18 @@ export class PgRetentionStore implements RetentionStore {
       pruned += deleted;
       if (deleted < this.pruneBatch) return pruned;
     }
+  }
+
+  private updateTenantRun(run: TenantRetentionRun, assignments: string, values: unknown[]): Promise<TenantRetentionRun> {
+    return this.asMaintenance(async (session) => {
+      const [row] = await session.query<TenantRunRow>(
+        `UPDATE tenant_retention_runs SET ${assignments}, updated_at = now()
+         WHERE partition_month = $1 AND tenant_id = $2 AND generation = $3 RETURNING ${TENANT_RUN_COLUMNS}`,
+        [run.month, run.tenantId, run.generation, ...values],
+      );
+      if (!row) throw new Error(`No run ${run.generation} of tenant ${run.tenantId} in ${monthKey(run.month)}`);
+      return toTenantRun(row);
+    });
   }
 
   private asMaintenance<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {

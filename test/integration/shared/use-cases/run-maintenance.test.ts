@@ -5,12 +5,15 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DirEventArchive } from '../../../../lambdas/shared/adapters/local/dir-event-archive.js';
 import { PgEventStore } from '../../../../lambdas/shared/adapters/pg/pg-event-store.js';
+import { PgArchiveRestore } from '../../../../lambdas/shared/adapters/pg/pg-archive-restore.js';
 import { PgRetentionStore } from '../../../../lambdas/shared/adapters/pg/pg-retention-store.js';
 import { openDatabase, type SqlDatabase } from '../../../../lambdas/shared/adapters/pg/sql-database.js';
 import { StoredEventSchema, type StoredEvent } from '../../../../lambdas/shared/domain/answer-schemas.js';
 import type { EventArchive } from '../../../../lambdas/shared/ports/event-archive.js';
 import { MaintenanceIncompleteError, runMaintenance, type MaintenanceDeps, type MaintenanceStep } from '../../../../lambdas/shared/use-cases/run-maintenance.js';
+import { restoreArchive } from '../../../../lambdas/shared/use-cases/restore-archive.js';
 import { recordMetrics } from '../../../support/emf.js';
+import { rollupMismatches } from '../../../support/rollup-check.js';
 import { envelope, received, TENANT_A, TENANT_B, trackedEvent } from '../../../support/factories.js';
 import { tempDirPerTest } from '../../../support/temp-dir.js';
 import { createServerDatabase, createTestDatabase, type TestDatabase } from '../../../support/test-database.js';
@@ -102,7 +105,7 @@ describe.each(backends)('the retention job on %s', (name, createDatabase) => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
     const partitions = await db.query<{ name: string }>(`SELECT relname AS name FROM pg_class WHERE relkind = 'r' AND relname ~ '^analytics_events_[0-9]{4}_[0-9]{2}$'`);
     for (const { name } of partitions) await db.exec(`DROP TABLE ${name}`);
-    await db.exec('TRUNCATE event_rollups, event_dedupe, audit_log, set_members, event_sets, retention_runs');
+    await db.exec('TRUNCATE event_rollups, event_dedupe, audit_log, set_members, event_sets, retention_runs, tenant_retention_runs');
     archive = new DirEventArchive(archiveDir());
     const store = new PgEventStore(db);
     januaryEvents = new Map();
@@ -287,5 +290,114 @@ describe.each(backends)('the retention job on %s', (name, createDatabase) => {
     expect(members).toEqual([{ member: USER_OF_APRIL }]);
     expect(summary.prunedSetMembers).toBe(1);
     expect(summary.archived.map((month) => month.month)).toEqual(['2025-05-01', JANUARY]);
+  });
+
+  describe('a tenant with a shorter retention', () => {
+    // 30 days before 2026-06-15 12:00 is 2026-05-16 12:00: April is past it, and January past everyone's.
+    const shorter = (overrides: Partial<MaintenanceDeps> = {}) => deps({ settings: { ...SETTINGS, tenantEventDays: { [TENANT_A]: 30 } }, ...overrides });
+    const APRIL = '2026-04-01';
+    const TENANT_A_APRIL = `events/2026-04/tenant-${TENANT_A}/run-1/`;
+
+    const writeApril = (tenantId: string) =>
+      new PgEventStore(db).writeMessages([received(envelope([trackedEvent({ timestamp: '2026-04-21T08:00:00.000Z', receivedAt: '2026-04-21T08:00:00.000Z' })], { tenantId }))]);
+
+    const aprilRows = async () =>
+      db.query<{ tenant_id: string; count: number }>(`SELECT tenant_id, count(*)::int AS count FROM analytics_events_2026_04 GROUP BY 1 ORDER BY 1`);
+
+    /** Tenant A's April row archived once under its own prefix, deleted and audited once; B's row and the partition stay. */
+    async function expectTenantAprilArchivedOnce(): Promise<void> {
+      expect(await aprilRows()).toEqual([{ tenant_id: TENANT_B, count: 1 }]);
+      const runs = await db.query<{ generation: number; state: string; deleted_rows: number }>(
+        `SELECT generation, state, deleted_rows FROM tenant_retention_runs WHERE partition_month = $1 AND tenant_id = $2`,
+        [APRIL, TENANT_A],
+      );
+      expect(runs).toEqual([{ generation: 1, state: 'deleted', deleted_rows: 1 }]);
+      expect(await archive.list(`events/2026-04/`)).toEqual([`${TENANT_A_APRIL}${TENANT_A}.jsonl.gz`, `${TENANT_A_APRIL}manifest.json`]);
+      expect(await archivedLines(`${TENANT_A_APRIL}${TENANT_A}.jsonl.gz`)).toHaveLength(1);
+      const audits = await db.query<{ tenant_id: string; details: Record<string, unknown> }>(
+        `SELECT tenant_id, details FROM audit_log WHERE action = 'EVENTS_PURGED' AND details->>'reason' = 'tenant retention'`,
+      );
+      expect(audits.map((audit) => [audit.tenant_id, audit.details['month'], audit.details['deleted'], audit.details['archiveKey']])).toEqual([
+        [TENANT_A, '2026-04', 1, `${TENANT_A_APRIL}${TENANT_A}.jsonl.gz`],
+      ]);
+      expect(await rollupMismatches(db)).toEqual([]);
+      const [sets] = await db.query<{ count: number }>(`SELECT count(*)::int AS count FROM event_sets WHERE tenant_id = $1 AND period_start < '2026-05-01'`, [TENANT_A]);
+      expect(sets?.count).toBe(0);
+    }
+
+    beforeEach(async () => {
+      await writeApril(TENANT_B);
+    });
+
+    it('archives and deletes its rows of the months past its days, leaves the other tenants and the partition, and changes nothing when run again', async () => {
+      const summary = await runMaintenance(shorter(), NOW);
+
+      expect(summary.tenantPurged).toEqual([{ tenantId: TENANT_A, month: APRIL, generation: 1, rows: 1 }]);
+      expect(summary.archived.map((month) => month.month)).toEqual([JANUARY]);
+      await expectTenantAprilArchivedOnce();
+      expect((await runMaintenance(shorter(), NOW)).tenantPurged).toEqual([]);
+      await expectTenantAprilArchivedOnce();
+    });
+
+    it.each<MaintenanceStep>(['tenant-uploaded', 'tenant-verified', 'tenant-deleted'])('ends archived and deleted exactly once when a run crashes right after %s', async (step) => {
+      await expect(runMaintenance(shorter({ afterStep: crashAfter(step) }), NOW)).rejects.toThrow(/crash after/);
+      await runMaintenance(shorter(), NOW);
+
+      await expectTenantAprilArchivedOnce();
+    });
+
+    it('leaves a row stored after the export began for the next run, which archives it under the next generation', async () => {
+      await expect(runMaintenance(shorter({ afterStep: crashAfter('tenant-uploaded') }), NOW)).rejects.toThrow(/crash after/);
+      await writeApril(TENANT_A);
+
+      const resumed = await runMaintenance(shorter(), NOW);
+
+      expect(resumed.tenantPurged).toEqual([{ tenantId: TENANT_A, month: APRIL, generation: 1, rows: 1 }]);
+      expect(await aprilRows()).toEqual([{ tenant_id: TENANT_A, count: 1 }, { tenant_id: TENANT_B, count: 1 }]);
+      const next = await runMaintenance(shorter(), NOW);
+      expect(next.tenantPurged).toEqual([{ tenantId: TENANT_A, month: APRIL, generation: 2, rows: 1 }]);
+      expect(await aprilRows()).toEqual([{ tenant_id: TENANT_B, count: 1 }]);
+      expect(await rollupMismatches(db)).toEqual([]);
+    });
+
+    it('restores the tenant\'s archived rows with the month, for that tenant alone', async () => {
+      await runMaintenance(shorter(), NOW);
+
+      const restored = await restoreArchive(archive, new PgArchiveRestore(db), { month: '2026-04', tenantId: TENANT_A });
+
+      expect(restored).toMatchObject({ table: 'archive_2026_04', tenants: 1, rows: 1 });
+      const rows = await db.query<{ tenant_id: string }>(`SELECT tenant_id FROM archive_2026_04`);
+      expect(rows).toEqual([{ tenant_id: TENANT_A }]);
+      await db.exec('DROP TABLE archive_2026_04');
+    });
+
+    it('leaves to the partition\'s archive a tenant run that the month\'s expiry overtook', async () => {
+      await expect(runMaintenance(shorter({ afterStep: crashAfter('tenant-uploaded') }), NOW)).rejects.toThrow(/crash after/);
+
+      // 2026-10-01 - 104 days is past the end of April: the whole partition goes, the tenant's row with it.
+      const later = await runMaintenance(shorter(), new Date('2026-10-01T00:00:00Z'));
+
+      expect(later.archived.map((month) => [month.month, month.rows])).toContainEqual([APRIL, 2]);
+      expect(later.tenantPurged).toEqual([]);
+      const runs = await db.query<{ state: string }>(`SELECT state FROM tenant_retention_runs WHERE tenant_id = $1`, [TENANT_A]);
+      expect(runs).toEqual([{ state: 'superseded' }]);
+      expect(await tableExists('analytics_events_2026_04')).toBe(false);
+    });
+
+    it('deletes nothing of the tenant while the archive is down, and the next run finishes', async () => {
+      await expect(runMaintenance(shorter({ archive: new DownArchive(archive) }), NOW)).rejects.toThrow(MaintenanceIncompleteError);
+
+      expect(await aprilRows()).toEqual([{ tenant_id: TENANT_A, count: 1 }, { tenant_id: TENANT_B, count: 1 }]);
+      await runMaintenance(shorter(), NOW);
+      await expectTenantAprilArchivedOnce();
+    });
+
+    it('deletes nothing of the tenant when its archive reads back different', async () => {
+      await expect(runMaintenance(shorter({ archive: new CorruptingArchive(archive) }), NOW)).rejects.toThrow(MaintenanceIncompleteError);
+
+      expect(await aprilRows()).toEqual([{ tenant_id: TENANT_A, count: 1 }, { tenant_id: TENANT_B, count: 1 }]);
+      const [run] = await db.query<{ state: string }>(`SELECT state FROM tenant_retention_runs WHERE tenant_id = $1`, [TENANT_A]);
+      expect(run?.state).toBe('exporting');
+    });
   });
 });

@@ -37,4 +37,22 @@ describe('planMaintenance', () => {
 
     expect(plan.dedupeCutoff).toEqual(plan.eventCutoff);
   });
+
+  it('purges a shorter-retention tenant month by month once each month is wholly past its days, leaving months the partition drop takes', () => {
+    const tenant = '11111111-1111-4111-8111-111111111111';
+    // 2026-06-15 - 30 days = 2026-05-16 12:00: April ended before it, May did not; January and February expire for everyone.
+    const plan = planMaintenance(new Date('2026-06-15T12:00:00Z'), ['2026-01-01', '2026-02-01', '2026-03-01', '2026-04-01', '2026-05-01', '2026-06-01'], {
+      ...SETTINGS,
+      tenantEventDays: { [tenant]: 30 },
+    });
+
+    expect(plan.tenantPurges).toEqual([
+      { tenantId: tenant, month: '2026-03-01' },
+      { tenantId: tenant, month: '2026-04-01' },
+    ]);
+  });
+
+  it('purges no tenant rows when no tenant has a shorter retention', () => {
+    expect(planMaintenance(new Date('2026-06-15T12:00:00Z'), ['2026-04-01'], SETTINGS).tenantPurges).toEqual([]);
+  });
 });
