@@ -1,15 +1,13 @@
 -- The outbox of the live counters in DynamoDB. The writer inserts, in the transaction that
--- stores the events, one delta per tenant, minute, type and category of the events that were
--- new; after the commit a flusher adds each delta to its DynamoDB counters (idempotently, by
--- delta id) and deletes it. A delta a crash or a DynamoDB outage left here is taken by the next
--- flush, so the counters count exactly the events stored.
+-- stores the events, one delta per tenant and delivery: the counts of its new events per
+-- minute, type and category. After the commit a flusher adds each delta to its DynamoDB
+-- counters (idempotently, by delta id) and deletes it. A delta a crash or a DynamoDB outage
+-- left here is taken by the next flush, so the counters count exactly the events stored.
 CREATE TABLE live_counter_deltas (
   delta_id   uuid        NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
   tenant_id  uuid        NOT NULL,
-  minute     timestamptz NOT NULL,
-  event_type text        NOT NULL,
-  category   text        NOT NULL,
-  count      integer     NOT NULL CHECK (count > 0),
+  -- [{"minute": timestamptz, "type": text, "category": text, "count": int}], one per key.
+  counts     jsonb       NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 );
 

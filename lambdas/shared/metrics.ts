@@ -21,7 +21,7 @@ export const METRIC = {
   eventsArchived: 'EventsArchived',
   /** A flush of the live counters failed (DynamoDB or the outbox); its deltas wait for the next one. */
   liveCounterFlushFailed: 'LiveCounterFlushFailed',
-  /** Counter deltas that waited longer than the counters' TTL and were dropped unapplied. */
+  /** Minute counts of deltas that waited longer than the counters' TTL, dropped unapplied. */
   liveCounterDeltasExpired: 'LiveCounterDeltasExpired',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

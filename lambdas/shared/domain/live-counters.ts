@@ -4,16 +4,21 @@ import { EventTypeEnum, storableText, type EventType } from './event-schemas.js'
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 
-/** What the writer stored, counted for one tenant, UTC minute, type and category, in one delivery. */
-export interface CounterDelta {
-  /** Unique for ever: a counter adds a delta once, however often it is flushed. */
-  deltaId: string;
-  tenantId: string;
+/** One key's events of one minute. */
+export interface MinuteCount {
   /** The minute's start, ISO 8601 UTC. */
   minute: string;
   type: string;
   category: string;
   count: number;
+}
+
+/** What the writer stored for one tenant in one delivery, counted per UTC minute, type and category. */
+export interface CounterDelta {
+  /** Unique for ever: a counter adds a delta once, however often it is flushed. */
+  deltaId: string;
+  tenantId: string;
+  counts: MinuteCount[];
 }
 
 export type CounterGranularity = 'minute' | 'hour';
@@ -40,10 +45,22 @@ export const periodStart = (instantMs: number, granularity: CounterGranularity):
 
 /**
  * The shard a delta's counters live on: from its id, so every flush of the delta writes the
- * same items, and a key's deltas of one minute spread over the shards.
+ * same items, and a tenant's deliveries spread over the shards.
  */
 export function shardOf(deltaId: string, shards: number): number {
   return Number.parseInt(deltaId.replace(/-/g, '').slice(-8), 16) % shards;
+}
+
+/**
+ * The part of a counter item a key is counted in: a tenant's keys of one period and shard are
+ * spread over this many items, so that one holds at most a share of them (an item holds at most
+ * 400 KB) while a delivery still writes few items.
+ */
+export const KEY_PARTS = 4;
+export function keyPartOf(type: string, category: string): number {
+  let hash = 0;
+  for (const char of `${type}#${category}`) hash = (Math.imul(hash, 31) + (char.codePointAt(0) ?? 0)) >>> 0;
+  return hash % KEY_PARTS;
 }
 
 /** When DynamoDB may remove a counter (epoch seconds): `ttlHours` after its period ends. */
@@ -57,8 +74,8 @@ export function counterExpiry(periodStartMs: number, granularity: CounterGranula
  * marks that make a second application harmless with it.
  */
 export const EXPIRY_MARGIN_MS = 5 * MINUTE_MS;
-export function isExpired(delta: Pick<CounterDelta, 'minute'>, nowMs: number, ttlHours: number): boolean {
-  return counterExpiry(Date.parse(delta.minute), 'minute', ttlHours) * 1000 - EXPIRY_MARGIN_MS <= nowMs;
+export function isExpired(count: Pick<MinuteCount, 'minute'>, nowMs: number, ttlHours: number): boolean {
+  return counterExpiry(Date.parse(count.minute), 'minute', ttlHours) * 1000 - EXPIRY_MARGIN_MS <= nowMs;
 }
 
 const commaList = <Item extends z.ZodType<unknown, string>>(item: Item, max: number) =>

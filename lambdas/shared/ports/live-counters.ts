@@ -1,6 +1,6 @@
-import type { CounterDelta, CounterGranularity, LiveCount } from '../domain/live-counters.js';
+import type { CounterDelta, CounterGranularity, LiveCount, MinuteCount } from '../domain/live-counters.js';
 
-export type { CounterDelta, CounterGranularity, LiveCount };
+export type { CounterDelta, CounterGranularity, LiveCount, MinuteCount };
 
 /** The deltas the writer left in its transaction, waiting to reach the live counters. */
 export interface CounterOutbox {

@@ -3,7 +3,7 @@ import { describeError, log } from '../logger.js';
 import { emitCounts, METRIC } from '../metrics.js';
 import type { CounterOutbox, LiveCounterStore } from '../ports/live-counters.js';
 
-/** Deltas per claim: one transaction, and the DynamoDB updates of up to twice as many counters. */
+/** Deltas per claim: one transaction; a delta is one delivery's counts for one tenant. */
 const CLAIM_LIMIT = 1000;
 /** Claims per flush: after an outage the backlog drains over several deliveries, each bounded. */
 const MAX_CLAIMS = 5;
@@ -12,9 +12,9 @@ const FIRST_PAUSE_MS = 1000;
 const MAX_PAUSE_MS = 60_000;
 
 export interface FlushOutcome {
-  /** Deltas now in their counters. */
+  /** Deltas (a delivery's counts for one tenant) now in their counters. */
   applied: number;
-  /** Deltas older than the counters' TTL, deleted without being applied. */
+  /** Counts of minutes past the counters' TTL, deleted without being applied. */
   expired: number;
   /** Not tried: an earlier flush failed moments ago. */
   paused: boolean;
@@ -24,7 +24,7 @@ export interface FlushOutcome {
  * Moves the writer's counter deltas from the outbox to the live counters, after the commit of
  * each delivery (and of whichever delivery a crash interrupted before its flush).
  * 1. Claim pending deltas that no other flush holds.
- * 2. Drop those past the TTL; apply the others, each once, however often it is tried.
+ * 2. Drop the counts of minutes past the TTL; apply the rest, each delta once, however often it is tried.
  * 3. Delete what is done; the rest stays for the next flush. A failure of either store never
  *    fails the delivery: it is logged and counted, later flushes pause for a while, and the
  *    counters catch up once both answer again.
@@ -49,13 +49,13 @@ export class LiveCounterFlusher {
         let done: string[] = [];
         const { claimed } = await this.outbox.drain(CLAIM_LIMIT, async (deltas) => {
           const now = this.now();
-          const expired = deltas.filter((delta) => isExpired(delta, now, this.settings.ttlHours)).map((delta) => delta.deltaId);
-          const gone = new Set(expired);
-          const applying = await this.counters.apply(deltas.filter((delta) => !gone.has(delta.deltaId)));
+          const live = deltas.map((delta) => ({ ...delta, counts: delta.counts.filter((count) => !isExpired(count, now, this.settings.ttlHours)) }));
+          outcome.expired += deltas.reduce((sum, delta) => sum + delta.counts.length, 0) - live.reduce((sum, delta) => sum + delta.counts.length, 0);
+          const gone = live.filter((delta) => delta.counts.length === 0).map((delta) => delta.deltaId);
+          const applying = await this.counters.apply(live.filter((delta) => delta.counts.length > 0));
           failure = applying.failure;
-          outcome.expired += expired.length;
           outcome.applied += applying.applied.length;
-          done = [...expired, ...applying.applied];
+          done = [...gone, ...applying.applied];
           return new Set(done);
         });
         // Only now is the outbox's delete committed: these deltas can never come back.

@@ -12,20 +12,17 @@ const FLUSH_ROLE = 'tracker_counters';
  */
 const CLAIM = `DELETE FROM live_counter_deltas WHERE delta_id IN (
   SELECT delta_id FROM live_counter_deltas LIMIT $1 FOR UPDATE SKIP LOCKED
-) RETURNING delta_id, tenant_id, minute, event_type, category, count, created_at`;
+) RETURNING delta_id, tenant_id, counts, created_at`;
 
 /** The deltas of a claim that are not done, back as they were. */
-const PUT_BACK = `INSERT INTO live_counter_deltas (delta_id, tenant_id, minute, event_type, category, count, created_at)
-  SELECT delta_id, tenant_id, minute, event_type, category, count, created_at
-  FROM jsonb_to_recordset($1::jsonb) AS d(delta_id uuid, tenant_id uuid, minute timestamptz, event_type text, category text, count integer, created_at timestamptz)`;
+const PUT_BACK = `INSERT INTO live_counter_deltas (delta_id, tenant_id, counts, created_at)
+  SELECT delta_id, tenant_id, counts, created_at
+  FROM jsonb_to_recordset($1::jsonb) AS d(delta_id uuid, tenant_id uuid, counts jsonb, created_at timestamptz)`;
 
 interface DeltaRow {
   delta_id: string;
   tenant_id: string;
-  minute: Date | string;
-  event_type: string;
-  category: string;
-  count: number;
+  counts: Array<{ minute: string; type: string; category: string; count: number }>;
   created_at: Date | string;
 }
 
@@ -39,10 +36,11 @@ export class PgCounterOutbox implements CounterOutbox {
       const rows = await session.query<DeltaRow>(CLAIM, [limit]);
       if (rows.length === 0) return { claimed: 0, done: 0 };
       const done = await apply(
-        rows.map((row) => ({ deltaId: row.delta_id, tenantId: row.tenant_id, minute: toIso(row.minute), type: row.event_type, category: row.category, count: row.count })),
+        // jsonb writes a timestamptz in the session's zone: normalised to UTC ISO here.
+        rows.map((row) => ({ deltaId: row.delta_id, tenantId: row.tenant_id, counts: row.counts.map((count) => ({ ...count, minute: toIso(count.minute) })) })),
       );
       const left = rows.filter((row) => !done.has(row.delta_id));
-      if (left.length > 0) await session.query(PUT_BACK, [JSON.stringify(left.map((row) => ({ ...row, minute: toIso(row.minute), created_at: toIso(row.created_at) })))]);
+      if (left.length > 0) await session.query(PUT_BACK, [JSON.stringify(left.map((row) => ({ ...row, created_at: toIso(row.created_at) })))]);
       return { claimed: rows.length, done: rows.length - left.length };
     });
   }

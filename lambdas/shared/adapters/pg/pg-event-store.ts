@@ -126,12 +126,13 @@ batch_audit AS (
   FROM jsonb_to_recordset($2::jsonb) AS b("requestId" text, actor text, "batchSummary" jsonb)
   ON CONFLICT (tenant_id, (details->>'requestId')) WHERE action = 'EVENTS_BATCH_PROCESSED' DO NOTHING
 ),
--- The live counters' outbox: one delta per minute, type and category of the new events,
+-- The live counters' outbox: one delta of the new events' counts per minute, type and category,
 -- flushed to DynamoDB after the commit (flush-live-counters.ts). Minutes binned as the rollups'.
 counter_deltas AS (
-  INSERT INTO live_counter_deltas (tenant_id, minute, event_type, category, count)
-  SELECT $1, date_bin('1 minute', timestamp, ${BIN_ORIGIN}), event_type, category, count(*)
-  FROM new_events GROUP BY 2, 3, 4
+  INSERT INTO live_counter_deltas (tenant_id, counts)
+  SELECT $1, jsonb_agg(jsonb_build_object('minute', minute, 'type', event_type, 'category', category, 'count', n))
+  FROM (SELECT date_bin('1 minute', timestamp, ${BIN_ORIGIN}) AS minute, event_type, category, count(*) AS n FROM new_events GROUP BY 1, 2, 3) AS keyed
+  HAVING count(*) > 0
 )
 SELECT count(*)::int AS stored FROM new_events`;
 

@@ -157,7 +157,7 @@ describe('the live counters against the Postgres rollups', () => {
 
     expect(faultsFired.down).toBeGreaterThan(0);
     expect(faultsFired['answer-lost']).toBeGreaterThan(0);
-    expect(metrics.datapoints().filter((point) => point.metric === 'LiveCounterFlushFailed').length).toBeGreaterThan(3);
+    expect(metrics.datapoints().filter((point) => point.metric === 'LiveCounterFlushFailed').length).toBeGreaterThan(0);
     for (const tenant of [TENANT_A, TENANT_B]) {
       for (const granularity of ['minute', 'hour'] as const) expect(await counters(real, tenant, granularity)).toEqual(await rollups(tenant, granularity));
     }
