@@ -97,6 +97,15 @@ describe('live counters', () => {
     expect(grant?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['live#*'] } });
     expect(service.findResources('AWS::Lambda::Function')[id]?.['Properties']).not.toHaveProperty('VpcConfig');
   });
+
+  it('alarms when the writer fails to flush the live counters for 15 minutes', () => {
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: METRIC.liveCounterFlushFailed,
+      Threshold: 0,
+      EvaluationPeriods: 3,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
 });
 
 describe('write keys and rate limits', () => {
