@@ -4,15 +4,17 @@ import { log } from '../shared/logger.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 import { emitCounts, emitCountsByEventType, METRIC } from '../shared/metrics.js';
 import type { EventStore } from '../shared/ports/event-store.js';
+import { NO_SUBSCRIBERS, type StoredEventPublisher } from '../shared/ports/stored-event-publisher.js';
 import { writeQueuedEvents } from '../shared/use-cases/write-queued-events.js';
-import { awsEventStore } from '../shared/wiring/aws.js';
+import { awsEventStore, awsStoredEventPublisher } from '../shared/wiring/aws.js';
 
 /** SQS event source with ReportBatchItemFailures: only the records named here come back. */
-export function createWriteEventsHandler(store: EventStore) {
+export function createWriteEventsHandler(store: EventStore, publisher: StoredEventPublisher = NO_SUBSCRIBERS) {
   return async (event: SQSEvent, context: Pick<Context, 'awsRequestId'>): Promise<SQSBatchResponse> => {
     const outcome = await writeQueuedEvents(
       store,
       event.Records.map((record) => ({ messageId: record.messageId, body: record.body })),
+      publisher,
     );
     for (const failure of outcome.failed) log('warn', 'record not written', { requestId: context.awsRequestId, ...failure });
     log('info', 'batch written', { requestId: context.awsRequestId, records: event.Records.length, stored: outcome.stored, duplicates: outcome.duplicates, failed: outcome.failed.length });
@@ -23,4 +25,4 @@ export function createWriteEventsHandler(store: EventStore) {
   };
 }
 
-export const handler = lazyHandler(async () => createWriteEventsHandler(await awsEventStore()));
+export const handler = lazyHandler(async () => createWriteEventsHandler(await awsEventStore(), awsStoredEventPublisher()));

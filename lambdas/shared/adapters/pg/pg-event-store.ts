@@ -1,5 +1,6 @@
 import { QUEUED_ROW_FIELDS, type QueuedRowField, type QueueHeader, type ReceivedMessage } from '../../domain/queue-messages.js';
-import type { EventStore, StoredEvent, WriteSummary } from '../../ports/event-store.js';
+import type { EventStore, StoredEvent, WriteOptions, WriteSummary } from '../../ports/event-store.js';
+import type { StoredEventBatch } from '../../ports/stored-event-publisher.js';
 import { emitCounts, METRIC } from '../../metrics.js';
 import type { SqlDatabase } from './sql-database.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.js';
@@ -126,7 +127,19 @@ batch_audit AS (
   FROM jsonb_to_recordset($2::jsonb) AS b("requestId" text, actor text, "batchSummary" jsonb)
   ON CONFLICT (tenant_id, (details->>'requestId')) WHERE action = 'EVENTS_BATCH_PROCESSED' DO NOTHING
 )
-SELECT count(*)::int AS stored FROM new_events`;
+-- $3: whether anyone streams this tenant's events. FILTER keeps the rows out of the aggregate
+-- otherwise (CASE would not: an aggregate inside it is computed all the same). stored_at is the
+-- column's default, the transaction's now().
+SELECT count(*)::int AS stored, now() AS stored_at,
+  json_agg(new_events ORDER BY new_events.timestamp, new_events.event_id) FILTER (WHERE $3::boolean) AS events
+FROM new_events`;
+
+interface WrittenRow {
+  stored: number;
+  stored_at: Date | string;
+  /** The new events' staged rows as JSON, when asked for. */
+  events: Array<Omit<EventRow, 'stored_at'>> | null;
+}
 
 interface TenantDelivery {
   rows: string;
@@ -170,25 +183,27 @@ export class PgEventStore implements EventStore {
 
   constructor(private readonly db: SqlDatabase) {}
 
-  async writeMessages(messages: ReceivedMessage[]): Promise<WriteSummary> {
+  async writeMessages(messages: ReceivedMessage[], options: WriteOptions = {}): Promise<WriteSummary> {
     const deliveries = deliveriesByTenant(messages);
     const months = messages.flatMap(({ header }) => header.months);
+    const returnEventsOf = options.returnEventsOf ?? new Set<string>();
     await this.ensurePartitions(months);
 
-    return this.writeDeliveries(deliveries).catch(async (error: unknown) => {
+    return this.writeDeliveries(deliveries, returnEventsOf).catch(async (error: unknown) => {
       // The maintenance job may have dropped a partition this container still believes in.
       if (!isMissingPartition(error)) throw error;
       this.knownMonths.clear();
       await this.ensurePartitions(months);
-      return this.writeDeliveries(deliveries);
+      return this.writeDeliveries(deliveries, returnEventsOf);
     });
   }
 
-  private writeDeliveries(deliveries: Map<string, TenantDelivery>): Promise<WriteSummary> {
+  private writeDeliveries(deliveries: Map<string, TenantDelivery>, returnEventsOf: ReadonlySet<string>): Promise<WriteSummary> {
     return this.db.transaction(async (session) => {
       await session.exec(PREPARE_STAGING);
       let staged = 0;
       let stored = 0;
+      const storedEvents: StoredEventBatch[] = [];
       for (const [index, [tenantId, delivery]] of [...deliveries].entries()) {
         if (index > 0) await session.exec(RESET_STAGING);
         // Batch summaries alone (a batch whose every item was refused) have nothing to COPY.
@@ -199,10 +214,12 @@ export class PgEventStore implements EventStore {
         // Shared with the tenant's other writers until commit; a purge's correction waits for
         // it and holds it alone (`correctRollupsAfterPurge`).
         await scopeToTenant(session, tenantId, 'event_rollups');
-        const [row] = await session.query<{ stored: number }>(WRITE_STAGED_EVENTS, [tenantId, JSON.stringify(delivery.batchSummaries)]);
+        const wanted = returnEventsOf.has(tenantId);
+        const [row] = await session.query<WrittenRow>(WRITE_STAGED_EVENTS, [tenantId, JSON.stringify(delivery.batchSummaries), wanted]);
         stored += row?.stored ?? 0;
+        if (wanted && row?.events) storedEvents.push({ tenantId, events: row.events.map((event) => toStoredEvent({ ...event, stored_at: row.stored_at })) });
       }
-      return { stored, duplicates: staged - stored };
+      return { stored, duplicates: staged - stored, storedEvents };
     });
   }
 
