@@ -57,6 +57,8 @@ export class WebSocketStreamPublisher implements StoredEventPublisher {
         log('warn', 'stream frame not posted', { connectionId: connection.connectionId, ...describeError(error) });
         return;
       }
+      // Posts in flight to the same connection all come back gone: its row is removed once.
+      if (gone.has(connection)) return;
       gone.add(connection);
       await this.connections.remove(connection.tenantId, connection.connectionId).catch((removeError: unknown) => log('warn', 'gone stream connection not removed', { connectionId: connection.connectionId, ...describeError(removeError) }));
     }

@@ -6,7 +6,8 @@ import type { StoredEventBatch, StoredEventPublisher } from '../../ports/stored-
 export interface StreamSink {
   /** Bytes handed to the socket and not yet written to the network. */
   bufferedBytes(): number;
-  send(frame: string): void;
+  /** One text frame: JSON, as a string or already UTF-8 (shared by every subscriber it goes to). */
+  send(frame: string | Buffer): void;
 }
 
 export interface LiveStreamSettings {
@@ -36,6 +37,17 @@ interface TenantStream {
 }
 
 const send = (sink: StreamSink, message: StreamMessage) => sink.send(JSON.stringify(message));
+
+/** Events as the frames that carry them, encoded once. */
+interface Framed {
+  count: number;
+  frames: Buffer[];
+}
+
+const framedEvents = (events: StoredEvent[], jsonOf?: (event: StoredEvent) => string): Framed => ({
+  count: events.length,
+  frames: frameEvents(events, undefined, jsonOf).map((frame) => Buffer.from(frame)),
+});
 
 /**
  * The local live stream: subscribers per tenant and a bounded buffer of each tenant's recent
@@ -103,31 +115,41 @@ export class LiveStreamHub implements StoredEventPublisher {
       const tenant = this.tenants.get(tenantId);
       if (!tenant || events.length === 0) continue;
       this.remember(tenant, events);
-      // Each event is serialised once, however many subscribers receive it.
+      // Each event is serialised once, and the frames built once per distinct filter, however
+      // many subscribers receive them: fan-out is then a socket write per subscriber and frame.
       const json = new Map(events.map((event) => [event, JSON.stringify(event)]));
       const jsonOf = (event: StoredEvent) => json.get(event) ?? JSON.stringify(event);
-      for (const subscriber of tenant.subscribers) this.sendEvents(subscriber, events.filter((event) => matchesFilter(event, subscriber.subscription.filter)), jsonOf);
+      const byFilter = new Map<string, Framed>();
+      for (const subscriber of tenant.subscribers) {
+        const key = JSON.stringify(subscriber.subscription.filter);
+        let framed = byFilter.get(key);
+        if (!framed) {
+          framed = framedEvents(events.filter((event) => matchesFilter(event, subscriber.subscription.filter)), jsonOf);
+          byFilter.set(key, framed);
+        }
+        this.sendFramed(subscriber, framed);
+      }
     }
   }
 
-  private sendEvents(subscriber: Subscriber, events: StoredEvent[], jsonOf?: (event: StoredEvent) => string): void {
-    if (events.length === 0) return;
+  private sendFramed(subscriber: Subscriber, { count, frames }: Framed): void {
+    if (count === 0) return;
     if (subscriber.sink.bufferedBytes() > this.settings.subscriberBufferBytes) {
-      subscriber.dropped += events.length;
-      subscriber.droppedTotal += events.length;
+      subscriber.dropped += count;
+      subscriber.droppedTotal += count;
       return;
     }
     if (subscriber.dropped > 0) {
       send(subscriber.sink, { type: 'dropped', count: subscriber.dropped, total: subscriber.droppedTotal });
       subscriber.dropped = 0;
     }
-    for (const frame of frameEvents(events, undefined, jsonOf)) subscriber.sink.send(frame);
+    for (const frame of frames) subscriber.sink.send(frame);
   }
 
   private replay(tenant: TenantStream, subscriber: Subscriber, after: string): void {
     const seen = tenant.recent.findLastIndex((event) => event.eventId === after);
     const missed = seen < 0 ? [] : tenant.recent.slice(seen + 1).filter((event) => matchesFilter(event, subscriber.subscription.filter));
-    this.sendEvents(subscriber, missed);
+    this.sendFramed(subscriber, framedEvents(missed));
     send(subscriber.sink, { type: 'resumed', after, replayed: missed.length, complete: seen >= 0 });
   }
 

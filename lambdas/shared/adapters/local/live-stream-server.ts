@@ -66,7 +66,7 @@ export function attachLiveStream(server: Server, authorize: Authorizer, hub: Liv
     if (isRefusal(subscription)) return refuse(socket, subscription);
     unsubscribe = hub.subscribe(caller.tenantId, subscription, {
       bufferedBytes: () => socket.bufferedAmount,
-      send: (frame) => socket.send(frame),
+      send: (frame) => socket.send(frame, { binary: false }),
     });
   }
 
