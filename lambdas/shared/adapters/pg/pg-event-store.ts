@@ -129,9 +129,10 @@ batch_audit AS (
 )
 -- $3: whether anyone streams this tenant's events. FILTER keeps the rows out of the aggregate
 -- otherwise (CASE would not: an aggregate inside it is computed all the same). stored_at is the
--- column's default, the transaction's now().
+-- column's default, the transaction's now(). Unsorted: an ORDER BY here sorted every wide row,
+-- past work_mem (the caller sorts the ids).
 SELECT count(*)::int AS stored, now() AS stored_at,
-  json_agg(new_events ORDER BY new_events.timestamp, new_events.event_id) FILTER (WHERE $3::boolean) AS events
+  json_agg(new_events) FILTER (WHERE $3::boolean) AS events
 FROM new_events`;
 
 interface WrittenRow {
@@ -170,6 +171,11 @@ function deliveriesByTenant(messages: ReceivedMessage[]): Map<string, TenantDeli
     const rows = delivery.rows.join('');
     return [tenantId, { ...delivery, rows, lineCount: countLines(rows) }];
   }));
+}
+
+/** By timestamp, then id: the order the stream promises within one commit. */
+function inTimeOrder(events: StoredEvent[]): StoredEvent[] {
+  return events.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
 }
 
 /** Postgres: 'no partition of relation "analytics_events" found for row' (check_violation). */
@@ -217,7 +223,7 @@ export class PgEventStore implements EventStore {
         const wanted = returnEventsOf.has(tenantId);
         const [row] = await session.query<WrittenRow>(WRITE_STAGED_EVENTS, [tenantId, JSON.stringify(delivery.batchSummaries), wanted]);
         stored += row?.stored ?? 0;
-        if (wanted && row?.events) storedEvents.push({ tenantId, events: row.events.map((event) => toStoredEvent({ ...event, stored_at: row.stored_at })) });
+        if (wanted && row?.events) storedEvents.push({ tenantId, events: inTimeOrder(row.events.map((event) => toStoredEvent({ ...event, stored_at: row.stored_at }))) });
       }
       return { stored, duplicates: staged - stored, storedEvents };
     });
