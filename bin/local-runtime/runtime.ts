@@ -10,6 +10,8 @@ import { ensureTables, localDynamoClient, startEmbeddedDynamo, type EmbeddedDyna
 import { WriterThread, type WriterEventSource } from './writer-thread.js';
 import { localMaintenanceDeps, startMaintenanceTimer } from './maintenance.js';
 import { createApiGatewayEmulator, type LocalRoute } from '../../lambdas/shared/adapters/local/api-gateway-emulator.js';
+import { LiveStreamHub } from '../../lambdas/shared/adapters/local/live-stream-hub.js';
+import { attachLiveStream } from '../../lambdas/shared/adapters/local/live-stream-server.js';
 import { QueueEventSource } from '../../lambdas/shared/adapters/local/queue-event-source.js';
 import { InMemoryRateLimiter } from '../../lambdas/shared/adapters/local/in-memory-rate-limiter.js';
 import { createTokenVerifier } from '../../lambdas/shared/adapters/jwt/jose-token-verifier.js';
@@ -116,18 +118,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const queue = await PgMessageQueue.open(db);
   const { databaseUrl } = options.database;
   let eventSource: WriterEventSource;
+  const hub = new LiveStreamHub(options.stream);
   if (options.writerThread && databaseUrl) {
-    const thread = new WriterThread({
-      databaseUrl,
-      poolSize: WRITER_POOL_SIZE,
-      queue: options.queue,
-      liveCounters: { endpoint: dynamo.endpoint, table: options.dynamo.countersTable, settings: options.liveCounters },
-    });
+    const thread = new WriterThread(
+      {
+        databaseUrl,
+        poolSize: WRITER_POOL_SIZE,
+        queue: options.queue,
+        liveCounters: { endpoint: dynamo.endpoint, table: options.dynamo.countersTable, settings: options.liveCounters },
+      },
+      hub,
+    );
     queue.onSent(() => thread.wake());
     eventSource = thread;
   } else {
     const counters = new LiveCounterFlusher(new PgCounterOutbox(db), liveCounters, options.liveCounters);
-    eventSource = new QueueEventSource(queue, createWriteEventsHandler(store, counters), options.queue);
+    eventSource = new QueueEventSource(queue, createWriteEventsHandler(store, counters, hub), options.queue);
   }
   const ports: Ports = {
     store,
@@ -144,11 +150,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     routes: options.routes ?? ROUTES,
   };
   const routes = await routeHandlers(ports.routes, ports);
-  const server = createApiGatewayEmulator(routes, createAuthorizeHandler(createTokenVerifier(options.auth), writeKeys), ports.http.corsOrigins);
+  const authorize = createAuthorizeHandler(createTokenVerifier(options.auth), writeKeys);
+  const server = createApiGatewayEmulator(routes, authorize, ports.http.corsOrigins);
+  const stream = attachLiveStream(server, authorize, hub, options.stream.heartbeatMs);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', resolve);
   }).catch(async (error: unknown) => {
+    await stream.close();
     dynamoClient.destroy();
     await dynamo.embedded?.close();
     if (!options.db) await db.close();
@@ -165,6 +174,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     eventSource,
     appliedMigrations,
     async close(drainMs = DEFAULT_DRAIN_MS) {
+      // Upgraded sockets would hold the HTTP server's close open.
+      await stream.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), REQUEST_GRACE_MS);

@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
+import type { LiveStreamHub } from '../../lambdas/shared/adapters/local/live-stream-hub.js';
+import type { StoredEvent } from '../../lambdas/shared/domain/answer-schemas.js';
 import { describeError, log } from '../../lambdas/shared/logger.js';
 
 /** What the local runtime needs of the writer's event source, in this thread or another. */
@@ -34,12 +36,16 @@ export const WriterThreadRequestSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('wake') }),
   z.strictObject({ type: z.literal('drained'), id: z.number().int() }),
   z.strictObject({ type: z.literal('stop'), drainMs: z.number().int().min(0) }),
+  // The live stream's tenants (`LiveStreamHub.streamedUntil`), sent whenever they change.
+  z.strictObject({ type: z.literal('streamed-tenants'), tenants: z.array(z.tuple([z.string(), z.number().nullable()])) }),
 ]);
 export type WriterThreadRequest = z.infer<typeof WriterThreadRequestSchema>;
 
 const WriterThreadReplySchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('drained'), id: z.number().int() }),
   z.strictObject({ type: z.literal('stopped') }),
+  // Built by the writer from its own rows, so not parsed again on the way back.
+  z.strictObject({ type: z.literal('published'), batches: z.array(z.strictObject({ tenantId: z.string(), events: z.array(z.custom<StoredEvent>()) })) }),
 ]);
 export type WriterThreadReply = z.infer<typeof WriterThreadReplySchema>;
 
@@ -60,7 +66,13 @@ export class WriterThread implements WriterEventSource {
   private stopped: (() => void) | undefined;
   private restart: NodeJS.Timeout | undefined;
 
-  constructor(private readonly data: WriterThreadData) {}
+  /** With a hub, the thread's writer reads back and publishes the events of its tenants. */
+  constructor(
+    private readonly data: WriterThreadData,
+    private readonly hub?: LiveStreamHub,
+  ) {
+    hub?.onChange(() => this.postStreamedTenants());
+  }
 
   start(): void {
     if (this.stopping) return;
@@ -72,12 +84,14 @@ export class WriterThread implements WriterEventSource {
     this.worker = worker;
     // A new worker after a crash: the waits the old one never answered go to it.
     for (const id of this.waiting.keys()) this.post({ type: 'drained', id });
+    this.postStreamedTenants();
     worker.on('message', (message: unknown) => {
       const reply = WriterThreadReplySchema.parse(message);
       if (reply.type === 'drained') {
         this.waiting.get(reply.id)?.();
         this.waiting.delete(reply.id);
-      } else if (reply.type === 'stopped') this.stopped?.();
+      } else if (reply.type === 'published') this.hub?.deliver(reply.batches);
+      else if (reply.type === 'stopped') this.stopped?.();
     });
     worker.on('error', (error) => log('error', 'writer thread failed', describeError(error)));
     worker.on('exit', (code) => {
@@ -123,6 +137,10 @@ export class WriterThread implements WriterEventSource {
   private settleWaits(): void {
     for (const resolve of this.waiting.values()) resolve();
     this.waiting.clear();
+  }
+
+  private postStreamedTenants(): void {
+    if (this.hub) this.post({ type: 'streamed-tenants', tenants: this.hub.streamedUntil() });
   }
 
   private post(request: WriterThreadRequest): void {

@@ -18,7 +18,7 @@ function stageWildcard(methodArn: string): string {
 }
 
 /** A bearer credential is either a write key (`wk_...`) or a JWT; anything unverifiable is none. */
-async function callerForToken(token: string, verify: TokenVerifier, writeKeys: WriteKeyStore): Promise<Caller | undefined> {
+export async function callerForToken(token: string, verify: TokenVerifier, writeKeys: WriteKeyStore): Promise<Caller | undefined> {
   if (isWriteKey(token)) return authenticateWriteKey(writeKeys, token);
   const claims = await verify(token).catch(() => undefined);
   return claims && callerFromClaims(claims);

@@ -43,6 +43,12 @@ export const ENV = {
   tenantEventRetention: 'TENANT_EVENT_RETENTION',
   liveCounterShards: 'LIVE_COUNTER_SHARDS',
   liveCounterTtlHours: 'LIVE_COUNTER_TTL_HOURS',
+  streamHeartbeatMs: 'STREAM_HEARTBEAT_MS',
+  streamRecentEvents: 'STREAM_RECENT_EVENTS',
+  streamResumeWindowMs: 'STREAM_RESUME_WINDOW_MS',
+  streamSubscriberBufferBytes: 'STREAM_SUBSCRIBER_BUFFER_BYTES',
+  streamConnectionsTable: 'STREAM_CONNECTIONS_TABLE',
+  streamEndpoint: 'STREAM_ENDPOINT',
 } as const;
 
 /** A bad environment: every offending key is named, so one restart fixes them all. */
@@ -224,6 +230,31 @@ export const Archive = z
   })
   .transform((env) => ({ bucket: env[ENV.archiveBucket], dir: env[ENV.archiveDir] ?? join(env[ENV.dataDir], 'archive') }));
 
+/** The local live stream (`/v1/stream`): heartbeat, resume buffer, per-subscriber bound. */
+export const LiveStream = z
+  .object({
+    [ENV.streamHeartbeatMs]: positiveInt(30_000),
+    [ENV.streamRecentEvents]: positiveInt(1_000),
+    [ENV.streamResumeWindowMs]: positiveInt(300_000),
+    [ENV.streamSubscriberBufferBytes]: positiveInt(1024 * 1024),
+  })
+  .transform((env) => ({
+    heartbeatMs: env[ENV.streamHeartbeatMs],
+    recentEventsPerTenant: env[ENV.streamRecentEvents],
+    resumeWindowMs: env[ENV.streamResumeWindowMs],
+    subscriberBufferBytes: env[ENV.streamSubscriberBufferBytes],
+  }));
+
+/** The WebSocket API's connections and the management endpoint the writer posts to. */
+export const AwsStream = z
+  .object({ [ENV.streamConnectionsTable]: z.string().min(3), [ENV.streamEndpoint]: z.url() })
+  .transform((env) => ({ connectionsTable: env[ENV.streamConnectionsTable], endpoint: env[ENV.streamEndpoint] }));
+
+/** The `$connect` and `$disconnect` functions know the table only. */
+export const AwsStreamConnections = z
+  .object({ [ENV.streamConnectionsTable]: z.string().min(3) })
+  .transform((env) => ({ connectionsTable: env[ENV.streamConnectionsTable] }));
+
 const LocalRuntime = z
   .object({
     [ENV.port]: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -271,7 +302,7 @@ export function loadHttpConfig(env: NodeJS.ProcessEnv = process.env): { corsOrig
 
 /** The whole local runtime's settings. */
 export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env) {
-  const { http, runtime, ...sections } = loadConfig({ http: Http, rateLimits: RateLimits, dynamo: Dynamo, liveCounters: LiveCounters, ingest: Ingest, database: Database, auth: Auth, retention: Retention, archive: Archive, runtime: LocalRuntime }, env);
+  const { http, runtime, ...sections } = loadConfig({ http: Http, rateLimits: RateLimits, dynamo: Dynamo, liveCounters: LiveCounters, ingest: Ingest, database: Database, auth: Auth, retention: Retention, archive: Archive, stream: LiveStream, runtime: LocalRuntime }, env);
   return { ...http, ...sections, ...runtime };
 }
 

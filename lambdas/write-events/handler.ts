@@ -4,20 +4,23 @@ import { log } from '../shared/logger.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 import { emitCounts, emitCountsByEventType, METRIC } from '../shared/metrics.js';
 import type { EventStore } from '../shared/ports/event-store.js';
+import { NO_SUBSCRIBERS, type StoredEventPublisher } from '../shared/ports/stored-event-publisher.js';
 import type { LiveCounterFlusher } from '../shared/use-cases/flush-live-counters.js';
 import { writeQueuedEvents } from '../shared/use-cases/write-queued-events.js';
-import { awsCounterFlusher, awsEventStore } from '../shared/wiring/aws.js';
+import { awsCounterFlusher, awsEventStore, awsStoredEventPublisher } from '../shared/wiring/aws.js';
 
 /**
  * SQS event source with ReportBatchItemFailures: only the records named here come back. After
- * the commit, the live counters get the deltas the write left in the outbox (and any an earlier
- * writer left there); that flush never fails the delivery.
+ * the commit the publisher gets the new events of tenants someone streams, and the live
+ * counters the deltas the write left in the outbox (and any an earlier writer left there);
+ * neither ever fails the delivery.
  */
-export function createWriteEventsHandler(store: EventStore, counters: Pick<LiveCounterFlusher, 'flush'>) {
+export function createWriteEventsHandler(store: EventStore, counters: Pick<LiveCounterFlusher, 'flush'>, publisher: StoredEventPublisher = NO_SUBSCRIBERS) {
   return async (event: SQSEvent, context: Pick<Context, 'awsRequestId'>): Promise<SQSBatchResponse> => {
     const outcome = await writeQueuedEvents(
       store,
       event.Records.map((record) => ({ messageId: record.messageId, body: record.body })),
+      publisher,
     );
     const flushed = await counters.flush();
     for (const failure of outcome.failed) log('warn', 'record not written', { requestId: context.awsRequestId, ...failure });
@@ -29,4 +32,4 @@ export function createWriteEventsHandler(store: EventStore, counters: Pick<LiveC
   };
 }
 
-export const handler = lazyHandler(async () => createWriteEventsHandler(await awsEventStore(), await awsCounterFlusher()));
+export const handler = lazyHandler(async () => createWriteEventsHandler(await awsEventStore(), await awsCounterFlusher(), awsStoredEventPublisher()));

@@ -10,6 +10,7 @@ import { handlerModule, type Routes, type RouteSpec } from '../../lambdas/shared
 import { ENV } from '../../lambdas/shared/config.js';
 import { Api } from '../constructs/api.js';
 import { AppFunction, type AppFunctionProps } from '../constructs/app-function.js';
+import { LiveStream } from '../constructs/live-stream.js';
 import { Observability } from '../constructs/observability.js';
 import type { StageConfig } from '../stage-config.js';
 import type { StatefulStack } from './stateful-stack.js';
@@ -30,6 +31,7 @@ const constructId = (fn: string): string => `${fn.replace(/(^|-)(\w)/g, (_match,
  */
 export class ServiceStack extends Stack {
   readonly api: Api;
+  readonly liveStream: LiveStream;
   /** Every function, by its folder under `lambdas/` (a route's function by its key in the route table). */
   readonly functions: Record<string, AppFunction>;
 
@@ -43,13 +45,16 @@ export class ServiceStack extends Stack {
     const fn = (name: string, handlerModule: string, description: string, extra: Partial<AppFunctionProps> = {}) =>
       new AppFunction(this, constructId(name), { handlerModule, description, logRetention, ...extra });
 
-    const authorize = fn('authorize', 'lambdas/authorize/handler.ts', 'Verifies bearer JWTs and write keys and maps them to tenant and scopes')
-      .bindSettings({
-        [ENV.jwksUrl]: stateful.users.jwksUrl,
-        [ENV.jwtIssuer]: stateful.users.issuer,
-        [ENV.jwtAudience]: stateful.users.client.userPoolClientId,
-      })
-      .bindWriteKeys(stateful.writeKeys.table, 'read');
+    // Both authorizers verify the same JWTs and read write keys, nothing else.
+    const authorizer = (name: string, handlerModule: string, description: string) =>
+      fn(name, handlerModule, description)
+        .bindSettings({
+          [ENV.jwksUrl]: stateful.users.jwksUrl,
+          [ENV.jwtIssuer]: stateful.users.issuer,
+          [ENV.jwtAudience]: stateful.users.client.userPoolClientId,
+        })
+        .bindWriteKeys(stateful.writeKeys.table, 'read');
+    const authorize = authorizer('authorize', 'lambdas/authorize/handler.ts', 'Verifies bearer JWTs and write keys and maps them to tenant and scopes');
 
     // What each route's entry in the table says it needs, and nothing more.
     const routeFunction = (name: string, route: RouteSpec): AppFunction => {
@@ -90,6 +95,11 @@ export class ServiceStack extends Stack {
         maxConcurrency: config.writer.maxConcurrency,
       }),
     );
+
+    const streamAuthorizer = authorizer('authorize-stream', 'lambdas/authorize-stream/handler.ts', "The live stream's $connect authorizer: the same JWTs and write keys as the REST API");
+    const streamConnect = fn('stream-connect', 'lambdas/stream-connect/handler.ts', 'Live stream $connect: checks scope and filters, records the connection');
+    const streamDisconnect = fn('stream-disconnect', 'lambdas/stream-disconnect/handler.ts', 'Live stream $disconnect: removes the connection');
+    this.liveStream = new LiveStream(this, 'LiveStream', { config, authorizer: streamAuthorizer, connect: streamConnect, disconnect: streamDisconnect, writer: writeEvents, logRetention });
 
     // The maintenance job: partitions ahead, then archive, verify and drop the expired ones, and
     // prune rollups, dedupe rows and sets. The timeout is Lambda's maximum, 15 minutes: a
@@ -139,10 +149,14 @@ export class ServiceStack extends Stack {
       'write-events': writeEvents,
       'migrate-database': migrateDatabase,
       'maintain-partitions': maintenance,
+      'authorize-stream': streamAuthorizer,
+      'stream-connect': streamConnect,
+      'stream-disconnect': streamDisconnect,
     };
     this.api = new Api(this, 'Api', { config, routes, authorizer: authorize, functions: routeFunctions, logRetention });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
+    new CfnOutput(this, 'StreamUrl', { value: this.liveStream.stage.url });
 
     new Observability(this, 'Observability', {
       config,

@@ -26,6 +26,7 @@ const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const eventsQueue = { Name: 'QueueName', Value: { 'Fn::ImportValue': expect.stringMatching(/EventsQueue[0-9A-F]+QueueName/) } };
 const RATE_BUCKETS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
 const LIVE_COUNTER_UPDATES = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
+const STREAM_FAN_OUT = ['dynamodb:DeleteItem', 'dynamodb:Query', 'execute-api:ManageConnections'];
 const ARCHIVE = ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListBucket', 's3:PutObject'];
 
 describe('functions', () => {
@@ -50,8 +51,8 @@ describe('functions', () => {
     const consume = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
     const expected: Record<string, string[]> = {
       // Only the writer consumes the queue (its event source); nothing else touches it. It also
-      // updates the live counters (below).
-      WriteEventsFunction: [...LIVE_COUNTER_UPDATES, ...secret, ...consume, ...XRAY],
+      // updates the live counters and fans stored events out to the stream's connections (below).
+      WriteEventsFunction: [...[...LIVE_COUNTER_UPDATES, ...STREAM_FAN_OUT].sort(), ...secret, ...consume, ...XRAY],
       // The HTTP functions also take from their tenant's rate buckets (through the gateway endpoint).
       GetEventFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
       QueryEventsFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
@@ -483,5 +484,65 @@ describe('PII policy', () => {
     expect(readers.sort()).toEqual(
       ['TrackEventFunction', 'TrackBatchFunction'].map((prefix) => hashing.service.findResources('AWS::Lambda::Function')[functionId(hashing.service, prefix)]?.['Properties']?.['Role']['Fn::GetAtt'][0]).sort(),
     );
+  });
+});
+
+describe('live stream', () => {
+  const resourceId = (type: string) => {
+    const ids = Object.keys(service.findResources(type));
+    expect(ids, type).toHaveLength(1);
+    return ids[0] as string;
+  };
+
+  it('is a WebSocket API with $connect behind a Lambda authorizer reading ?token= or the header, $disconnect and a $default ping', () => {
+    service.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'WEBSOCKET', RouteSelectionExpression: '$request.body.action' });
+    const routes = Object.values(service.findResources('AWS::ApiGatewayV2::Route')).map((route) => route['Properties']);
+    expect(routes.map((route) => route['RouteKey']).sort()).toEqual(['$connect', '$default', '$disconnect']);
+    const authorizerId = resourceId('AWS::ApiGatewayV2::Authorizer');
+    expect(routes.find((route) => route['RouteKey'] === '$connect')).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
+    for (const key of ['$disconnect', '$default']) expect(routes.find((route) => route['RouteKey'] === key)).not.toHaveProperty('AuthorizerId');
+    const authorizer = service.findResources('AWS::ApiGatewayV2::Authorizer')[authorizerId]?.['Properties'];
+    expect(authorizer).toMatchObject({ AuthorizerType: 'REQUEST', AuthorizerUri: { 'Fn::Join': ['', expect.arrayContaining([{ 'Fn::GetAtt': [functionId(service, 'AuthorizeStreamFunction'), 'Arn'] }])] } });
+    // No identity source: a token in the query or a header must both reach the function.
+    expect(authorizer?.['IdentitySource'] ?? []).toEqual([]);
+  });
+
+  it('throttles the stage and logs named fields only, never the query string that may hold the token', () => {
+    const stage = service.findResources('AWS::ApiGatewayV2::Stage');
+    const [properties] = Object.values(stage).map((resource) => resource['Properties']);
+    expect(properties).toMatchObject({ StageName: 'v1', AutoDeploy: true, DefaultRouteSettings: { ThrottlingRateLimit: dev.rateLimits.requestsPerSecond } });
+    const format = (properties?.['AccessLogSettings'] as { Format: string }).Format;
+    expect(Object.keys(JSON.parse(format) as object)).toEqual(['requestId', 'connectionId', 'eventType', 'routeKey', 'status', 'tenantId', 'requestTime', 'error']);
+  });
+
+  it('keeps connections in a table by tenant and connection with a TTL', () => {
+    service.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'connectionId', KeyType: 'RANGE' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('lets $connect only add and $disconnect only remove connections, and the stream authorizer only read write keys', () => {
+    expect(actionsOf(service, functionId(service, 'StreamConnectFunction'))).toEqual(['dynamodb:PutItem', ...XRAY]);
+    expect(actionsOf(service, functionId(service, 'StreamDisconnectFunction'))).toEqual(['dynamodb:DeleteItem', ...XRAY]);
+    expect(actionsOf(service, functionId(service, 'AuthorizeStreamFunction'))).toEqual(['dynamodb:GetItem', ...XRAY]);
+  });
+
+  it("lets the writer post to this API's connections only, and read and remove their rows, nothing more", () => {
+    const writer = functionId(service, 'WriteEventsFunction');
+    const statements = statementsOf(service, writer);
+    const manage = statements.filter((statement) => statement.Action === 'execute-api:ManageConnections');
+    expect(manage).toHaveLength(1);
+    const arn = JSON.stringify(manage[0]?.Resource);
+    expect(arn).toContain(resourceId('AWS::ApiGatewayV2::Api'));
+    expect(arn).toContain('/v1/POST/@connections/*');
+    // Its other DynamoDB statement is the live counters' (asserted with them).
+    const table = statements.filter((statement) => JSON.stringify(statement.Action).includes('dynamodb:') && JSON.stringify(statement.Resource).includes('LiveStreamConnections'));
+    expect(table).toEqual([{ Action: ['dynamodb:Query', 'dynamodb:DeleteItem'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^LiveStreamConnections/), 'Arn'] } }]);
+    const others = statements.filter((statement) => JSON.stringify(statement.Action).includes('dynamodb:') && !table.includes(statement));
+    expect(others.map((statement) => statement.Action)).toEqual([['dynamodb:UpdateItem', 'dynamodb:GetItem']]);
+    const env = (service.findResources('AWS::Lambda::Function')[writer]?.['Properties'] as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    expect(env).toHaveProperty('STREAM_CONNECTIONS_TABLE');
+    expect(env).toHaveProperty('STREAM_ENDPOINT');
   });
 });

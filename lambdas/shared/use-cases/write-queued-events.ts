@@ -1,5 +1,7 @@
 import { readMessage, type ReceivedMessage } from '../domain/queue-messages.js';
-import type { EventStore } from '../ports/event-store.js';
+import { describeError, log } from '../logger.js';
+import type { EventStore, WriteSummary } from '../ports/event-store.js';
+import { NO_SUBSCRIBERS, type StoredEventBatch, type StoredEventPublisher } from '../ports/stored-event-publisher.js';
 
 export interface QueueRecord {
   messageId: string;
@@ -15,14 +17,41 @@ export interface WriteOutcome {
 
 const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** The stream waits at most this for the subscriber lookup; past it the delivery streams nothing. */
+export const SUBSCRIBER_LOOKUP_MS = 250;
+/** And at most this for the fan-out after the commit; what is not sent by then is lost to the stream. */
+export const PUBLISH_DEADLINE_MS = 1000;
+
+/** The stream is best effort: a publisher that throws or hangs costs the writer a bounded wait. */
+async function bounded<T>(work: () => Promise<T>, ms: number, fallback: T, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => {
+      log('warn', `${what} took over ${ms} ms; the writer went on without it`);
+      resolve(fallback);
+    }, ms);
+  });
+  const done = work().catch((error: unknown) => {
+    log('warn', `${what} failed; the writer went on without it`, describeError(error));
+    return fallback;
+  });
+  try {
+    return await Promise.race([done, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
- * Stores the events of one delivery from the queue.
+ * Stores the events of one delivery from the queue, then hands the new ones to the live stream.
  * 1. Read every record's header; one that is not a message fails alone (and ends in the DLQ).
- * 2. Write all the others in one transaction.
- * 3. If that fails, write record by record, so that a record the database rejects is the only
+ * 2. Ask the publisher which of the delivery's tenants anyone streams (bounded).
+ * 3. Write all the others in one transaction, reading back the new events of those tenants.
+ * 4. If that fails, write record by record, so that a record the database rejects is the only
  *    one retried. A database that is down fails them all, and all are retried.
+ * 5. Publish what was stored (bounded, never a failure of the delivery).
  */
-export async function writeQueuedEvents(store: EventStore, records: QueueRecord[]): Promise<WriteOutcome> {
+export async function writeQueuedEvents(store: EventStore, records: QueueRecord[], publisher: StoredEventPublisher = NO_SUBSCRIBERS): Promise<WriteOutcome> {
   const failed: WriteOutcome['failed'] = [];
   const valid: Array<{ messageId: string; received: ReceivedMessage }> = [];
   for (const record of records) {
@@ -32,24 +61,41 @@ export async function writeQueuedEvents(store: EventStore, records: QueueRecord[
   }
   if (valid.length === 0) return { failed, stored: 0, duplicates: 0 };
 
+  const tenants = [...new Set(valid.map((item) => item.received.header.tenantId))];
+  const returnEventsOf = await bounded(() => publisher.subscribedTenants(tenants), SUBSCRIBER_LOOKUP_MS, new Set<string>(), 'the stream subscriber lookup');
+  const written = await writeAll(store, valid, returnEventsOf, failed);
+  if (written.storedEvents.length > 0) await bounded(() => publisher.publish(written.storedEvents), PUBLISH_DEADLINE_MS, undefined, 'publishing stored events');
+  return { failed, stored: written.stored, duplicates: written.duplicates };
+}
+
+async function writeAll(
+  store: EventStore,
+  valid: Array<{ messageId: string; received: ReceivedMessage }>,
+  returnEventsOf: ReadonlySet<string>,
+  failed: WriteOutcome['failed'],
+): Promise<WriteSummary> {
   try {
-    const summary = await store.writeMessages(valid.map((item) => item.received));
-    return { failed, ...summary };
+    return await store.writeMessages(valid.map((item) => item.received), { returnEventsOf });
   } catch (batchError) {
     const [only] = valid;
-    if (only && valid.length === 1) return { failed: [...failed, { messageId: only.messageId, reason: reasonOf(batchError) }], stored: 0, duplicates: 0 };
+    if (only && valid.length === 1) {
+      failed.push({ messageId: only.messageId, reason: reasonOf(batchError) });
+      return { stored: 0, duplicates: 0, storedEvents: [] };
+    }
   }
 
   let stored = 0;
   let duplicates = 0;
+  const storedEvents: StoredEventBatch[] = [];
   for (const { messageId, received } of valid) {
     try {
-      const summary = await store.writeMessages([received]);
+      const summary = await store.writeMessages([received], { returnEventsOf });
       stored += summary.stored;
       duplicates += summary.duplicates;
+      storedEvents.push(...summary.storedEvents);
     } catch (error) {
       failed.push({ messageId, reason: reasonOf(error) });
     }
   }
-  return { failed, stored, duplicates };
+  return { stored, duplicates, storedEvents };
 }

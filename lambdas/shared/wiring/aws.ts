@@ -1,9 +1,12 @@
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { Auth, AwsArchive, AwsDatabase, AwsIngest, Dynamo, LiveCounters, loadConfig, loadHttpConfig, Query, RateLimits, Retention } from '../config.js';
+import { Auth, AwsArchive, AwsDatabase, AwsIngest, AwsStream, AwsStreamConnections, Dynamo, LiveCounters, loadConfig, loadHttpConfig, Query, RateLimits, Retention } from '../config.js';
+import { WebSocketStreamPublisher } from '../adapters/apigateway/websocket-stream-publisher.js';
 import { DynamoLiveCounters } from '../adapters/dynamodb/dynamo-live-counters.js';
+import { DynamoStreamConnections } from '../adapters/dynamodb/dynamo-stream-connections.js';
 import { DynamoRateLimiter } from '../adapters/dynamodb/dynamo-rate-limiter.js';
 import { DynamoWriteKeyStore } from '../adapters/dynamodb/dynamo-write-key-store.js';
 import type { HttpSettings } from '../adapters/http/api-gateway.js';
@@ -139,4 +142,20 @@ export function awsCallerPorts(): { limiter: DynamoRateLimiter; http: HttpSettin
 
 export function awsTokenVerifier(): TokenVerifier {
   return createTokenVerifier(loadConfig({ auth: Auth }).auth);
+}
+
+/** `$connect` and `$disconnect`: the WebSocket API's connections table. */
+export function awsStreamConnections(): DynamoStreamConnections {
+  return new DynamoStreamConnections(dynamoClient(), loadConfig({ stream: AwsStreamConnections }).stream.connectionsTable);
+}
+
+/**
+ * The writer's fan-out to the WebSocket API. Short timeouts and one retry: the stream is best
+ * effort, and the writer's wait on it is bounded anyway (`write-queued-events.ts`).
+ */
+export function awsStoredEventPublisher(): WebSocketStreamPublisher {
+  const { stream } = loadConfig({ stream: AwsStream });
+  const quick = { maxAttempts: 2, requestHandler: { connectionTimeout: 200, requestTimeout: 500 } };
+  const connections = new DynamoStreamConnections(new DynamoDBClient(quick), stream.connectionsTable);
+  return new WebSocketStreamPublisher(connections, new ApiGatewayManagementApiClient({ ...quick, endpoint: stream.endpoint }));
 }

@@ -7,7 +7,7 @@ import { recordMetrics } from '../../support/emf.js';
 
 /** Stores whatever it is given; the writer's SQL is proven on a real database elsewhere. */
 const acceptingStore: EventStore = {
-  writeMessages: async (messages) => ({ stored: messages.length, duplicates: 0 }),
+  writeMessages: async (messages) => ({ stored: messages.length, duplicates: 0, storedEvents: [] }),
   findEvent: async () => undefined,
 };
 

@@ -18,6 +18,11 @@ export const WRITE_KEYS_BY_TENANT_INDEX = {
   projected: ['name', 'createdBy', 'revokedAt', 'revokedBy'],
 } as const;
 
+/** The WebSocket API's open connections: one tenant's in one partition, which the writer queries. */
+export const STREAM_CONNECTIONS_TABLE_KEYS = { partitionKey: 'tenantId', sortKey: 'connectionId' } as const;
+/** API Gateway ends a WebSocket after 2 hours; a row whose `$disconnect` was lost expires after it. */
+export const STREAM_CONNECTIONS_TTL_ATTRIBUTE = 'expiresAt';
+
 /** String keys only: the attribute definitions and the key schema of a table or an index. */
 const stringKeys = (keys: { partitionKey: string; sortKey?: string }) => ({
   attributes: [keys.partitionKey, ...(keys.sortKey ? [keys.sortKey] : [])].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
@@ -45,4 +50,9 @@ export function writeKeysTableDefinition(tableName: string): CreateTableCommandI
       },
     ],
   };
+}
+
+export function streamConnectionsTableDefinition(tableName: string): CreateTableCommandInput {
+  const keys = stringKeys(STREAM_CONNECTIONS_TABLE_KEYS);
+  return { TableName: tableName, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: keys.attributes, KeySchema: keys.schema };
 }

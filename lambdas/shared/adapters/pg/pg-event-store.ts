@@ -1,5 +1,6 @@
 import { QUEUED_ROW_FIELDS, type QueuedRowField, type QueueHeader, type ReceivedMessage } from '../../domain/queue-messages.js';
-import type { EventStore, StoredEvent, WriteSummary } from '../../ports/event-store.js';
+import type { EventStore, StoredEvent, WriteOptions, WriteSummary } from '../../ports/event-store.js';
+import type { StoredEventBatch } from '../../ports/stored-event-publisher.js';
 import { emitCounts, METRIC } from '../../metrics.js';
 import type { SqlDatabase } from './sql-database.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.js';
@@ -134,7 +135,20 @@ counter_deltas AS (
   FROM (SELECT date_bin('1 minute', timestamp, ${BIN_ORIGIN}) AS minute, event_type, category, count(*) AS n FROM new_events GROUP BY 1, 2, 3) AS keyed
   HAVING count(*) > 0
 )
-SELECT count(*)::int AS stored FROM new_events`;
+-- $3: whether anyone streams this tenant's events. FILTER keeps the rows out of the aggregate
+-- otherwise (CASE would not: an aggregate inside it is computed all the same). stored_at is the
+-- column's default, the transaction's now(). Unsorted: an ORDER BY here sorted every wide row,
+-- past work_mem (the caller sorts the ids).
+SELECT count(*)::int AS stored, now() AS stored_at,
+  json_agg(new_events) FILTER (WHERE $3::boolean) AS events
+FROM new_events`;
+
+interface WrittenRow {
+  stored: number;
+  stored_at: Date | string;
+  /** The new events' staged rows as JSON, when asked for. */
+  events: Array<Omit<EventRow, 'stored_at'>> | null;
+}
 
 interface TenantDelivery {
   rows: string;
@@ -167,6 +181,11 @@ function deliveriesByTenant(messages: ReceivedMessage[]): Map<string, TenantDeli
   }));
 }
 
+/** By timestamp, then id: the order the stream promises within one commit. */
+function inTimeOrder(events: StoredEvent[]): StoredEvent[] {
+  return events.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+}
+
 /** Postgres: 'no partition of relation "analytics_events" found for row' (check_violation). */
 function isMissingPartition(error: unknown): boolean {
   return error instanceof Error && 'code' in error && error.code === '23514' && error.message.includes('no partition');
@@ -178,25 +197,27 @@ export class PgEventStore implements EventStore {
 
   constructor(private readonly db: SqlDatabase) {}
 
-  async writeMessages(messages: ReceivedMessage[]): Promise<WriteSummary> {
+  async writeMessages(messages: ReceivedMessage[], options: WriteOptions = {}): Promise<WriteSummary> {
     const deliveries = deliveriesByTenant(messages);
     const months = messages.flatMap(({ header }) => header.months);
+    const returnEventsOf = options.returnEventsOf ?? new Set<string>();
     await this.ensurePartitions(months);
 
-    return this.writeDeliveries(deliveries).catch(async (error: unknown) => {
+    return this.writeDeliveries(deliveries, returnEventsOf).catch(async (error: unknown) => {
       // The maintenance job may have dropped a partition this container still believes in.
       if (!isMissingPartition(error)) throw error;
       this.knownMonths.clear();
       await this.ensurePartitions(months);
-      return this.writeDeliveries(deliveries);
+      return this.writeDeliveries(deliveries, returnEventsOf);
     });
   }
 
-  private writeDeliveries(deliveries: Map<string, TenantDelivery>): Promise<WriteSummary> {
+  private writeDeliveries(deliveries: Map<string, TenantDelivery>, returnEventsOf: ReadonlySet<string>): Promise<WriteSummary> {
     return this.db.transaction(async (session) => {
       await session.exec(PREPARE_STAGING);
       let staged = 0;
       let stored = 0;
+      const storedEvents: StoredEventBatch[] = [];
       for (const [index, [tenantId, delivery]] of [...deliveries].entries()) {
         if (index > 0) await session.exec(RESET_STAGING);
         // Batch summaries alone (a batch whose every item was refused) have nothing to COPY.
@@ -207,10 +228,12 @@ export class PgEventStore implements EventStore {
         // Shared with the tenant's other writers until commit; a purge's correction waits for
         // it and holds it alone (`correctRollupsAfterPurge`).
         await scopeToTenant(session, tenantId, 'event_rollups');
-        const [row] = await session.query<{ stored: number }>(WRITE_STAGED_EVENTS, [tenantId, JSON.stringify(delivery.batchSummaries)]);
+        const wanted = returnEventsOf.has(tenantId);
+        const [row] = await session.query<WrittenRow>(WRITE_STAGED_EVENTS, [tenantId, JSON.stringify(delivery.batchSummaries), wanted]);
         stored += row?.stored ?? 0;
+        if (wanted && row?.events) storedEvents.push({ tenantId, events: inTimeOrder(row.events.map((event) => toStoredEvent({ ...event, stored_at: row.stored_at }))) });
       }
-      return { stored, duplicates: staged - stored };
+      return { stored, duplicates: staged - stored, storedEvents };
     });
   }
 

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ReceivedMessage } from '../../../../lambdas/shared/domain/queue-messages.js';
 import type { EventStore } from '../../../../lambdas/shared/ports/event-store.js';
-import { writeQueuedEvents } from '../../../../lambdas/shared/use-cases/write-queued-events.js';
-import { envelope, messageBody, trackedEvent, type TestEnvelope } from '../../../support/factories.js';
+import type { StoredEventBatch, StoredEventPublisher } from '../../../../lambdas/shared/ports/stored-event-publisher.js';
+import { PUBLISH_DEADLINE_MS, SUBSCRIBER_LOOKUP_MS, writeQueuedEvents } from '../../../../lambdas/shared/use-cases/write-queued-events.js';
+import { envelope, messageBody, TENANT_A, TENANT_B, trackedEvent, type TestEnvelope } from '../../../support/factories.js';
 
 /** A store that refuses any write containing a request id listed as rejected. */
 function storeRejecting(rejected: string[] = []): EventStore & { writes: ReceivedMessage[][] } {
@@ -12,7 +13,7 @@ function storeRejecting(rejected: string[] = []): EventStore & { writes: Receive
     async writeMessages(batch) {
       writes.push(batch);
       if (batch.some(({ header }) => rejected.includes(header.requestId))) throw new Error('value out of range');
-      return { stored: batch.reduce((sum, { rows }) => sum + rows.split('\n').length - 1, 0), duplicates: 0 };
+      return { stored: batch.reduce((sum, { rows }) => sum + rows.split('\n').length - 1, 0), duplicates: 0, storedEvents: [] };
     },
     findEvent: async () => undefined,
   };
@@ -79,5 +80,73 @@ describe('writeQueuedEvents', () => {
 
     expect(outcome.failed.map((failure) => failure.messageId)).toEqual(['m1', 'm2']);
     expect(outcome.stored).toBe(0);
+  });
+});
+
+/** A store that reads back, for the tenants asked, one stored event per message. */
+function readingBackStore(): EventStore & { asked: Array<ReadonlySet<string> | undefined> } {
+  const asked: Array<ReadonlySet<string> | undefined> = [];
+  return {
+    asked,
+    async writeMessages(batch, options) {
+      asked.push(options?.returnEventsOf);
+      const storedEvents: StoredEventBatch[] = batch
+        .filter(({ header }) => options?.returnEventsOf?.has(header.tenantId))
+        .map(({ header }) => ({ tenantId: header.tenantId, events: [{ eventId: header.requestId } as never] }));
+      return { stored: batch.length, duplicates: 0, storedEvents };
+    },
+    findEvent: async () => undefined,
+  };
+}
+
+describe('writeQueuedEvents and the live stream', () => {
+  const twoTenants = () => [record('m1', envelope([trackedEvent()], { tenantId: TENANT_A })), record('m2', envelope([trackedEvent()], { tenantId: TENANT_B }))];
+
+  it('reads back only the subscribed tenants and publishes what was stored, after the write', async () => {
+    const store = readingBackStore();
+    const published: StoredEventBatch[][] = [];
+    const publisher: StoredEventPublisher = {
+      subscribedTenants: async (tenants) => new Set(tenants.filter((tenant) => tenant === TENANT_B)),
+      publish: async (batches) => void published.push([...batches]),
+    };
+
+    const outcome = await writeQueuedEvents(store, twoTenants(), publisher);
+
+    expect(outcome.stored).toBe(2);
+    expect([...(store.asked[0] ?? [])]).toEqual([TENANT_B]);
+    expect(published).toHaveLength(1);
+    expect(published[0]?.map((batch) => batch.tenantId)).toEqual([TENANT_B]);
+  });
+
+  it('publishes nothing when no tenant of the delivery is subscribed', async () => {
+    const publish = vi.fn(async () => undefined);
+    await writeQueuedEvents(readingBackStore(), twoTenants(), { subscribedTenants: async () => new Set(), publish });
+    expect(publish).not.toHaveBeenCalled();
+  });
+
+  it('writes and succeeds when the subscriber lookup or the publish fails', async () => {
+    const store = readingBackStore();
+    const failingLookup: StoredEventPublisher = { subscribedTenants: async () => Promise.reject(new Error('table gone')), publish: async () => undefined };
+    expect(await writeQueuedEvents(store, twoTenants(), failingLookup)).toEqual({ failed: [], stored: 2, duplicates: 0 });
+
+    const failingPublish: StoredEventPublisher = { subscribedTenants: async (tenants) => new Set(tenants), publish: async () => Promise.reject(new Error('endpoint down')) };
+    expect(await writeQueuedEvents(store, twoTenants(), failingPublish)).toEqual({ failed: [], stored: 2, duplicates: 0 });
+  });
+
+  it('waits a bounded time for a lookup or a publish that hangs', async () => {
+    vi.useFakeTimers();
+    try {
+      const hangingLookup: StoredEventPublisher = { subscribedTenants: () => new Promise(() => undefined), publish: async () => undefined };
+      const looked = writeQueuedEvents(readingBackStore(), twoTenants(), hangingLookup);
+      await vi.advanceTimersByTimeAsync(SUBSCRIBER_LOOKUP_MS);
+      expect(await looked).toEqual({ failed: [], stored: 2, duplicates: 0 });
+
+      const hangingPublish: StoredEventPublisher = { subscribedTenants: async (tenants) => new Set(tenants), publish: () => new Promise(() => undefined) };
+      const published = writeQueuedEvents(readingBackStore(), twoTenants(), hangingPublish);
+      await vi.advanceTimersByTimeAsync(PUBLISH_DEADLINE_MS);
+      expect(await published).toEqual({ failed: [], stored: 2, duplicates: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

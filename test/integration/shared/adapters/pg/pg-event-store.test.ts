@@ -36,8 +36,19 @@ describe('PgEventStore.writeEnvelopes', () => {
     const summary = await write(envelope([event]));
     const found = await store.findEvent(TENANT_A, event.eventId);
 
-    expect(summary).toEqual({ stored: 1, duplicates: 0 });
+    expect(summary).toEqual({ stored: 1, duplicates: 0, storedEvents: [] });
     expect(found).toMatchObject({ ...event, storedAt: expect.any(String) });
+  });
+
+  it('returns the new events of the tenants asked for, as GET /v1/events/{eventId} answers them, and no duplicate', async () => {
+    const seen = trackedEvent();
+    await write(envelope([seen]));
+    const fresh = trackedEvent({ value: 2.5, properties: { plan: 'pro' } });
+
+    const summary = await store.writeMessages([received(envelope([seen, fresh])), received(envelope([trackedEvent()], { tenantId: TENANT_B }))], { returnEventsOf: new Set([TENANT_A]) });
+
+    expect(summary.stored).toBe(2);
+    expect(summary.storedEvents).toEqual([{ tenantId: TENANT_A, events: [await store.findEvent(TENANT_A, fresh.eventId)] }]);
   });
 
   it('stores a redelivered message once and leaves the rollups as they were', async () => {
@@ -46,7 +57,7 @@ describe('PgEventStore.writeEnvelopes', () => {
     await write(message);
     const again = await write(message);
 
-    expect(again).toEqual({ stored: 0, duplicates: 2 });
+    expect(again).toEqual({ stored: 0, duplicates: 2, storedEvents: [] });
     expect(await count('SELECT count(*) AS n FROM analytics_events')).toBe(2);
     expect(await count(`SELECT sum(count) AS n FROM event_rollups WHERE granularity = 'day'`)).toBe(2);
     expect(await rollupMismatches(testDb.db)).toEqual([]);
@@ -66,7 +77,7 @@ describe('PgEventStore.writeEnvelopes', () => {
   it('keeps the first of an id repeated inside one batch', async () => {
     const event = trackedEvent();
     const summary = await write(envelope([event, { ...event, action: 'second' }]));
-    expect(summary).toEqual({ stored: 1, duplicates: 1 });
+    expect(summary).toEqual({ stored: 1, duplicates: 1, storedEvents: [] });
   });
 
   it('creates the partition of a month that has none instead of failing', async () => {
@@ -97,7 +108,7 @@ describe('PgEventStore.writeEnvelopes', () => {
     const partition = `analytics_events_${event.timestamp.slice(0, 7).replace('-', '_')}`;
     await testDb.db.exec(`DROP TABLE ${partition}`);
 
-    await expect(write(envelope([trackedEvent()]))).resolves.toEqual({ stored: 1, duplicates: 0 });
+    await expect(write(envelope([trackedEvent()]))).resolves.toEqual({ stored: 1, duplicates: 0, storedEvents: [] });
   });
 
   it('keeps rollups per minute, hour and day equal to the events, with sum, min and max', async () => {
@@ -154,7 +165,7 @@ describe('PgEventStore.writeEnvelopes', () => {
     const again = await write(refused, refused);
 
     const rows = await testDb.db.query<{ action: string; details: Record<string, unknown> }>('SELECT action, details FROM audit_log');
-    expect(again).toEqual({ stored: 0, duplicates: 0 });
+    expect(again).toEqual({ stored: 0, duplicates: 0, storedEvents: [] });
     expect(rows).toEqual([{ action: 'EVENTS_BATCH_PROCESSED', details: { requestId: refused.requestId, total: 2, accepted: 0, rejected: 2 } }]);
   });
 

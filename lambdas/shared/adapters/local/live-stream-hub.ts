@@ -1,0 +1,187 @@
+import type { StoredEvent } from '../../domain/answer-schemas.js';
+import { frameEvents, matchesFilter, type StreamMessage, type StreamSubscription } from '../../domain/live-stream.js';
+import type { StoredEventBatch, StoredEventPublisher } from '../../ports/stored-event-publisher.js';
+
+/** Where a subscriber's frames go: a WebSocket locally, anything with a send buffer in tests. */
+export interface StreamSink {
+  /** Bytes handed to the socket and not yet written to the network. */
+  bufferedBytes(): number;
+  /** One text frame: JSON, as a string or already UTF-8 (shared by every subscriber it goes to). */
+  send(frame: string | Buffer): void;
+}
+
+export interface LiveStreamSettings {
+  /** Events kept per tenant for a reconnecting subscriber to resume from. */
+  recentEventsPerTenant: number;
+  /** A tenant's events are kept for resumes this long after its last subscriber left. */
+  resumeWindowMs: number;
+  /** A subscriber with more than this unwritten loses events (counted) until it catches up. */
+  subscriberBufferBytes: number;
+}
+
+export type StreamedTenants = Array<[tenantId: string, until: number | null]>;
+
+interface Subscriber {
+  sink: StreamSink;
+  subscription: StreamSubscription;
+  /** Lost since the last message this subscriber was sent, and since it subscribed. */
+  dropped: number;
+  droppedTotal: number;
+}
+
+interface TenantStream {
+  subscribers: Set<Subscriber>;
+  recent: StoredEvent[];
+  /** When the last subscriber left; undefined while any is connected. */
+  idleSince?: number;
+}
+
+const send = (sink: StreamSink, message: StreamMessage) => sink.send(JSON.stringify(message));
+
+/** Events as the frames that carry them, encoded once. */
+interface Framed {
+  count: number;
+  frames: Buffer[];
+}
+
+const framedEvents = (events: StoredEvent[], jsonOf?: (event: StoredEvent) => string): Framed => ({
+  count: events.length,
+  frames: frameEvents(events, undefined, jsonOf).map((frame) => Buffer.from(frame)),
+});
+
+/**
+ * The local live stream: subscribers per tenant and a bounded buffer of each tenant's recent
+ * events, in the HTTP side's thread. It is the writer's publisher: the writer reads stored
+ * events back only for tenants here, those with a subscriber or one that left less than the
+ * resume window ago (so a reconnect finds what it missed). Delivery never waits: a frame is
+ * handed to the socket, or, when that subscriber's socket holds more than its bound, dropped and
+ * counted, and the count is sent before its next events.
+ */
+export class LiveStreamHub implements StoredEventPublisher {
+  private readonly tenants = new Map<string, TenantStream>();
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private readonly settings: LiveStreamSettings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Adds a subscriber; with `after` it is first sent the tenant's recent events since that one.
+   * Synchronous, as `publish` is: nothing stored in between can be missed or sent twice.
+   */
+  subscribe(tenantId: string, subscription: StreamSubscription, sink: StreamSink): () => void {
+    const tenant = this.tenantStream(tenantId);
+    const subscriber: Subscriber = { sink, subscription, dropped: 0, droppedTotal: 0 };
+    send(sink, { type: 'subscribed', filter: subscription.filter });
+    if (subscription.after !== undefined) this.replay(tenant, subscriber, subscription.after);
+    tenant.subscribers.add(subscriber);
+    delete tenant.idleSince;
+    this.changed();
+    return () => {
+      tenant.subscribers.delete(subscriber);
+      if (tenant.subscribers.size === 0) tenant.idleSince = this.now();
+      this.changed();
+    };
+  }
+
+  async subscribedTenants(tenantIds: readonly string[]): Promise<ReadonlySet<string>> {
+    this.forgetIdleTenants();
+    return new Set(tenantIds.filter((tenantId) => this.tenants.has(tenantId)));
+  }
+
+  /**
+   * Each streamed tenant and until when its events are wanted: null while it has a subscriber,
+   * else the end of its resume window. What another thread needs to answer `subscribedTenants`.
+   */
+  streamedUntil(): StreamedTenants {
+    this.forgetIdleTenants();
+    return [...this.tenants].map(([tenantId, tenant]) => [tenantId, tenant.idleSince === undefined ? null : tenant.idleSince + this.settings.resumeWindowMs]);
+  }
+
+  /** Called when the set of streamed tenants may have changed (the writer thread's copy of it). */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async publish(batches: readonly StoredEventBatch[]): Promise<void> {
+    this.deliver(batches);
+  }
+
+  /** `publish` without the promise: the writer thread's relay calls it as messages arrive. */
+  deliver(batches: readonly StoredEventBatch[]): void {
+    for (const { tenantId, events } of batches) {
+      const tenant = this.tenants.get(tenantId);
+      if (!tenant || events.length === 0) continue;
+      this.remember(tenant, events);
+      // Each event is serialised once, and the frames built once per distinct filter, however
+      // many subscribers receive them: fan-out is then a socket write per subscriber and frame.
+      const json = new Map(events.map((event) => [event, JSON.stringify(event)]));
+      const jsonOf = (event: StoredEvent) => json.get(event) ?? JSON.stringify(event);
+      const byFilter = new Map<string, Framed>();
+      for (const subscriber of tenant.subscribers) {
+        const key = JSON.stringify(subscriber.subscription.filter);
+        let framed = byFilter.get(key);
+        if (!framed) {
+          framed = framedEvents(events.filter((event) => matchesFilter(event, subscriber.subscription.filter)), jsonOf);
+          byFilter.set(key, framed);
+        }
+        this.sendFramed(subscriber, framed);
+      }
+    }
+  }
+
+  private sendFramed(subscriber: Subscriber, { count, frames }: Framed): void {
+    if (count === 0) return;
+    if (subscriber.sink.bufferedBytes() > this.settings.subscriberBufferBytes) {
+      subscriber.dropped += count;
+      subscriber.droppedTotal += count;
+      return;
+    }
+    if (subscriber.dropped > 0) {
+      send(subscriber.sink, { type: 'dropped', count: subscriber.dropped, total: subscriber.droppedTotal });
+      subscriber.dropped = 0;
+    }
+    for (const frame of frames) subscriber.sink.send(frame);
+  }
+
+  private replay(tenant: TenantStream, subscriber: Subscriber, after: string): void {
+    const seen = tenant.recent.findLastIndex((event) => event.eventId === after);
+    const missed = seen < 0 ? [] : tenant.recent.slice(seen + 1).filter((event) => matchesFilter(event, subscriber.subscription.filter));
+    this.sendFramed(subscriber, framedEvents(missed));
+    send(subscriber.sink, { type: 'resumed', after, replayed: missed.length, complete: seen >= 0 });
+  }
+
+  private remember(tenant: TenantStream, events: StoredEvent[]): void {
+    tenant.recent.push(...events);
+    // Trimmed in steps of a tenth, not on every event: splice moves the whole array.
+    const limit = this.settings.recentEventsPerTenant;
+    if (tenant.recent.length > limit + Math.ceil(limit / 10)) tenant.recent.splice(0, tenant.recent.length - limit);
+  }
+
+  private tenantStream(tenantId: string): TenantStream {
+    let tenant = this.tenants.get(tenantId);
+    if (!tenant) {
+      tenant = { subscribers: new Set(), recent: [] };
+      this.tenants.set(tenantId, tenant);
+    }
+    return tenant;
+  }
+
+  private forgetIdleTenants(): void {
+    const cutOff = this.now() - this.settings.resumeWindowMs;
+    let forgot = false;
+    for (const [tenantId, tenant] of this.tenants) {
+      if (tenant.idleSince !== undefined && tenant.idleSince <= cutOff) {
+        this.tenants.delete(tenantId);
+        forgot = true;
+      }
+    }
+    if (forgot) this.changed();
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+}

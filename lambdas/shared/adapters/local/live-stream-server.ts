@@ -1,0 +1,109 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { callerFromContext } from '../../domain/caller.js';
+import { isRefusal, readClientFrame, readSubscription, STREAM_CLOSE, type StreamRefusal } from '../../domain/live-stream.js';
+import { log } from '../../logger.js';
+import type { Authorizer } from './api-gateway-emulator.js';
+import type { LiveStreamHub } from './live-stream-hub.js';
+
+export const STREAM_PATH = '/v1/stream';
+
+/** A client sends pings only; anything larger is not a frame of this protocol. */
+const MAX_CLIENT_FRAME_BYTES = 1024;
+/** Sockets still open this long after a stop are cut. */
+const CLOSE_GRACE_MS = 1000;
+
+export interface LiveStreamServer {
+  close(): Promise<void>;
+}
+
+/** `?token=` for browsers, which cannot set headers on a WebSocket, or the Authorization header. */
+function credentialOf(request: IncomingMessage, url: URL): string {
+  const header = request.headers.authorization;
+  if (header) return header;
+  const token = url.searchParams.get('token');
+  return token ? `Bearer ${token}` : '';
+}
+
+/**
+ * The live stream on the local gateway's port: `ws` at `/v1/stream`, the protocol of
+ * `domain/live-stream.ts`. The credential goes through the same authorizer as the HTTP routes.
+ * A refusal completes the upgrade and closes with a 4xxx code and a reason, which a browser can
+ * read (an HTTP status on a refused upgrade it cannot). The URL, which may carry the token, is
+ * never logged.
+ */
+export function attachLiveStream(server: Server, authorize: Authorizer, hub: LiveStreamHub, heartbeatMs: number): LiveStreamServer {
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES });
+  const alive = new WeakMap<WebSocket, boolean>();
+
+  const refuse = (socket: WebSocket, refusal: StreamRefusal) => {
+    log('info', 'stream subscriber refused', { code: refusal.code, reason: refusal.reason });
+    socket.close(refusal.code, refusal.reason);
+  };
+
+  async function accept(socket: WebSocket, request: IncomingMessage, url: URL): Promise<void> {
+    let unsubscribe: (() => void) | undefined;
+    let closed = false;
+    alive.set(socket, true);
+    socket.on('pong', () => alive.set(socket, true));
+    socket.on('close', () => {
+      closed = true;
+      unsubscribe?.();
+    });
+    socket.on('error', () => socket.terminate());
+    socket.on('message', (data, isBinary) => {
+      const frame = isBinary ? { code: STREAM_CLOSE.badRequest, reason: 'malformed frame: binary frames are not accepted' } : readClientFrame(data.toString());
+      if (frame === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
+      else refuse(socket, frame);
+    });
+
+    const result = await authorize({ type: 'TOKEN', authorizationToken: credentialOf(request, url), methodArn: `arn:aws:execute-api:local:000000000000:local/v1/GET${STREAM_PATH}` }).catch(() => undefined);
+    const caller = result && callerFromContext({ principalId: result.principalId, ...result.context });
+    if (closed) return;
+    if (!caller) return refuse(socket, { code: STREAM_CLOSE.unauthorized, reason: 'missing or invalid credential' });
+    const subscription = readSubscription(Object.fromEntries(url.searchParams), caller);
+    if (isRefusal(subscription)) return refuse(socket, subscription);
+    unsubscribe = hub.subscribe(caller.tenantId, subscription, {
+      bufferedBytes: () => socket.bufferedAmount,
+      send: (frame) => socket.send(frame, { binary: false }),
+    });
+  }
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== STREAM_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (ws) => void accept(ws, request, url));
+  };
+  server.on('upgrade', onUpgrade);
+
+  // A subscriber that did not answer the last ping is gone (or stuck): it is cut, and so
+  // stops holding its buffer. The pings also keep idle connections open through proxies.
+  const heartbeat = setInterval(() => {
+    for (const socket of sockets.clients) {
+      if (alive.get(socket) === false) {
+        socket.terminate();
+        continue;
+      }
+      alive.set(socket, false);
+      socket.ping();
+    }
+  }, heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    async close() {
+      clearInterval(heartbeat);
+      server.off('upgrade', onUpgrade);
+      const open = [...sockets.clients];
+      for (const socket of open) socket.close(1001, 'server stopping');
+      const grace = setTimeout(() => open.forEach((socket) => socket.terminate()), CLOSE_GRACE_MS);
+      await new Promise<void>((resolve) => sockets.close(() => resolve()));
+      await Promise.all(open.map((socket) => (socket.readyState === socket.CLOSED ? undefined : new Promise((resolve) => socket.once('close', resolve)))));
+      clearTimeout(grace);
+    },
+  };
+}

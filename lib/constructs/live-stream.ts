@@ -1,0 +1,115 @@
+import { type CfnElement, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { WebSocketLambdaIntegration, WebSocketMockIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { STREAM_CONNECTIONS_TABLE_KEYS, STREAM_CONNECTIONS_TTL_ATTRIBUTE } from '../../lambdas/shared/adapters/dynamodb/tables.js';
+import { ENV } from '../../lambdas/shared/config.js';
+import type { AppFunction } from './app-function.js';
+import type { StageConfig } from '../stage-config.js';
+
+export interface LiveStreamProps {
+  config: StageConfig;
+  /** `$connect`'s authorizer: the same JWT and write-key rules as the REST API's. */
+  authorizer: AppFunction;
+  connect: AppFunction;
+  disconnect: AppFunction;
+  /** Posts stored events to the connections after its commit. */
+  writer: AppFunction;
+  logRetention: RetentionDays;
+}
+
+/**
+ * The live stream in AWS: a WebSocket API whose `$connect` is authorized by a Lambda reading
+ * `?token=` or the Authorization header, a connections table by tenant (TTL: a row whose
+ * `$disconnect` was lost expires after API Gateway's 2-hour limit), and the writer's right to
+ * post to those connections and to read and remove their rows, nothing more. `$default` is a
+ * mock integration: a client's `{"action":"ping"}` keeps the socket past API Gateway's 10-minute
+ * idle timeout without a function call.
+ */
+export class LiveStream extends Construct {
+  readonly api: WebSocketApi;
+  readonly stage: WebSocketStage;
+  readonly connections: TableV2;
+
+  constructor(scope: Construct, id: string, props: LiveStreamProps) {
+    super(scope, id);
+    const { config } = props;
+    // Connections live for hours at most and are rebuilt by reconnecting: nothing to retain or recover.
+    this.connections = new TableV2(this, 'Connections', {
+      partitionKey: { name: STREAM_CONNECTIONS_TABLE_KEYS.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: STREAM_CONNECTIONS_TABLE_KEYS.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: STREAM_CONNECTIONS_TTL_ATTRIBUTE,
+      billing: Billing.onDemand(),
+      encryption: TableEncryptionV2.awsManagedKey(),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.connections).acknowledge({ id: 'AwsSolutions-DDB3', reason: 'Open WebSocket connections only, each gone within 2 hours; a restore would name sockets that no longer exist.' });
+
+    const authorizer = new WebSocketLambdaAuthorizer('StreamAuthorizer', props.authorizer, {
+      // None: the credential may come as ?token= or as a header, and an identity source makes
+      // API Gateway refuse a request that lacks it. Without one, no answer is cached either.
+      identitySource: [],
+    });
+    this.api = new WebSocketApi(this, 'Api', {
+      apiName: `event-tracker-stream-${config.stage}`,
+      description: `Event tracker live stream (${config.stage})`,
+      connectRouteOptions: { integration: new WebSocketLambdaIntegration('Connect', props.connect), authorizer },
+      disconnectRouteOptions: { integration: new WebSocketLambdaIntegration('Disconnect', props.disconnect) },
+      defaultRouteOptions: { integration: new WebSocketMockIntegration('Ping') },
+    });
+    for (const key of ['$disconnect', '$default']) {
+      Validations.of(this.api.node.findChild(`${key}-Route`)).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: 'API Gateway authorizes a WebSocket once, at $connect; later routes of that connection carry its authorizer context and take no credential.',
+      });
+    }
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.stage = new WebSocketStage(this, 'Stage', {
+      webSocketApi: this.api,
+      stageName: 'v1',
+      autoDeploy: true,
+      throttle: { rateLimit: config.rateLimits.requestsPerSecond, burstLimit: config.rateLimits.burst },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // Named fields only: the query string, which may carry the token, is never written.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            connectionId: '$context.connectionId',
+            eventType: '$context.eventType',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            tenantId: '$context.authorizer.tenantId',
+            requestTime: '$context.requestTime',
+            error: '$context.error.message',
+          }),
+        ),
+      },
+    });
+
+    const tableName = this.connections.tableName;
+    props.connect.bindSettings({ [ENV.streamConnectionsTable]: tableName });
+    props.connect.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [this.connections.tableArn] }));
+    props.disconnect.bindSettings({ [ENV.streamConnectionsTable]: tableName });
+    props.disconnect.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:DeleteItem'], resources: [this.connections.tableArn] }));
+
+    props.writer.bindSettings({ [ENV.streamConnectionsTable]: tableName, [ENV.streamEndpoint]: this.stage.callbackUrl });
+    props.writer.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query', 'dynamodb:DeleteItem'], resources: [this.connections.tableArn] }));
+    props.writer.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['execute-api:ManageConnections'],
+        // PostToConnection only (DeleteConnection is DELETE, GetConnection GET), on this API's stage.
+        resources: [Stack.of(this).formatArn({ service: 'execute-api', resource: this.api.apiId, resourceName: `${this.stage.stageName}/POST/@connections/*` })],
+      }),
+    );
+    Validations.of(props.writer).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:${Stack.of(this).region}:${Stack.of(this).account}:<${Stack.of(this).getLogicalId(this.api.node.defaultChild as CfnElement)}>/v1/POST/@connections/*]`,
+      reason: "Connection ids are made by API Gateway at run time; the grant is this API's stage and PostToConnection alone.",
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../../../lambdas/shared/domain/answer-schemas.js';
+import { frameEvents, matchesFilter, readClientFrame, readSubscription, STREAM_CLOSE, truncateReason } from '../../../../lambdas/shared/domain/live-stream.js';
+import { TENANT_A, TENANT_B } from '../../../support/factories.js';
+
+const reader = { tenantId: TENANT_A, subject: 'u', scopes: ['events:read' as const] };
+
+const stored = (overrides: Partial<StoredEvent> = {}): StoredEvent => ({
+  eventId: crypto.randomUUID(), timestamp: '2026-01-01T00:00:00.000Z', type: 'CUSTOM', category: 'c', action: 'a', label: null, value: null,
+  userId: null, sessionId: null, properties: {}, context: {}, metadata: {}, receivedAt: '2026-01-01T00:00:00.000Z', storedAt: '2026-01-01T00:00:00.100Z',
+  ...overrides,
+});
+
+describe('readSubscription', () => {
+  it('reads comma lists, property JSON and the resume point', () => {
+    const after = crypto.randomUUID();
+    expect(readSubscription({ types: 'ERROR, CUSTOM', categories: 'a,b', properties: '{"plan":"pro"}', after, tenantId: TENANT_A }, reader)).toEqual({
+      filter: { types: ['ERROR', 'CUSTOM'], categories: ['a', 'b'], properties: { plan: 'pro' } },
+      after,
+    });
+  });
+
+  it('refuses another tenant and a missing scope with 4403, bad input with 4400 naming the parameter', () => {
+    expect(readSubscription({ tenantId: TENANT_B }, reader)).toMatchObject({ code: STREAM_CLOSE.forbidden });
+    expect(readSubscription({}, { ...reader, scopes: ['events:write'] })).toMatchObject({ code: STREAM_CLOSE.forbidden, reason: expect.stringContaining('events:read') });
+    expect(readSubscription({ types: 'NOPE' }, reader)).toMatchObject({ code: STREAM_CLOSE.badRequest, reason: expect.stringMatching(/^types/) });
+    expect(readSubscription({ properties: '[1]' }, reader)).toMatchObject({ code: STREAM_CLOSE.badRequest, reason: expect.stringMatching(/^properties/) });
+    expect(readSubscription({ properties: '{}' }, reader)).toMatchObject({ code: STREAM_CLOSE.badRequest });
+  });
+});
+
+describe('matchesFilter', () => {
+  it('matches nested objects on the keys given and arrays exactly', () => {
+    const event = stored({ properties: { user: { tier: 2, name: 'x' }, tags: ['a', 'b'] } });
+    expect(matchesFilter(event, { properties: { user: { tier: 2 } } })).toBe(true);
+    expect(matchesFilter(event, { properties: { tags: ['a', 'b'] } })).toBe(true);
+    expect(matchesFilter(event, { properties: { tags: ['a'] } })).toBe(false);
+    expect(matchesFilter(event, { properties: { user: { tier: '2' } } })).toBe(false);
+    expect(matchesFilter(event, { types: ['ERROR'] })).toBe(false);
+  });
+});
+
+describe('frameEvents', () => {
+  it('keeps every frame within the limit and the events in order', () => {
+    const events = Array.from({ length: 50 }, () => stored({ properties: { padding: 'x'.repeat(1500) } }));
+    const frames = frameEvents(events);
+    expect(frames.length).toBeGreaterThan(1);
+    for (const frame of frames) expect(Buffer.byteLength(frame)).toBeLessThanOrEqual(32 * 1024);
+    expect(frames.flatMap((frame) => (JSON.parse(frame) as { events: StoredEvent[] }).events.map((event) => event.eventId))).toEqual(events.map((event) => event.eventId));
+  });
+
+  it('sends an event too large for a frame as a pointer to its GET', () => {
+    const large = stored({ properties: { padding: 'é'.repeat(17_000) } });
+    expect(frameEvents([large]).map((frame) => JSON.parse(frame))).toEqual([{ type: 'event-too-large', eventId: large.eventId }]);
+  });
+});
+
+describe('client frames and close reasons', () => {
+  it('accepts only a ping', () => {
+    expect(readClientFrame('{"action":"ping"}')).toBe('ping');
+    expect(readClientFrame('{"action":"subscribe"}')).toMatchObject({ code: STREAM_CLOSE.badRequest });
+    expect(readClientFrame('nope')).toMatchObject({ code: STREAM_CLOSE.badRequest });
+  });
+
+  it('cuts a reason to the 123 bytes a close frame allows', () => {
+    expect(Buffer.byteLength(truncateReason('é'.repeat(200)))).toBeLessThanOrEqual(123);
+  });
+});
