@@ -1,3 +1,4 @@
+import { DatabaseUnavailableError } from '../domain/errors.js';
 import { readMessage, type ReceivedMessage } from '../domain/queue-messages.js';
 import type { EventStore } from '../ports/event-store.js';
 
@@ -20,7 +21,8 @@ const reasonOf = (error: unknown): string => (error instanceof Error ? error.mes
  * 1. Read every record's header; one that is not a message fails alone (and ends in the DLQ).
  * 2. Write all the others in one transaction.
  * 3. If that fails, write record by record, so that a record the database rejects is the only
- *    one retried. A database that is down fails them all, and all are retried.
+ *    one retried. A database that cannot be reached (paused, resuming) fails them all at once:
+ *    record by record would wait for it once per record, past the function's timeout.
  */
 export async function writeQueuedEvents(store: EventStore, records: QueueRecord[]): Promise<WriteOutcome> {
   const failed: WriteOutcome['failed'] = [];
@@ -36,6 +38,9 @@ export async function writeQueuedEvents(store: EventStore, records: QueueRecord[
     const summary = await store.writeMessages(valid.map((item) => item.received));
     return { failed, ...summary };
   } catch (batchError) {
+    if (batchError instanceof DatabaseUnavailableError) {
+      return { failed: [...failed, ...valid.map(({ messageId }) => ({ messageId, reason: batchError.message }))], stored: 0, duplicates: 0 };
+    }
     const [only] = valid;
     if (only && valid.length === 1) return { failed: [...failed, { messageId: only.messageId, reason: reasonOf(batchError) }], stored: 0, duplicates: 0 };
   }
