@@ -67,6 +67,12 @@ export function isUnreachable(error: unknown): boolean {
   return UNREACHABLE_MESSAGES.some((message) => error.message.includes(message));
 }
 
+/** A connection the server dropped under a statement (a restart, a failover) is the database being unavailable too. */
+function lostConnection(error: unknown): unknown {
+  if (error instanceof DatabaseUnavailableError || !isUnreachable(error)) return error;
+  return new DatabaseUnavailableError(RESUME_SECONDS, 'The database connection was lost (the database may be restarting); retry after the Retry-After delay.');
+}
+
 /** How long a caller waits for a database that refuses or holds its connections (paused, resuming). */
 export interface ConnectWait {
   /** At most this long, then `DatabaseUnavailableError`; 0 fails at the first refusal. */
@@ -134,7 +140,7 @@ export class PgPoolDatabase implements SqlDatabase {
       return result;
     } catch (error) {
       client.release(error instanceof Error ? error : new Error(String(error)));
-      throw error;
+      throw lostConnection(error);
     }
   }
 
@@ -176,7 +182,7 @@ export class PgPoolDatabase implements SqlDatabase {
         (failure: unknown) => (failure instanceof Error ? failure : new Error(String(failure))),
       );
       client.release(rollbackError);
-      throw error;
+      throw lostConnection(error);
     }
   }
 
