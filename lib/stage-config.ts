@@ -24,6 +24,10 @@ export function supportsAutoPause(engineVersion: string): boolean {
 /** Connections left to operators (psql, the Data API, the rotation function) whatever the functions hold. */
 export const OPERATOR_CONNECTIONS = 10;
 
+/** One connection holds the maintenance run's advisory lock while the other works. */
+export const MAINTENANCE_POOL = 2;
+export const MIGRATION_POOL = 1;
+
 /**
  * The most connections the stage's functions can open at once: every writer its pool, every
  * reserved instance of a query function its pool, the maintenance job's two and the migration's
@@ -35,10 +39,6 @@ export function functionConnections(config: Pick<StageConfig, 'writer' | 'querie
   const jobs = MAINTENANCE_POOL + MIGRATION_POOL;
   return { writer, queries, jobs, total: writer + queries + jobs };
 }
-
-/** One connection holds the maintenance run's advisory lock while the other works. */
-export const MAINTENANCE_POOL = 2;
-export const MIGRATION_POOL = 1;
 
 /** The smallest capacity the writer instance runs at: a paused instance resumes at 0.5 ACU. */
 export const smallestRunningAcu = (minCapacityAcu: number): number => Math.max(minCapacityAcu, 0.5);
