@@ -14,8 +14,9 @@ export const IAM_LOGIN_USER = 'tracker_service';
  *   other way, and PostgreSQL 16 lets no role grant membership in itself.
  * - The master keeps every right of the login (a member of it): the break-glass way in, with
  *   the cluster secret, through the Data API.
- * - The roles the migrations made while the master ran them (a stage that had the proxy) are
- *   granted to the login, which sets them per transaction as the master did.
+ * - The roles the migrations made while the master ran them (a stage that had the proxy) and
+ *   granted it are granted to the login, which sets them per transaction as the master did.
+ *   Not `tracker_search`: no login may carry its unrestricted policy (migration 0007).
  * Every step can run again and changes nothing the second time.
  */
 export const IAM_LOGIN_BOOTSTRAP_SQL = `DO $bootstrap$
@@ -28,7 +29,7 @@ BEGIN
   GRANT rds_iam TO ${IAM_LOGIN_USER};
   EXECUTE format('GRANT ${IAM_LOGIN_USER} TO %I', current_user);
   EXECUTE format('REASSIGN OWNED BY %I TO ${IAM_LOGIN_USER}', current_user);
-  FOR migration_role IN SELECT rolname FROM pg_roles WHERE rolname IN ('tracker_app', 'tracker_maintenance', 'tracker_search') LOOP
+  FOR migration_role IN SELECT rolname FROM pg_roles WHERE rolname IN ('tracker_app', 'tracker_maintenance') LOOP
     EXECUTE format('GRANT %I TO ${IAM_LOGIN_USER}', migration_role);
   END LOOP;
 END

@@ -39,6 +39,7 @@ describe.skipIf(!serverUrl)('the IAM login bootstrap', () => {
   const master = `tracker_master_${suffix}`;
   const database = `tracker_iam_${suffix}`;
   let madeRdsIam = false;
+  let madeLogin = false;
   let asLogin: SqlDatabase;
 
   beforeAll(async () => {
@@ -47,6 +48,8 @@ describe.skipIf(!serverUrl)('the IAM login bootstrap', () => {
     try {
       madeRdsIam = (await client.query(`SELECT FROM pg_roles WHERE rolname = 'rds_iam'`)).rowCount === 0;
       if (madeRdsIam) await client.query('CREATE ROLE rds_iam NOLOGIN');
+      // Roles are server-wide: the login is dropped afterwards unless it was there before.
+      madeLogin = (await client.query('SELECT FROM pg_roles WHERE rolname = $1', [IAM_LOGIN_USER])).rowCount === 0;
       await client.query(`CREATE ROLE ${master} LOGIN CREATEROLE CREATEDB NOSUPERUSER`);
       await client.query(`CREATE DATABASE ${database} OWNER ${master}`);
     } finally {
@@ -68,17 +71,20 @@ describe.skipIf(!serverUrl)('the IAM login bootstrap', () => {
     await asLogin?.close();
     await asSuperuser(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await asSuperuser(`DROP ROLE IF EXISTS ${master}`);
+    if (madeLogin) await asSuperuser(`DROP ROLE IF EXISTS ${IAM_LOGIN_USER}`);
     if (madeRdsIam) await asSuperuser('DROP ROLE IF EXISTS rds_iam');
   });
 
   it('hands the schema to the IAM login, which holds rds_iam, and keeps the master a member of it', async () => {
     const owners = await asLogin.query<{ owner: string }>(`SELECT DISTINCT tableowner AS owner FROM pg_tables WHERE schemaname = 'public'`);
     expect(owners).toEqual([{ owner: IAM_LOGIN_USER }]);
-    const [roles] = await asLogin.query<{ iam: boolean; master: boolean }>(
-      `SELECT pg_has_role($1, 'rds_iam', 'MEMBER') AS iam, pg_has_role($2, $1, 'MEMBER') AS master`,
+    const [roles] = await asLogin.query<{ iam: boolean; master: boolean; app: boolean; search: boolean }>(
+      `SELECT pg_has_role($1, 'rds_iam', 'MEMBER') AS iam, pg_has_role($2, $1, 'MEMBER') AS master,
+              pg_has_role($1, 'tracker_app', 'MEMBER') AS app, pg_has_role($1, 'tracker_search', 'USAGE') AS search`,
       [IAM_LOGIN_USER, master],
     );
-    expect(roles).toEqual({ iam: true, master: true });
+    // Never the search role: its policy sees every tenant.
+    expect(roles).toEqual({ iam: true, master: true, app: true, search: false });
   });
 
   it('lets the login migrate, write as the tenant and manage partitions, as the master did', async () => {
