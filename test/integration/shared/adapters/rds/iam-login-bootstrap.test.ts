@@ -7,18 +7,11 @@ import { PgEventStore } from '../../../../../lambdas/shared/adapters/pg/pg-event
 import { openDatabase, type SqlDatabase } from '../../../../../lambdas/shared/adapters/pg/sql-database.js';
 import { IAM_LOGIN_BOOTSTRAP_SQL, IAM_LOGIN_USER } from '../../../../../lambdas/shared/adapters/rds/iam-login.js';
 import { envelope, received, trackedEvent } from '../../../../support/factories.js';
+import { onServer } from '../../../../support/test-database.js';
 
 const serverUrl = process.env['DATABASE_URL'];
 
-async function asSuperuser(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const asSuperuser = (sql: string): Promise<void> => onServer(serverUrl as string, sql);
 
 const urlFor = (user: string, database: string): string => {
   const url = new URL(serverUrl as string);
