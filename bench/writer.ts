@@ -1,55 +1,23 @@
 // npm run bench:writer [-- --events 100000 --rounds 3]
 // Writer throughput into real Postgres (all indexes, rollups, dedupe, audit) as a ratio to COPY
 // of the same rows into the same table, measured alternately in one run.
-import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import type { SQSEvent } from 'aws-lambda';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { toSqsRecord } from '../lambdas/shared/adapters/local/queue-event-source.js';
 import { PgEventStore } from '../lambdas/shared/adapters/pg/pg-event-store.js';
-import type { TrackedEvent } from '../lambdas/shared/domain/event-schemas.js';
-import { packMessages } from '../lambdas/shared/domain/queue-messages.js';
 import { createWriteEventsHandler } from '../lambdas/write-events/handler.js';
 import { createServerDatabase, type TestDatabase } from '../test/support/test-database.js';
+import { noCounterFlush } from '../test/support/factories.js';
 import { generateEvents } from './support/generate-events.js';
-import { csvField } from './support/csv.js';
+import { COLUMNS, SQS_BATCH_SIZE, TENANT, toCsv, toSqsBatches } from './support/writer-input.js';
 import { benchServerUrl, median } from './support/stats.js';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '100000' }, rounds: { type: 'string', default: '3' }, naive: { type: 'string', default: '2000' } } });
 const EVENTS = Number(values.events);
 const ROUNDS = Number(values.rounds);
 const NAIVE_EVENTS = Number(values.naive);
-const TENANT = '00000000-0000-4000-8000-00000000beef';
-const SQS_BATCH_SIZE = 10;
-const MESSAGE_BYTES = 256 * 1024;
-
-const COLUMNS = 'tenant_id, event_id, timestamp, event_type, category, action, label, value, user_id, session_id, properties, context, metadata, received_at';
-
-function toCsv(events: TrackedEvent[]): string {
-  return events
-    .map((event) =>
-      [TENANT, event.eventId, event.timestamp, event.type, event.category, event.action, event.label, event.value, event.userId, event.sessionId, event.properties, event.context, event.metadata, event.receivedAt]
-        .map(csvField)
-        .join(','),
-    )
-    .join('\n');
-}
-
-/**
- * What SQS would deliver under a steady stream: full 256 KiB messages, 10 per writer
- * invocation. Packing is the ingest's work and is not timed.
- */
-function toSqsBatches(events: TrackedEvent[]): SQSEvent[] {
-  const messages = packMessages({ tenantId: TENANT, actor: 'bench', requestId: randomUUID() }, events, MESSAGE_BYTES);
-  const batches: SQSEvent[] = [];
-  for (let index = 0; index < messages.length; index += SQS_BATCH_SIZE) {
-    batches.push({ Records: messages.slice(index, index + SQS_BATCH_SIZE).map(({ body }) => toSqsRecord({ messageId: randomUUID(), body })) });
-  }
-  return batches;
-}
 
 interface Scenario {
   name: string;
@@ -75,7 +43,7 @@ async function measure(bench: TestDatabase, client: pg.Client, scenario: Scenari
   const months = [...new Set(events.map((event) => `${event.timestamp.slice(0, 7)}-01`))];
   await client.query('SELECT ensure_event_partition(m::date) FROM unnest($1::text[]) m', [months]);
   const reset = async () => {
-    await client.query('TRUNCATE analytics_events, event_rollups, event_dedupe, audit_log');
+    await client.query('TRUNCATE analytics_events, event_rollups, event_dedupe, audit_log, live_counter_deltas');
     await client.query('CHECKPOINT');
   };
   const log = console.log;
@@ -88,7 +56,8 @@ async function measure(bench: TestDatabase, client: pg.Client, scenario: Scenari
     copyRates.push(EVENTS / ((performance.now() - started) / 1000));
 
     await reset();
-    const writer = createWriteEventsHandler(new PgEventStore(bench.db));
+    // The live counters' flush is bench:live's; their outbox deltas are written here too.
+    const writer = createWriteEventsHandler(new PgEventStore(bench.db), noCounterFlush);
     console.log = () => undefined; // the handler's per-batch log line is not what is measured
     started = performance.now();
     try {
@@ -110,7 +79,7 @@ async function measure(bench: TestDatabase, client: pg.Client, scenario: Scenari
 
 /** The specification's design: one INSERT and three rollup upserts per event, one transaction each. */
 async function perEventRate(client: pg.Client): Promise<number> {
-  await client.query('TRUNCATE analytics_events, event_rollups, event_dedupe, audit_log');
+  await client.query('TRUNCATE analytics_events, event_rollups, event_dedupe, audit_log, live_counter_deltas');
   const events = generateEvents({ count: NAIVE_EVENTS, days: 10 / 1440, inTimeOrder: true });
   const started = performance.now();
   for (const event of events) {

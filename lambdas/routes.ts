@@ -7,6 +7,7 @@ import {
   EventPageSchema,
   EventTypeSummarySchema,
   HealthSchema,
+  LiveCountersSchema,
   OpenApiDocumentSchema,
   PurgeResultSchema,
   StoredEventSchema,
@@ -15,6 +16,7 @@ import {
   WriteKeySummarySchema,
 } from './shared/domain/answer-schemas.js';
 import { AnalyticsEventSchema, BatchEventsSchema } from './shared/domain/event-schemas.js';
+import { LiveCounterQuerySchema } from './shared/domain/live-counters.js';
 import { MAX_BATCH_EVENTS, MAX_BODY_BYTES, MAX_EVENT_BYTES } from './shared/domain/limits.js';
 import { AggregationQuerySchema, AuditQuerySchema, EventQuerySchema, EventTypesQuerySchema, PurgeQuerySchema } from './shared/domain/query-schemas.js';
 import { CreateWriteKeySchema, KeyIdSchema } from './shared/domain/write-keys.js';
@@ -88,6 +90,15 @@ export const ROUTES = {
     request: { query: EventTypesQuerySchema },
     answer: { status: 200, description: 'One row per type present in the range', schema: z.array(EventTypeSummarySchema) },
     needs: QUERY_FUNCTION,
+  },
+  'get-live-counters': {
+    method: 'GET',
+    path: '/v1/counters/live',
+    summary: 'Per-minute counts by type and category of the last minutes, from the live counters (seconds behind the writer)',
+    scope: 'events:read',
+    request: { query: LiveCounterQuerySchema },
+    answer: { status: 200, description: 'The window and its minutes, zeros filled in', schema: LiveCountersSchema },
+    needs: { liveCounters: 'read', memoryMb: 256 },
   },
   'purge-events': {
     method: 'DELETE',

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createAuthorizeHandler } from '../../lambdas/authorize/handler.js';
 import { createWriteEventsHandler } from '../../lambdas/write-events/handler.js';
+import { DynamoLiveCounters } from '../../lambdas/shared/adapters/dynamodb/dynamo-live-counters.js';
 import { DynamoWriteKeyStore } from '../../lambdas/shared/adapters/dynamodb/dynamo-write-key-store.js';
-import { writeKeysTableDefinition } from '../../lambdas/shared/adapters/dynamodb/tables.js';
+import { countersTableDefinition, writeKeysTableDefinition } from '../../lambdas/shared/adapters/dynamodb/tables.js';
 import { ensureTables, localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from '../../lambdas/shared/adapters/local/embedded-dynamodb.js';
 import { WriterThread, type WriterEventSource } from './writer-thread.js';
 import { localMaintenanceDeps, startMaintenanceTimer } from './maintenance.js';
@@ -13,6 +14,7 @@ import { QueueEventSource } from '../../lambdas/shared/adapters/local/queue-even
 import { InMemoryRateLimiter } from '../../lambdas/shared/adapters/local/in-memory-rate-limiter.js';
 import { createTokenVerifier } from '../../lambdas/shared/adapters/jwt/jose-token-verifier.js';
 import { applyMigrations, readMigrations } from '../../lambdas/shared/adapters/pg/migrations.js';
+import { PgCounterOutbox } from '../../lambdas/shared/adapters/pg/pg-counter-outbox.js';
 import { PgEventAdmin } from '../../lambdas/shared/adapters/pg/pg-event-admin.js';
 import { PgEventQueries } from '../../lambdas/shared/adapters/pg/pg-event-queries.js';
 import { PgEventStore } from '../../lambdas/shared/adapters/pg/pg-event-store.js';
@@ -23,6 +25,7 @@ import { ROUTES } from '../../lambdas/routes.js';
 import { handlerModule, type Routes } from '../../lambdas/shared/adapters/http/route-spec.js';
 import type { ApiHandler } from '../../lambdas/shared/adapters/http/api-gateway.js';
 import type { Ports } from '../../lambdas/shared/wiring/ports.js';
+import { LiveCounterFlusher } from '../../lambdas/shared/use-cases/flush-live-counters.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MIGRATIONS_DIR = join(PROJECT_ROOT, 'migrations');
@@ -89,8 +92,8 @@ async function openDynamo(options: LocalRuntimeOptions): Promise<{ endpoint: str
 /**
  * `npm start`: the deployed handlers, wired to embedded parts. Postgres is PGlite in DATA_DIR
  * unless DATABASE_URL is set; SQS is a table of that same database with an event source that
- * calls the writer; DynamoDB (write keys) is dynalite unless DYNAMODB_ENDPOINT is set; the rate
- * buckets are in memory.
+ * calls the writer; DynamoDB (write keys, live counters) is dynalite unless DYNAMODB_ENDPOINT is
+ * set; the rate buckets are in memory.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const db =
@@ -103,7 +106,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const appliedMigrations = await applyMigrations(db, await readMigrations(MIGRATIONS_DIR));
   const dynamo = await openDynamo(options);
   const dynamoClient = localDynamoClient(dynamo.endpoint);
-  await ensureTables(dynamoClient, [writeKeysTableDefinition(options.dynamo.writeKeysTable)]);
+  await ensureTables(dynamoClient, [writeKeysTableDefinition(options.dynamo.writeKeysTable), countersTableDefinition(options.dynamo.countersTable)]);
+  const liveCounters = new DynamoLiveCounters(dynamoClient, options.dynamo.countersTable, options.liveCounters);
   const limiter = new InMemoryRateLimiter(options.rateLimits);
   const writeKeys = new DynamoWriteKeyStore(dynamoClient, options.dynamo.writeKeysTable);
   const store = new PgEventStore(db);
@@ -113,11 +117,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const { databaseUrl } = options.database;
   let eventSource: WriterEventSource;
   if (options.writerThread && databaseUrl) {
-    const thread = new WriterThread({ databaseUrl, poolSize: WRITER_POOL_SIZE, queue: options.queue });
+    const thread = new WriterThread({
+      databaseUrl,
+      poolSize: WRITER_POOL_SIZE,
+      queue: options.queue,
+      liveCounters: { endpoint: dynamo.endpoint, table: options.dynamo.countersTable, settings: options.liveCounters },
+    });
     queue.onSent(() => thread.wake());
     eventSource = thread;
   } else {
-    eventSource = new QueueEventSource(queue, createWriteEventsHandler(store), options.queue);
+    const counters = new LiveCounterFlusher(new PgCounterOutbox(db), liveCounters, options.liveCounters);
+    eventSource = new QueueEventSource(queue, createWriteEventsHandler(store, counters), options.queue);
   }
   const ports: Ports = {
     store,
@@ -126,6 +136,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     writeKeys,
     queue,
     limiter,
+    liveCounters,
+    liveCounterSettings: options.liveCounters,
     ingest: options.ingest,
     query: options.ingest,
     http: { corsOrigins: options.corsOrigins },

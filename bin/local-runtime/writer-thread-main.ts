@@ -1,6 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { QueueEventSource } from '../../lambdas/shared/adapters/local/queue-event-source.js';
+import { DynamoLiveCounters } from '../../lambdas/shared/adapters/dynamodb/dynamo-live-counters.js';
+import { localDynamoClient } from '../../lambdas/shared/adapters/local/embedded-dynamodb.js';
+import { PgCounterOutbox } from '../../lambdas/shared/adapters/pg/pg-counter-outbox.js';
 import { PgEventStore } from '../../lambdas/shared/adapters/pg/pg-event-store.js';
+import { LiveCounterFlusher } from '../../lambdas/shared/use-cases/flush-live-counters.js';
 import { PgMessageQueue } from '../../lambdas/shared/adapters/pg/pg-message-queue.js';
 import { openDatabase } from '../../lambdas/shared/adapters/pg/sql-database.js';
 import { createWriteEventsHandler } from '../../lambdas/write-events/handler.js';
@@ -14,7 +18,9 @@ const reply = (message: WriterThreadReply) => port.postMessage(message);
 
 const db = await openDatabase({ databaseUrl: data.databaseUrl, poolSize: data.poolSize });
 const queue = await PgMessageQueue.open(db);
-const source = new QueueEventSource(queue, createWriteEventsHandler(new PgEventStore(db)), data.queue);
+const dynamo = localDynamoClient(data.liveCounters.endpoint);
+const counters = new LiveCounterFlusher(new PgCounterOutbox(db), new DynamoLiveCounters(dynamo, data.liveCounters.table, data.liveCounters.settings), data.liveCounters.settings);
+const source = new QueueEventSource(queue, createWriteEventsHandler(new PgEventStore(db), counters), data.queue);
 
 port.on('message', (message: unknown) => {
   const request = WriterThreadRequestSchema.parse(message);
@@ -23,7 +29,10 @@ port.on('message', (message: unknown) => {
   else
     void source
       .drainAndStop(request.drainMs)
-      .then(() => db.close())
+      .then(() => {
+        dynamo.destroy();
+        return db.close();
+      })
       .then(() => reply({ type: 'stopped' }));
 });
 source.start();

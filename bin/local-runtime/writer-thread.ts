@@ -15,6 +15,12 @@ export type WriterThreadData = z.infer<typeof WriterThreadDataSchema>;
 export const WriterThreadDataSchema = z.strictObject({
   databaseUrl: z.string().min(1),
   poolSize: z.number().int().positive(),
+  /** The DynamoDB the flush of the live counters writes to (the runtime's dynalite). */
+  liveCounters: z.strictObject({
+    endpoint: z.string().min(1),
+    table: z.string().min(1),
+    settings: z.strictObject({ shards: z.number().int().positive(), ttlHours: z.number().int().positive() }),
+  }),
   queue: z.strictObject({
     batchSize: z.number().int().positive(),
     batchWindowMs: z.number().int().min(0),

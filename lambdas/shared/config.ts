@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { MAX_BATCH_EVENTS, MAX_RETENTION_DAYS } from './domain/limits.js';
 import { PII_DETECTORS, PII_MODES, type PiiSettings } from './domain/pii-masking.js';
+import type { LiveCounterSettings } from './domain/live-counters.js';
 import type { TenantRateLimits } from './domain/rate-limit.js';
 
 /** Environment variable names; the CDK constructs import these so the two cannot drift. */
@@ -44,6 +45,8 @@ export const ENV = {
   archiveDir: 'ARCHIVE_DIR',
   maintenanceIntervalMs: 'MAINTENANCE_INTERVAL_MS',
   tenantEventRetention: 'TENANT_EVENT_RETENTION',
+  liveCounterShards: 'LIVE_COUNTER_SHARDS',
+  liveCounterTtlHours: 'LIVE_COUNTER_TTL_HOURS',
 } as const;
 
 /** A bad environment: every offending key is named, so one restart fixes them all. */
@@ -197,6 +200,19 @@ export const Dynamo = z
   })
   .transform((env) => ({ endpoint: env[ENV.dynamodbEndpoint], countersTable: env[ENV.countersTable], writeKeysTable: env[ENV.writeKeysTable] }));
 
+/**
+ * The live counters in DynamoDB: the writer and the counters route must agree on both. More
+ * shards spread a busy tenant's writes over more partition keys, and cost a read one query
+ * each; lowering the number hides the higher shards' counters from reads until they expire.
+ */
+export const LiveCounters = z
+  .object({
+    [ENV.liveCounterShards]: z.coerce.number().int().min(1).max(64).default(8),
+    // Also the longest window a read may ask for; DynamoDB removes the counters after it.
+    [ENV.liveCounterTtlHours]: z.coerce.number().int().min(1).max(48).default(6),
+  })
+  .transform((env): LiveCounterSettings => ({ shards: env[ENV.liveCounterShards], ttlHours: env[ENV.liveCounterTtlHours] }));
+
 /** What the maintenance job keeps: events (then archived), and rollups (pruned on their own cut-off). */
 export const Retention = z
   .object({
@@ -276,7 +292,7 @@ export function loadHttpConfig(env: NodeJS.ProcessEnv = process.env): { corsOrig
 
 /** The whole local runtime's settings. */
 export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env) {
-  const { http, runtime, ...sections } = loadConfig({ http: Http, rateLimits: RateLimits, dynamo: Dynamo, ingest: Ingest, database: Database, auth: Auth, retention: Retention, archive: Archive, runtime: LocalRuntime }, env);
+  const { http, runtime, ...sections } = loadConfig({ http: Http, rateLimits: RateLimits, dynamo: Dynamo, liveCounters: LiveCounters, ingest: Ingest, database: Database, auth: Auth, retention: Retention, archive: Archive, runtime: LocalRuntime }, env);
   return { ...http, ...sections, ...runtime };
 }
 

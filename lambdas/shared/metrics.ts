@@ -19,6 +19,10 @@ export const METRIC = {
   partitionCreatedOnTheFly: 'PartitionCreatedOnTheFly',
   /** Events of partitions archived, verified and dropped by the maintenance job. */
   eventsArchived: 'EventsArchived',
+  /** A flush of the live counters failed (DynamoDB or the outbox); its deltas wait for the next one. */
+  liveCounterFlushFailed: 'LiveCounterFlushFailed',
+  /** Minute counts of deltas that waited longer than the counters' TTL, dropped unapplied. */
+  liveCounterDeltasExpired: 'LiveCounterDeltasExpired',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

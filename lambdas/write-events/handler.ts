@@ -4,18 +4,25 @@ import { log } from '../shared/logger.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 import { emitCounts, emitCountsByEventType, METRIC } from '../shared/metrics.js';
 import type { EventStore } from '../shared/ports/event-store.js';
+import type { LiveCounterFlusher } from '../shared/use-cases/flush-live-counters.js';
 import { writeQueuedEvents } from '../shared/use-cases/write-queued-events.js';
-import { awsEventStore } from '../shared/wiring/aws.js';
+import { awsCounterFlusher, awsEventStore } from '../shared/wiring/aws.js';
 
-/** SQS event source with ReportBatchItemFailures: only the records named here come back. */
-export function createWriteEventsHandler(store: EventStore) {
+/**
+ * SQS event source with ReportBatchItemFailures: only the records named here come back. After
+ * the commit, the live counters get the deltas the write left in the outbox (and any an earlier
+ * writer left there); that flush never fails the delivery. A database that could not be reached
+ * for the write is not asked again for the flush: a second wait would outlast the timeout.
+ */
+export function createWriteEventsHandler(store: EventStore, counters: Pick<LiveCounterFlusher, 'flush'>) {
   return async (event: SQSEvent, context: Pick<Context, 'awsRequestId'>): Promise<SQSBatchResponse> => {
     const outcome = await writeQueuedEvents(
       store,
       event.Records.map((record) => ({ messageId: record.messageId, body: record.body })),
     );
+    const flushed = outcome.databaseUnreachable ? { applied: 0 } : await counters.flush();
     for (const failure of outcome.failed) log('warn', 'record not written', { requestId: context.awsRequestId, ...failure });
-    log('info', 'batch written', { requestId: context.awsRequestId, records: event.Records.length, stored: outcome.stored, duplicates: outcome.duplicates, failed: outcome.failed.length });
+    log('info', 'batch written', { requestId: context.awsRequestId, records: event.Records.length, stored: outcome.stored, duplicates: outcome.duplicates, failed: outcome.failed.length, countersApplied: flushed.applied });
     const failedIds = new Set(outcome.failed.map((failure) => failure.messageId));
     emitCounts({ [METRIC.queueRecordsFailed]: outcome.failed.length });
     emitCountsByEventType(METRIC.eventsWritten, countEventTypes(event.Records.filter((record) => !failedIds.has(record.messageId)).map((record) => record.body)));
@@ -23,4 +30,4 @@ export function createWriteEventsHandler(store: EventStore) {
   };
 }
 
-export const handler = lazyHandler(async () => createWriteEventsHandler(await awsEventStore()));
+export const handler = lazyHandler(async () => createWriteEventsHandler(await awsEventStore(), await awsCounterFlusher()));

@@ -155,6 +155,24 @@ export class AppFunction extends NodejsFunction {
     return this;
   }
 
+  /**
+   * The live counters of the counters table (`live#...` items, not the rate buckets): the writer
+   * updates them (a conditional update per counter; a read of the marks where an answer carries
+   * none), the counters route queries them.
+   */
+  bindLiveCounters(counters: ITableV2, access: 'update' | 'read'): this {
+    this.addEnvironment(ENV.countersTable, counters.tableName);
+    const actions = { update: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], read: ['dynamodb:Query'] };
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: actions[access],
+        resources: [counters.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['live#*'] } },
+      }),
+    );
+    return this;
+  }
+
   /** What each user of the write-key table does with it: the authorizer reads, each admin route one thing. */
   bindWriteKeys(writeKeys: ITableV2, access: 'read' | 'create' | 'list' | 'revoke'): this {
     this.addEnvironment(ENV.writeKeysTable, writeKeys.tableName);

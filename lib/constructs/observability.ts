@@ -156,6 +156,12 @@ export class Observability extends Construct {
       threshold: 0,
       description: 'Requests passed without a rate-limit check: the counters table is slow or failing (DynamoDB health, the VPC endpoint).',
     });
+    this.alarm('LiveCountersBehind', {
+      metric: ownMetric(METRIC.liveCounterFlushFailed),
+      threshold: 0,
+      periods: 3,
+      description: 'The writer could not flush the live counters for 15 minutes: GET /v1/counters/live lags (deltas wait in the outbox, nothing is lost within the TTL). DynamoDB health, the writer logs.',
+    });
     this.alarm('MaintenanceErrors', {
       metric: maintenanceErrors,
       threshold: 0,

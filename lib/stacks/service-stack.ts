@@ -81,16 +81,19 @@ export class ServiceStack extends Stack {
           .bindSettings({ [ENV.sqsMaxMessageBytes]: String(256 * 1024) });
       }
       if (needs.writeKeys) routeFn.bindWriteKeys(stateful.writeKeys.table, needs.writeKeys);
+      if (needs.liveCounters) routeFn.bindLiveCounters(stateful.counters.table, needs.liveCounters);
       if (route.scope) routeFn.bindRateLimiter(stateful.counters.table, config.tenantRateLimits);
       return routeFn;
     };
     const routeFunctions = Object.fromEntries(Object.entries(routes).map(([name, route]) => [name, routeFunction(name, route)]));
 
-    const writeEvents = fn('write-events', 'lambdas/write-events/handler.ts', 'Writes queued events to Aurora: dedupe, rollups, audit in one transaction', {
+    const writeEvents = fn('write-events', 'lambdas/write-events/handler.ts', 'Writes queued events to Aurora: dedupe, rollups, audit in one transaction; then the live counters', {
       vpc: inVpc,
       memorySize: 1024,
       timeout: Duration.seconds(config.writer.timeoutSeconds),
-    }).bindDatabase(database, config.writer.dbPoolSize, writerConnectWaitMs(config));
+    })
+      .bindDatabase(database, config.writer.dbPoolSize, writerConnectWaitMs(config))
+      .bindLiveCounters(stateful.counters.table, 'update');
     writeEvents.addEventSource(
       new SqsEventSource(stateful.events.queue, {
         batchSize: config.writer.batchSize,

@@ -27,6 +27,7 @@ const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 /** The events queue (not its DLQ) as an SQS metric dimension, across the stack boundary. */
 const eventsQueue = { Name: 'QueueName', Value: { 'Fn::ImportValue': expect.stringMatching(/EventsQueue[0-9A-F]+QueueName/) } };
 const RATE_BUCKETS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
+const LIVE_COUNTER_UPDATES = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
 const ARCHIVE = ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListBucket', 's3:PutObject'];
 
 describe('functions', () => {
@@ -50,8 +51,9 @@ describe('functions', () => {
     const login = ['rds-db:connect'];
     const consume = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
     const expected: Record<string, string[]> = {
-      // Only the writer consumes the queue (its event source); nothing else touches it.
-      WriteEventsFunction: [...login, ...consume, ...XRAY],
+      // Only the writer consumes the queue (its event source); nothing else touches it. It also
+      // updates the live counters (below).
+      WriteEventsFunction: [...LIVE_COUNTER_UPDATES, ...login, ...consume, ...XRAY],
       // The HTTP functions also take from their tenant's rate buckets (through the gateway endpoint).
       GetEventFunction: [...RATE_BUCKETS, ...login, ...XRAY],
       QueryEventsFunction: [...RATE_BUCKETS, ...login, ...XRAY],
@@ -74,6 +76,37 @@ describe('functions', () => {
     expect(actionsOf(service, functionId(service, 'AuthorizeFunction'))).toEqual(['dynamodb:GetItem', ...XRAY]);
     expect(actionsOf(service, functionId(service, 'HealthFunction'))).toEqual(XRAY);
     expect(actionsOf(service, functionId(service, 'GetOpenapiFunction'))).toEqual(XRAY);
+  });
+});
+
+describe('live counters', () => {
+  const liveGrants = (prefix: string) =>
+    statementsOf(service, functionId(service, prefix)).filter((statement) => JSON.stringify(statement.Condition ?? {}).includes('live#'));
+
+  it('lets the writer update the live counters of the counters table and nothing else of it', () => {
+    const [grant, ...others] = liveGrants('WriteEventsFunction');
+    expect(others).toEqual([]);
+    expect([grant?.Action].flat().sort()).toEqual(LIVE_COUNTER_UPDATES);
+    expect(grant?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['live#*'] } });
+    expect(JSON.stringify(grant?.Resource)).toContain('Counters');
+  });
+
+  it('lets the counters route query the live counters, from outside the VPC, besides its rate buckets', () => {
+    const id = functionId(service, 'GetLiveCountersFunction');
+    expect(actionsOf(service, id)).toEqual([...RATE_BUCKETS, 'dynamodb:Query', ...XRAY].sort());
+    const [grant] = liveGrants('GetLiveCountersFunction');
+    expect(grant?.Action).toBe('dynamodb:Query');
+    expect(grant?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['live#*'] } });
+    expect(service.findResources('AWS::Lambda::Function')[id]?.['Properties']).not.toHaveProperty('VpcConfig');
+  });
+
+  it('alarms when the writer fails to flush the live counters for 15 minutes', () => {
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: METRIC.liveCounterFlushFailed,
+      Threshold: 0,
+      EvaluationPeriods: 3,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   });
 });
 

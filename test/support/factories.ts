@@ -74,3 +74,6 @@ export function decodeMessage(body: string): { header: QueueHeader; rows: Return
   if (typeof read === 'string') throw new Error(read);
   return { header: read.header, rows: decodeRows(read.rows) };
 }
+
+/** A writer's flush of the live counters that does nothing: for tests of the writer's Postgres side. */
+export const noCounterFlush = { flush: async () => ({ applied: 0, expired: 0, paused: false }) };

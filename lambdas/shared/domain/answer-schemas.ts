@@ -82,6 +82,15 @@ export const EventTypeSummarySchema = z.strictObject({
 });
 export type EventTypeSummary = z.output<typeof EventTypeSummarySchema>;
 
+export const LiveCountersSchema = z.strictObject({
+  from: instant.describe('Start of the first minute counted, inclusive'),
+  to: instant.describe('End of the current minute, exclusive: the last minute is still under way'),
+  counts: z
+    .array(z.strictObject({ minute: instant, type: EventTypeEnum, category: z.string(), count: z.int().nonnegative() }))
+    .describe('Every minute of the window for each type and category with an event in it, zeros included; by minute, type, category'),
+});
+export type LiveCounters = z.output<typeof LiveCountersSchema>;
+
 export const FieldIssueSchema = z.strictObject({ path: z.string(), message: z.string() });
 
 export const TrackReceiptSchema = z.strictObject({ eventId: z.uuid() });

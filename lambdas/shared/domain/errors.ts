@@ -52,6 +52,11 @@ export class QueueUnavailableError extends Error {
   override readonly name = 'QueueUnavailableError';
 }
 
+/** The live counters' table did not answer; the client should retry later. */
+export class CountersUnavailableError extends Error {
+  override readonly name = 'CountersUnavailableError';
+}
+
 /** The tenant used up its rate; nothing of the request was applied. */
 export class RateLimitedError extends Error {
   override readonly name = 'RateLimitedError';

@@ -12,6 +12,8 @@ export interface WriteOutcome {
   failed: Array<{ messageId: string; reason: string }>;
   stored: number;
   duplicates: number;
+  /** The delivery failed as a whole because the database could not be reached (paused, resuming). */
+  databaseUnreachable?: true;
 }
 
 const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -39,7 +41,7 @@ export async function writeQueuedEvents(store: EventStore, records: QueueRecord[
     return { failed, ...summary };
   } catch (batchError) {
     if (batchError instanceof DatabaseUnavailableError) {
-      return { failed: [...failed, ...valid.map(({ messageId }) => ({ messageId, reason: batchError.message }))], stored: 0, duplicates: 0 };
+      return { failed: [...failed, ...valid.map(({ messageId }) => ({ messageId, reason: batchError.message }))], stored: 0, duplicates: 0, databaseUnreachable: true };
     }
     const [only] = valid;
     if (only && valid.length === 1) return { failed: [...failed, { messageId: only.messageId, reason: reasonOf(batchError) }], stored: 0, duplicates: 0 };

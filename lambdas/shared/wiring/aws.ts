@@ -3,20 +3,24 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Signer } from '@aws-sdk/rds-signer';
-import { Auth, AwsArchive, AwsDatabase, AwsIngest, Dynamo, loadConfig, loadHttpConfig, Query, RateLimits, Retention } from '../config.js';
+import { Auth, AwsArchive, AwsDatabase, AwsIngest, Dynamo, LiveCounters, loadConfig, loadHttpConfig, Query, RateLimits, Retention } from '../config.js';
+import { DynamoLiveCounters } from '../adapters/dynamodb/dynamo-live-counters.js';
 import { DynamoRateLimiter } from '../adapters/dynamodb/dynamo-rate-limiter.js';
 import { DynamoWriteKeyStore } from '../adapters/dynamodb/dynamo-write-key-store.js';
 import type { HttpSettings } from '../adapters/http/api-gateway.js';
 import { createTokenVerifier, type TokenVerifier } from '../adapters/jwt/jose-token-verifier.js';
 import { PgEventAdmin } from '../adapters/pg/pg-event-admin.js';
 import { PgEventQueries } from '../adapters/pg/pg-event-queries.js';
+import { PgCounterOutbox } from '../adapters/pg/pg-counter-outbox.js';
 import { PgEventStore } from '../adapters/pg/pg-event-store.js';
 import { PgRetentionStore } from '../adapters/pg/pg-retention-store.js';
 import { openDatabase, type SqlDatabase } from '../adapters/pg/sql-database.js';
 import { ARCHIVE_S3_CLIENT_CONFIG, S3EventArchive } from '../adapters/s3/s3-event-archive.js';
 import { readDatabaseCredentials, readSecretText } from '../adapters/secrets/secrets-manager.js';
 import { SqsEventQueue } from '../adapters/sqs/sqs-event-queue.js';
+import type { LiveCounterSettings } from '../domain/live-counters.js';
 import type { EventArchive } from '../ports/event-archive.js';
+import { LiveCounterFlusher } from '../use-cases/flush-live-counters.js';
 import type { QuerySettings } from '../use-cases/query-events.js';
 import type { MaintenanceDeps } from '../use-cases/run-maintenance.js';
 import type { TrackDeps } from '../use-cases/track-events.js';
@@ -37,6 +41,25 @@ export function awsRateLimiter(): DynamoRateLimiter {
   const client = new DynamoDBClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 200, requestTimeout: 300 } });
   const { dynamo, rateLimits } = loadConfig({ dynamo: Dynamo, rateLimits: RateLimits });
   return new DynamoRateLimiter(client, dynamo.countersTable, rateLimits);
+}
+
+/**
+ * The live counters. Their own client: short timeouts, since a DynamoDB that does not answer
+ * must not hold up the writer's next delivery; retries are safe, every update is conditional.
+ */
+export function awsLiveCounterStore(): DynamoLiveCounters {
+  const client = new DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1000 } });
+  const { dynamo, liveCounters } = loadConfig({ dynamo: Dynamo, liveCounters: LiveCounters });
+  return new DynamoLiveCounters(client, dynamo.countersTable, liveCounters);
+}
+
+export function awsLiveCounterSettings(): LiveCounterSettings {
+  return loadConfig({ liveCounters: LiveCounters }).liveCounters;
+}
+
+/** The writer's flush of its counter deltas, from the outbox in Aurora to DynamoDB. */
+export async function awsCounterFlusher(): Promise<LiveCounterFlusher> {
+  return new LiveCounterFlusher(new PgCounterOutbox(await awsDatabase()), awsLiveCounterStore(), awsLiveCounterSettings());
 }
 
 export function awsWriteKeyStore(): DynamoWriteKeyStore {

@@ -4,6 +4,8 @@ import type { EventAdmin } from '../ports/event-admin.js';
 import type { EventQueries } from '../ports/event-queries.js';
 import type { EventQueue } from '../ports/event-queue.js';
 import type { EventStore } from '../ports/event-store.js';
+import type { LiveCounterStore } from '../ports/live-counters.js';
+import type { LiveCounterSettings } from '../domain/live-counters.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { WriteKeyStore } from '../ports/write-key-store.js';
 import type { QuerySettings } from '../use-cases/query-events.js';
@@ -21,6 +23,8 @@ export interface Ports {
   writeKeys: WriteKeyStore;
   queue: EventQueue;
   limiter: RateLimiter;
+  liveCounters: LiveCounterStore;
+  liveCounterSettings: LiveCounterSettings;
   ingest: TrackSettings;
   query: QuerySettings;
   http: HttpSettings;

@@ -3,6 +3,7 @@ import { emissionIntervalMs, latestAdmissibleTat, retryAfterMs, type BucketLimit
 import { describeError, log } from '../../logger.js';
 import { emitCounts, METRIC } from '../../metrics.js';
 import type { RateLimiter } from '../../ports/rate-limiter.js';
+import { isClientFault, isThrottled } from './dynamo-errors.js';
 import { COUNTERS_TABLE_KEYS, COUNTERS_TTL_ATTRIBUTE } from './tables.js';
 
 /** An idle bucket's item outlives its last use by this much, then DynamoDB TTL removes it. */
@@ -11,8 +12,6 @@ const IDLE_ITEM_TTL_SECONDS = 3600;
 const MAX_ATTEMPTS = 3;
 /** Known TATs kept per container; beyond it the oldest are forgotten (they are only a shortcut). */
 const MAX_KNOWN_BUCKETS = 10_000;
-/** DynamoDB refusing the hot item of a flooding tenant is an answer too: that tenant waits. */
-const THROTTLED = new Set(['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded']);
 
 /** The bucket's TAT after a successful update, or what stopped it. */
 type UpdateOutcome = { moved: true; tat: number } | { moved: false; tat?: number };
@@ -47,9 +46,9 @@ export class DynamoRateLimiter implements RateLimiter {
     try {
       return await this.takeFromBucket(tenantId, `${kind}#${holder}`, limit, cost);
     } catch (error) {
-      const name = error instanceof Error ? error.name : '';
-      if (THROTTLED.has(name)) return { allowed: false, retryAfterMs: 1000 };
-      if (typeof error === 'object' && error !== null && '$fault' in error && error.$fault === 'client') throw error;
+      // DynamoDB refusing the hot item of a flooding tenant is an answer too: that tenant waits.
+      if (isThrottled(error)) return { allowed: false, retryAfterMs: 1000 };
+      if (isClientFault(error)) throw error;
       log('error', 'rate limiter unavailable, request let through', { tenantId, kind, ...describeError(error) });
       emitCounts({ [METRIC.rateLimiterFailedOpen]: 1 });
       return { allowed: true };

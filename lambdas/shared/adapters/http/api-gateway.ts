@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { callerFromContext, type Caller, type Scope } from '../../domain/caller.js';
 import {
   bodyTooLarge,
+  CountersUnavailableError,
   DatabaseUnavailableError,
   ForbiddenError,
   MalformedBodyError,
@@ -109,6 +110,9 @@ export function problemFromError(error: unknown, requestId: string): ApiResult {
   if (error instanceof DatabaseUnavailableError) {
     log('warn', 'database unavailable', { requestId, ...describeError(error) });
     return problemResponse({ status: 503, slug: 'unavailable', title: 'Service unavailable', detail: error.message, headers: { 'retry-after': String(error.retryAfterSeconds) } });
+  }
+  if (error instanceof CountersUnavailableError) {
+    return problemResponse({ status: 503, slug: 'unavailable', title: 'Service unavailable', detail: error.message, headers: { 'retry-after': '5' } });
   }
   log('error', 'unhandled error', { requestId, ...describeError(error) });
   return problemResponse({ status: 500, slug: 'internal', title: 'Internal error', detail: `Something failed on our side; quote request ${requestId}.` });

@@ -8,6 +8,8 @@ export interface RouteNeeds {
   /** Sends events to the queue (and masks PII on the way); the queue can refuse them (503). */
   queue?: true;
   writeKeys?: 'create' | 'list' | 'revoke';
+  /** Reads the live counters of the counters table. */
+  liveCounters?: 'read';
   memoryMb?: number;
   timeoutSeconds?: number;
 }

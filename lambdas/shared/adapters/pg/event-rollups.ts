@@ -2,7 +2,7 @@ import type { SqlDatabase, SqlSession } from './sql-database.js';
 import { inTenantTransaction, lockTenant } from './tenant-transaction.js';
 
 /** The origin of the rollups' bins: a UTC midnight, so minute, hour and day bins are UTC ones. */
-const BIN_ORIGIN = `'2000-01-01 00:00:00+00'::timestamptz`;
+export const BIN_ORIGIN = `'2000-01-01 00:00:00+00'::timestamptz`;
 
 /**
  * The rollup rows of the events `events` (a FROM item with `timestamp`, `event_type`,

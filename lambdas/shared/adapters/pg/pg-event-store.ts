@@ -4,7 +4,7 @@ import { emitCounts, METRIC } from '../../metrics.js';
 import type { SqlDatabase } from './sql-database.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.js';
 import { ensureEventPartitions } from './event-partitions.js';
-import { rollupRowsSql } from './event-rollups.js';
+import { BIN_ORIGIN, rollupRowsSql } from './event-rollups.js';
 import { APP_ROLE, inTenantTransaction, scopeToTenant } from './tenant-transaction.js';
 
 /** The staging table's column for each field of a queued row. */
@@ -125,6 +125,14 @@ batch_audit AS (
   SELECT $1, 'EVENTS_BATCH_PROCESSED', b.actor, jsonb_build_object('requestId', b."requestId") || b."batchSummary"
   FROM jsonb_to_recordset($2::jsonb) AS b("requestId" text, actor text, "batchSummary" jsonb)
   ON CONFLICT (tenant_id, (details->>'requestId')) WHERE action = 'EVENTS_BATCH_PROCESSED' DO NOTHING
+),
+-- The live counters' outbox: one delta of the new events' counts per minute, type and category,
+-- flushed to DynamoDB after the commit (flush-live-counters.ts). Minutes binned as the rollups'.
+counter_deltas AS (
+  INSERT INTO live_counter_deltas (tenant_id, counts)
+  SELECT $1, jsonb_agg(jsonb_build_object('minute', minute, 'type', event_type, 'category', category, 'count', n))
+  FROM (SELECT date_bin('1 minute', timestamp, ${BIN_ORIGIN}) AS minute, event_type, category, count(*) AS n FROM new_events GROUP BY 1, 2, 3) AS keyed
+  HAVING count(*) > 0
 )
 SELECT count(*)::int AS stored FROM new_events`;
 

@@ -29,7 +29,7 @@ BEGIN
   GRANT rds_iam TO ${IAM_LOGIN_USER};
   EXECUTE format('GRANT ${IAM_LOGIN_USER} TO %I', current_user);
   EXECUTE format('REASSIGN OWNED BY %I TO ${IAM_LOGIN_USER}', current_user);
-  FOR migration_role IN SELECT rolname FROM pg_roles WHERE rolname IN ('tracker_app', 'tracker_maintenance') LOOP
+  FOR migration_role IN SELECT rolname FROM pg_roles WHERE rolname IN ('tracker_app', 'tracker_maintenance', 'tracker_counters') LOOP
     EXECUTE format('GRANT %I TO ${IAM_LOGIN_USER}', migration_role);
   END LOOP;
 END

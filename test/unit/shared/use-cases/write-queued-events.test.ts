@@ -95,6 +95,7 @@ describe('writeQueuedEvents', () => {
     const outcome = await writeQueuedEvents(paused, [record('m1', envelope([trackedEvent()])), record('m2', envelope([trackedEvent()])), record('m3', envelope([trackedEvent()]))]);
 
     expect(outcome.failed).toEqual(['m1', 'm2', 'm3'].map((messageId) => ({ messageId, reason: 'resuming' })));
+    expect(outcome.databaseUnreachable).toBe(true);
     expect(writes).toHaveLength(1);
   });
 });

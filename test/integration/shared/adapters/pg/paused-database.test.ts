@@ -7,7 +7,7 @@ import { PgEventStore } from '../../../../../lambdas/shared/adapters/pg/pg-event
 import { openDatabase, type SqlDatabase } from '../../../../../lambdas/shared/adapters/pg/sql-database.js';
 import { createWriteEventsHandler } from '../../../../../lambdas/write-events/handler.js';
 import { MAX_RECEIVE_COUNT } from '../../../../../lib/constructs/event-queue.js';
-import { envelope, messageBody, TENANT_A, trackedEvent } from '../../../../support/factories.js';
+import { envelope, messageBody, noCounterFlush, TENANT_A, trackedEvent } from '../../../../support/factories.js';
 import { PausablePort } from '../../../../support/pausable-port.js';
 import { createServerDatabase, type TestDatabase } from '../../../../support/test-database.js';
 
@@ -92,7 +92,7 @@ describe.skipIf(!serverUrl)('a database that refuses connections for 20 s (Auror
   });
 
   it('loses no event, sends nothing to the DLQ, and answers reads 503 with Retry-After, then 200', { timeout: 120_000 }, async () => {
-    const write = createWriteEventsHandler(new PgEventStore(writer));
+    const write = createWriteEventsHandler(new PgEventStore(writer), noCounterFlush);
     const read = createGetEventHandler({
       store: new PgEventStore(reader),
       limiter: new InMemoryRateLimiter({ requests: { ratePerSecond: 1000, burst: 1000 }, events: { ratePerSecond: 100_000, burst: 100_000 } }),

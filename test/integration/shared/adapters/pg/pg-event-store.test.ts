@@ -4,7 +4,7 @@ import { PgMessageQueue } from '../../../../../lambdas/shared/adapters/pg/pg-mes
 import { PgEventStore } from '../../../../../lambdas/shared/adapters/pg/pg-event-store.js';
 import { inTenantTransaction } from '../../../../../lambdas/shared/adapters/pg/tenant-transaction.js';
 import { createWriteEventsHandler } from '../../../../../lambdas/write-events/handler.js';
-import { envelope, messageBody, queueMessage, received, TENANT_A, TENANT_B, trackedEvent, type TestEnvelope } from '../../../../support/factories.js';
+import { envelope, messageBody, noCounterFlush, queueMessage, received, TENANT_A, TENANT_B, trackedEvent, type TestEnvelope } from '../../../../support/factories.js';
 import { recordMetrics } from '../../../../support/emf.js';
 import { FlakyDatabase } from '../../../../support/flaky-database.js';
 import { rollupMismatches } from '../../../../support/rollup-check.js';
@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await testDb.db.exec('TRUNCATE analytics_events, event_rollups, event_dedupe, audit_log');
+  await testDb.db.exec('TRUNCATE analytics_events, event_rollups, event_dedupe, audit_log, live_counter_deltas');
   store = new PgEventStore(testDb.db);
 });
 
@@ -229,7 +229,7 @@ describe('tenant isolation in Postgres', () => {
 
 describe('the writer on a real database', () => {
   it('fails only the record whose event the database refuses, and stores the others', async () => {
-    const writer = createWriteEventsHandler(store);
+    const writer = createWriteEventsHandler(store, noCounterFlush);
     const good = envelope([trackedEvent(), trackedEvent()]);
     const refused = envelope([trackedEvent({ category: 'c'.repeat(150) })]);
     const records = [good, refused].map((item, index) => toSqsRecord({ messageId: `m${index}`, body: messageBody(item) }));
@@ -242,7 +242,7 @@ describe('the writer on a real database', () => {
   });
 
   it('fails only a record whose rows the database cannot read, and stores the others', async () => {
-    const writer = createWriteEventsHandler(store);
+    const writer = createWriteEventsHandler(store, noCounterFlush);
     const good = messageBody(envelope([trackedEvent(), trackedEvent()], { tenantId: TENANT_B }));
     const forged = messageBody(envelope([trackedEvent()]));
     const bodies = [good, forged.replace(/\t[0-9T:.-]+Z\t/, '\tnot-a-time\t'), `${forged}too\tfew\tfields\n`, `${forged}\\.\n`];
@@ -274,7 +274,7 @@ describe('the writer on a real database', () => {
 
 describe('replaying the dead-letter queue', () => {
   it('stores nothing twice when the same records are replayed twice', async () => {
-    const writer = createWriteEventsHandler(store);
+    const writer = createWriteEventsHandler(store, noCounterFlush);
     const records = [envelope([trackedEvent({ value: 1 }), trackedEvent({ value: 2 })]), envelope([trackedEvent({ value: 3 })], { tenantId: TENANT_B })].map((item, index) =>
       toSqsRecord({ messageId: `dlq-${index}`, body: messageBody(item) }),
     );
@@ -293,7 +293,7 @@ describe('a database that fails mid-batch', () => {
   it('rolls back, redelivers, and after recovery holds every event once with matching rollups', async () => {
     // Prepare: the first write statement succeeds, then the database fails the next five.
     const flaky = new FlakyDatabase(testDb.db);
-    const writer = createWriteEventsHandler(new PgEventStore(flaky));
+    const writer = createWriteEventsHandler(new PgEventStore(flaky), noCounterFlush);
     const queue = await PgMessageQueue.open(testDb.db);
     const source = new QueueEventSource(queue, writer, { batchSize: 10, batchWindowMs: 5, maxReceiveCount: 20, visibilityTimeoutMs: 5 });
     source.start();

@@ -71,13 +71,13 @@ describe.skipIf(!serverUrl)('the IAM login bootstrap', () => {
   it('hands the schema to the IAM login, which holds rds_iam, and keeps the master a member of it', async () => {
     const owners = await asLogin.query<{ owner: string }>(`SELECT DISTINCT tableowner AS owner FROM pg_tables WHERE schemaname = 'public'`);
     expect(owners).toEqual([{ owner: IAM_LOGIN_USER }]);
-    const [roles] = await asLogin.query<{ iam: boolean; master: boolean; app: boolean; search: boolean }>(
-      `SELECT pg_has_role($1, 'rds_iam', 'MEMBER') AS iam, pg_has_role($2, $1, 'MEMBER') AS master,
-              pg_has_role($1, 'tracker_app', 'MEMBER') AS app, pg_has_role($1, 'tracker_search', 'USAGE') AS search`,
+    const [roles] = await asLogin.query<{ iam: boolean; master: boolean; app: boolean; counters: boolean; search: boolean }>(
+      `SELECT pg_has_role($1, 'rds_iam', 'MEMBER') AS iam, pg_has_role($2, $1, 'MEMBER') AS master, pg_has_role($1, 'tracker_app', 'MEMBER') AS app,
+              pg_has_role($1, 'tracker_counters', 'MEMBER') AS counters, pg_has_role($1, 'tracker_search', 'USAGE') AS search`,
       [IAM_LOGIN_USER, master],
     );
     // Never the search role: its policy sees every tenant.
-    expect(roles).toEqual({ iam: true, master: true, app: true, search: false });
+    expect(roles).toEqual({ iam: true, master: true, app: true, counters: true, search: false });
   });
 
   it('lets the login migrate, write as the tenant and manage partitions, as the master did', async () => {
