@@ -12,6 +12,10 @@ export const ENV = {
   dbSecretArn: 'DB_SECRET_ARN',
   dbHost: 'DB_HOST',
   dbName: 'DB_NAME',
+  dbIamUser: 'DB_IAM_USER',
+  dbConnectWaitMs: 'DB_CONNECT_WAIT_MS',
+  clusterArn: 'CLUSTER_ARN',
+  clusterSecretArn: 'CLUSTER_SECRET_ARN',
   eventsQueueUrl: 'EVENTS_QUEUE_URL',
   sqsMaxMessageBytes: 'SQS_MAX_MESSAGE_BYTES',
   piiDetectors: 'PII_DETECTORS',
@@ -146,19 +150,36 @@ export const Database = z
   .object({
     [ENV.databaseUrl]: optionalText,
     [ENV.dbPoolSize]: positiveInt(4),
-    // In AWS: credentials from Secrets Manager, host of the RDS Proxy.
+    // In AWS, one of: credentials from Secrets Manager for RDS Proxy's host, or an IAM database
+    // user for the cluster's own endpoint (stages without the proxy).
     [ENV.dbSecretArn]: optionalText,
+    [ENV.dbIamUser]: optionalText,
     [ENV.dbHost]: optionalText,
     [ENV.dbName]: z.string().min(1).default('tracker'),
+    // How long a caller waits for a database that refuses or holds connections (resuming from a pause).
+    [ENV.dbConnectWaitMs]: z.coerce.number().int().min(0).max(60_000).default(0),
   })
-  .transform((env) => ({ databaseUrl: env[ENV.databaseUrl], poolSize: env[ENV.dbPoolSize], secretArn: env[ENV.dbSecretArn], host: env[ENV.dbHost], name: env[ENV.dbName] }));
+  .transform((env) => ({
+    databaseUrl: env[ENV.databaseUrl],
+    poolSize: env[ENV.dbPoolSize],
+    secretArn: env[ENV.dbSecretArn],
+    iamUser: env[ENV.dbIamUser],
+    host: env[ENV.dbHost],
+    name: env[ENV.dbName],
+    connectWaitMs: env[ENV.dbConnectWaitMs],
+  }));
 
 /** A deployed function has no embedded database to fall back on. */
 export const AwsDatabase = Database.refine(
-  (db): db is typeof db & ({ databaseUrl: string } | { databaseUrl: undefined; secretArn: string; host: string }) =>
-    db.databaseUrl !== undefined || (db.secretArn !== undefined && db.host !== undefined),
-  { path: [ENV.databaseUrl], message: `is required, or ${ENV.dbSecretArn} and ${ENV.dbHost}` },
+  (db): db is typeof db & ({ databaseUrl: string } | { databaseUrl: undefined; host: string } & ({ iamUser: string } | { iamUser: undefined; secretArn: string })) =>
+    db.databaseUrl !== undefined || (db.host !== undefined && (db.secretArn !== undefined) !== (db.iamUser !== undefined)),
+  { path: [ENV.databaseUrl], message: `is required, or ${ENV.dbHost} with one of ${ENV.dbSecretArn} and ${ENV.dbIamUser}` },
 );
+
+/** The cluster and its master secret, for the Data API (the IAM login's bootstrap). */
+export const DataApi = z
+  .object({ [ENV.clusterArn]: z.string().startsWith('arn:'), [ENV.clusterSecretArn]: z.string().startsWith('arn:'), [ENV.dbName]: z.string().min(1).default('tracker') })
+  .transform((env) => ({ resourceArn: env[ENV.clusterArn], secretArn: env[ENV.clusterSecretArn], database: env[ENV.dbName] }));
 
 export const Auth = z
   .object({ [ENV.jwtSecret]: secret.optional(), [ENV.jwksUrl]: z.url().optional(), [ENV.jwtIssuer]: optionalText, [ENV.jwtAudience]: optionalText })

@@ -13,7 +13,8 @@ import { awsCounterFlusher, awsEventStore, awsStoredEventPublisher } from '../sh
  * SQS event source with ReportBatchItemFailures: only the records named here come back. After
  * the commit the publisher gets the new events of tenants someone streams, and the live
  * counters the deltas the write left in the outbox (and any an earlier writer left there);
- * neither ever fails the delivery.
+ * neither ever fails the delivery. A database that could not be reached for the write is not
+ * asked again for the flush: a second wait would outlast the timeout.
  */
 export function createWriteEventsHandler(store: EventStore, counters: Pick<LiveCounterFlusher, 'flush'>, publisher: StoredEventPublisher = NO_SUBSCRIBERS) {
   return async (event: SQSEvent, context: Pick<Context, 'awsRequestId'>): Promise<SQSBatchResponse> => {
@@ -22,7 +23,7 @@ export function createWriteEventsHandler(store: EventStore, counters: Pick<LiveC
       event.Records.map((record) => ({ messageId: record.messageId, body: record.body })),
       publisher,
     );
-    const flushed = await counters.flush();
+    const flushed = outcome.databaseUnreachable ? { applied: 0 } : await counters.flush();
     for (const failure of outcome.failed) log('warn', 'record not written', { requestId: context.awsRequestId, ...failure });
     log('info', 'batch written', { requestId: context.awsRequestId, records: event.Records.length, stored: outcome.stored, duplicates: outcome.duplicates, failed: outcome.failed.length, countersApplied: flushed.applied });
     const failedIds = new Set(outcome.failed.map((failure) => failure.messageId));

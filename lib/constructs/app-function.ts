@@ -29,6 +29,8 @@ export interface AppFunctionProps {
   vpc?: { vpc: IVpc; subnets: SubnetSelection; securityGroups: ISecurityGroup[] };
   /** Copy `migrations/` into the bundle (the migration trigger). */
   bundleMigrations?: boolean;
+  /** Instances kept for this function alone, and the most it may run at once. */
+  reservedConcurrency?: number;
 }
 
 /** How every function is bundled; the bundle test builds all entry points with the same settings. */
@@ -74,6 +76,7 @@ export class AppFunction extends NodejsFunction {
       vpc: props.vpc?.vpc,
       vpcSubnets: props.vpc?.subnets,
       securityGroups: props.vpc?.securityGroups,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       bundling: {
         ...BUNDLING,
@@ -99,14 +102,28 @@ export class AppFunction extends NodejsFunction {
     return this;
   }
 
-  /** Reaches Aurora through RDS Proxy with the cluster secret. */
-  bindDatabase(database: DatabaseResources, poolSize: number): this {
-    this.addEnvironment(ENV.dbSecretArn, database.secret.secretArn);
-    this.addEnvironment(ENV.dbHost, database.proxy.endpoint);
+  /**
+   * Reaches Aurora through RDS Proxy with the cluster secret, or, in stages without the proxy,
+   * the cluster itself as the IAM login (a token per connection, TLS against the RDS CA that
+   * the runtime ships). `connectWaitMs`: how long a call waits for a database that is resuming.
+   */
+  bindDatabase(database: DatabaseResources, poolSize: number, connectWaitMs: number): this {
     this.addEnvironment(ENV.dbName, database.databaseName);
     this.addEnvironment(ENV.dbPoolSize, String(poolSize));
-    database.secret.grantRead(this);
-    database.proxy.connections.allowFrom(this, Port.tcp(database.port), `${this.node.id} to RDS Proxy`);
+    this.addEnvironment(ENV.dbConnectWaitMs, String(connectWaitMs));
+    const { proxy } = database;
+    if (proxy) {
+      this.addEnvironment(ENV.dbSecretArn, database.secret.secretArn);
+      this.addEnvironment(ENV.dbHost, proxy.endpoint);
+      database.secret.grantRead(this);
+      proxy.connections.allowFrom(this, Port.tcp(database.port), `${this.node.id} to RDS Proxy`);
+    } else {
+      this.addEnvironment(ENV.dbIamUser, database.iamUser);
+      this.addEnvironment(ENV.dbHost, database.cluster.clusterEndpoint.hostname);
+      // Node 20+ runtimes load the runtime's extra CA bundle (which has the RDS CAs) only when told.
+      this.addEnvironment('NODE_EXTRA_CA_CERTS', '/var/runtime/ca-cert.pem');
+      database.cluster.grantConnect(this, database.iamUser);
+    }
     return this;
   }
 

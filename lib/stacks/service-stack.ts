@@ -12,7 +12,7 @@ import { Api } from '../constructs/api.js';
 import { AppFunction, type AppFunctionProps } from '../constructs/app-function.js';
 import { LiveStream } from '../constructs/live-stream.js';
 import { Observability } from '../constructs/observability.js';
-import type { StageConfig } from '../stage-config.js';
+import { MAINTENANCE_POOL, MIGRATION_POOL, type StageConfig } from '../stage-config.js';
 import type { StatefulStack } from './stateful-stack.js';
 
 export interface ServiceStackProps extends StackProps {
@@ -21,6 +21,16 @@ export interface ServiceStackProps extends StackProps {
   /** The HTTP routes, each served by a function of its own; the deployed table by default. */
   routes?: Routes;
 }
+
+/**
+ * How long each kind of caller waits for a database that refuses or holds its connections
+ * (Aurora resuming from a pause takes about 15 s, at worst 30 s). A reader gives up first and
+ * answers 503 with Retry-After: a user should not stare at a spinner for half a minute. The
+ * writer waits half its timeout, so that a resume usually costs no redelivery at all; the jobs
+ * wait a minute, which their timeouts (5 and 15 minutes) allow.
+ */
+export const CONNECT_WAIT_MS = { read: 5_000, job: 60_000 } as const;
+export const writerConnectWaitMs = (config: StageConfig): number => (config.writer.timeoutSeconds * 1000) / 2;
 
 /** `track-event` -> `TrackEventFunction`: the construct id of a route's function. */
 const constructId = (fn: string): string => `${fn.replace(/(^|-)(\w)/g, (_match, _dash: string, letter: string) => letter.toUpperCase())}Function`;
@@ -64,9 +74,11 @@ export class ServiceStack extends Stack {
         timeout: needs.timeoutSeconds === undefined ? undefined : Duration.seconds(needs.timeoutSeconds),
         // Only what reaches Aurora runs in the VPC; the rest reaches DynamoDB and SQS directly.
         vpc: needs.database ? inVpc : undefined,
+        // Bounds the connections they can open (the stage config checks the sum).
+        reservedConcurrency: needs.database ? config.queries.reservedConcurrency : undefined,
       });
       routeFn.bindSettings({ [ENV.corsOrigins]: config.corsOrigins.join(','), [ENV.eventRetentionDays]: String(config.retention.eventDays) });
-      if (needs.database) routeFn.bindDatabase(database, needs.database.poolSize);
+      if (needs.database) routeFn.bindDatabase(database, needs.database.poolSize, CONNECT_WAIT_MS.read);
       if (needs.queue) {
         routeFn
           .bindEventsQueueSender(stateful.events.queue)
@@ -85,7 +97,7 @@ export class ServiceStack extends Stack {
       memorySize: 1024,
       timeout: Duration.seconds(config.writer.timeoutSeconds),
     })
-      .bindDatabase(database, config.writer.dbPoolSize)
+      .bindDatabase(database, config.writer.dbPoolSize, writerConnectWaitMs(config))
       .bindLiveCounters(stateful.counters.table, 'update');
     writeEvents.addEventSource(
       new SqsEventSource(stateful.events.queue, {
@@ -112,20 +124,20 @@ export class ServiceStack extends Stack {
       // where Lambda gives a whole vCPU.
       memorySize: 1769,
     })
-      // One connection holds the run's advisory lock while the other works.
-      .bindDatabase(database, 2)
+      .bindDatabase(database, MAINTENANCE_POOL, CONNECT_WAIT_MS.job)
       .bindArchive(stateful.archive)
       .bindSettings({
         [ENV.eventRetentionDays]: String(config.retention.eventDays),
         [ENV.rollupRetentionDays]: String(config.retention.rollupDays),
         [ENV.tenantEventRetention]: JSON.stringify(config.retention.tenantEventDays),
       });
+    const { everyHours } = config.maintenance;
     new Rule(this, 'MaintainPartitionsSchedule', {
-      // Hourly rather than daily: a month cut short by the timeout resumes within the hour, and
-      // each run prunes an hour's worth of rollups and dedupe rows in small batches. Off the hour,
-      // away from the top-of-hour peaks of scheduled senders.
-      description: 'Hourly: partitions ahead, archive and drop expired partitions, prune rollups and dedupe rows',
-      schedule: Schedule.cron({ minute: '15' }),
+      // Hourly where the database never pauses: a month cut short by the timeout resumes within
+      // the hour. Daily where it pauses: every run connects, and hourly runs would keep it awake
+      // for most of the day. Off the hour, away from the top-of-hour peaks of scheduled senders.
+      description: `Every ${everyHours} h: partitions ahead, archive and drop expired partitions, prune rollups and dedupe rows`,
+      schedule: Schedule.cron({ minute: '15', hour: everyHours === 1 ? '*' : `0/${everyHours}` }),
       targets: [new LambdaFunction(maintenance, { retryAttempts: 2 })],
     });
 
@@ -133,21 +145,24 @@ export class ServiceStack extends Stack {
       vpc: inVpc,
       timeout: Duration.minutes(5),
       bundleMigrations: true,
-    }).bindDatabase(database, 1);
+    }).bindDatabase(database, MIGRATION_POOL, CONNECT_WAIT_MS.job);
     const routesOnAurora = Object.entries(routes).filter(([, route]) => route.needs?.database);
-    new Trigger(this, 'MigrateDatabaseTrigger', {
+    const migrateTrigger = new Trigger(this, 'MigrateDatabaseTrigger', {
       handler: migrateDatabase,
       timeout: Duration.minutes(5),
       executeOnHandlerChange: true,
       // A failed migration fails the deploy before these are updated: the old code keeps serving.
       executeBefore: [writeEvents, maintenance, ...routesOnAurora.map(([name]) => routeFunctions[name] as AppFunction)],
     });
+    const bootstrap = database.proxy ? undefined : this.bootstrapIamLogin(database, logRetention);
+    if (bootstrap) migrateTrigger.executeAfter(bootstrap.trigger);
 
     this.functions = {
       authorize,
       ...routeFunctions,
       'write-events': writeEvents,
       'migrate-database': migrateDatabase,
+      ...(bootstrap ? { 'bootstrap-database-login': bootstrap.handler } : {}),
       'maintain-partitions': maintenance,
       'authorize-stream': streamAuthorizer,
       'stream-connect': streamConnect,
@@ -171,5 +186,23 @@ export class ServiceStack extends Stack {
     });
 
     Validations.of(this).acknowledge({ id: 'AwsSolutions-L1', reason: 'Node.js 22 is the runtime the code is built and tested for (DESIGN.md).' });
+  }
+
+  /**
+   * Stages without the proxy: the IAM login the functions and the migrations use, made by the
+   * master user through the Data API before the migrations run. Outside the VPC, so the VPC
+   * needs no endpoint; it may read the master secret, which no other function can.
+   */
+  private bootstrapIamLogin(database: StatefulStack['database'], logRetention: RetentionDays): { trigger: Trigger; handler: AppFunction } {
+    const handler = new AppFunction(this, 'BootstrapDatabaseLoginFunction', {
+      handlerModule: 'lambdas/bootstrap-database-login/handler.ts',
+      description: 'Creates the IAM database login (Data API, master secret) before the migrations',
+      logRetention,
+      // A paused cluster resumes within 30 s; the Data API is asked again until then.
+      timeout: Duration.minutes(2),
+    }).bindSettings({ [ENV.clusterArn]: database.cluster.clusterArn, [ENV.clusterSecretArn]: database.secret.secretArn, [ENV.dbName]: database.databaseName });
+    database.cluster.grantDataApiAccess(handler);
+    const trigger = new Trigger(this, 'BootstrapDatabaseLoginTrigger', { handler, timeout: Duration.minutes(2), executeOnHandlerChange: true });
+    return { trigger, handler };
   }
 }

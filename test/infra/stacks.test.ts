@@ -8,6 +8,8 @@ import { EventTypeEnum } from '../../lambdas/shared/domain/event-schemas.js';
 import { MAX_RECEIVE_COUNT } from '../../lib/constructs/event-queue.js';
 import { ALARM } from '../../lib/constructs/observability.js';
 import { METRIC } from '../../lambdas/shared/metrics.js';
+import { CONNECT_WAIT_MS, writerConnectWaitMs } from '../../lib/stacks/service-stack.js';
+import { RESUME_SECONDS } from '../../lambdas/shared/adapters/pg/sql-database.js';
 import { actionsOf, alarmProperties, dashboardWidgets, functionId, newTestApp, stageConfig, statementsOf, synthesize } from './support.js';
 
 const API_ROUTES = Object.values(ROUTES);
@@ -46,27 +48,27 @@ describe('functions', () => {
     }
   });
 
-  it('gives the functions that reach Aurora the secret and a place in the VPC', () => {
-    const secret = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+  it('gives the functions that reach Aurora their IAM login (dev: no proxy) and a place in the VPC', () => {
+    const login = ['rds-db:connect'];
     const consume = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
     const expected: Record<string, string[]> = {
       // Only the writer consumes the queue (its event source); nothing else touches it. It also
       // updates the live counters and fans stored events out to the stream's connections (below).
-      WriteEventsFunction: [...[...LIVE_COUNTER_UPDATES, ...STREAM_FAN_OUT].sort(), ...secret, ...consume, ...XRAY],
+      WriteEventsFunction: [...[...LIVE_COUNTER_UPDATES, ...STREAM_FAN_OUT].sort(), ...login, ...consume, ...XRAY],
       // The HTTP functions also take from their tenant's rate buckets (through the gateway endpoint).
-      GetEventFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
-      QueryEventsFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
-      AggregateEventsFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
-      ListEventTypesFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
-      PurgeEventsFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
-      ListAuditFunction: [...RATE_BUCKETS, ...secret, ...XRAY],
-      MigrateDatabaseFunction: [...secret, ...XRAY],
+      GetEventFunction: [...RATE_BUCKETS, ...login, ...XRAY],
+      QueryEventsFunction: [...RATE_BUCKETS, ...login, ...XRAY],
+      AggregateEventsFunction: [...RATE_BUCKETS, ...login, ...XRAY],
+      ListEventTypesFunction: [...RATE_BUCKETS, ...login, ...XRAY],
+      PurgeEventsFunction: [...RATE_BUCKETS, ...login, ...XRAY],
+      ListAuditFunction: [...RATE_BUCKETS, ...login, ...XRAY],
+      MigrateDatabaseFunction: [...login, ...XRAY],
       // The maintenance job also archives expired partitions (below).
-      MaintainPartitionsFunction: [...ARCHIVE, ...secret, ...XRAY],
+      MaintainPartitionsFunction: [...ARCHIVE, ...login, ...XRAY],
     };
     for (const [prefix, actions] of Object.entries(expected)) {
       const id = functionId(service, prefix);
-      expect(actionsOf(service, id)).toEqual(actions);
+      expect(actionsOf(service, id)).toEqual([...actions].sort());
       expect(service.findResources('AWS::Lambda::Function')[id]?.['Properties']).toHaveProperty('VpcConfig');
     }
   });
@@ -184,12 +186,11 @@ describe('data', () => {
   it('keeps Aurora Serverless v2 PostgreSQL 16 encrypted, with backups and the stage capacity', () => {
     stateful.hasResourceProperties('AWS::RDS::DBCluster', {
       Engine: 'aurora-postgresql',
-      EngineVersion: Match.stringLikeRegexp('^16\\.'),
+      EngineVersion: dev.database.engineVersion,
       StorageEncrypted: true,
       BackupRetentionPeriod: dev.database.backupRetentionDays,
-      ServerlessV2ScalingConfiguration: { MinCapacity: dev.database.minCapacityAcu, MaxCapacity: dev.database.maxCapacityAcu },
+      ServerlessV2ScalingConfiguration: Match.objectLike({ MinCapacity: dev.database.minCapacityAcu, MaxCapacity: dev.database.maxCapacityAcu }),
     });
-    stateful.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
   });
 
   it('retains every stateful resource when the stack goes', () => {
@@ -258,7 +259,7 @@ describe('API', () => {
 
 describe('operations', () => {
   it('migrates on deploy through a trigger that runs before the database functions change', () => {
-    const triggerIds = Object.keys(service.findResources('Custom::Trigger'));
+    const triggerIds = Object.keys(service.findResources('Custom::Trigger')).filter((id) => id.startsWith('MigrateDatabaseTrigger'));
     expect(triggerIds).toHaveLength(1);
     for (const prefix of ['WriteEventsFunction', 'GetEventFunction', 'QueryEventsFunction', 'AggregateEventsFunction', 'ListEventTypesFunction', 'MaintainPartitionsFunction']) {
       const fn = service.findResources('AWS::Lambda::Function')[functionId(service, prefix)] as { DependsOn?: string[] };
@@ -266,9 +267,9 @@ describe('operations', () => {
     }
   });
 
-  it('schedules the maintenance job hourly, at a quarter past', () => {
+  it("schedules the maintenance job at a quarter past, once a day in dev (whose database pauses)", () => {
     service.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'cron(15 * * * ? *)',
+      ScheduleExpression: 'cron(15 0/24 * * ? *)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(service, 'MaintainPartitionsFunction'), 'Arn'] } })],
     });
   });
@@ -447,6 +448,95 @@ describe('maintenance and the archive', () => {
         TreatMissingData: 'notBreaching',
       });
     }
+  });
+});
+
+describe('standing still: dev pauses without the proxy, prod keeps both', () => {
+  const prodConfig = stageConfig('prod');
+  let prod: { stateful: Template; service: Template };
+  beforeAll(() => {
+    prod = synthesize(prodConfig);
+  }, 10 * 60_000);
+  const cluster = (template: Template) => Object.values(template.findResources('AWS::RDS::DBCluster'))[0]?.['Properties'] as Record<string, unknown>;
+  const interfaceEndpoints = (template: Template) => Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }));
+  const fnProps = (template: Template, prefix: string) => template.findResources('AWS::Lambda::Function')[functionId(template, prefix)]?.['Properties'] as Record<string, any>;
+  const READERS = ['GetEventFunction', 'QueryEventsFunction', 'AggregateEventsFunction', 'ListEventTypesFunction', 'PurgeEventsFunction', 'ListAuditFunction'];
+
+  it('lets the dev cluster scale to 0 ACU and pause, with IAM logins and the Data API, and no proxy, rotation or Secrets Manager endpoint', () => {
+    expect(cluster(stateful)).toMatchObject({
+      ServerlessV2ScalingConfiguration: { MinCapacity: 0, MaxCapacity: dev.database.maxCapacityAcu, SecondsUntilAutoPause: dev.database.autoPauseSeconds },
+      EnableIAMDatabaseAuthentication: true,
+      EnableHttpEndpoint: true,
+    });
+    stateful.resourceCountIs('AWS::RDS::DBProxy', 0);
+    stateful.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+    expect(interfaceEndpoints(stateful)).toEqual([]);
+    stateful.resourceCountIs('AWS::EC2::NatGateway', 0);
+  });
+
+  it('keeps the prod cluster at its floor behind RDS Proxy, with rotation and the Secrets Manager endpoint', () => {
+    const properties = cluster(prod.stateful);
+    expect(properties['ServerlessV2ScalingConfiguration']).toEqual({ MinCapacity: prodConfig.database.minCapacityAcu, MaxCapacity: prodConfig.database.maxCapacityAcu });
+    expect(properties).not.toHaveProperty('EnableIAMDatabaseAuthentication');
+    prod.stateful.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
+    prod.stateful.resourceCountIs('AWS::SecretsManager::RotationSchedule', 1);
+    expect(interfaceEndpoints(prod.stateful)).toHaveLength(1);
+    prod.stateful.resourceCountIs('AWS::EC2::NatGateway', 0);
+  });
+
+  it('connects the dev functions to the cluster endpoint as the IAM login over TLS, and the prod ones to the proxy with the secret', () => {
+    const devWriter = fnProps(service, 'WriteEventsFunction')['Environment']['Variables'];
+    expect(devWriter).toMatchObject({ DB_IAM_USER: 'tracker_service', NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem', DB_HOST: { 'Fn::ImportValue': expect.stringContaining('DatabaseCluster') } });
+    expect(devWriter).not.toHaveProperty('DB_SECRET_ARN');
+    const prodWriter = fnProps(prod.service, 'WriteEventsFunction')['Environment']['Variables'];
+    expect(prodWriter).toMatchObject({ DB_SECRET_ARN: expect.anything(), DB_HOST: { 'Fn::ImportValue': expect.stringContaining('Proxy') } });
+    expect(prodWriter).not.toHaveProperty('DB_IAM_USER');
+    expect(actionsOf(prod.service, functionId(prod.service, 'WriteEventsFunction'))).toContain('secretsmanager:GetSecretValue');
+    expect(actionsOf(prod.service, functionId(prod.service, 'WriteEventsFunction'))).not.toContain('rds-db:connect');
+  });
+
+  it('reserves concurrency for every function that reads Aurora, as the stage says', () => {
+    for (const [template, config] of [[service, dev], [prod.service, prodConfig]] as const) {
+      for (const prefix of READERS) expect(fnProps(template, prefix)['ReservedConcurrentExecutions']).toBe(config.queries.reservedConcurrency);
+      expect(fnProps(template, 'TrackBatchFunction')).not.toHaveProperty('ReservedConcurrentExecutions');
+    }
+  });
+
+  it('makes readers wait a few seconds for a resuming database, and the writer half its timeout', () => {
+    for (const prefix of READERS) expect(fnProps(service, prefix)['Environment']['Variables']['DB_CONNECT_WAIT_MS']).toBe(String(CONNECT_WAIT_MS.read));
+    expect(fnProps(service, 'WriteEventsFunction')['Environment']['Variables']['DB_CONNECT_WAIT_MS']).toBe(String(writerConnectWaitMs(dev)));
+    expect(CONNECT_WAIT_MS.read).toBeLessThan(RESUME_SECONDS * 1000);
+  });
+
+  it('keeps a 30 s resume from ever reaching the DLQ: each receive outlasts it, and the receives before the DLQ span minutes', () => {
+    const WORST_RESUME_SECONDS = 30;
+    const queue = Object.values(stateful.findResources('AWS::SQS::Queue')).find((resource) => resource['Properties']?.['RedrivePolicy'])?.['Properties'] as Record<string, any>;
+    const visibility = queue['VisibilityTimeout'] as number;
+    const receives = queue['RedrivePolicy']['maxReceiveCount'] as number;
+    // A failed delivery comes back after the visibility timeout: the receives before the DLQ span this long.
+    expect((receives - 1) * visibility).toBeGreaterThan(10 * WORST_RESUME_SECONDS);
+    // The writer's wait ends within its timeout, so a delivery fails as records, not as a timed-out invocation.
+    expect(writerConnectWaitMs(dev)).toBeLessThan(dev.writer.timeoutSeconds * 1000);
+    expect(visibility).toBeGreaterThan(WORST_RESUME_SECONDS);
+  });
+
+  it('creates the IAM login in dev from outside the VPC through the Data API before the migrations, and has no such function in prod', () => {
+    const bootstrap = functionId(service, 'BootstrapDatabaseLoginFunction');
+    expect(fnProps(service, 'BootstrapDatabaseLoginFunction')).not.toHaveProperty('VpcConfig');
+    expect(actionsOf(service, bootstrap)).toEqual(
+      ['rds-data:BatchExecuteStatement', 'rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:ExecuteStatement', 'rds-data:RollbackTransaction', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', ...XRAY].sort(),
+    );
+    const triggers = service.findResources('Custom::Trigger');
+    const trigger = (prefix: string) => Object.keys(triggers).find((id) => id.startsWith(prefix)) as string;
+    expect(triggers[trigger('MigrateDatabaseTrigger')]?.['DependsOn']).toContain(trigger('BootstrapDatabaseLoginTrigger'));
+    // No other function may read the master secret.
+    const readers = Object.keys(service.findResources('AWS::Lambda::Function')).filter((id) => actionsOf(service, id).includes('secretsmanager:GetSecretValue'));
+    expect(readers).toEqual([bootstrap]);
+    expect(Object.keys(prod.service.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('BootstrapDatabaseLogin'))).toEqual([]);
+  });
+
+  it('runs the maintenance job hourly in prod, whose database never pauses', () => {
+    prod.service.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(15 * * * ? *)' });
   });
 });
 

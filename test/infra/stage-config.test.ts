@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auroraMaxConnections, parseStageConfig, StageConfigError } from '../../lib/stage-config.js';
+import { auroraMaxConnections, functionConnections, OPERATOR_CONNECTIONS, parseStageConfig, StageConfigError, supportsAutoPause } from '../../lib/stage-config.js';
 import { MAX_RETENTION_DAYS } from '../../lambdas/shared/domain/limits.js';
 import { stageConfig } from './support.js';
 
@@ -23,11 +23,51 @@ describe('stage config', () => {
     for (const key of ['stages.dev.account', 'stages.dev.region', 'stages.dev.alarmEmail', 'stages.dev.writer.batchSize', 'extra']) expect(message).toContain(key);
   });
 
-  it('refuses writers x pool size above half of the connections at minimum capacity', () => {
+  it('refuses more function connections than the smallest running capacity has, naming the writer and the query functions', () => {
     const dev = stageConfig('dev');
-    const budget = Math.floor(auroraMaxConnections(dev.database.minCapacityAcu) / 2);
-    const tooMany = { ...dev, writer: { ...dev.writer, maxConcurrency: budget, dbPoolSize: 2 } };
-    expect(() => parseStageConfig('dev', tooMany)).toThrow(/writer\.maxConcurrency/);
+    // A paused instance resumes at 0.5 ACU: that is the smallest it runs at.
+    const budget = auroraMaxConnections(0.5) - OPERATOR_CONNECTIONS;
+    expect(functionConnections(dev).total).toBeLessThanOrEqual(budget);
+    const tooManyWriters = { ...dev, writer: { ...dev.writer, maxConcurrency: Math.ceil(budget / dev.writer.dbPoolSize) } };
+    expect(() => parseStageConfig('dev', tooManyWriters)).toThrow(/writer\.maxConcurrency: writer\.maxConcurrency x writer\.dbPoolSize/);
+    const tooManyReaders = { ...dev, queries: { reservedConcurrency: 20 } };
+    expect(() => parseStageConfig('dev', tooManyReaders)).toThrow(/queries\.reservedConcurrency: .* at 0\.5 ACU the functions may hold 102/);
+  });
+
+  it('counts every connection: writers x pool, reserved query instances x their pools, the maintenance and migration pools', () => {
+    expect(functionConnections(stageConfig('dev'))).toEqual({ writer: 2 * 2, queries: 2 * 11, jobs: 3, total: 29 });
+    expect(functionConnections(stageConfig('prod'))).toEqual({ writer: 20 * 2, queries: 10 * 11, jobs: 3, total: 153 });
+  });
+
+  describe('pausing', () => {
+    const dev = stageConfig('dev');
+    const withDatabase = (database: Partial<typeof dev.database>) => ({ ...dev, database: { ...dev.database, ...database } });
+
+    it('pauses dev without the proxy and keeps prod on a floor behind it', () => {
+      expect(dev.database).toMatchObject({ minCapacityAcu: 0, proxy: false, autoPauseSeconds: 300 });
+      expect(stageConfig('prod').database).toMatchObject({ minCapacityAcu: 2, proxy: true });
+      expect(stageConfig('prod').database).not.toHaveProperty('autoPauseSeconds');
+    });
+
+    it('knows which Aurora PostgreSQL versions can pause', () => {
+      expect(['16.3', '16.6', '15.7', '14.12', '13.15', '17.4'].every(supportsAutoPause)).toBe(true);
+      expect(['16.2', '15.6', '14.11', '13.14', '12.20'].some(supportsAutoPause)).toBe(false);
+    });
+
+    it('refuses a 0 floor with the proxy on, on an engine that cannot pause, or without a pause delay', () => {
+      expect(() => parseStageConfig('dev', withDatabase({ proxy: true }))).toThrow(/stages\.dev\.database\.proxy: must be false when database\.minCapacityAcu is 0/);
+      expect(() => parseStageConfig('dev', withDatabase({ engineVersion: '16.2' }))).toThrow(/stages\.dev\.database\.minCapacityAcu: 0 needs an engine version that can pause.*16\.2/);
+      expect(() => parseStageConfig('dev', withDatabase({ autoPauseSeconds: undefined }))).toThrow(/stages\.dev\.database\.autoPauseSeconds: is required/);
+    });
+
+    it('refuses a pause delay on a stage with a floor, or outside 5 minutes to a day', () => {
+      expect(() => parseStageConfig('dev', withDatabase({ minCapacityAcu: 0.5 }))).toThrow(/database\.autoPauseSeconds: only applies/);
+      for (const autoPauseSeconds of [299, 86_401]) expect(() => parseStageConfig('dev', withDatabase({ autoPauseSeconds }))).toThrow(/database\.autoPauseSeconds/);
+    });
+
+    it('runs maintenance a whole number of times a day', () => {
+      for (const everyHours of [5, 0, 48]) expect(() => parseStageConfig('dev', { ...dev, maintenance: { everyHours } })).toThrow(/maintenance\.everyHours/);
+    });
   });
 
   it('refuses prod without deletion protection', () => {

@@ -67,3 +67,17 @@ export class RateLimitedError extends Error {
     super(message);
   }
 }
+
+/**
+ * The database could not be reached within the wait allowed (paused and resuming, failing
+ * over, restarting): nothing was read or written, and the same call later will work.
+ */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
+  constructor(
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

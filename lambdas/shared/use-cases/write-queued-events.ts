@@ -1,3 +1,4 @@
+import { DatabaseUnavailableError } from '../domain/errors.js';
 import { readMessage, type ReceivedMessage } from '../domain/queue-messages.js';
 import { describeError, log } from '../logger.js';
 import type { EventStore, WriteSummary } from '../ports/event-store.js';
@@ -13,6 +14,8 @@ export interface WriteOutcome {
   failed: Array<{ messageId: string; reason: string }>;
   stored: number;
   duplicates: number;
+  /** The delivery failed as a whole because the database could not be reached (paused, resuming). */
+  databaseUnreachable?: true;
 }
 
 const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -48,7 +51,8 @@ async function bounded<T>(work: () => Promise<T>, ms: number, fallback: T, what:
  * 2. Ask the publisher which of the delivery's tenants anyone streams (bounded).
  * 3. Write all the others in one transaction, reading back the new events of those tenants.
  * 4. If that fails, write record by record, so that a record the database rejects is the only
- *    one retried. A database that is down fails them all, and all are retried.
+ *    one retried. A database that cannot be reached (paused, resuming) fails them all at once:
+ *    record by record would wait for it once per record, past the function's timeout.
  * 5. Publish what was stored (bounded, never a failure of the delivery).
  */
 export async function writeQueuedEvents(store: EventStore, records: QueueRecord[], publisher: StoredEventPublisher = NO_SUBSCRIBERS): Promise<WriteOutcome> {
@@ -65,7 +69,7 @@ export async function writeQueuedEvents(store: EventStore, records: QueueRecord[
   const returnEventsOf = await bounded(() => publisher.subscribedTenants(tenants), SUBSCRIBER_LOOKUP_MS, new Set<string>(), 'the stream subscriber lookup');
   const written = await writeAll(store, valid, returnEventsOf, failed);
   if (written.storedEvents.length > 0) await bounded(() => publisher.publish(written.storedEvents), PUBLISH_DEADLINE_MS, undefined, 'publishing stored events');
-  return { failed, stored: written.stored, duplicates: written.duplicates };
+  return { failed, stored: written.stored, duplicates: written.duplicates, ...(written.databaseUnreachable ? { databaseUnreachable: true as const } : {}) };
 }
 
 async function writeAll(
@@ -73,10 +77,14 @@ async function writeAll(
   valid: Array<{ messageId: string; received: ReceivedMessage }>,
   returnEventsOf: ReadonlySet<string>,
   failed: WriteOutcome['failed'],
-): Promise<WriteSummary> {
+): Promise<WriteSummary & Pick<WriteOutcome, 'databaseUnreachable'>> {
   try {
     return await store.writeMessages(valid.map((item) => item.received), { returnEventsOf });
   } catch (batchError) {
+    if (batchError instanceof DatabaseUnavailableError) {
+      failed.push(...valid.map(({ messageId }) => ({ messageId, reason: batchError.message })));
+      return { stored: 0, duplicates: 0, storedEvents: [], databaseUnreachable: true };
+    }
     const [only] = valid;
     if (only && valid.length === 1) {
       failed.push({ messageId: only.messageId, reason: reasonOf(batchError) });

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { Signer } from '@aws-sdk/rds-signer';
 import { Auth, AwsArchive, AwsDatabase, AwsIngest, AwsStream, AwsStreamConnections, Dynamo, LiveCounters, loadConfig, loadHttpConfig, Query, RateLimits, Retention } from '../config.js';
 import { WebSocketStreamPublisher } from '../adapters/apigateway/websocket-stream-publisher.js';
 import { DynamoLiveCounters } from '../adapters/dynamodb/dynamo-live-counters.js';
@@ -81,14 +82,27 @@ export async function awsTrackDeps(): Promise<TrackDeps> {
 
 let database: Promise<SqlDatabase> | undefined;
 
+const AURORA_PORT = 5432;
+
 async function connect(): Promise<SqlDatabase> {
   const config = loadConfig({ database: AwsDatabase }).database;
-  if (config.databaseUrl !== undefined) return openDatabase({ databaseUrl: config.databaseUrl, poolSize: config.poolSize });
+  const pool = { poolSize: config.poolSize, connectWait: { waitMs: config.connectWaitMs } };
+  if (config.databaseUrl !== undefined) return openDatabase({ databaseUrl: config.databaseUrl, ...pool });
+  if (config.iamUser !== undefined) {
+    // A token per new connection (valid 15 minutes; pg asks for the password on every connect).
+    // Aurora's certificate is signed by the RDS CA, which Node trusts through
+    // NODE_EXTRA_CA_CERTS=/var/runtime/ca-cert.pem (set by the stack).
+    const signer = new Signer({ hostname: config.host, port: AURORA_PORT, username: config.iamUser });
+    return openDatabase({
+      connection: { host: config.host, port: AURORA_PORT, database: config.name, user: config.iamUser, password: () => signer.getAuthToken(), ssl: { rejectUnauthorized: true } },
+      ...pool,
+    });
+  }
   const { username, password } = await readDatabaseCredentials(new SecretsManagerClient({}), config.secretArn);
   return openDatabase({
     // RDS Proxy presents an ACM certificate, which Node's default trust store verifies.
     connection: { host: config.host, database: config.name, user: username, password, ssl: { rejectUnauthorized: true } },
-    poolSize: config.poolSize,
+    ...pool,
   });
 }
 

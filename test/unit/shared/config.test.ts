@@ -68,10 +68,11 @@ describe('the AWS sections', () => {
     expect(ingest.piiHashSecretArn).toBe(SECRET_ARN);
   });
 
-  it('require DATABASE_URL, or DB_SECRET_ARN and DB_HOST, which the local runtime does without', () => {
-    for (const env of [{}, { DB_SECRET_ARN: SECRET_ARN }, { DB_HOST: 'proxy.local' }]) {
-      expect(() => loadConfig({ database: AwsDatabase }, env)).toThrow(/DATABASE_URL: is required, or DB_SECRET_ARN and DB_HOST/);
+  it('require DATABASE_URL, or DB_HOST with one of DB_SECRET_ARN and DB_IAM_USER, which the local runtime does without', () => {
+    for (const env of [{}, { DB_SECRET_ARN: SECRET_ARN }, { DB_HOST: 'proxy.local' }, { DB_IAM_USER: 'tracker_service' }, { DB_HOST: 'cluster.local', DB_SECRET_ARN: SECRET_ARN, DB_IAM_USER: 'tracker_service' }]) {
+      expect(() => loadConfig({ database: AwsDatabase }, env)).toThrow(/DATABASE_URL: is required, or DB_HOST with one of DB_SECRET_ARN and DB_IAM_USER/);
     }
+    expect(loadConfig({ database: AwsDatabase }, { DB_IAM_USER: 'tracker_service', DB_HOST: 'cluster.local', DB_CONNECT_WAIT_MS: '5000' }).database).toMatchObject({ iamUser: 'tracker_service', host: 'cluster.local', connectWaitMs: 5000 });
     expect(loadConfig({ database: AwsDatabase }, { DATABASE_URL: 'postgres://db.local/tracker' }).database.databaseUrl).toBe('postgres://db.local/tracker');
     expect(loadConfig({ database: AwsDatabase }, { DB_SECRET_ARN: SECRET_ARN, DB_HOST: 'proxy.local' }).database).toMatchObject({ secretArn: SECRET_ARN, host: 'proxy.local' });
     expect(loadLocalConfig({}).database.databaseUrl).toBeUndefined();

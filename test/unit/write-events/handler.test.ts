@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SQSRecord } from 'aws-lambda';
+import { DatabaseUnavailableError } from '../../../lambdas/shared/domain/errors.js';
 import type { EventStore } from '../../../lambdas/shared/ports/event-store.js';
 import { createWriteEventsHandler } from '../../../lambdas/write-events/handler.js';
 import { envelope, messageBody, noCounterFlush, trackedEvent } from '../../support/factories.js';
@@ -15,6 +16,23 @@ const record = (messageId: string, body: string) => ({ messageId, body }) as SQS
 
 afterEach(() => {
   vi.restoreAllMocks();
+});
+
+describe('write-events handler and a paused database', () => {
+  it('hands the whole delivery back and does not wait for the database a second time to flush the live counters', async () => {
+    const paused: EventStore = {
+      writeMessages: async () => {
+        throw new DatabaseUnavailableError(10, 'resuming');
+      },
+      findEvent: async () => undefined,
+    };
+    const flush = vi.fn(noCounterFlush.flush);
+
+    const response = await createWriteEventsHandler(paused, { flush })({ Records: [record('m0', messageBody(envelope([trackedEvent()]))), record('m1', messageBody(envelope([trackedEvent()])))] }, { awsRequestId: 'r' });
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }, { itemIdentifier: 'm1' }]);
+    expect(flush).not.toHaveBeenCalled();
+  });
 });
 
 describe('write-events handler metrics', () => {

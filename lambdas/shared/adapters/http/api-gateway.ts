@@ -5,6 +5,7 @@ import { callerFromContext, type Caller, type Scope } from '../../domain/caller.
 import {
   bodyTooLarge,
   CountersUnavailableError,
+  DatabaseUnavailableError,
   ForbiddenError,
   MalformedBodyError,
   NotFoundError,
@@ -105,6 +106,10 @@ export function problemFromError(error: unknown, requestId: string): ApiResult {
   }
   if (error instanceof QueueUnavailableError) {
     return problemResponse({ status: 503, slug: 'unavailable', title: 'Service unavailable', detail: error.message, headers: { 'retry-after': '1' } });
+  }
+  if (error instanceof DatabaseUnavailableError) {
+    log('warn', 'database unavailable', { requestId, ...describeError(error) });
+    return problemResponse({ status: 503, slug: 'unavailable', title: 'Service unavailable', detail: error.message, headers: { 'retry-after': String(error.retryAfterSeconds) } });
   }
   if (error instanceof CountersUnavailableError) {
     return problemResponse({ status: 503, slug: 'unavailable', title: 'Service unavailable', detail: error.message, headers: { 'retry-after': '5' } });

@@ -3,6 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DatabaseUnavailableError } from '../../domain/errors.js';
 import { describeError, log } from '../../logger.js';
 
 /** What the pg adapters need of a connection: parameterised queries and whole SQL scripts. */
@@ -34,6 +36,9 @@ export interface SqlDatabase extends SqlSession {
   close(): Promise<void>;
 }
 
+/** Aurora Serverless v2 resumes from a pause in about 15 s (up to 30 s): the Retry-After a caller is given. */
+export const RESUME_SECONDS = 15;
+
 function clientSession(client: pg.PoolClient): SqlSession {
   return {
     query: async <Row extends object>(text: string, params?: unknown[]) => (await client.query<Row>(text, params)).rows,
@@ -48,8 +53,47 @@ function clientSession(client: pg.PoolClient): SqlSession {
   };
 }
 
+/** Socket errors of a server that is not there yet; Postgres's 57P03 is "the database system is starting up". */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', '57P03']);
+// What pg throws when its connectionTimeoutMillis ends a connection attempt, or the server hangs up during one.
+const UNREACHABLE_MESSAGES = ['timeout exceeded when trying to connect', 'Connection terminated due to connection timeout', 'Connection terminated unexpectedly'];
+
+/** Whether a failed connection attempt says the server cannot be reached now, rather than that we are wrong (auth, config). */
+export function isUnreachable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
+  if (error instanceof AggregateError) return error.errors.some(isUnreachable);
+  return UNREACHABLE_MESSAGES.some((message) => error.message.includes(message));
+}
+
+/** A connection the server dropped under a statement (a restart, a failover) is the database being unavailable too. */
+function lostConnection(error: unknown): unknown {
+  if (error instanceof DatabaseUnavailableError || !isUnreachable(error)) return error;
+  return new DatabaseUnavailableError(RESUME_SECONDS, 'The database connection was lost (the database may be restarting); retry after the Retry-After delay.');
+}
+
+/** How long a caller waits for a database that refuses or holds its connections (paused, resuming). */
+export interface ConnectWait {
+  /** At most this long, then `DatabaseUnavailableError`; 0 fails at the first refusal. */
+  waitMs: number;
+  /** Between refused attempts. */
+  retryMs?: number;
+  /** The first connection of a container taking longer than this is logged as the database waking up. */
+  wakeLogMs?: number;
+}
+
+const DEFAULT_WAIT: Required<ConnectWait> = { waitMs: 0, retryMs: 500, wakeLogMs: 2_000 };
+
 export class PgPoolDatabase implements SqlDatabase {
-  constructor(private readonly pool: pg.Pool) {
+  private readonly wait: Required<ConnectWait>;
+  private connectedOnce = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    wait: ConnectWait = { waitMs: 0 },
+  ) {
+    this.wait = { ...DEFAULT_WAIT, ...wait };
     // A connection the server drops (failover, RDS Proxy idle timeout, a terminated backend)
     // emits 'error': on the pool while idle, on the client itself while checked out (the pool
     // detaches its own listener then). Without a listener Node treats it as an uncaught
@@ -61,34 +105,67 @@ export class PgPoolDatabase implements SqlDatabase {
     });
   }
 
-  async query<Row extends object>(text: string, params?: unknown[]): Promise<Row[]> {
-    const result = await this.pool.query<Row>(text, params);
-    return result.rows;
+  /**
+   * A pooled connection, waiting up to the bound for a server that refuses or holds the
+   * attempt. Only connecting is retried: a statement that failed may have done its work.
+   */
+  private async connect(): Promise<pg.PoolClient> {
+    const started = Date.now();
+    for (;;) {
+      try {
+        const client = await this.pool.connect();
+        const tookMs = Date.now() - started;
+        if (!this.connectedOnce && tookMs >= this.wait.wakeLogMs) log('info', 'database woke up', { firstConnectMs: tookMs });
+        this.connectedOnce = true;
+        return client;
+      } catch (error) {
+        if (!isUnreachable(error)) throw error;
+        const waitedMs = Date.now() - started;
+        if (waitedMs + this.wait.retryMs > this.wait.waitMs) {
+          throw new DatabaseUnavailableError(
+            Math.max(1, Math.ceil(RESUME_SECONDS - waitedMs / 1000)),
+            `The database did not answer within ${Math.round(waitedMs / 1000)} s (it may be resuming from a pause); retry after the Retry-After delay.`,
+          );
+        }
+        await sleep(this.wait.retryMs);
+      }
+    }
   }
 
-  async exec(script: string): Promise<void> {
-    await this.pool.query(script);
+  private async onClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    try {
+      const result = await work(client);
+      client.release();
+      return result;
+    } catch (error) {
+      client.release(error instanceof Error ? error : new Error(String(error)));
+      throw lostConnection(error);
+    }
+  }
+
+  query<Row extends object>(text: string, params?: unknown[]): Promise<Row[]> {
+    return this.onClient(async (client) => (await client.query<Row>(text, params)).rows);
+  }
+
+  exec(script: string): Promise<void> {
+    return this.onClient(async (client) => {
+      await client.query(script);
+    });
   }
 
   copyRows(table: string, columns: string, rows: string): Promise<number> {
     return this.transaction((session) => session.copyRows(table, columns, rows));
   }
 
-  async withConnection<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      const result = await work(clientSession(client));
-      client.release();
-      return result;
-    } catch (error) {
-      // Whatever the work left on the session (a setting, a lock) must not reach another caller.
-      client.release(error instanceof Error ? error : new Error(String(error)));
-      throw error;
-    }
+  withConnection<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    // A failed work's connection is destroyed: whatever it left on the session (a setting, a
+    // lock) must not reach another caller.
+    return this.onClient((client) => work(clientSession(client)));
   }
 
   async transaction<T>(work: (session: SqlSession) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.connect();
     const session = clientSession(client);
     try {
       // In BEGIN rather than a SET TRANSACTION after it: one round trip, and no SET statement
@@ -105,7 +182,7 @@ export class PgPoolDatabase implements SqlDatabase {
         (failure: unknown) => (failure instanceof Error ? failure : new Error(String(failure))),
       );
       client.release(rollbackError);
-      throw error;
+      throw lostConnection(error);
     }
   }
 
@@ -172,11 +249,21 @@ export interface DatabaseOptions {
   pgliteDataDir?: string;
   /** Pool size per container; writers x pool size must stay under Aurora's connection limit. */
   poolSize?: number;
+  /** How long to wait for a server that is not answering yet; by default not at all. */
+  connectWait?: ConnectWait;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<SqlDatabase> {
   if (options.databaseUrl || options.connection) {
-    return new PgPoolDatabase(new pg.Pool({ connectionString: options.databaseUrl, ...options.connection, max: options.poolSize ?? 4 }));
+    const waitMs = options.connectWait?.waitMs ?? 0;
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      ...options.connection,
+      max: options.poolSize ?? 4,
+      // An attempt the server holds (Aurora resuming holds it rather than refusing) ends with the wait.
+      ...(waitMs > 0 ? { connectionTimeoutMillis: waitMs } : {}),
+    });
+    return new PgPoolDatabase(pool, options.connectWait);
   }
   const { PGlite } = await import('@electric-sql/pglite');
   // Migration 0005 creates btree_gin; PGlite ships it as a bundle loaded at start.

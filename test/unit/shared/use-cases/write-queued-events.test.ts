@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { DatabaseUnavailableError } from '../../../../lambdas/shared/domain/errors.js';
 import type { ReceivedMessage } from '../../../../lambdas/shared/domain/queue-messages.js';
 import type { EventStore } from '../../../../lambdas/shared/ports/event-store.js';
 import type { StoredEventBatch, StoredEventPublisher } from '../../../../lambdas/shared/ports/stored-event-publisher.js';
@@ -80,6 +81,23 @@ describe('writeQueuedEvents', () => {
 
     expect(outcome.failed.map((failure) => failure.messageId)).toEqual(['m1', 'm2']);
     expect(outcome.stored).toBe(0);
+  });
+
+  it('fails every record at once when the database cannot be reached, without waiting for it once per record', async () => {
+    const writes: ReceivedMessage[][] = [];
+    const paused: EventStore = {
+      async writeMessages(batch) {
+        writes.push(batch);
+        throw new DatabaseUnavailableError(10, 'resuming');
+      },
+      findEvent: async () => undefined,
+    };
+
+    const outcome = await writeQueuedEvents(paused, [record('m1', envelope([trackedEvent()])), record('m2', envelope([trackedEvent()])), record('m3', envelope([trackedEvent()]))]);
+
+    expect(outcome.failed).toEqual(['m1', 'm2', 'm3'].map((messageId) => ({ messageId, reason: 'resuming' })));
+    expect(outcome.databaseUnreachable).toBe(true);
+    expect(writes).toHaveLength(1);
   });
 });
 

@@ -45,12 +45,29 @@ describe('awsTrackDeps', () => {
 });
 
 describe('awsDatabase', () => {
-  it('fails naming DATABASE_URL, DB_SECRET_ARN and DB_HOST when it has a secret but no proxy host nor URL', async () => {
+  it('fails naming DATABASE_URL, DB_HOST, DB_SECRET_ARN and DB_IAM_USER when it has a secret but no proxy host nor URL', async () => {
     vi.stubEnv('DATABASE_URL', '');
     vi.stubEnv('DB_HOST', '');
     vi.stubEnv('DB_SECRET_ARN', SECRET_ARN);
-    await expect(awsDatabase()).rejects.toThrow(/DATABASE_URL: is required, or DB_SECRET_ARN and DB_HOST/);
+    await expect(awsDatabase()).rejects.toThrow(/DATABASE_URL: is required, or DB_HOST with one of DB_SECRET_ARN and DB_IAM_USER/);
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('refuses both a secret and an IAM user: the stack sets one', async () => {
+    vi.stubEnv('DATABASE_URL', '');
+    vi.stubEnv('DB_HOST', 'cluster.example');
+    vi.stubEnv('DB_SECRET_ARN', SECRET_ARN);
+    vi.stubEnv('DB_IAM_USER', 'tracker_service');
+    await expect(awsDatabase()).rejects.toThrow(/DATABASE_URL: is required/);
+  });
+
+  it('opens the IAM login without reading any secret (a token is signed per connection, on connect)', async () => {
+    vi.stubEnv('DATABASE_URL', '');
+    vi.stubEnv('DB_HOST', 'cluster.example');
+    vi.stubEnv('DB_IAM_USER', 'tracker_service');
+    const database = await awsDatabase();
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    await database.close();
   });
 });
 

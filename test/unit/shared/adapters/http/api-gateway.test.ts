@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { problemFromError, readJsonBody, routeHandler, type ApiEvent } from '../../../../../lambdas/shared/adapters/http/api-gateway.js';
 import type { RouteSpec } from '../../../../../lambdas/shared/adapters/http/route-spec.js';
-import { bodyTooLarge, MalformedBodyError, ValidationError } from '../../../../../lambdas/shared/domain/errors.js';
+import { bodyTooLarge, DatabaseUnavailableError, MalformedBodyError, ValidationError } from '../../../../../lambdas/shared/domain/errors.js';
 import { TENANT_A } from '../../../../support/factories.js';
 import { recordingLimiter } from '../../../../support/fake-limits.js';
 
@@ -40,6 +40,15 @@ describe('problemFromError', () => {
     const answer = problemFromError(new ValidationError([{ path: 'a', message: 'x' }, { path: 'b.c', message: 'y' }]), 'r');
     expect(JSON.parse(answer.body)).toMatchObject({ status: 400, errors: [{ path: 'a' }, { path: 'b.c' }] });
     expect(answer.headers?.['content-type']).toBe('application/problem+json');
+  });
+});
+
+describe('problemFromError for a database that is resuming', () => {
+  it('answers 503 problem+json with the Retry-After the error gives, never a 500', () => {
+    const answer = problemFromError(new DatabaseUnavailableError(12, 'The database did not answer within 5 s.'), 'r');
+    expect(answer.statusCode).toBe(503);
+    expect(answer.headers).toMatchObject({ 'content-type': 'application/problem+json', 'retry-after': '12' });
+    expect(JSON.parse(answer.body)).toEqual({ type: '/problems/unavailable', title: 'Service unavailable', status: 503, detail: 'The database did not answer within 5 s.' });
   });
 });
 
