@@ -96,6 +96,9 @@ export class Api extends Construct {
       { id: 'Unauthorized', type: ResponseType.UNAUTHORIZED, statusCode: '401', headers: { 'WWW-Authenticate': "'Bearer'" }, templates: problemTemplate(401, 'Unauthorized', 'Missing or invalid bearer token.') },
       { id: 'AccessDenied', type: ResponseType.ACCESS_DENIED, statusCode: '403', templates: problemTemplate(403, 'Forbidden', 'The credential does not allow this call.') },
       { id: 'Throttled', type: ResponseType.THROTTLED, statusCode: '429', headers: { 'Retry-After': "'1'" }, templates: problemTemplate(429, 'Too many requests', 'Slow down and retry after the Retry-After delay.') },
+      // A function at its reserved concurrency (Lambda's 429) reaches the client as this, not as a
+      // bare 500: retryable, as the SDKs and the dashboard treat a 503.
+      { id: 'IntegrationFailure', type: ResponseType.INTEGRATION_FAILURE, statusCode: '503', headers: { 'Retry-After': "'1'" }, templates: problemTemplate(503, 'Service unavailable', 'The service is busy or resuming; retry after the Retry-After delay.') },
       { id: 'TooLarge', type: ResponseType.REQUEST_TOO_LARGE, statusCode: '413', templates: problemTemplate(413, 'Payload too large', 'The body is over the API limit.') },
       { id: 'Default4xx', type: ResponseType.DEFAULT_4XX, templates: gatewayError('Request refused') },
       { id: 'Default5xx', type: ResponseType.DEFAULT_5XX, templates: gatewayError('Service failed') },

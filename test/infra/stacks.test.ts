@@ -255,6 +255,14 @@ describe('API', () => {
       ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Retry-After': "'1'" }),
     });
   });
+
+  it('answers a function at its reserved concurrency (an integration failure) with a retryable 503, not a 500', () => {
+    service.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'INTEGRATION_FAILURE',
+      StatusCode: '503',
+      ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Retry-After': "'1'", 'gatewayresponse.header.Content-Type': "'application/problem+json'" }),
+    });
+  });
 });
 
 describe('operations', () => {
