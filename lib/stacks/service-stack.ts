@@ -99,7 +99,22 @@ export class ServiceStack extends Stack {
     const streamAuthorizer = authorizer('authorize-stream', 'lambdas/authorize-stream/handler.ts', "The live stream's $connect authorizer: the same JWTs and write keys as the REST API");
     const streamConnect = fn('stream-connect', 'lambdas/stream-connect/handler.ts', 'Live stream $connect: checks scope and filters, records the connection');
     const streamDisconnect = fn('stream-disconnect', 'lambdas/stream-disconnect/handler.ts', 'Live stream $disconnect: removes the connection');
-    this.liveStream = new LiveStream(this, 'LiveStream', { config, authorizer: streamAuthorizer, connect: streamConnect, disconnect: streamDisconnect, writer: writeEvents, logRetention });
+    // Resumes: the frames' function posts, so it is outside the VPC; its reader reaches Aurora.
+    const streamMessage = fn('stream-message', 'lambdas/stream-message/handler.ts', 'Live stream client frames: answers a resume, refuses a malformed frame', {
+      // A replay of up to 1,000 events is posted one frame at a time, in order.
+      timeout: Duration.seconds(30),
+    });
+    const streamReplayReader = fn('read-stream-replay', 'lambdas/read-stream-replay/handler.ts', 'Live stream resume: the events a reconnecting subscriber missed, from Aurora', { vpc: inVpc }).bindDatabase(database, 1);
+    this.liveStream = new LiveStream(this, 'LiveStream', {
+      config,
+      authorizer: streamAuthorizer,
+      connect: streamConnect,
+      disconnect: streamDisconnect,
+      message: streamMessage,
+      replayReader: streamReplayReader,
+      writer: writeEvents,
+      logRetention,
+    });
 
     // The maintenance job: partitions ahead, then archive, verify and drop the expired ones, and
     // prune rollups, dedupe rows and sets. The timeout is Lambda's maximum, 15 minutes: a
@@ -140,7 +155,7 @@ export class ServiceStack extends Stack {
       timeout: Duration.minutes(5),
       executeOnHandlerChange: true,
       // A failed migration fails the deploy before these are updated: the old code keeps serving.
-      executeBefore: [writeEvents, maintenance, ...routesOnAurora.map(([name]) => routeFunctions[name] as AppFunction)],
+      executeBefore: [writeEvents, maintenance, streamReplayReader, ...routesOnAurora.map(([name]) => routeFunctions[name] as AppFunction)],
     });
 
     this.functions = {
@@ -152,6 +167,8 @@ export class ServiceStack extends Stack {
       'authorize-stream': streamAuthorizer,
       'stream-connect': streamConnect,
       'stream-disconnect': streamDisconnect,
+      'stream-message': streamMessage,
+      'read-stream-replay': streamReplayReader,
     };
     this.api = new Api(this, 'Api', { config, routes, authorizer: authorize, functions: routeFunctions, logRetention });
 
