@@ -174,3 +174,14 @@ describe('stream-message ($default): other frames', () => {
     expect(closed()).toEqual([]);
   });
 });
+
+describe('read-stream-replay', () => {
+  it('answers a replay too large for a synchronous invocation as incomplete, and refuses a request that is not a replay', async () => {
+    const large = { ...trackedEvent({ properties: { padding: 'x'.repeat(30_000) } }), storedAt: new Date().toISOString() };
+    const read = createReadReplay({ eventsStoredAfter: async () => ({ events: Array.from({ length: 200 }, () => large), complete: true }) });
+    const request = { tenantId: TENANT_A, after: crypto.randomUUID(), until: new Date().toISOString(), filter: {} };
+
+    await expect(read(request)).resolves.toEqual({ events: [], complete: false });
+    await expect(read({ ...request, tenantId: 'nope' })).rejects.toThrow();
+  });
+});
