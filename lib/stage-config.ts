@@ -27,15 +27,19 @@ export const OPERATOR_CONNECTIONS = 10;
 /** One connection holds the maintenance run's advisory lock while the other works. */
 export const MAINTENANCE_POOL = 2;
 export const MIGRATION_POOL = 1;
+/** The live stream's resume reader: one statement per invocation. */
+export const STREAM_REPLAY_POOL = 1;
 
 /**
  * The most connections the stage's functions can open at once: every writer its pool, every
- * reserved instance of a query function its pool, the maintenance job's two and the migration's
- * one. Without reserved concurrency a query function would have no bound at all.
+ * reserved instance of a query function (and of the live stream's resume reader) its pool, the
+ * maintenance job's two and the migration's one. Without reserved concurrency a query function
+ * would have no bound at all.
  */
 export function functionConnections(config: Pick<StageConfig, 'writer' | 'queries'>): { writer: number; queries: number; jobs: number; total: number } {
   const writer = config.writer.maxConcurrency * config.writer.dbPoolSize;
-  const queries = Object.values(ROUTES as Routes).reduce((sum, route) => sum + (route.needs?.database?.poolSize ?? 0) * config.queries.reservedConcurrency, 0);
+  const pools = Object.values(ROUTES as Routes).reduce((sum, route) => sum + (route.needs?.database?.poolSize ?? 0), STREAM_REPLAY_POOL);
+  const queries = pools * config.queries.reservedConcurrency;
   const jobs = MAINTENANCE_POOL + MIGRATION_POOL;
   return { writer, queries, jobs, total: writer + queries + jobs };
 }

@@ -53,6 +53,7 @@ export const ENV = {
   streamSubscriberBufferBytes: 'STREAM_SUBSCRIBER_BUFFER_BYTES',
   streamConnectionsTable: 'STREAM_CONNECTIONS_TABLE',
   streamEndpoint: 'STREAM_ENDPOINT',
+  streamReplayFunction: 'STREAM_REPLAY_FUNCTION',
 } as const;
 
 /** A bad environment: every offending key is named, so one restart fixes them all. */
@@ -270,6 +271,11 @@ export const LiveStream = z
 export const AwsStream = z
   .object({ [ENV.streamConnectionsTable]: z.string().min(3), [ENV.streamEndpoint]: z.url() })
   .transform((env) => ({ connectionsTable: env[ENV.streamConnectionsTable], endpoint: env[ENV.streamEndpoint] }));
+
+/** The `$default` route's function: the connections, the management endpoint, and the function that reads a replay. */
+export const AwsStreamFrames = z
+  .object({ [ENV.streamConnectionsTable]: z.string().min(3), [ENV.streamEndpoint]: z.url(), [ENV.streamReplayFunction]: z.string().min(1) })
+  .transform((env) => ({ connectionsTable: env[ENV.streamConnectionsTable], endpoint: env[ENV.streamEndpoint], replayFunction: env[ENV.streamReplayFunction] }));
 
 /** The `$connect` and `$disconnect` functions know the table only. */
 export const AwsStreamConnections = z

@@ -3,6 +3,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration, WebSocketMockIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { CfnIntegrationResponse, type WebSocketIntegration } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -18,6 +19,10 @@ export interface LiveStreamProps {
   authorizer: AppFunction;
   connect: AppFunction;
   disconnect: AppFunction;
+  /** `$default`: every client frame but a ping; answers resumes, refuses the rest. Outside the VPC. */
+  message: AppFunction;
+  /** Reads a resume's events from Aurora, in the VPC; invoked by `message` alone. */
+  replayReader: AppFunction;
   /** Posts stored events to the connections after its commit. */
   writer: AppFunction;
   logRetention: RetentionDays;
@@ -27,9 +32,9 @@ export interface LiveStreamProps {
  * The live stream in AWS: a WebSocket API whose `$connect` is authorized by a Lambda reading
  * `?token=` or the Authorization header, a connections table by tenant (TTL: a row whose
  * `$disconnect` was lost expires after API Gateway's 2-hour limit), and the writer's right to
- * post to those connections and to read and remove their rows, nothing more. `$default` is a
- * mock integration: a client's `{"action":"ping"}` keeps the socket past API Gateway's 10-minute
- * idle timeout without a function call.
+ * post to those connections and to read and remove their rows, nothing more. The `ping` route
+ * is a mock answering `pong`: a client's `{"action":"ping"}` keeps the socket past API Gateway's
+ * 10-minute idle timeout without a function call. `$default` takes every other frame.
  */
 export class LiveStream extends Construct {
   readonly api: WebSocketApi;
@@ -60,9 +65,10 @@ export class LiveStream extends Construct {
       description: `Event tracker live stream (${config.stage})`,
       connectRouteOptions: { integration: new WebSocketLambdaIntegration('Connect', props.connect), authorizer },
       disconnectRouteOptions: { integration: new WebSocketLambdaIntegration('Disconnect', props.disconnect) },
-      defaultRouteOptions: { integration: new WebSocketMockIntegration('Ping') },
+      defaultRouteOptions: { integration: new WebSocketLambdaIntegration('Message', props.message) },
     });
-    for (const key of ['$disconnect', '$default']) {
+    this.answerPings();
+    for (const key of ['$disconnect', '$default', 'ping']) {
       Validations.of(this.api.node.findChild(`${key}-Route`)).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason: 'API Gateway authorizes a WebSocket once, at $connect; later routes of that connection carry its authorizer context and take no credential.',
@@ -108,8 +114,54 @@ export class LiveStream extends Construct {
       }),
     );
     Validations.of(props.writer).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:${Stack.of(this).region}:${Stack.of(this).account}:<${Stack.of(this).getLogicalId(this.api.node.defaultChild as CfnElement)}>/v1/POST/@connections/*]`,
+      id: `AwsSolutions-IAM5[Resource::${this.connectionsArnText('/v1/POST/@connections/*')}]`,
       reason: "Connection ids are made by API Gateway at run time; the grant is this API's stage and PostToConnection alone.",
+    });
+
+    // The frames' function reads one connection's row, posts to and closes connections, and
+    // has the VPC function read Postgres for it: it cannot be in the VPC itself, which has no
+    // NAT, and API Gateway's management endpoint is public only.
+    props.message.bindSettings({ [ENV.streamConnectionsTable]: tableName, [ENV.streamEndpoint]: this.stage.callbackUrl, [ENV.streamReplayFunction]: props.replayReader.functionName });
+    props.message.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [this.connections.tableArn] }));
+    props.message.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.replayReader.functionArn] }));
+    const connectionsOf = (method: string) => `${this.stage.stageName}/${method}/@connections/*`;
+    props.message.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['execute-api:ManageConnections'],
+        // PostToConnection (POST) and DeleteConnection (DELETE), on this API's stage.
+        resources: ['POST', 'DELETE'].map((method) => Stack.of(this).formatArn({ service: 'execute-api', resource: this.api.apiId, resourceName: connectionsOf(method) })),
+      }),
+    );
+    for (const method of ['POST', 'DELETE']) {
+      Validations.of(props.message).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${this.connectionsArnText(`/${connectionsOf(method)}`)}]`,
+        reason: "Connection ids are made by API Gateway at run time; the grant is this API's stage, posting and closing alone.",
+      });
+    }
+  }
+
+  /** How cdk-nag spells an ARN of this API in an acknowledgement. */
+  private connectionsArnText(path: string): string {
+    const stack = Stack.of(this);
+    return `arn:<AWS::Partition>:execute-api:${stack.region}:${stack.account}:<${stack.getLogicalId(this.api.node.defaultChild as CfnElement)}>${path}`;
+  }
+
+  /**
+   * `{"action":"ping"}` answered `{"type":"pong"}` by API Gateway itself: a mock integration
+   * whose response template is the pong, returned to the client by the route's response.
+   */
+  private answerPings(): void {
+    const route = this.api.addRoute('ping', {
+      integration: new WebSocketMockIntegration('Pong', { requestTemplates: { $default: '{"statusCode":200}' }, templateSelectionExpression: '\\$default' }),
+      returnResponse: true,
+    });
+    const integration = route.node.findChild('Pong') as WebSocketIntegration;
+    new CfnIntegrationResponse(this, 'PongResponse', {
+      apiId: this.api.apiId,
+      integrationId: integration.integrationId,
+      integrationResponseKey: '$default',
+      templateSelectionExpression: '\\$default',
+      responseTemplates: { $default: '{"type":"pong"}' },
     });
   }
 }

@@ -12,7 +12,7 @@ import { Api } from '../constructs/api.js';
 import { AppFunction, type AppFunctionProps } from '../constructs/app-function.js';
 import { LiveStream } from '../constructs/live-stream.js';
 import { Observability } from '../constructs/observability.js';
-import { MAINTENANCE_POOL, MIGRATION_POOL, type StageConfig } from '../stage-config.js';
+import { MAINTENANCE_POOL, MIGRATION_POOL, STREAM_REPLAY_POOL, type StageConfig } from '../stage-config.js';
 import type { StatefulStack } from './stateful-stack.js';
 
 export interface ServiceStackProps extends StackProps {
@@ -111,7 +111,26 @@ export class ServiceStack extends Stack {
     const streamAuthorizer = authorizer('authorize-stream', 'lambdas/authorize-stream/handler.ts', "The live stream's $connect authorizer: the same JWTs and write keys as the REST API");
     const streamConnect = fn('stream-connect', 'lambdas/stream-connect/handler.ts', 'Live stream $connect: checks scope and filters, records the connection');
     const streamDisconnect = fn('stream-disconnect', 'lambdas/stream-disconnect/handler.ts', 'Live stream $disconnect: removes the connection');
-    this.liveStream = new LiveStream(this, 'LiveStream', { config, authorizer: streamAuthorizer, connect: streamConnect, disconnect: streamDisconnect, writer: writeEvents, logRetention });
+    // Resumes: the frames' function posts, so it is outside the VPC; its reader reaches Aurora.
+    const streamMessage = fn('stream-message', 'lambdas/stream-message/handler.ts', 'Live stream client frames: answers a resume, refuses a malformed frame', {
+      // A replay of up to 1,000 events is posted one frame at a time, in order.
+      timeout: Duration.seconds(30),
+    });
+    // Reserved like the query functions: its connections count in the stage's arithmetic.
+    const streamReplayReader = fn('read-stream-replay', 'lambdas/read-stream-replay/handler.ts', 'Live stream resume: the events a reconnecting subscriber missed, from Aurora', {
+      vpc: inVpc,
+      reservedConcurrency: config.queries.reservedConcurrency,
+    }).bindDatabase(database, STREAM_REPLAY_POOL, CONNECT_WAIT_MS.read);
+    this.liveStream = new LiveStream(this, 'LiveStream', {
+      config,
+      authorizer: streamAuthorizer,
+      connect: streamConnect,
+      disconnect: streamDisconnect,
+      message: streamMessage,
+      replayReader: streamReplayReader,
+      writer: writeEvents,
+      logRetention,
+    });
 
     // The maintenance job: partitions ahead, then archive, verify and drop the expired ones, and
     // prune rollups, dedupe rows and sets. The timeout is Lambda's maximum, 15 minutes: a
@@ -152,7 +171,7 @@ export class ServiceStack extends Stack {
       timeout: Duration.minutes(5),
       executeOnHandlerChange: true,
       // A failed migration fails the deploy before these are updated: the old code keeps serving.
-      executeBefore: [writeEvents, maintenance, ...routesOnAurora.map(([name]) => routeFunctions[name] as AppFunction)],
+      executeBefore: [writeEvents, maintenance, streamReplayReader, ...routesOnAurora.map(([name]) => routeFunctions[name] as AppFunction)],
     });
     const bootstrap = database.proxy ? undefined : this.bootstrapIamLogin(database, logRetention);
     if (bootstrap) migrateTrigger.executeAfter(bootstrap.trigger);
@@ -167,6 +186,8 @@ export class ServiceStack extends Stack {
       'authorize-stream': streamAuthorizer,
       'stream-connect': streamConnect,
       'stream-disconnect': streamDisconnect,
+      'stream-message': streamMessage,
+      'read-stream-replay': streamReplayReader,
     };
     this.api = new Api(this, 'Api', { config, routes, authorizer: authorize, functions: routeFunctions, logRetention });
 

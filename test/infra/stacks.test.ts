@@ -65,6 +65,8 @@ describe('functions', () => {
       MigrateDatabaseFunction: [...login, ...XRAY],
       // The maintenance job also archives expired partitions (below).
       MaintainPartitionsFunction: [...ARCHIVE, ...login, ...XRAY],
+      // The live stream's resume reads Aurora and nothing else (below).
+      ReadStreamReplayFunction: [...login, ...XRAY],
     };
     for (const [prefix, actions] of Object.entries(expected)) {
       const id = functionId(service, prefix);
@@ -592,17 +594,58 @@ describe('live stream', () => {
     return ids[0] as string;
   };
 
-  it('is a WebSocket API with $connect behind a Lambda authorizer reading ?token= or the header, $disconnect and a $default ping', () => {
+  it('is a WebSocket API with $connect behind a Lambda authorizer reading ?token= or the header, $disconnect, ping and $default', () => {
     service.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'WEBSOCKET', RouteSelectionExpression: '$request.body.action' });
     const routes = Object.values(service.findResources('AWS::ApiGatewayV2::Route')).map((route) => route['Properties']);
-    expect(routes.map((route) => route['RouteKey']).sort()).toEqual(['$connect', '$default', '$disconnect']);
+    expect(routes.map((route) => route['RouteKey']).sort()).toEqual(['$connect', '$default', '$disconnect', 'ping']);
     const authorizerId = resourceId('AWS::ApiGatewayV2::Authorizer');
     expect(routes.find((route) => route['RouteKey'] === '$connect')).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
-    for (const key of ['$disconnect', '$default']) expect(routes.find((route) => route['RouteKey'] === key)).not.toHaveProperty('AuthorizerId');
+    for (const key of ['$disconnect', '$default', 'ping']) expect(routes.find((route) => route['RouteKey'] === key)).not.toHaveProperty('AuthorizerId');
     const authorizer = service.findResources('AWS::ApiGatewayV2::Authorizer')[authorizerId]?.['Properties'];
     expect(authorizer).toMatchObject({ AuthorizerType: 'REQUEST', AuthorizerUri: { 'Fn::Join': ['', expect.arrayContaining([{ 'Fn::GetAtt': [functionId(service, 'AuthorizeStreamFunction'), 'Arn'] }])] } });
     // No identity source: a token in the query or a header must both reach the function.
     expect(authorizer?.['IdentitySource'] ?? []).toEqual([]);
+  });
+
+  it('answers a ping with pong in API Gateway itself, and sends every other frame to the frames function', () => {
+    const routes = service.findResources('AWS::ApiGatewayV2::Route');
+    const integrations = service.findResources('AWS::ApiGatewayV2::Integration');
+    const routeOf = (key: string) => Object.entries(routes).find(([, route]) => route['Properties']?.['RouteKey'] === key) as [string, { Properties: Record<string, unknown> }];
+    const integrationOf = (key: string) => {
+      const target = JSON.stringify(routeOf(key)[1].Properties['Target']);
+      return Object.entries(integrations).find(([id]) => target.includes(id)) as [string, { Properties: Record<string, unknown> }];
+    };
+    const [pingRoute, ping] = routeOf('ping');
+    expect(ping.Properties['RouteResponseSelectionExpression']).toBe('$default');
+    service.hasResourceProperties('AWS::ApiGatewayV2::RouteResponse', { RouteId: { Ref: pingRoute }, RouteResponseKey: '$default' });
+    const [pongId, pong] = integrationOf('ping');
+    expect(pong.Properties).toMatchObject({ IntegrationType: 'MOCK', RequestTemplates: { $default: '{"statusCode":200}' } });
+    service.hasResourceProperties('AWS::ApiGatewayV2::IntegrationResponse', { IntegrationId: { Ref: pongId }, IntegrationResponseKey: '$default', ResponseTemplates: { $default: '{"type":"pong"}' } });
+    const [, message] = integrationOf('$default');
+    expect(message.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY' });
+    expect(JSON.stringify(message.Properties['IntegrationUri'])).toContain(functionId(service, 'StreamMessageFunction'));
+  });
+
+  it('lets the frames function read connection rows, post to and close this API\'s connections and call the replay reader, from outside the VPC; the reader only reaches Aurora', () => {
+    const message = functionId(service, 'StreamMessageFunction');
+    expect(actionsOf(service, message)).toEqual(['dynamodb:GetItem', 'execute-api:ManageConnections', 'lambda:InvokeFunction', ...XRAY]);
+    expect(service.findResources('AWS::Lambda::Function')[message]?.['Properties']).not.toHaveProperty('VpcConfig');
+    const statements = statementsOf(service, message);
+    const byAction = (action: string) => statements.filter((statement) => [statement.Action].flat().includes(action));
+    expect(byAction('dynamodb:GetItem').map((statement) => statement.Resource)).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^LiveStreamConnections/), 'Arn'] }]);
+    expect(byAction('lambda:InvokeFunction').map((statement) => statement.Resource)).toEqual([{ 'Fn::GetAtt': [functionId(service, 'ReadStreamReplayFunction'), 'Arn'] }]);
+    const manage = byAction('execute-api:ManageConnections');
+    expect(manage).toHaveLength(1);
+    const arns = [manage[0]?.Resource].flat().map((arn) => JSON.stringify(arn));
+    expect(arns).toHaveLength(2);
+    for (const arn of arns) expect(arn).toContain(resourceId('AWS::ApiGatewayV2::Api'));
+    expect(arns.map((arn) => /\/v1\/(\w+)\/@connections\/\*/.exec(arn)?.[1])).toEqual(['POST', 'DELETE']);
+    const env = (service.findResources('AWS::Lambda::Function')[message]?.['Properties'] as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    expect(env).toMatchObject({ STREAM_REPLAY_FUNCTION: { Ref: functionId(service, 'ReadStreamReplayFunction') } });
+    expect(env).toHaveProperty('STREAM_CONNECTIONS_TABLE');
+    expect(env).toHaveProperty('STREAM_ENDPOINT');
+    // The reader's grants are asserted with the other functions that reach Aurora: the secret, nothing of the stream.
+    expect(statementsOf(service, functionId(service, 'ReadStreamReplayFunction')).filter((statement) => JSON.stringify(statement).includes('LiveStream'))).toEqual([]);
   });
 
   it('throttles the stage and logs named fields only, never the query string that may hold the token', () => {

@@ -34,9 +34,9 @@ describe('stage config', () => {
     expect(() => parseStageConfig('dev', tooManyReaders)).toThrow(/queries\.reservedConcurrency: .* at 0\.5 ACU the functions may hold 102/);
   });
 
-  it('counts every connection: writers x pool, reserved query instances x their pools, the maintenance and migration pools', () => {
-    expect(functionConnections(stageConfig('dev'))).toEqual({ writer: 2 * 2, queries: 2 * 11, jobs: 3, total: 29 });
-    expect(functionConnections(stageConfig('prod'))).toEqual({ writer: 20 * 2, queries: 10 * 11, jobs: 3, total: 153 });
+  it('counts every connection: writers x pool, reserved query instances (and the stream resume reader) x their pools, the maintenance and migration pools', () => {
+    expect(functionConnections(stageConfig('dev'))).toEqual({ writer: 2 * 2, queries: 2 * 12, jobs: 3, total: 31 });
+    expect(functionConnections(stageConfig('prod'))).toEqual({ writer: 20 * 2, queries: 10 * 12, jobs: 3, total: 163 });
   });
 
   describe('pausing', () => {

@@ -86,7 +86,7 @@ export function readSubscription(query: Record<string, string>, caller: Caller):
   return { filter: { types, categories, properties }, ...(after ? { after } : {}) };
 }
 
-export const isRefusal = (value: StreamSubscription | StreamRefusal): value is StreamRefusal => 'code' in value;
+export const isRefusal = <T extends object>(value: T | StreamRefusal): value is StreamRefusal => 'code' in value;
 
 /** A close reason is at most 123 bytes (RFC 6455: 125 for the payload, 2 of them the code). */
 export function truncateReason(reason: string): string {
@@ -121,7 +121,9 @@ export type StreamMessage =
   | { type: 'dropped'; count: number; total: number }
   /** After a resume: `complete` is false when the last event seen is no longer in the recent buffer. */
   | { type: 'resumed'; after: string; replayed: number; complete: boolean }
-  | { type: 'pong' };
+  | { type: 'pong' }
+  /** In AWS, before the connection is closed: API Gateway cannot close a socket with a code of ours. */
+  | { type: 'error'; code: StreamRefusal['code']; reason: string };
 
 const EVENTS_ENVELOPE_BYTES = Buffer.byteLength(JSON.stringify({ type: 'events', events: [] }));
 
@@ -155,13 +157,42 @@ export function frameEvents(events: readonly StoredEvent[], maxBytes = MAX_STREA
   return frames;
 }
 
-/** A client frame is a JSON `{"action": "ping"}`; anything else is a malformed frame. */
-export function readClientFrame(text: string): 'ping' | StreamRefusal {
+/** What a client may send: a ping, or a resume from the last event it saw. */
+export type ClientFrame = { action: 'ping' } | { action: 'resume'; after: string };
+
+const ClientFrameSchema = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('ping') }),
+  z.strictObject({ action: z.literal('resume'), after: z.uuid() }),
+]);
+
+/** A client frame is JSON `{"action":"ping"}` or `{"action":"resume","after":"<eventId>"}`; anything else is a malformed frame. */
+export function readClientFrame(text: string): ClientFrame | StreamRefusal {
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (isPlainObject(parsed) && parsed['action'] === 'ping' && Object.keys(parsed).length === 1) return 'ping';
+    const parsed = ClientFrameSchema.safeParse(JSON.parse(text));
+    if (parsed.success) return parsed.data;
   } catch {
     // a frame that is not JSON is refused below
   }
-  return { code: STREAM_CLOSE.badRequest, reason: 'malformed frame: a client sends only {"action":"ping"}' };
+  return { code: STREAM_CLOSE.badRequest, reason: 'malformed frame: a client sends {"action":"ping"} or {"action":"resume","after":"<eventId>"}' };
 }
+
+/**
+ * The deployed stream's resume reads Postgres (there is no buffer shared by the writer's
+ * containers): at most as many events as the local buffer holds, the same 1,000.
+ */
+export const RESUME_MAX_EVENTS = 1_000;
+
+/**
+ * How much older than the resume point's `storedAt` a replayed event's `timestamp` may be.
+ * Events are indexed by timestamp, not by storage time, so the replay reads the tenant's
+ * timestamps from this far back: a late event (an offline client's backlog, a DLQ replay, a
+ * queue backlog longer than this) is not replayed, as the query API by timestamp would miss it.
+ */
+export const RESUME_LATENESS_MS = 15 * 60_000;
+
+/**
+ * A delivery whose subscriber lookup ran before the `$connect` row was written was not posted
+ * to the new connection even if its transaction began just after `connectedAt`: the replay
+ * reaches this far past it, so such events may arrive twice (same `eventId`) rather than never.
+ */
+export const RESUME_CONNECT_OVERLAP_MS = 1_000;

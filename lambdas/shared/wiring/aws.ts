@@ -1,10 +1,12 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Signer } from '@aws-sdk/rds-signer';
-import { Auth, AwsArchive, AwsDatabase, AwsIngest, AwsStream, AwsStreamConnections, Dynamo, LiveCounters, loadConfig, loadHttpConfig, Query, RateLimits, Retention } from '../config.js';
+import { Auth, AwsArchive, AwsDatabase, AwsIngest, AwsStream, AwsStreamConnections, AwsStreamFrames, Dynamo, LiveCounters, loadConfig, loadHttpConfig, Query, RateLimits, Retention } from '../config.js';
+import { ManagementApiMessenger } from '../adapters/apigateway/management-api-messenger.js';
 import { WebSocketStreamPublisher } from '../adapters/apigateway/websocket-stream-publisher.js';
 import { DynamoLiveCounters } from '../adapters/dynamodb/dynamo-live-counters.js';
 import { DynamoStreamConnections } from '../adapters/dynamodb/dynamo-stream-connections.js';
@@ -21,10 +23,13 @@ import { openDatabase, type SqlDatabase } from '../adapters/pg/sql-database.js';
 import { ARCHIVE_S3_CLIENT_CONFIG, S3EventArchive } from '../adapters/s3/s3-event-archive.js';
 import { readDatabaseCredentials, readSecretText } from '../adapters/secrets/secrets-manager.js';
 import { SqsEventQueue } from '../adapters/sqs/sqs-event-queue.js';
+import { InvokedStreamReplay } from '../adapters/lambda/invoked-stream-replay.js';
+import { PgStreamReplay } from '../adapters/pg/pg-stream-replay.js';
 import type { LiveCounterSettings } from '../domain/live-counters.js';
 import type { EventArchive } from '../ports/event-archive.js';
 import { LiveCounterFlusher } from '../use-cases/flush-live-counters.js';
 import type { QuerySettings } from '../use-cases/query-events.js';
+import type { StreamFrameDeps } from '../use-cases/answer-stream-frame.js';
 import type { MaintenanceDeps } from '../use-cases/run-maintenance.js';
 import type { TrackDeps } from '../use-cases/track-events.js';
 
@@ -172,4 +177,19 @@ export function awsStoredEventPublisher(): WebSocketStreamPublisher {
   const quick = { maxAttempts: 2, requestHandler: { connectionTimeout: 200, requestTimeout: 500 } };
   const connections = new DynamoStreamConnections(new DynamoDBClient(quick), stream.connectionsTable);
   return new WebSocketStreamPublisher(connections, new ApiGatewayManagementApiClient({ ...quick, endpoint: stream.endpoint }));
+}
+
+/** The `$default` route: the connection's row, the replay read by the VPC function, posts and closes. */
+export function awsStreamFrameDeps(): StreamFrameDeps {
+  const { stream } = loadConfig({ stream: AwsStreamFrames });
+  return {
+    connections: new DynamoStreamConnections(dynamoClient(), stream.connectionsTable),
+    replay: new InvokedStreamReplay(new LambdaClient({}), stream.replayFunction),
+    messenger: new ManagementApiMessenger(new ApiGatewayManagementApiClient({ endpoint: stream.endpoint })),
+  };
+}
+
+/** `read-stream-replay`, in the VPC: the events a resuming subscriber missed. */
+export async function awsStreamReplaySource(): Promise<PgStreamReplay> {
+  return new PgStreamReplay(await awsDatabase());
 }

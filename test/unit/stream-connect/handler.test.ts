@@ -11,6 +11,7 @@ function memoryConnections(): StreamConnections & { rows: StreamConnection[] } {
     add: async (connection) => void rows.push(connection),
     remove: async (tenantId, connectionId) => void rows.splice(rows.findIndex((row) => row.tenantId === tenantId && row.connectionId === connectionId), 1),
     ofTenant: async (tenantId) => rows.filter((row) => row.tenantId === tenantId),
+    find: async (tenantId, connectionId) => rows.find((row) => row.tenantId === tenantId && row.connectionId === connectionId),
   };
 }
 

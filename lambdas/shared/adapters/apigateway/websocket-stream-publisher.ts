@@ -1,8 +1,9 @@
-import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { frameEvents, matchesFilter } from '../../domain/live-stream.js';
 import { describeError, log } from '../../logger.js';
 import type { StoredEventBatch, StoredEventPublisher } from '../../ports/stored-event-publisher.js';
 import type { StreamConnection, StreamConnections } from '../../ports/stream-connections.js';
+import { ManagementApiMessenger } from './management-api-messenger.js';
 
 /** Posts in flight at once, so one delivery to many sockets takes a few round trips, not one each. */
 const POSTS_IN_FLIGHT = 16;
@@ -15,11 +16,14 @@ const POSTS_IN_FLIGHT = 16;
 export class WebSocketStreamPublisher implements StoredEventPublisher {
   /** The connections looked up for the delivery under way, reused by its publish. */
   private looked = new Map<string, StreamConnection[]>();
+  private readonly messenger: ManagementApiMessenger;
 
   constructor(
     private readonly connections: StreamConnections,
-    private readonly client: ApiGatewayManagementApiClient,
-  ) {}
+    client: ApiGatewayManagementApiClient,
+  ) {
+    this.messenger = new ManagementApiMessenger(client);
+  }
 
   async subscribedTenants(tenantIds: readonly string[]): Promise<ReadonlySet<string>> {
     const found = await Promise.all(tenantIds.map(async (tenantId) => [tenantId, await this.connections.ofTenant(tenantId)] as const));
@@ -50,17 +54,16 @@ export class WebSocketStreamPublisher implements StoredEventPublisher {
   }
 
   private async post(connection: StreamConnection, frame: string, gone: Set<StreamConnection>): Promise<void> {
-    try {
-      await this.client.send(new PostToConnectionCommand({ ConnectionId: connection.connectionId, Data: Buffer.from(frame) }));
-    } catch (error) {
-      if (!(error instanceof GoneException)) {
+    const outcome = await this.messenger.post(connection.connectionId, frame).then(
+      (posted) => (posted ? 'posted' : 'gone'),
+      (error: unknown) => {
         log('warn', 'stream frame not posted', { connectionId: connection.connectionId, ...describeError(error) });
-        return;
-      }
-      // Posts in flight to the same connection all come back gone: its row is removed once.
-      if (gone.has(connection)) return;
-      gone.add(connection);
-      await this.connections.remove(connection.tenantId, connection.connectionId).catch((removeError: unknown) => log('warn', 'gone stream connection not removed', { connectionId: connection.connectionId, ...describeError(removeError) }));
-    }
+        return 'failed';
+      },
+    );
+    // Posts in flight to the same connection all come back gone: its row is removed once.
+    if (outcome !== 'gone' || gone.has(connection)) return;
+    gone.add(connection);
+    await this.connections.remove(connection.tenantId, connection.connectionId).catch((removeError: unknown) => log('warn', 'gone stream connection not removed', { connectionId: connection.connectionId, ...describeError(removeError) }));
   }
 }

@@ -1,4 +1,4 @@
-import { DeleteItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { StreamFilter } from '../../domain/live-stream.js';
 import type { StreamConnection, StreamConnections } from '../../ports/stream-connections.js';
 import { STREAM_CONNECTIONS_TTL_ATTRIBUTE } from './tables.js';
@@ -38,6 +38,15 @@ export class DynamoStreamConnections implements StreamConnections {
 
   async remove(tenantId: string, connectionId: string): Promise<void> {
     await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { tenantId: { S: tenantId }, connectionId: { S: connectionId } } }));
+  }
+
+  async find(tenantId: string, connectionId: string): Promise<StreamConnection | undefined> {
+    // Consistent: a resume may come within milliseconds of the $connect that wrote the row.
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: { tenantId: { S: tenantId }, connectionId: { S: connectionId } }, ConsistentRead: true }),
+    );
+    if (!Item || Number(Item[STREAM_CONNECTIONS_TTL_ATTRIBUTE]?.N ?? 0) <= this.nowSeconds()) return undefined;
+    return fromItem(Item);
   }
 
   async ofTenant(tenantId: string): Promise<StreamConnection[]> {

@@ -24,6 +24,8 @@ export type StreamedTenants = Array<[tenantId: string, until: number | null]>;
 interface Subscriber {
   sink: StreamSink;
   subscription: StreamSubscription;
+  /** The tenant's position (events remembered in all) when it subscribed: what came later it was sent live. */
+  subscribedAt: number;
   /** Lost since the last message this subscriber was sent, and since it subscribed. */
   dropped: number;
   droppedTotal: number;
@@ -32,8 +34,17 @@ interface Subscriber {
 interface TenantStream {
   subscribers: Set<Subscriber>;
   recent: StoredEvent[];
+  /** Events trimmed off the front of `recent`: `recent[i]` is the tenant's event number `trimmed + i`. */
+  trimmed: number;
   /** When the last subscriber left; undefined while any is connected. */
   idleSince?: number;
+}
+
+/** A subscriber's end of the hub: leave, or be sent what it missed before it subscribed. */
+export interface HubSubscription {
+  unsubscribe(): void;
+  /** The tenant's recent events after `after` up to this subscription, then `resumed`: the `resume` client frame. */
+  resume(after: string): void;
 }
 
 const send = (sink: StreamSink, message: StreamMessage) => sink.send(JSON.stringify(message));
@@ -68,20 +79,24 @@ export class LiveStreamHub implements StoredEventPublisher {
 
   /**
    * Adds a subscriber; with `after` it is first sent the tenant's recent events since that one.
-   * Synchronous, as `publish` is: nothing stored in between can be missed or sent twice.
+   * Synchronous, as `publish` is: nothing stored in between can be missed or sent twice. A later
+   * `resume` replays only up to the moment it subscribed, since it was sent the rest live.
    */
-  subscribe(tenantId: string, subscription: StreamSubscription, sink: StreamSink): () => void {
+  subscribe(tenantId: string, subscription: StreamSubscription, sink: StreamSink): HubSubscription {
     const tenant = this.tenantStream(tenantId);
-    const subscriber: Subscriber = { sink, subscription, dropped: 0, droppedTotal: 0 };
+    const subscriber: Subscriber = { sink, subscription, subscribedAt: tenant.trimmed + tenant.recent.length, dropped: 0, droppedTotal: 0 };
     send(sink, { type: 'subscribed', filter: subscription.filter });
     if (subscription.after !== undefined) this.replay(tenant, subscriber, subscription.after);
     tenant.subscribers.add(subscriber);
     delete tenant.idleSince;
     this.changed();
-    return () => {
-      tenant.subscribers.delete(subscriber);
-      if (tenant.subscribers.size === 0) tenant.idleSince = this.now();
-      this.changed();
+    return {
+      unsubscribe: () => {
+        tenant.subscribers.delete(subscriber);
+        if (tenant.subscribers.size === 0) tenant.idleSince = this.now();
+        this.changed();
+      },
+      resume: (after) => this.replay(tenant, subscriber, after),
     };
   }
 
@@ -148,7 +163,8 @@ export class LiveStreamHub implements StoredEventPublisher {
 
   private replay(tenant: TenantStream, subscriber: Subscriber, after: string): void {
     const seen = tenant.recent.findLastIndex((event) => event.eventId === after);
-    const missed = seen < 0 ? [] : tenant.recent.slice(seen + 1).filter((event) => matchesFilter(event, subscriber.subscription.filter));
+    const end = subscriber.subscribedAt - tenant.trimmed;
+    const missed = seen < 0 ? [] : tenant.recent.slice(seen + 1, Math.max(seen + 1, end)).filter((event) => matchesFilter(event, subscriber.subscription.filter));
     this.sendFramed(subscriber, framedEvents(missed));
     send(subscriber.sink, { type: 'resumed', after, replayed: missed.length, complete: seen >= 0 });
   }
@@ -157,13 +173,13 @@ export class LiveStreamHub implements StoredEventPublisher {
     tenant.recent.push(...events);
     // Trimmed in steps of a tenth, not on every event: splice moves the whole array.
     const limit = this.settings.recentEventsPerTenant;
-    if (tenant.recent.length > limit + Math.ceil(limit / 10)) tenant.recent.splice(0, tenant.recent.length - limit);
+    if (tenant.recent.length > limit + Math.ceil(limit / 10)) tenant.trimmed += tenant.recent.splice(0, tenant.recent.length - limit).length;
   }
 
   private tenantStream(tenantId: string): TenantStream {
     let tenant = this.tenants.get(tenantId);
     if (!tenant) {
-      tenant = { subscribers: new Set(), recent: [] };
+      tenant = { subscribers: new Set(), recent: [], trimmed: 0 };
       this.tenants.set(tenantId, tenant);
     }
     return tenant;

@@ -5,11 +5,11 @@ import { callerFromContext } from '../../domain/caller.js';
 import { isRefusal, readClientFrame, readSubscription, STREAM_CLOSE, type StreamRefusal } from '../../domain/live-stream.js';
 import { log } from '../../logger.js';
 import type { Authorizer } from './api-gateway-emulator.js';
-import type { LiveStreamHub } from './live-stream-hub.js';
+import type { HubSubscription, LiveStreamHub } from './live-stream-hub.js';
 
 export const STREAM_PATH = '/v1/stream';
 
-/** A client sends pings only; anything larger is not a frame of this protocol. */
+/** A client sends pings and resumes only; anything larger is not a frame of this protocol. */
 const MAX_CLIENT_FRAME_BYTES = 1024;
 /** Sockets still open this long after a stop are cut. */
 const CLOSE_GRACE_MS = 1000;
@@ -43,19 +43,24 @@ export function attachLiveStream(server: Server, authorize: Authorizer, hub: Liv
   };
 
   async function accept(socket: WebSocket, request: IncomingMessage, url: URL): Promise<void> {
-    let unsubscribe: (() => void) | undefined;
+    let subscribed: HubSubscription | undefined;
+    // A resume sent on open, before the credential is checked, waits for the subscription: in
+    // AWS a socket opens only once subscribed, so a client may send it at once.
+    const earlyResumes: string[] = [];
     let closed = false;
     alive.set(socket, true);
     socket.on('pong', () => alive.set(socket, true));
     socket.on('close', () => {
       closed = true;
-      unsubscribe?.();
+      subscribed?.unsubscribe();
     });
     socket.on('error', () => socket.terminate());
     socket.on('message', (data, isBinary) => {
       const frame = isBinary ? { code: STREAM_CLOSE.badRequest, reason: 'malformed frame: binary frames are not accepted' } : readClientFrame(data.toString());
-      if (frame === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
-      else refuse(socket, frame);
+      if (isRefusal(frame)) refuse(socket, frame);
+      else if (frame.action === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
+      else if (subscribed) subscribed.resume(frame.after);
+      else earlyResumes.push(frame.after);
     });
 
     const result = await authorize({ type: 'TOKEN', authorizationToken: credentialOf(request, url), methodArn: `arn:aws:execute-api:local:000000000000:local/v1/GET${STREAM_PATH}` }).catch(() => undefined);
@@ -64,10 +69,11 @@ export function attachLiveStream(server: Server, authorize: Authorizer, hub: Liv
     if (!caller) return refuse(socket, { code: STREAM_CLOSE.unauthorized, reason: 'missing or invalid credential' });
     const subscription = readSubscription(Object.fromEntries(url.searchParams), caller);
     if (isRefusal(subscription)) return refuse(socket, subscription);
-    unsubscribe = hub.subscribe(caller.tenantId, subscription, {
+    subscribed = hub.subscribe(caller.tenantId, subscription, {
       bufferedBytes: () => socket.bufferedAmount,
       send: (frame) => socket.send(frame, { binary: false }),
     });
+    for (const after of earlyResumes.splice(0)) subscribed.resume(after);
   }
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {

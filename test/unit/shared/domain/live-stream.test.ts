@@ -56,10 +56,13 @@ describe('frameEvents', () => {
 });
 
 describe('client frames and close reasons', () => {
-  it('accepts only a ping', () => {
-    expect(readClientFrame('{"action":"ping"}')).toBe('ping');
-    expect(readClientFrame('{"action":"subscribe"}')).toMatchObject({ code: STREAM_CLOSE.badRequest });
-    expect(readClientFrame('nope')).toMatchObject({ code: STREAM_CLOSE.badRequest });
+  it('accepts only a ping and a resume from an event id', () => {
+    const after = crypto.randomUUID();
+    expect(readClientFrame('{"action":"ping"}')).toEqual({ action: 'ping' });
+    expect(readClientFrame(JSON.stringify({ action: 'resume', after }))).toEqual({ action: 'resume', after });
+    for (const frame of ['{"action":"subscribe"}', 'nope', '{"action":"ping","extra":1}', '{"action":"resume"}', '{"action":"resume","after":"1"}', JSON.stringify({ action: 'resume', after, tenantId: after })]) {
+      expect(readClientFrame(frame), frame).toMatchObject({ code: STREAM_CLOSE.badRequest });
+    }
   });
 
   it('cuts a reason to the 123 bytes a close frame allows', () => {

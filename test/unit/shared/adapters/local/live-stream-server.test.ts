@@ -3,18 +3,20 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveStreamHub } from '../../../../../lambdas/shared/adapters/local/live-stream-hub.js';
 import { attachLiveStream, type LiveStreamServer } from '../../../../../lambdas/shared/adapters/local/live-stream-server.js';
+import type { StoredEvent } from '../../../../../lambdas/shared/domain/answer-schemas.js';
 import { TENANT_A } from '../../../../support/factories.js';
-import { connectStream, type StreamClient } from '../../../../support/stream-client.js';
+import { connectStream, eventIdsOf, type StreamClient } from '../../../../support/stream-client.js';
 
 const HEARTBEAT_MS = 100;
 let server: Server;
 let stream: LiveStreamServer;
+let hub: LiveStreamHub;
 const clients: StreamClient[] = [];
 
 /** Any token is tenant A with events:read: the authorizer itself is tested on its own. */
 async function start(): Promise<string> {
   server = createServer();
-  const hub = new LiveStreamHub({ recentEventsPerTenant: 10, resumeWindowMs: 1000, subscriberBufferBytes: 1024 });
+  hub = new LiveStreamHub({ recentEventsPerTenant: 10, resumeWindowMs: 1000, subscriberBufferBytes: 1024 });
   stream = attachLiveStream(server, async () => ({ principalId: 'tester', policyDocument: { Version: '2012-10-17', Statement: [] }, context: { tenantId: TENANT_A, subject: 'tester', scopes: 'events:read' } }), hub, HEARTBEAT_MS);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -46,5 +48,42 @@ describe('the local stream heartbeat', () => {
     expect(cut.code).toBe(1006);
     expect(reading.socket.readyState).toBe(reading.socket.OPEN);
     expect(pings).toBeGreaterThanOrEqual(1);
+  });
+});
+
+const stored = (): StoredEvent => ({
+  eventId: crypto.randomUUID(), timestamp: new Date().toISOString(), type: 'CUSTOM', category: 'c', action: 'a', label: null, value: null,
+  userId: null, sessionId: null, properties: {}, context: {}, metadata: {}, receivedAt: new Date().toISOString(), storedAt: new Date().toISOString(),
+});
+
+describe('the resume client frame', () => {
+  it('replays what was missed up to the subscription, even when sent on open, and refuses a malformed one', async () => {
+    const url = await start();
+    const watcher = connectStream(url, { token: 't' });
+    clients.push(watcher);
+    await watcher.next((message) => message.type === 'subscribed');
+    const [seen, missed, live] = [stored(), stored(), stored()];
+    await hub.publish([{ tenantId: TENANT_A, events: [seen, missed] }]);
+
+    const resuming = connectStream(url, { token: 't' });
+    clients.push(resuming);
+    // On open, before the server has checked the credential: as a client of the AWS stream may.
+    await new Promise((resolve) => resuming.socket.once('open', resolve));
+    resuming.socket.send(JSON.stringify({ action: 'resume', after: seen.eventId }));
+    await resuming.next((message) => message.type === 'resumed');
+    await hub.publish([{ tenantId: TENANT_A, events: [live] }]);
+    await resuming.receivedEvents(2);
+    // Again: the live event came after the subscription, so it is not replayed.
+    resuming.socket.send(JSON.stringify({ action: 'resume', after: seen.eventId }));
+    await resuming.next((message) => message.type === 'resumed' && resuming.messages.filter((each) => each.type === 'resumed').length === 2);
+
+    expect(eventIdsOf(resuming.messages)).toEqual([missed.eventId, live.eventId, missed.eventId]);
+    expect(resuming.messages.filter((message) => message.type === 'resumed')).toEqual([
+      { type: 'resumed', after: seen.eventId, replayed: 1, complete: true },
+      { type: 'resumed', after: seen.eventId, replayed: 1, complete: true },
+    ]);
+
+    resuming.socket.send(JSON.stringify({ action: 'resume', after: 'not-an-id' }));
+    expect(await resuming.closed).toMatchObject({ code: 4400, reason: expect.stringMatching(/^malformed frame/) });
   });
 });
