@@ -1,28 +1,39 @@
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../../lambdas/fan-out-stored-events/handler.js';
 import { ManagementApiMessenger } from '../../../lambdas/shared/adapters/apigateway/management-api-messenger.js';
 import { DynamoStreamConnections } from '../../../lambdas/shared/adapters/dynamodb/dynamo-stream-connections.js';
-import { outboxItems } from '../../../lambdas/shared/adapters/dynamodb/dynamo-stream-outbox.js';
-import { streamConnectionsTableDefinition } from '../../../lambdas/shared/adapters/dynamodb/tables.js';
+import { DynamoStreamOutbox, outboxItems } from '../../../lambdas/shared/adapters/dynamodb/dynamo-stream-outbox.js';
+import { streamConnectionsTableDefinition, streamOutboxTableDefinition } from '../../../lambdas/shared/adapters/dynamodb/tables.js';
+import { PgEventStore } from '../../../lambdas/shared/adapters/pg/pg-event-store.js';
 import type { StoredEvent } from '../../../lambdas/shared/domain/answer-schemas.js';
 import { MAX_STREAM_FRAME_BYTES, type StreamFilter } from '../../../lambdas/shared/domain/live-stream.js';
 import type { StoredEventBatch } from '../../../lambdas/shared/ports/stored-event-publisher.js';
+import { writeQueuedEvents } from '../../../lambdas/shared/use-cases/write-queued-events.js';
 import { startTestDynamo, type TestDynamo } from '../../support/embedded-dynamo.js';
+import { envelope, messageBody, trackedEvent } from '../../support/factories.js';
+import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
 import { storedEvent, streamEvent, streamRecord } from '../../support/stream-outbox.js';
 
 const management = mockClient(ApiGatewayManagementApiClient);
 const CONNECTIONS = 'fan-out-connections-test';
+const OUTBOX = 'fan-out-outbox-test';
 const NOW = Math.floor(Date.now() / 1000);
 let dynamo: TestDynamo;
 let connections: DynamoStreamConnections;
+let testDb: TestDatabase;
 
 beforeAll(async () => {
-  dynamo = await startTestDynamo([streamConnectionsTableDefinition(CONNECTIONS)]);
+  dynamo = await startTestDynamo([streamConnectionsTableDefinition(CONNECTIONS), streamOutboxTableDefinition(OUTBOX)]);
   connections = new DynamoStreamConnections(dynamo.client, CONNECTIONS, () => NOW);
+  testDb = await createTestDatabase();
 });
-afterAll(() => dynamo.stop());
+afterAll(async () => {
+  await dynamo.stop();
+  await testDb.drop();
+});
 beforeEach(() => {
   management.reset();
   management.on(PostToConnectionCommand).resolves({});
@@ -108,5 +119,25 @@ describe('fan-out-stored-events', () => {
     await handler()(streamEvent([streamRecord(item, 'REMOVE'), streamRecord(unreadable), streamRecord(item)]));
 
     expect(posts()).toEqual([{ to: `${a}:all`, bytes: expect.any(Number), message: { type: 'events', events: [event] } }]);
+  });
+
+  it("carries what the writer stored, from its commit through the outbox to the tenant's sockets, and a redelivery adds nothing", async () => {
+    const a = await tenantWith({ all: {} });
+    const store = new PgEventStore(testDb.db);
+    const outbox = new DynamoStreamOutbox(connections, dynamo.client, OUTBOX, () => NOW);
+    const body = messageBody(envelope([trackedEvent(), trackedEvent({ type: 'ERROR' })], { tenantId: a }));
+    const outboxEvent = async () => {
+      const { Items = [] } = await dynamo.client.send(new ScanCommand({ TableName: OUTBOX }));
+      return streamEvent(Items.filter((item) => item['tenantId']?.S === a).map((item) => streamRecord(item)));
+    };
+
+    await writeQueuedEvents(store, [{ messageId: 'm1', body }], outbox);
+    await handler()(await outboxEvent());
+    await writeQueuedEvents(store, [{ messageId: 'm1', body }], outbox);
+
+    const sent = eventsTo(`${a}:all`);
+    expect(sent).toHaveLength(2);
+    for (const event of sent) expect(await store.findEvent(a, event.eventId)).toEqual(event);
+    expect((await outboxEvent()).Records).toHaveLength(1);
   });
 });
