@@ -54,6 +54,7 @@ export const ENV = {
   streamConnectionsTable: 'STREAM_CONNECTIONS_TABLE',
   streamEndpoint: 'STREAM_ENDPOINT',
   streamReplayFunction: 'STREAM_REPLAY_FUNCTION',
+  streamOutboxTable: 'STREAM_OUTBOX_TABLE',
 } as const;
 
 /** A bad environment: every offending key is named, so one restart fixes them all. */
@@ -267,7 +268,12 @@ export const LiveStream = z
     subscriberBufferBytes: env[ENV.streamSubscriberBufferBytes],
   }));
 
-/** The WebSocket API's connections and the management endpoint the writer posts to. */
+/** The writer's side of the stream: whom to stream (the connections) and where to put their events. */
+export const AwsStreamOutbox = z
+  .object({ [ENV.streamConnectionsTable]: z.string().min(3), [ENV.streamOutboxTable]: z.string().min(3) })
+  .transform((env) => ({ connectionsTable: env[ENV.streamConnectionsTable], outboxTable: env[ENV.streamOutboxTable] }));
+
+/** The fan-out function: the WebSocket API's connections and the management endpoint it posts to. */
 export const AwsStream = z
   .object({ [ENV.streamConnectionsTable]: z.string().min(3), [ENV.streamEndpoint]: z.url() })
   .transform((env) => ({ connectionsTable: env[ENV.streamConnectionsTable], endpoint: env[ENV.streamEndpoint] }));

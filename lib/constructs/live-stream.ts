@@ -1,14 +1,16 @@
-import { type CfnElement, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration, WebSocketMockIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { CfnIntegrationResponse, type WebSocketIntegration } from 'aws-cdk-lib/aws-apigatewayv2';
-import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { STREAM_CONNECTIONS_TABLE_KEYS, STREAM_CONNECTIONS_TTL_ATTRIBUTE } from '../../lambdas/shared/adapters/dynamodb/tables.js';
+import { OUTBOX_BATCH_SIZE, STREAM_CONNECTIONS_TABLE_KEYS, STREAM_CONNECTIONS_TTL_ATTRIBUTE, STREAM_OUTBOX_TABLE_KEYS, STREAM_OUTBOX_TTL_ATTRIBUTE } from '../../lambdas/shared/adapters/dynamodb/tables.js';
 import { ENV } from '../../lambdas/shared/config.js';
 import type { AppFunction } from './app-function.js';
 import type { StageConfig } from '../stage-config.js';
@@ -23,16 +25,19 @@ export interface LiveStreamProps {
   message: AppFunction;
   /** Reads a resume's events from Aurora, in the VPC; invoked by `message` alone. */
   replayReader: AppFunction;
-  /** Posts stored events to the connections after its commit. */
+  /** Puts the stored events of tenants with a connection into the outbox, after its commit. In the VPC. */
   writer: AppFunction;
+  /** Posts the outbox's events to the connections, run by the outbox's stream. Outside the VPC. */
+  fanOut: AppFunction;
   logRetention: RetentionDays;
 }
 
 /**
  * The live stream in AWS: a WebSocket API whose `$connect` is authorized by a Lambda reading
  * `?token=` or the Authorization header, a connections table by tenant (TTL: a row whose
- * `$disconnect` was lost expires after API Gateway's 2-hour limit), and the writer's right to
- * post to those connections and to read and remove their rows, nothing more. The `ping` route
+ * `$disconnect` was lost expires after API Gateway's 2-hour limit), and the fan-out: the writer
+ * (in the VPC, no NAT, so it cannot reach the management endpoint) puts stored events into an
+ * outbox table, whose stream runs a function outside the VPC that posts them. The `ping` route
  * is a mock answering `pong`: a client's `{"action":"ping"}` keeps the socket past API Gateway's
  * 10-minute idle timeout without a function call. `$default` takes every other frame.
  */
@@ -40,6 +45,7 @@ export class LiveStream extends Construct {
   readonly api: WebSocketApi;
   readonly stage: WebSocketStage;
   readonly connections: TableV2;
+  readonly outbox: TableV2;
 
   constructor(scope: Construct, id: string, props: LiveStreamProps) {
     super(scope, id);
@@ -104,19 +110,7 @@ export class LiveStream extends Construct {
     props.disconnect.bindSettings({ [ENV.streamConnectionsTable]: tableName });
     props.disconnect.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:DeleteItem'], resources: [this.connections.tableArn] }));
 
-    props.writer.bindSettings({ [ENV.streamConnectionsTable]: tableName, [ENV.streamEndpoint]: this.stage.callbackUrl });
-    props.writer.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query', 'dynamodb:DeleteItem'], resources: [this.connections.tableArn] }));
-    props.writer.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['execute-api:ManageConnections'],
-        // PostToConnection only (DeleteConnection is DELETE, GetConnection GET), on this API's stage.
-        resources: [Stack.of(this).formatArn({ service: 'execute-api', resource: this.api.apiId, resourceName: `${this.stage.stageName}/POST/@connections/*` })],
-      }),
-    );
-    Validations.of(props.writer).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${this.connectionsArnText('/v1/POST/@connections/*')}]`,
-      reason: "Connection ids are made by API Gateway at run time; the grant is this API's stage and PostToConnection alone.",
-    });
+    this.outbox = this.fanOutThroughOutbox(props);
 
     // The frames' function reads one connection's row, posts to and closes connections, and
     // has the VPC function read Postgres for it: it cannot be in the VPC itself, which has no
@@ -138,6 +132,58 @@ export class LiveStream extends Construct {
         reason: "Connection ids are made by API Gateway at run time; the grant is this API's stage, posting and closing alone.",
       });
     }
+  }
+
+  /**
+   * The writer may look up its tenants' connections and put items into the outbox, nothing
+   * more. The outbox's stream (new images, inserts only: TTL deletes run nothing) invokes the
+   * fan-out, which may read and remove connection rows and post to this API's connections. The
+   * event source bounds a failing batch: halved on error, retried twice, and records older than
+   * 5 minutes are dropped, so a poison record cannot hold the shard and nothing stale is sent
+   * as live. There is no failure destination: the stream is best effort.
+   */
+  private fanOutThroughOutbox(props: LiveStreamProps): TableV2 {
+    const outbox = new TableV2(this, 'Outbox', {
+      partitionKey: { name: STREAM_OUTBOX_TABLE_KEYS.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: STREAM_OUTBOX_TABLE_KEYS.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: STREAM_OUTBOX_TTL_ATTRIBUTE,
+      dynamoStream: StreamViewType.NEW_IMAGE,
+      billing: Billing.onDemand(),
+      encryption: TableEncryptionV2.awsManagedKey(),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(outbox).acknowledge({ id: 'AwsSolutions-DDB3', reason: 'A hand-off of live-stream events that expires within minutes; the events are in Aurora.' });
+
+    props.writer.bindSettings({ [ENV.streamConnectionsTable]: this.connections.tableName, [ENV.streamOutboxTable]: outbox.tableName });
+    props.writer.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.connections.tableArn] }));
+    props.writer.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [outbox.tableArn] }));
+
+    props.fanOut.bindSettings({ [ENV.streamConnectionsTable]: this.connections.tableName, [ENV.streamEndpoint]: this.stage.callbackUrl });
+    props.fanOut.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query', 'dynamodb:DeleteItem'], resources: [this.connections.tableArn] }));
+    props.fanOut.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['execute-api:ManageConnections'],
+        // PostToConnection only (DeleteConnection is DELETE, GetConnection GET), on this API's stage.
+        resources: [Stack.of(this).formatArn({ service: 'execute-api', resource: this.api.apiId, resourceName: `${this.stage.stageName}/POST/@connections/*` })],
+      }),
+    );
+    Validations.of(props.fanOut).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${this.connectionsArnText('/v1/POST/@connections/*')}]`,
+      reason: "Connection ids are made by API Gateway at run time; the grant is this API's stage and PostToConnection alone.",
+    });
+    props.fanOut.addEventSource(
+      new DynamoEventSource(outbox, {
+        startingPosition: StartingPosition.LATEST,
+        batchSize: OUTBOX_BATCH_SIZE,
+        // Batches of one shard in parallel; a tenant's records (one partition key) stay in order.
+        parallelizationFactor: 4,
+        bisectBatchOnError: true,
+        retryAttempts: 2,
+        maxRecordAge: Duration.minutes(5),
+        filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT') })],
+      }),
+    );
+    return outbox;
   }
 
   /** How cdk-nag spells an ARN of this API in an acknowledgement. */

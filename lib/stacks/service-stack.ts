@@ -121,6 +121,10 @@ export class ServiceStack extends Stack {
       vpc: inVpc,
       reservedConcurrency: config.queries.reservedConcurrency,
     }).bindDatabase(database, STREAM_REPLAY_POOL, CONNECT_WAIT_MS.read);
+    // Outside the VPC: the management endpoint is public only, and the VPC has no NAT.
+    const fanOut = fn('fan-out-stored-events', 'lambdas/fan-out-stored-events/handler.ts', "Live stream: posts the writer's stored events from the outbox to the tenants' connections", {
+      timeout: Duration.seconds(30),
+    });
     this.liveStream = new LiveStream(this, 'LiveStream', {
       config,
       authorizer: streamAuthorizer,
@@ -129,6 +133,7 @@ export class ServiceStack extends Stack {
       message: streamMessage,
       replayReader: streamReplayReader,
       writer: writeEvents,
+      fanOut,
       logRetention,
     });
 
@@ -188,6 +193,7 @@ export class ServiceStack extends Stack {
       'stream-disconnect': streamDisconnect,
       'stream-message': streamMessage,
       'read-stream-replay': streamReplayReader,
+      'fan-out-stored-events': fanOut,
     };
     this.api = new Api(this, 'Api', { config, routes, authorizer: authorize, functions: routeFunctions, logRetention });
 

@@ -28,7 +28,7 @@ const XRAY = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const eventsQueue = { Name: 'QueueName', Value: { 'Fn::ImportValue': expect.stringMatching(/EventsQueue[0-9A-F]+QueueName/) } };
 const RATE_BUCKETS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
 const LIVE_COUNTER_UPDATES = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
-const STREAM_FAN_OUT = ['dynamodb:DeleteItem', 'dynamodb:Query', 'execute-api:ManageConnections'];
+const STREAM_OUTBOX_WRITES = ['dynamodb:PutItem', 'dynamodb:Query'];
 const ARCHIVE = ['s3:AbortMultipartUpload', 's3:GetObject', 's3:ListBucket', 's3:PutObject'];
 
 describe('functions', () => {
@@ -53,8 +53,8 @@ describe('functions', () => {
     const consume = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
     const expected: Record<string, string[]> = {
       // Only the writer consumes the queue (its event source); nothing else touches it. It also
-      // updates the live counters and fans stored events out to the stream's connections (below).
-      WriteEventsFunction: [...[...LIVE_COUNTER_UPDATES, ...STREAM_FAN_OUT].sort(), ...login, ...consume, ...XRAY],
+      // updates the live counters and hands stored events to the stream's outbox (below).
+      WriteEventsFunction: [...[...LIVE_COUNTER_UPDATES, ...STREAM_OUTBOX_WRITES].sort(), ...login, ...consume, ...XRAY],
       // The HTTP functions also take from their tenant's rate buckets (through the gateway endpoint).
       GetEventFunction: [...RATE_BUCKETS, ...login, ...XRAY],
       QueryEventsFunction: [...RATE_BUCKETS, ...login, ...XRAY],
@@ -669,20 +669,65 @@ describe('live stream', () => {
     expect(actionsOf(service, functionId(service, 'AuthorizeStreamFunction'))).toEqual(['dynamodb:GetItem', ...XRAY]);
   });
 
-  it("lets the writer post to this API's connections only, and read and remove their rows, nothing more", () => {
+  it("lets the writer look up connections and put items into the outbox, nothing more: no post, no removal", () => {
     const writer = functionId(service, 'WriteEventsFunction');
     const statements = statementsOf(service, writer);
+    expect(statements.filter((statement) => JSON.stringify(statement.Action).includes('execute-api'))).toEqual([]);
+    const on = (table: RegExp) => statements.filter((statement) => table.test(JSON.stringify(statement.Resource)));
+    expect(on(/LiveStreamConnections/)).toEqual([{ Action: 'dynamodb:Query', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^LiveStreamConnections/), 'Arn'] } }]);
+    expect(on(/LiveStreamOutbox/)).toEqual([{ Action: 'dynamodb:PutItem', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^LiveStreamOutbox/), 'Arn'] } }]);
+    // Its other DynamoDB statement is the live counters' (asserted with them).
+    const others = statements.filter((statement) => JSON.stringify(statement.Action).includes('dynamodb:') && !/LiveStream/.test(JSON.stringify(statement.Resource)));
+    expect(others.map((statement) => statement.Action)).toEqual([['dynamodb:UpdateItem', 'dynamodb:GetItem']]);
+    const env = (service.findResources('AWS::Lambda::Function')[writer]?.['Properties'] as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    expect(env).toHaveProperty('STREAM_CONNECTIONS_TABLE');
+    expect(env).toHaveProperty('STREAM_OUTBOX_TABLE');
+    expect(env).not.toHaveProperty('STREAM_ENDPOINT');
+  });
+
+  it('keeps the outbox on demand with a TTL and a stream of new images', () => {
+    service.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: 'tenantId', KeyType: 'HASH' }, { AttributeName: 'itemId', KeyType: 'RANGE' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+  });
+
+  it("runs the fan-out from the outbox's stream, outside the VPC, with bounded retries so a poison record cannot hold the shard", () => {
+    const fanOut = functionId(service, 'FanOutStoredEventsFunction');
+    expect(service.findResources('AWS::Lambda::Function')[fanOut]?.['Properties']).not.toHaveProperty('VpcConfig');
+    const mappings = Object.values(service.findResources('AWS::Lambda::EventSourceMapping')).map((mapping) => mapping['Properties'] as Record<string, unknown>);
+    const fromOutbox = mappings.filter((mapping) => JSON.stringify(mapping['EventSourceArn']).includes('LiveStreamOutbox'));
+    expect(fromOutbox).toHaveLength(1);
+    expect(fromOutbox[0]).toMatchObject({
+      FunctionName: { Ref: fanOut },
+      StartingPosition: 'LATEST',
+      BatchSize: 10,
+      ParallelizationFactor: 4,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 2,
+      MaximumRecordAgeInSeconds: 300,
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
+    });
+    expect(fromOutbox[0]).not.toHaveProperty('DestinationConfig');
+  });
+
+  it("lets the fan-out read the outbox's stream, read and remove connection rows and post to this API's connections, nothing more", () => {
+    const fanOut = functionId(service, 'FanOutStoredEventsFunction');
+    const streamRead = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+    expect(actionsOf(service, fanOut)).toEqual([...streamRead, 'dynamodb:DeleteItem', 'dynamodb:Query', 'execute-api:ManageConnections', ...XRAY].sort());
+    const statements = statementsOf(service, fanOut);
+    const connections = statements.filter((statement) => JSON.stringify(statement.Resource).includes('LiveStreamConnections'));
+    expect(connections).toEqual([{ Action: ['dynamodb:Query', 'dynamodb:DeleteItem'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^LiveStreamConnections/), 'Arn'] } }]);
+    const records = statements.filter((statement) => [statement.Action].flat().includes('dynamodb:GetRecords'));
+    expect(records.map((statement) => statement.Resource)).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^LiveStreamOutbox/), 'StreamArn'] }]);
     const manage = statements.filter((statement) => statement.Action === 'execute-api:ManageConnections');
     expect(manage).toHaveLength(1);
     const arn = JSON.stringify(manage[0]?.Resource);
     expect(arn).toContain(resourceId('AWS::ApiGatewayV2::Api'));
     expect(arn).toContain('/v1/POST/@connections/*');
-    // Its other DynamoDB statement is the live counters' (asserted with them).
-    const table = statements.filter((statement) => JSON.stringify(statement.Action).includes('dynamodb:') && JSON.stringify(statement.Resource).includes('LiveStreamConnections'));
-    expect(table).toEqual([{ Action: ['dynamodb:Query', 'dynamodb:DeleteItem'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^LiveStreamConnections/), 'Arn'] } }]);
-    const others = statements.filter((statement) => JSON.stringify(statement.Action).includes('dynamodb:') && !table.includes(statement));
-    expect(others.map((statement) => statement.Action)).toEqual([['dynamodb:UpdateItem', 'dynamodb:GetItem']]);
-    const env = (service.findResources('AWS::Lambda::Function')[writer]?.['Properties'] as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    const env = (service.findResources('AWS::Lambda::Function')[fanOut]?.['Properties'] as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
     expect(env).toHaveProperty('STREAM_CONNECTIONS_TABLE');
     expect(env).toHaveProperty('STREAM_ENDPOINT');
   });

@@ -5,11 +5,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Signer } from '@aws-sdk/rds-signer';
-import { Auth, AwsArchive, AwsDatabase, AwsIngest, AwsStream, AwsStreamConnections, AwsStreamFrames, Dynamo, LiveCounters, loadConfig, loadHttpConfig, Query, RateLimits, Retention } from '../config.js';
+import { Auth, AwsArchive, AwsDatabase, AwsIngest, AwsStream, AwsStreamConnections, AwsStreamOutbox, AwsStreamFrames, Dynamo, LiveCounters, loadConfig, loadHttpConfig, Query, RateLimits, Retention } from '../config.js';
 import { ManagementApiMessenger } from '../adapters/apigateway/management-api-messenger.js';
-import { WebSocketStreamPublisher } from '../adapters/apigateway/websocket-stream-publisher.js';
 import { DynamoLiveCounters } from '../adapters/dynamodb/dynamo-live-counters.js';
 import { DynamoStreamConnections } from '../adapters/dynamodb/dynamo-stream-connections.js';
+import { DynamoStreamOutbox } from '../adapters/dynamodb/dynamo-stream-outbox.js';
 import { DynamoRateLimiter } from '../adapters/dynamodb/dynamo-rate-limiter.js';
 import { DynamoWriteKeyStore } from '../adapters/dynamodb/dynamo-write-key-store.js';
 import type { HttpSettings } from '../adapters/http/api-gateway.js';
@@ -30,6 +30,7 @@ import type { EventArchive } from '../ports/event-archive.js';
 import { LiveCounterFlusher } from '../use-cases/flush-live-counters.js';
 import type { QuerySettings } from '../use-cases/query-events.js';
 import type { StreamFrameDeps } from '../use-cases/answer-stream-frame.js';
+import type { FanOutDeps } from '../use-cases/fan-out-stored-events.js';
 import type { MaintenanceDeps } from '../use-cases/run-maintenance.js';
 import type { TrackDeps } from '../use-cases/track-events.js';
 
@@ -169,14 +170,23 @@ export function awsStreamConnections(): DynamoStreamConnections {
 }
 
 /**
- * The writer's fan-out to the WebSocket API. Short timeouts and one retry: the stream is best
- * effort, and the writer's wait on it is bounded anyway (`write-queued-events.ts`).
+ * The writer's hand-off to the stream: the connections lookup and the outbox puts, through the
+ * DynamoDB gateway endpoint. Short timeouts and one retry: the stream is best effort, and the
+ * writer's wait on it is bounded anyway (`write-queued-events.ts`).
  */
-export function awsStoredEventPublisher(): WebSocketStreamPublisher {
+export function awsStoredEventPublisher(): DynamoStreamOutbox {
+  const { stream } = loadConfig({ stream: AwsStreamOutbox });
+  const client = new DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 200, requestTimeout: 500 } });
+  return new DynamoStreamOutbox(new DynamoStreamConnections(client, stream.connectionsTable), client, stream.outboxTable);
+}
+
+/** `fan-out-stored-events`, outside the VPC: the connections and the management endpoint. */
+export function awsFanOutDeps(): FanOutDeps {
   const { stream } = loadConfig({ stream: AwsStream });
-  const quick = { maxAttempts: 2, requestHandler: { connectionTimeout: 200, requestTimeout: 500 } };
-  const connections = new DynamoStreamConnections(new DynamoDBClient(quick), stream.connectionsTable);
-  return new WebSocketStreamPublisher(connections, new ApiGatewayManagementApiClient({ ...quick, endpoint: stream.endpoint }));
+  return {
+    connections: new DynamoStreamConnections(dynamoClient(), stream.connectionsTable),
+    messenger: new ManagementApiMessenger(new ApiGatewayManagementApiClient({ endpoint: stream.endpoint })),
+  };
 }
 
 /** The `$default` route: the connection's row, the replay read by the VPC function, posts and closes. */

@@ -56,3 +56,25 @@ export function streamConnectionsTableDefinition(tableName: string): CreateTable
   const keys = stringKeys(STREAM_CONNECTIONS_TABLE_KEYS);
   return { TableName: tableName, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: keys.attributes, KeySchema: keys.schema };
 }
+
+/**
+ * The writer's hand-off to the fan-out function: a tenant's items in one partition, so that
+ * the table's stream (and the fan-out's event source, which keeps a partition key's order)
+ * delivers them in the order written. Items expire within minutes; the stream carries them.
+ */
+export const STREAM_OUTBOX_TABLE_KEYS = { partitionKey: 'tenantId', sortKey: 'itemId' } as const;
+export const STREAM_OUTBOX_TTL_ATTRIBUTE = 'expiresAt';
+
+/**
+ * The events' bytes per outbox item. DynamoDB refuses items over 400 KB; and the fan-out's
+ * event source passes them base64 in its payload (4/3 of this, 400 KB a record), so a batch of
+ * `OUTBOX_BATCH_SIZE` records stays under Lambda's 6 MB.
+ */
+export const OUTBOX_ITEM_EVENT_BYTES = 300 * 1024;
+/** Records per fan-out invocation: 10 x 400 KB of base64 is 4 MB, under Lambda's 6 MB. */
+export const OUTBOX_BATCH_SIZE = 10;
+
+export function streamOutboxTableDefinition(tableName: string): CreateTableCommandInput {
+  const keys = stringKeys(STREAM_OUTBOX_TABLE_KEYS);
+  return { TableName: tableName, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: keys.attributes, KeySchema: keys.schema };
+}

@@ -3,7 +3,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { piiPolicyFor } from '../../../../lambdas/shared/domain/pii-masking.js';
-import { awsDatabase, awsEventArchive, awsTrackDeps } from '../../../../lambdas/shared/wiring/aws.js';
+import { DynamoStreamOutbox } from '../../../../lambdas/shared/adapters/dynamodb/dynamo-stream-outbox.js';
+import { awsDatabase, awsEventArchive, awsStoredEventPublisher, awsTrackDeps } from '../../../../lambdas/shared/wiring/aws.js';
 import { TENANT_A } from '../../../support/factories.js';
 
 const secrets = mockClient(SecretsManagerClient);
@@ -88,5 +89,16 @@ describe('awsEventArchive', () => {
 
   it('fails the cold start naming ARCHIVE_BUCKET when it is unset', () => {
     expect(() => awsEventArchive()).toThrow(/ARCHIVE_BUCKET: is required in AWS/);
+  });
+});
+
+describe('awsStoredEventPublisher', () => {
+  it('is the outbox writer: it needs the connections and outbox tables, not the management endpoint the VPC cannot reach', () => {
+    vi.stubEnv('STREAM_CONNECTIONS_TABLE', 'connections');
+    vi.stubEnv('STREAM_OUTBOX_TABLE', 'outbox');
+    vi.stubEnv('STREAM_ENDPOINT', '');
+    expect(awsStoredEventPublisher()).toBeInstanceOf(DynamoStreamOutbox);
+    vi.stubEnv('STREAM_OUTBOX_TABLE', '');
+    expect(() => awsStoredEventPublisher()).toThrow(/STREAM_OUTBOX_TABLE/);
   });
 });
