@@ -3,7 +3,6 @@
 // (durable local queue, writer, rollups, dedupe, audit), batches of 1,000 events sent over
 // HTTP by concurrent clients, timed until every event is queryable. Baseline in the same run,
 // alternating with it: COPY of the same rows into the same table with its indexes.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -17,6 +16,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { mintToken } from '../lambdas/shared/adapters/jwt/mint-token.js';
 import { createServerDatabase } from '../test/support/test-database.js';
 import { csvField } from './support/csv.js';
+import { BENCH_JWT_SECRET, startLocalServer } from './support/local-server.js';
 import { benchServerUrl, median, percentile } from './support/stats.js';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '50000' }, clients: { type: 'string', default: '4' }, rounds: { type: 'string', default: '3' } } });
@@ -25,7 +25,6 @@ const CLIENTS = Number(values.clients);
 const ROUNDS = Number(values.rounds);
 const BATCH = 1000;
 const TENANT = '00000000-0000-4000-8000-0000000000b1';
-const SECRET = 'bench-secret-bench-secret-bench-secret!!';
 const COLUMNS = 'tenant_id, event_id, timestamp, event_type, category, action, label, value, user_id, session_id, properties, context, metadata, received_at';
 
 type BenchEvent = Record<string, unknown> & { id: string; timestamp: string };
@@ -57,26 +56,6 @@ function toCsv(events: BenchEvent[]): string {
     .join('\n');
 }
 
-async function startServer(databaseUrl: string, dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, PORT: '0', JWT_SECRET: SECRET, TENANT_RATE_LIMIT_EVENTS: '100000000', TENANT_RATE_LIMIT_RPS: '1000000' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code}):\n${output}`)));
-  });
-  // The server logs a line per request and delivery; the bench reads none of them.
-  child.stdout?.removeAllListeners('data');
-  child.stdout?.resume();
-  return { url, child };
-}
-
 /** CPU time (user + system, all threads) a process has used so far, from /proc; Linux only. */
 async function cpuMs(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
@@ -95,8 +74,8 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tracker-bench-'));
   const client = new pg.Client({ connectionString: bench.url });
   await client.connect();
-  const server = await startServer(bench.url ?? '', dataDir);
-  const token = await mintToken({ secret: SECRET, tenantId: TENANT, subject: 'bench', scopes: ['events:write', 'events:read'] });
+  const server = await startLocalServer(bench.url ?? '', dataDir);
+  const token = await mintToken({ secret: BENCH_JWT_SECRET, tenantId: TENANT, subject: 'bench', scopes: ['events:write', 'events:read'] });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const stored = async () => Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM analytics_events WHERE tenant_id = $1', [TENANT])).rows[0]?.n);
   /** CPU of the server process and of every Postgres backend of the bench database. */
@@ -173,8 +152,7 @@ async function main(): Promise<void> {
     const cores = availableParallelism();
     console.log(`CPU per 1,000-event batch (median): server ${median(rounds.map((round) => round.serverCpu)).toFixed(0)} ms + Postgres ${median(rounds.map((round) => round.postgresCpu)).toFixed(0)} ms; with ${CLIENTS} clients on ${cores} cores a request cannot average under ${((CLIENTS * cpuPerBatch) / cores).toFixed(0)} ms`);
   } finally {
-    server.child.kill('SIGTERM');
-    await new Promise((resolve) => server.child.once('exit', resolve));
+    await server.stop();
     await client.end();
     await bench.drop();
     await rm(dataDir, { recursive: true, force: true });

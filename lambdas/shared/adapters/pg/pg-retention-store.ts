@@ -2,7 +2,7 @@ import { archivePrefix, ArchiveManifestSchema, monthKey, tenantArchivePrefix, ty
 import { monthEnd } from '../../domain/retention-plan.js';
 import type { StoredEvent } from '../../ports/event-store.js';
 import type { RetentionRun, RetentionState, RetentionStore, TenantRetentionRun, TenantRetentionState, TenantRows } from '../../ports/retention-store.js';
-import { EVENT_COLUMNS, toIso, toStoredEvent, type EventRow } from './event-rows.js';
+import { toIso, toStoredEventOfIsoText, type EventRow } from './event-rows.js';
 import { ensureEventPartitions, partitionTable } from './event-partitions.js';
 import { correctRollupsAfterPurge, deleteRollupsOfEmptiedPeriods } from './event-rollups.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
@@ -14,8 +14,17 @@ const MAINTENANCE_ROLE = 'tracker_maintenance';
 /** One job at a time per database, whichever process runs it. */
 const JOB_LOCK = `hashtextextended('retention job', 0)`;
 
-/** Rows per page of an export: one page is all the job holds of a partition. */
+/** Rows per page of an export: two pages are all the job holds of a partition. */
 const EXPORT_PAGE = 1000;
+
+/** An instant as the API writes it (`toISOString`), formatted by the database: the export parses no dates. */
+const isoText = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** EVENT_COLUMNS of the partition aliased `e`, instants as ISO text. */
+const EXPORT_COLUMNS = `e.event_id, ${isoText('e.timestamp')} AS timestamp, e.event_type, e.category, e.action, e.label, e.value, e.user_id, e.session_id,
+  e.properties, e.context, e.metadata, ${isoText('e.received_at')} AS received_at, ${isoText('e.stored_at')} AS stored_at`;
+
+type ExportRow = EventRow & { after_timestamp: string };
 
 /** Rows per pruning transaction: short locks beside the writer, like the admin purge's 5,000. */
 const PRUNE_BATCH = 5000;
@@ -167,22 +176,36 @@ export class PgRetentionStore implements RetentionStore {
     return new Map(rows.map((row) => [row.tenant_id, row.rows]));
   }
 
-  /** Keyset pages on the primary key: each page is one index range, and no transaction stays open. */
+  /**
+   * Keyset pages in time order, on the tenant's (timestamp, event_id) index: each page is one
+   * index range whose rows sit together in the heap, which the writer fills in time order, and
+   * no transaction stays open. The next page is read while this one is written out, so at most
+   * two pages are held. The keyset takes the timestamp as the database writes it: exact to the
+   * microsecond, where the event's ISO text has milliseconds.
+   */
   async *tenantEvents(month: string, tenantId: string, storedBefore?: string): AsyncGenerator<StoredEvent> {
-    const table = partitionTable(month);
-    let after: { eventId: string; timestamp: string } | undefined;
-    for (;;) {
-      const rows = await this.db.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM ${table}
-         WHERE tenant_id = $1 AND ($2::uuid IS NULL OR (event_id, timestamp) > ($2::uuid, $3::timestamptz))
-           AND ($5::timestamptz IS NULL OR stored_at < $5::timestamptz)
-         ORDER BY event_id, timestamp LIMIT $4`,
-        [tenantId, after?.eventId ?? null, after?.timestamp ?? null, this.exportPage, storedBefore ?? null],
+    const readPage = (after?: ExportRow) =>
+      this.db.query<ExportRow>(
+        // e.timestamp, not timestamp: ORDER BY would take the ISO text column of that name.
+        `SELECT ${EXPORT_COLUMNS}, e.timestamp::text AS after_timestamp FROM ${partitionTable(month)} e
+         WHERE e.tenant_id = $1 AND ($2::timestamptz IS NULL OR (e.timestamp, e.event_id) > ($2::timestamptz, $3::uuid))
+           AND ($5::timestamptz IS NULL OR e.stored_at < $5::timestamptz)
+         ORDER BY e.timestamp, e.event_id LIMIT $4`,
+        [tenantId, after?.after_timestamp ?? null, after?.event_id ?? null, this.exportPage, storedBefore ?? null],
       );
-      for (const row of rows) yield toStoredEvent(row);
-      const last = rows.at(-1);
-      if (!last || rows.length < this.exportPage) return;
-      after = { eventId: last.event_id, timestamp: toIso(last.timestamp) };
+    let next = readPage();
+    try {
+      for (;;) {
+        const rows = await next;
+        const last = rows.at(-1);
+        const more = last !== undefined && rows.length === this.exportPage;
+        if (more) next = readPage(last);
+        for (const row of rows) yield toStoredEventOfIsoText(row);
+        if (!more) return;
+      }
+    } finally {
+      // A consumer that stops early (its upload failed) leaves the read ahead unawaited.
+      next.catch(() => undefined);
     }
   }
 

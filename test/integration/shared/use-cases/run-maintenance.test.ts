@@ -211,6 +211,23 @@ describe.each(backends)('the retention job on %s', (name, createDatabase) => {
     await expectJanuaryArchivedOnce();
   });
 
+  it('exports a tenant over many pages in time order, events of one instant each once', async () => {
+    const instant = '2026-01-12T08:00:00.000Z';
+    const store = new PgEventStore(db);
+    const sameInstant = Array.from({ length: 4 }, () => trackedEvent({ timestamp: instant, receivedAt: '2026-01-20T08:00:00.000Z' }));
+    await store.writeMessages([received(envelope(sameInstant, { tenantId: TENANT_A }))]);
+    const stored = await Promise.all(sameInstant.map((event) => store.findEvent(TENANT_A, event.eventId)));
+
+    const summary = await runMaintenance(deps({ store: new PgRetentionStore(db, { exportPage: 2 }) }), NOW);
+
+    expect(summary.archived).toEqual([{ month: JANUARY, generation: 1, tenants: 2, rows: 18 }]);
+    const lines = await archivedLines(`events/2026-01/run-1/${TENANT_A}.jsonl.gz`);
+    const expected = [...(januaryEvents.get(TENANT_A) ?? []), ...stored.flatMap((event) => (event ? [event] : []))];
+    expect(lines).toHaveLength(11);
+    expect(new Map(lines.map((line) => [line.eventId, line]))).toEqual(new Map(expected.map((event) => [event.eventId, event])));
+    expect(lines.map((line) => line.timestamp)).toEqual(expected.map((event) => event.timestamp).sort());
+  });
+
   it('ends archived exactly once when a run dies between two tenants of the export', async () => {
     let puts = 0;
     const dying: EventArchive = {
