@@ -27,6 +27,8 @@ export async function startTestRuntime(overrides: Partial<LocalRuntimeOptions> =
     rateLimits: { requests: { ratePerSecond: 10_000, burst: 10_000 }, events: { ratePerSecond: 1_000_000, burst: 1_000_000 } },
     inMemory: true,
     ...overrides,
+    // A writer thread opens its own pool on the test database (Postgres only: PGlite has no URL).
+    ...(overrides.writerThread ? { database: { ...config.database, databaseUrl: testDb.url } } : {}),
   });
   return {
     runtime,
