@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { StoredEvent } from '../../lambdas/shared/domain/answer-schemas.js';
 import type { TrackedEvent } from '../../lambdas/shared/domain/event-schemas.js';
 import { packMessages, QUEUED_ROW_FIELDS, readMessage, type QueueHeader, type QueueMessage, type ReceivedMessage, type RequestHeader } from '../../lambdas/shared/domain/queue-messages.js';
 
@@ -77,3 +78,10 @@ export function decodeMessage(body: string): { header: QueueHeader; rows: Return
 
 /** A writer's flush of the live counters that does nothing: for tests of the writer's Postgres side. */
 export const noCounterFlush = { flush: async () => ({ applied: 0, expired: 0, paused: false }) };
+
+/** A stored event as the API answers it (and the writer reads it back), with its defaults. */
+export const storedEvent = (overrides: Partial<StoredEvent> = {}): StoredEvent => ({
+  eventId: randomUUID(), timestamp: '2026-01-01T00:00:00.000Z', type: 'CUSTOM', category: 'c', action: 'a', label: null, value: null,
+  userId: null, sessionId: null, properties: {}, context: {}, metadata: {}, receivedAt: '2026-01-01T00:00:00.000Z', storedAt: '2026-01-01T00:00:00.100Z',
+  ...overrides,
+});

@@ -13,9 +13,9 @@ import { MAX_STREAM_FRAME_BYTES, type StreamFilter } from '../../../lambdas/shar
 import type { StoredEventBatch } from '../../../lambdas/shared/ports/stored-event-publisher.js';
 import { writeQueuedEvents } from '../../../lambdas/shared/use-cases/write-queued-events.js';
 import { startTestDynamo, type TestDynamo } from '../../support/embedded-dynamo.js';
-import { envelope, messageBody, trackedEvent } from '../../support/factories.js';
+import { envelope, messageBody, storedEvent, trackedEvent } from '../../support/factories.js';
 import { createTestDatabase, type TestDatabase } from '../../support/test-database.js';
-import { storedEvent, streamEvent, streamRecord } from '../../support/stream-outbox.js';
+import { streamEvent, streamRecord } from '../../support/stream-outbox.js';
 
 const management = mockClient(ApiGatewayManagementApiClient);
 const CONNECTIONS = 'fan-out-connections-test';

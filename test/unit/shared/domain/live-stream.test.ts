@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../../../lambdas/shared/domain/answer-schemas.js';
 import { frameEvents, matchesFilter, readClientFrame, readSubscription, STREAM_CLOSE, truncateReason } from '../../../../lambdas/shared/domain/live-stream.js';
-import { TENANT_A, TENANT_B } from '../../../support/factories.js';
+import { storedEvent as stored, TENANT_A, TENANT_B } from '../../../support/factories.js';
 
 const reader = { tenantId: TENANT_A, subject: 'u', scopes: ['events:read' as const] };
-
-const stored = (overrides: Partial<StoredEvent> = {}): StoredEvent => ({
-  eventId: crypto.randomUUID(), timestamp: '2026-01-01T00:00:00.000Z', type: 'CUSTOM', category: 'c', action: 'a', label: null, value: null,
-  userId: null, sessionId: null, properties: {}, context: {}, metadata: {}, receivedAt: '2026-01-01T00:00:00.000Z', storedAt: '2026-01-01T00:00:00.100Z',
-  ...overrides,
-});
 
 describe('readSubscription', () => {
   it('reads comma lists, property JSON and the resume point', () => {

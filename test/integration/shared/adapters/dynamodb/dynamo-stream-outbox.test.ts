@@ -4,8 +4,8 @@ import { DynamoStreamConnections } from '../../../../../lambdas/shared/adapters/
 import { chunkJsonTexts, DynamoStreamOutbox, readOutboxRecord } from '../../../../../lambdas/shared/adapters/dynamodb/dynamo-stream-outbox.js';
 import { OUTBOX_ITEM_EVENT_BYTES, streamConnectionsTableDefinition, streamOutboxTableDefinition } from '../../../../../lambdas/shared/adapters/dynamodb/tables.js';
 import { startTestDynamo, type TestDynamo } from '../../../../support/embedded-dynamo.js';
-import { TENANT_A, TENANT_B } from '../../../../support/factories.js';
-import { storedEvent, streamRecord } from '../../../../support/stream-outbox.js';
+import { storedEvent, TENANT_A, TENANT_B } from '../../../../support/factories.js';
+import { streamRecord } from '../../../../support/stream-outbox.js';
 
 const CONNECTIONS = 'stream-connections-test';
 const OUTBOX = 'stream-outbox-test';

@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveStreamHub } from '../../../../../lambdas/shared/adapters/local/live-stream-hub.js';
 import { attachLiveStream, type LiveStreamServer } from '../../../../../lambdas/shared/adapters/local/live-stream-server.js';
-import type { StoredEvent } from '../../../../../lambdas/shared/domain/answer-schemas.js';
-import { TENANT_A } from '../../../../support/factories.js';
+import { storedEvent, TENANT_A } from '../../../../support/factories.js';
 import { connectStream, eventIdsOf, type StreamClient } from '../../../../support/stream-client.js';
 
 const HEARTBEAT_MS = 100;
@@ -51,10 +50,10 @@ describe('the local stream heartbeat', () => {
   });
 });
 
-const stored = (): StoredEvent => ({
-  eventId: crypto.randomUUID(), timestamp: new Date().toISOString(), type: 'CUSTOM', category: 'c', action: 'a', label: null, value: null,
-  userId: null, sessionId: null, properties: {}, context: {}, metadata: {}, receivedAt: new Date().toISOString(), storedAt: new Date().toISOString(),
-});
+const stored = () => {
+  const now = new Date().toISOString();
+  return storedEvent({ timestamp: now, receivedAt: now, storedAt: now });
+};
 
 describe('the resume client frame', () => {
   it('replays what was missed up to the subscription, even when sent on open, and refuses a malformed one', async () => {
