@@ -5,7 +5,7 @@ import type { StoredEvent } from '../domain/answer-schemas.js';
 import { describeError, log } from '../logger.js';
 import { emitCounts, METRIC } from '../metrics.js';
 import type { EventArchive } from '../ports/event-archive.js';
-import type { RetentionRun, RetentionStore, TenantRetentionRun, TenantRows } from '../ports/retention-store.js';
+import type { RetentionRun, RetentionStore, TenantRows } from '../ports/retention-store.js';
 import { putEventLines, putManifest, readEventLines, readManifest } from './archived-lines.js';
 
 /** Where a run can be cut off: right after the step of that name is recorded. */
@@ -48,6 +48,9 @@ export class ArchiveVerifyError extends Error {
 
 /** Rows keep arriving in a month being archived (late deliveries): give up for this run after this many exports. */
 const MAX_EXPORTS_PER_RUN = 3;
+
+/** Every row an archive holds, all its tenants together. */
+const archivedRows = ({ manifest }: { manifest: ArchiveManifest }): number => manifest.tenants.reduce((sum, tenant) => sum + tenant.rows, 0);
 
 const sameRows = (manifest: ArchiveManifest, rows: TenantRows): boolean =>
   manifest.tenants.length === rows.size && manifest.tenants.every((tenant) => rows.get(tenant.tenantId) === tenant.rows);
@@ -137,11 +140,10 @@ async function archiveMonth(deps: MaintenanceDeps, month: string): Promise<Maint
       await deps.afterStep?.('dropped', month);
     }
   }
-  const { manifest } = withManifest(run);
-  return { month, generation: run.generation, tenants: manifest.tenants.length, rows: manifest.tenants.reduce((sum, tenant) => sum + tenant.rows, 0) };
+  const archived = withManifest(run);
+  return { month, generation: run.generation, tenants: archived.manifest.tenants.length, rows: archivedRows(archived) };
 }
 
-const archivedRows = (run: TenantRetentionRun & { manifest: ArchiveManifest }): number => run.manifest.tenants.reduce((sum, tenant) => sum + tenant.rows, 0);
 
 /**
  * Takes one tenant's rows of a month that stays, past that tenant's shorter retention, from
