@@ -6,17 +6,22 @@ import type { SqlDatabase } from './sql-database.js';
 import { inTenantTransaction } from './tenant-transaction.js';
 
 /**
- * One short transaction per batch, oldest first: each holds row locks on a few thousand rows
+ * One batch of the tenant's (`$1`) events that match `where`, oldest first, `limit` of them,
+ * counted as `n`. One short transaction per batch: each holds row locks on a few thousand rows
  * for milliseconds, so writers and readers of the same tenant are never blocked for long.
  */
-const DELETE_BATCH = `
-DELETE FROM analytics_events e
-USING (
-  SELECT event_id, timestamp FROM analytics_events
-  WHERE tenant_id = $1 AND timestamp < $2::timestamptz
-  ORDER BY timestamp LIMIT $3
-) AS old
-WHERE e.tenant_id = $1 AND e.event_id = old.event_id AND e.timestamp = old.timestamp`;
+export const deleteEventsBatchSql = (where: string, limit: string): string => `WITH gone AS (
+  DELETE FROM analytics_events e
+  USING (
+    SELECT event_id, timestamp FROM analytics_events
+    WHERE tenant_id = $1 AND ${where}
+    ORDER BY timestamp LIMIT ${limit}
+  ) AS old
+  WHERE e.tenant_id = $1 AND e.event_id = old.event_id AND e.timestamp = old.timestamp
+  RETURNING 1
+) SELECT count(*)::int AS n FROM gone`;
+
+const DELETE_OLDER_THAN = deleteEventsBatchSql('timestamp < $2::timestamptz', '$3');
 
 export class PgEventAdmin implements EventAdmin {
   constructor(private readonly db: SqlDatabase) {}
@@ -34,8 +39,8 @@ export class PgEventAdmin implements EventAdmin {
     let deleted = 0;
     for (;;) {
       const removed = await inTenantTransaction(this.db, who.tenantId, async (session) => {
-        const rows = await session.query<{ n: string | number }>(`WITH gone AS (${DELETE_BATCH} RETURNING 1) SELECT count(*) AS n FROM gone`, [who.tenantId, olderThan, batchSize]);
-        const inBatch = Number(rows[0]?.n ?? 0);
+        const rows = await session.query<{ n: number }>(DELETE_OLDER_THAN, [who.tenantId, olderThan, batchSize]);
+        const inBatch = rows[0]?.n ?? 0;
         if (inBatch < batchSize) {
           await correctRollupsAfterPurge(session, who.tenantId, olderThan);
           await session.query(`INSERT INTO audit_log (tenant_id, action, actor, details) VALUES ($1, 'EVENTS_PURGED', $2, $3::jsonb)`, [

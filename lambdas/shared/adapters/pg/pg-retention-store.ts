@@ -6,6 +6,7 @@ import { toIso, toStoredEventOfIsoText, type EventRow } from './event-rows.js';
 import { ensureEventPartitions, partitionTable } from './event-partitions.js';
 import { correctRollupsAfterPurge, deleteRollupsOfEmptiedPeriods } from './event-rollups.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
+import { deleteEventsBatchSql } from './pg-event-admin.js';
 import { inTenantTransaction, scopeToTenant } from './tenant-transaction.js';
 
 /** The role the job's row work runs as (migration 0010); DDL stays with the owner. */
@@ -76,14 +77,7 @@ const toTenantRun = (row: TenantRunRow): TenantRetentionRun => ({
 const TENANT_RUN_COLUMNS = 'partition_month, tenant_id, generation, state, archive_prefix, stored_before, manifest, deleted_rows';
 
 /** A batch of the run's rows, through the parent as the tenant: row-level security keeps it to them. */
-const DELETE_TENANT_ROWS = `
-DELETE FROM analytics_events e
-USING (
-  SELECT event_id, timestamp FROM analytics_events
-  WHERE tenant_id = $1 AND timestamp >= $2::timestamptz AND timestamp < $3::timestamptz AND stored_at < $4::timestamptz
-  ORDER BY timestamp LIMIT $5
-) AS old
-WHERE e.tenant_id = $1 AND e.event_id = old.event_id AND e.timestamp = old.timestamp`;
+const DELETE_TENANT_ROWS = deleteEventsBatchSql('timestamp >= $2::timestamptz AND timestamp < $3::timestamptz AND stored_at < $4::timestamptz', '$5');
 
 /**
  * A tenant's user or session numbers that no remaining event has, a batch at a time. Probed on
@@ -355,7 +349,7 @@ export class PgRetentionStore implements RetentionStore {
     await deleteRollupsOfEmptiedPeriods(this.db, run.tenantId, end, this.pruneBatch);
     for (;;) {
       const finished = await inTenantTransaction(this.db, run.tenantId, async (session) => {
-        const [gone] = await session.query<{ n: number }>(`WITH gone AS (${DELETE_TENANT_ROWS} RETURNING 1) SELECT count(*)::int AS n FROM gone`, [
+        const [gone] = await session.query<{ n: number }>(DELETE_TENANT_ROWS, [
           run.tenantId,
           run.month,
           end,
