@@ -1,4 +1,4 @@
-// npm run bench:retention [-- --events 1000000 --small 250000 --tenants 8 --runs 3 --seconds 20 --rate 10 --batch 100 --query-every 250]
+// npm run bench:retention [-- --events 1000000 --small 250000 --tenants 8 --runs 3 --seconds 20 --rate 10 --batch 100 --query-every 250 --duty 0.5]
 // The retention job (issue 13) on real Postgres, at two partition sizes (--small, then
 // --events). Each size: an expired month of several tenants loaded with INSERT ... SELECT
 // generate_series (with the dedupe rows and rollups the writer would have kept), ANALYZE, then
@@ -6,7 +6,8 @@
 //    tenant as exportMonth does) alternating with COPY (SELECT the same columns) TO STDOUT of
 //    the same partition, --runs rounds: rows/s and their ratio;
 // 2. the whole job (`runMaintenance` as `npm run maintenance` wires it) in a child process:
-//    its steps' times and its peak RSS (process.resourceUsage().maxRSS);
+//    its steps' times and its peak RSS (process.resourceUsage().maxRSS), paced at --duty
+//    (MAINTENANCE_DUTY_CYCLE, the job's default when not given);
 // 3. ingestion (POST /v1/events/batch) and a read (POST /v1/events/query over the last 24 h)
 //    through HTTP on the local runtime (bin/local.ts on the same database), at a steady rate:
 //    idle for --seconds, beside the job while it runs, idle again: p95 beside over p95 idle.
@@ -23,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { Maintenance } from '../lambdas/shared/config.js';
 import { DirEventArchive } from '../lambdas/shared/adapters/local/dir-event-archive.js';
 import { mintToken } from '../lambdas/shared/adapters/jwt/mint-token.js';
 import { EVENT_COLUMNS } from '../lambdas/shared/adapters/pg/event-rows.js';
@@ -48,6 +50,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '10' },
     batch: { type: 'string', default: '100' },
     'query-every': { type: 'string', default: '250' },
+    duty: { type: 'string' },
   },
 });
 const EVENTS = Number(values.events);
@@ -153,7 +156,14 @@ async function exportAsTheJob(store: PgRetentionStore, month: string, dir: strin
 /** The job as `npm run maintenance` runs it, in a process of its own (bench/support/retention-job.ts). */
 function runJobProcess(databaseUrl: string, archiveDir: string): Promise<RetentionJobReport> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/retention-job.ts'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, ARCHIVE_DIR: archiveDir, EVENT_RETENTION_DAYS: String(SETTINGS.eventRetentionDays), ROLLUP_RETENTION_DAYS: String(SETTINGS.rollupRetentionDays) },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      ARCHIVE_DIR: archiveDir,
+      EVENT_RETENTION_DAYS: String(SETTINGS.eventRetentionDays),
+      ROLLUP_RETENTION_DAYS: String(SETTINGS.rollupRetentionDays),
+      ...(values.duty ? { MAINTENANCE_DUTY_CYCLE: values.duty } : {}),
+    },
     // The job's log lines are not what is measured; its errors are shown.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -387,7 +397,7 @@ async function main(): Promise<void> {
     const results: SizeResult[] = [];
     for (const size of SIZES) results.push(await measureSize(size, month, client, store, databaseUrl, api));
 
-    console.log(`\nexpired month ${month.slice(0, 7)}; ingestion ${values.rate} batches/s of ${BATCH} events, a query every ${QUERY_EVERY_MS} ms, idle phases of ${values.seconds} s before and after the job; load average ${load()}`);
+    console.log(`\nexpired month ${month.slice(0, 7)}; ingestion ${values.rate} batches/s of ${BATCH} events, a query every ${QUERY_EVERY_MS} ms, idle phases of ${values.seconds} s before and after the job; the job's duty cycle ${values.duty ?? `default (${Maintenance.parse(process.env).dutyCycle})`}; load average ${load()}`);
     for (const result of results) report(result);
     const [smallest, largest] = [results[0], results.at(-1)];
     if (smallest && largest && smallest !== largest) {

@@ -4,6 +4,7 @@ import { PgRetentionStore } from '../../lambdas/shared/adapters/pg/pg-retention-
 import { ARCHIVE_S3_CLIENT_CONFIG, S3EventArchive } from '../../lambdas/shared/adapters/s3/s3-event-archive.js';
 import type { SqlDatabase } from '../../lambdas/shared/adapters/pg/sql-database.js';
 import type { LocalConfig } from '../../lambdas/shared/config.js';
+import { dutyCyclePacer } from '../../lambdas/shared/duty-cycle.js';
 import { describeError, log } from '../../lambdas/shared/logger.js';
 import type { EventArchive } from '../../lambdas/shared/ports/event-archive.js';
 import { runMaintenance, type MaintenanceDeps, type MaintenanceSummary } from '../../lambdas/shared/use-cases/run-maintenance.js';
@@ -13,9 +14,10 @@ export function localArchive({ bucket, dir }: LocalConfig['archive']): EventArch
   return bucket ? new S3EventArchive(new S3Client(ARCHIVE_S3_CLIENT_CONFIG), bucket) : new DirEventArchive(dir);
 }
 
-/** The retention job's parts locally: the server's database and the local archive. */
-export function localMaintenanceDeps(db: SqlDatabase, config: Pick<LocalConfig, 'retention' | 'archive'>): MaintenanceDeps {
-  return { store: new PgRetentionStore(db), archive: localArchive(config.archive), settings: config.retention };
+/** The retention job's parts locally: the server's database, the local archive, one pacer for both. */
+export function localMaintenanceDeps(db: SqlDatabase, config: Pick<LocalConfig, 'retention' | 'maintenance' | 'archive'>): MaintenanceDeps {
+  const pace = dutyCyclePacer(config.maintenance.dutyCycle);
+  return { store: new PgRetentionStore(db, { pace }), archive: localArchive(config.archive), settings: config.retention, pace };
 }
 
 export interface MaintenanceTimer {

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../domain/answer-schemas.js';
-import type { ArchiveManifest } from '../domain/archive-manifest.js';
+import type { ArchivedTenant, ArchiveManifest } from '../domain/archive-manifest.js';
 
 export const RETENTION_STATES = ['exporting', 'uploaded', 'verified', 'detached', 'dropped'] as const;
 export type RetentionState = (typeof RETENTION_STATES)[number];
@@ -13,6 +13,8 @@ export interface RetentionRun {
   archivePrefix: string;
   /** Set from `uploaded` on. */
   manifest: ArchiveManifest | undefined;
+  /** While `exporting`: the tenants whose object is uploaded, which a resumed export does not upload again. */
+  exported: ArchivedTenant[];
 }
 
 export const TENANT_RETENTION_STATES = ['exporting', 'uploaded', 'verified', 'deleted', 'superseded'] as const;
@@ -55,9 +57,11 @@ export interface RetentionStore {
   tenantRows(month: string): Promise<TenantRows>;
   /** The tenant's events of the month (only those stored before `storedBefore` if given), in a fixed order, a page at a time. */
   tenantEvents(month: string, tenantId: string, storedBefore?: string): AsyncIterable<StoredEvent>;
+  /** Records a tenant's object of the run's export as uploaded. */
+  recordExported(run: RetentionRun, tenant: ArchivedTenant): Promise<RetentionRun>;
   /** Moves the run to `state`; `manifest` is recorded with `uploaded`. */
   advance(run: RetentionRun, state: Exclude<RetentionState, 'exporting' | 'dropped'>, manifest?: ArchiveManifest): Promise<RetentionRun>;
-  /** Back to `exporting`: the table holds rows the archive does not. */
+  /** Back to `exporting`, with no tenant exported: the table holds rows the archive does not. */
   restartExport(run: RetentionRun): Promise<RetentionRun>;
   /** Detaches the partition without blocking writers, finishing a detach a crash left pending. */
   detach(month: string): Promise<void>;

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { ARCHIVE_SCHEMA_VERSION, monthKey, tenantKey, type ArchiveManifest, type ArchivedTenant } from '../domain/archive-manifest.js';
 import { planMaintenance, type RetentionSettings, type TenantPurge } from '../domain/retention-plan.js';
 import type { StoredEvent } from '../domain/answer-schemas.js';
+import { UNPACED, type Pacer } from '../duty-cycle.js';
 import { describeError, log } from '../logger.js';
 import { emitCounts, METRIC } from '../metrics.js';
 import type { EventArchive } from '../ports/event-archive.js';
@@ -9,12 +10,14 @@ import type { RetentionRun, RetentionStore, TenantRows } from '../ports/retentio
 import { putEventLines, putManifest, readEventLines, readManifest } from './archived-lines.js';
 
 /** Where a run can be cut off: right after the step of that name is recorded. */
-export type MaintenanceStep = 'partitions' | 'uploaded' | 'verified' | 'detached' | 'dropped' | 'tenant-uploaded' | 'tenant-verified' | 'tenant-deleted' | 'pruned';
+export type MaintenanceStep = 'partitions' | 'exported' | 'uploaded' | 'verified' | 'detached' | 'dropped' | 'tenant-uploaded' | 'tenant-verified' | 'tenant-deleted' | 'pruned';
 
 export interface MaintenanceDeps {
   store: RetentionStore;
   archive: EventArchive;
   settings: RetentionSettings;
+  /** Rests while the archive is read back, as the store does between its pages and batches; flat out when absent. */
+  pace?: Pacer;
   /** Tests cut a run off here: a throw is a crash right after `step`. */
   afterStep?: (step: MaintenanceStep, month?: string) => Promise<void> | void;
 }
@@ -46,6 +49,9 @@ export class ArchiveVerifyError extends Error {
   override readonly name = 'ArchiveVerifyError';
 }
 
+/** Lines of an archive read back between two rests of the pacer: an export page's worth. */
+const VERIFY_SLICE = 1000;
+
 /** Rows keep arriving in a month being archived (late deliveries): give up for this run after this many exports. */
 const MAX_EXPORTS_PER_RUN = 3;
 
@@ -57,12 +63,32 @@ const sameRows = (manifest: ArchiveManifest, rows: TenantRows): boolean =>
 
 type ArchiveRun = Pick<RetentionRun, 'month' | 'generation' | 'archivePrefix'>;
 
-/** Each tenant's events as gzip JSON lines under the run's prefix, then the manifest that describes them. */
-async function exportTenants(archive: EventArchive, run: ArchiveRun, tenantIds: Iterable<string>, events: (tenantId: string) => AsyncIterable<StoredEvent>): Promise<ArchiveManifest> {
+/** How an export resumes: the tenants an earlier run uploaded, and where each new one is recorded. */
+interface ExportProgress {
+  exported: readonly ArchivedTenant[];
+  record(tenant: ArchivedTenant): Promise<unknown>;
+}
+
+const NO_PROGRESS: ExportProgress = { exported: [], record: () => Promise.resolve() };
+
+/**
+ * Each tenant's events as gzip JSON lines under the run's prefix, then the manifest that
+ * describes them. A tenant an earlier run uploaded is taken as it was: the rows of every
+ * tenant are compared with the table before the verify, which exports again on a difference.
+ */
+async function exportTenants(archive: EventArchive, run: ArchiveRun, tenantIds: Iterable<string>, events: (tenantId: string) => AsyncIterable<StoredEvent>, progress = NO_PROGRESS): Promise<ArchiveManifest> {
+  const earlier = new Map(progress.exported.map((tenant) => [tenant.tenantId, tenant]));
   const tenants: ArchivedTenant[] = [];
   for (const tenantId of tenantIds) {
+    const uploaded = earlier.get(tenantId);
+    if (uploaded) {
+      tenants.push(uploaded);
+      continue;
+    }
     const key = tenantKey(run.archivePrefix, tenantId);
-    tenants.push({ tenantId, key, ...(await putEventLines(archive, key, events(tenantId))) });
+    const tenant: ArchivedTenant = { tenantId, key, ...(await putEventLines(archive, key, events(tenantId))) };
+    await progress.record(tenant);
+    tenants.push(tenant);
   }
   const manifest: ArchiveManifest = { schemaVersion: ARCHIVE_SCHEMA_VERSION, month: monthKey(run.month), generation: run.generation, createdAt: new Date().toISOString(), tenants };
   await putManifest(archive, run.archivePrefix, manifest);
@@ -70,11 +96,12 @@ async function exportTenants(archive: EventArchive, run: ArchiveRun, tenantIds: 
 }
 
 /** Reads every object back: the manifest as recorded, each tenant's rows and checksum as in it. */
-async function verifyArchive(archive: EventArchive, run: ArchiveRun & { manifest: ArchiveManifest }): Promise<void> {
+async function verifyArchive(archive: EventArchive, run: ArchiveRun & { manifest: ArchiveManifest }, pace: Pacer): Promise<void> {
   const stored = await readManifest(archive, run.archivePrefix);
   if (!isDeepStrictEqual(stored, run.manifest)) throw new ArchiveVerifyError(`${run.archivePrefix}: the manifest differs from the one recorded`);
   for (const tenant of run.manifest.tenants) {
-    const read = await readEventLines(archive, tenant.key);
+    let lines = 0;
+    const read = await readEventLines(archive, tenant.key, () => (++lines % VERIFY_SLICE === 0 ? pace.pause() : undefined));
     if (read.rows !== tenant.rows || read.sha256 !== tenant.sha256) {
       throw new ArchiveVerifyError(`${tenant.key}: ${read.rows} rows, sha256 ${read.sha256}; the partition had ${tenant.rows} rows, sha256 ${tenant.sha256}`);
     }
@@ -82,9 +109,9 @@ async function verifyArchive(archive: EventArchive, run: ArchiveRun & { manifest
 }
 
 /** Verifies, or counts the failure, logs it and sends the run back to exporting before rethrowing. */
-async function verifyOrRestart<Run extends ArchiveRun & { manifest: ArchiveManifest }>(archive: EventArchive, run: Run, restart: () => Promise<unknown>, scope: Record<string, unknown>): Promise<void> {
+async function verifyOrRestart<Run extends ArchiveRun & { manifest: ArchiveManifest }>(deps: MaintenanceDeps, run: Run, restart: () => Promise<unknown>, scope: Record<string, unknown>): Promise<void> {
   try {
-    await verifyArchive(archive, run);
+    await verifyArchive(deps.archive, run, deps.pace ?? UNPACED);
   } catch (error) {
     emitCounts({ [METRIC.archiveVerifyFailed]: 1 });
     log('error', 'archive verify failed: nothing dropped, the next run exports again', { ...scope, month: monthKey(run.month), generation: run.generation, ...describeError(error) });
@@ -101,8 +128,9 @@ const withManifest = <Run extends { state: string; month: string; manifest: Arch
 /**
  * Takes one expired month from wherever its last run stopped to dropped: export, upload,
  * verify against the table, detach, check the detached table once more, drop. The state is
- * recorded after every step, so a crash repeats at most the step under way, which overwrites
- * the same keys.
+ * recorded after every step and every tenant's upload, so a crash (or a Lambda timeout on a
+ * month larger than one run exports) repeats at most the tenant or step under way, which
+ * overwrites the same keys.
  */
 async function archiveMonth(deps: MaintenanceDeps, month: string): Promise<MaintenanceSummary['archived'][number]> {
   const { store } = deps;
@@ -112,7 +140,15 @@ async function archiveMonth(deps: MaintenanceDeps, month: string): Promise<Maint
     if (run.state === 'exporting') {
       if (++exports > MAX_EXPORTS_PER_RUN) throw new Error(`rows kept arriving while it was exported ${MAX_EXPORTS_PER_RUN} times`);
       const tenantIds = (await store.tenantRows(month)).keys();
-      run = await store.advance(run, 'uploaded', await exportTenants(deps.archive, run, tenantIds, (tenantId) => store.tenantEvents(month, tenantId)));
+      const exporting = run;
+      const progress: ExportProgress = {
+        exported: run.exported,
+        record: async (tenant) => {
+          await store.recordExported(exporting, tenant);
+          await deps.afterStep?.('exported', month);
+        },
+      };
+      run = await store.advance(run, 'uploaded', await exportTenants(deps.archive, run, tenantIds, (tenantId) => store.tenantEvents(month, tenantId), progress));
       await deps.afterStep?.('uploaded', month);
     } else if (run.state === 'uploaded') {
       const archived = withManifest(run);
@@ -122,7 +158,7 @@ async function archiveMonth(deps: MaintenanceDeps, month: string): Promise<Maint
         continue;
       }
       const verifying = run;
-      await verifyOrRestart(deps.archive, archived, () => store.restartExport(verifying), {});
+      await verifyOrRestart(deps, archived, () => store.restartExport(verifying), {});
       run = await store.advance(run, 'verified');
       await deps.afterStep?.('verified', month);
     } else if (run.state === 'verified') {
@@ -170,7 +206,7 @@ async function purgeTenantMonth(deps: MaintenanceDeps, { tenantId, month }: Tena
         continue;
       }
       const verifying = run;
-      await verifyOrRestart(deps.archive, archived, () => store.restartTenantExport(verifying), { tenantId });
+      await verifyOrRestart(deps, archived, () => store.restartTenantExport(verifying), { tenantId });
       run = await store.advanceTenantRun(run, 'verified');
       await deps.afterStep?.('tenant-verified', month);
     } else {

@@ -5,7 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Signer } from '@aws-sdk/rds-signer';
-import { Auth, AwsArchive, AwsDatabase, AwsIngest, AwsStream, AwsStreamConnections, AwsStreamOutbox, AwsStreamFrames, Dynamo, LiveCounters, loadConfig, loadHttpConfig, Query, RateLimits, Retention } from '../config.js';
+import { Auth, AwsArchive, AwsDatabase, AwsIngest, AwsStream, AwsStreamConnections, AwsStreamOutbox, AwsStreamFrames, Dynamo, LiveCounters, loadConfig, loadHttpConfig, Maintenance, Query, RateLimits, Retention } from '../config.js';
 import { ManagementApiMessenger } from '../adapters/apigateway/management-api-messenger.js';
 import { DynamoLiveCounters } from '../adapters/dynamodb/dynamo-live-counters.js';
 import { DynamoStreamConnections } from '../adapters/dynamodb/dynamo-stream-connections.js';
@@ -32,6 +32,7 @@ import type { QuerySettings } from '../use-cases/query-events.js';
 import type { StreamFrameDeps } from '../use-cases/answer-stream-frame.js';
 import type { FanOutDeps } from '../use-cases/fan-out-stored-events.js';
 import type { MaintenanceDeps } from '../use-cases/run-maintenance.js';
+import { dutyCyclePacer } from '../duty-cycle.js';
 import type { TrackDeps } from '../use-cases/track-events.js';
 
 let dynamo: DynamoDBClient | undefined;
@@ -139,10 +140,11 @@ export function awsEventArchive(): EventArchive {
   return new S3EventArchive(new S3Client(ARCHIVE_S3_CLIENT_CONFIG), loadConfig({ archive: AwsArchive }).archive.bucket);
 }
 
-/** The retention job: the stage's database and archive bucket, and what it keeps. */
+/** The retention job: the stage's database and archive bucket, what it keeps, and how hard it works beside the traffic. */
 export async function awsMaintenanceDeps(): Promise<MaintenanceDeps> {
-  const { retention } = loadConfig({ retention: Retention });
-  return { store: new PgRetentionStore(await awsDatabase()), archive: awsEventArchive(), settings: retention };
+  const { retention, maintenance } = loadConfig({ retention: Retention, maintenance: Maintenance });
+  const pace = dutyCyclePacer(maintenance.dutyCycle);
+  return { store: new PgRetentionStore(await awsDatabase(), { pace }), archive: awsEventArchive(), settings: retention, pace };
 }
 
 /** The query functions refuse ranges longer than the retention. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Archive, AwsArchive, AwsDatabase, AwsIngest, ConfigError, loadConfig, loadLocalConfig, Query, Retention } from '../../../lambdas/shared/config.js';
+import { Archive, AwsArchive, AwsDatabase, AwsIngest, ConfigError, loadConfig, loadLocalConfig, Maintenance, Query, Retention } from '../../../lambdas/shared/config.js';
 import { MAX_RETENTION_DAYS } from '../../../lambdas/shared/domain/limits.js';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
@@ -117,6 +117,13 @@ describe('the maintenance settings', () => {
     expect(config.retention).toEqual({ eventRetentionDays: 90, rollupRetentionDays: 365, tenantEventDays: {} });
     expect(config.archive).toEqual({ bucket: undefined, dir: '/var/tracker/archive' });
     expect(config.maintenanceIntervalMs).toBe(3_600_000);
+    expect(config.maintenance).toEqual({ dutyCycle: 0.5 });
+  });
+
+  it('take a duty cycle in (0, 1] and refuse one outside it', () => {
+    expect(loadConfig({ maintenance: Maintenance }, { MAINTENANCE_DUTY_CYCLE: '1' }).maintenance).toEqual({ dutyCycle: 1 });
+    expect(loadConfig({ maintenance: Maintenance }, { MAINTENANCE_DUTY_CYCLE: '0.25' }).maintenance).toEqual({ dutyCycle: 0.25 });
+    for (const bad of ['0', '1.5', 'half']) expect(() => loadConfig({ maintenance: Maintenance }, { MAINTENANCE_DUTY_CYCLE: bad })).toThrow(/MAINTENANCE_DUTY_CYCLE/);
   });
 
   it('take ARCHIVE_DIR over the data folder and ARCHIVE_BUCKET as given', () => {

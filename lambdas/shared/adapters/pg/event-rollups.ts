@@ -1,3 +1,4 @@
+import { UNPACED, type Pacer } from '../../duty-cycle.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
 import { inTenantTransaction, lockTenant } from './tenant-transaction.js';
 
@@ -36,9 +37,10 @@ const WHOLE_PERIODS_BEFORE = `(granularity = 'minute' AND period_start < date_bi
  * end at or before `cutoff`: those a purge (or a dropped partition) emptied. Outside the lock
  * of `correctRollupsAfterPurge`, which would otherwise hold the tenant's writer for as long as
  * a month of minute rows takes to delete; a row the writer adds back meanwhile (an event older
- * than the cut-off, sent late) is left to the correction. Answers how many rows went.
+ * than the cut-off, sent late) is left to the correction. `pace` rests between batches (the
+ * retention job). Answers how many rows went.
  */
-export async function deleteRollupsOfEmptiedPeriods(db: SqlDatabase, tenantId: string, cutoff: string, batchSize: number): Promise<number> {
+export async function deleteRollupsOfEmptiedPeriods(db: SqlDatabase, tenantId: string, cutoff: string, batchSize: number, pace: Pacer = UNPACED): Promise<number> {
   let deleted = 0;
   for (;;) {
     const [row] = await inTenantTransaction(db, tenantId, (session) =>
@@ -59,6 +61,7 @@ export async function deleteRollupsOfEmptiedPeriods(db: SqlDatabase, tenantId: s
     const removed = row?.n ?? 0;
     deleted += removed;
     if (removed < batchSize) return deleted;
+    await pace.pause();
   }
 }
 

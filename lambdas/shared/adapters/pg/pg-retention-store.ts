@@ -1,4 +1,6 @@
-import { archivePrefix, ArchiveManifestSchema, monthKey, tenantArchivePrefix, type ArchiveManifest } from '../../domain/archive-manifest.js';
+import { UNPACED, type Pacer } from '../../duty-cycle.js';
+import { z } from 'zod';
+import { archivePrefix, ArchivedTenantSchema, ArchiveManifestSchema, monthKey, tenantArchivePrefix, type ArchivedTenant, type ArchiveManifest } from '../../domain/archive-manifest.js';
 import { monthEnd } from '../../domain/retention-plan.js';
 import type { StoredEvent } from '../../ports/event-store.js';
 import type { RetentionRun, RetentionState, RetentionStore, TenantRetentionRun, TenantRetentionState, TenantRows } from '../../ports/retention-store.js';
@@ -37,6 +39,8 @@ export interface PgRetentionOptions {
   pruneBatch?: number;
   /** The actor of the EVENTS_PURGED entries. */
   actor?: string;
+  /** Rests between pages and batches, so that the job leaves the database to the traffic part of the time. */
+  pace?: Pacer;
 }
 
 interface RunRow {
@@ -45,21 +49,27 @@ interface RunRow {
   state: RetentionState;
   archive_prefix: string;
   manifest: unknown;
+  exported: unknown;
 }
 
+const ExportedSchema = z.array(ArchivedTenantSchema);
+
 const monthOfRow = (value: Date | string): string => (typeof value === 'string' ? value.slice(0, 10) : value.toISOString().slice(0, 10));
+
+const manifestOf = (value: unknown): ArchiveManifest | undefined => (value === null ? undefined : ArchiveManifestSchema.parse(value));
 
 const toRun = (row: RunRow): RetentionRun => ({
   month: monthOfRow(row.partition_month),
   generation: row.generation,
   state: row.state,
   archivePrefix: row.archive_prefix,
-  manifest: row.manifest === null ? undefined : ArchiveManifestSchema.parse(row.manifest),
+  manifest: manifestOf(row.manifest),
+  exported: ExportedSchema.parse(row.exported),
 });
 
-const RUN_COLUMNS = 'partition_month, generation, state, archive_prefix, manifest';
+const RUN_COLUMNS = 'partition_month, generation, state, archive_prefix, manifest, exported';
 
-interface TenantRunRow extends Omit<RunRow, 'state'> {
+interface TenantRunRow extends Omit<RunRow, 'state' | 'exported'> {
   tenant_id: string;
   state: TenantRetentionState;
   stored_before: Date | string;
@@ -67,7 +77,10 @@ interface TenantRunRow extends Omit<RunRow, 'state'> {
 }
 
 const toTenantRun = (row: TenantRunRow): TenantRetentionRun => ({
-  ...toRun({ ...row, state: 'exporting' }),
+  month: monthOfRow(row.partition_month),
+  generation: row.generation,
+  archivePrefix: row.archive_prefix,
+  manifest: manifestOf(row.manifest),
   tenantId: row.tenant_id,
   state: row.state,
   storedBefore: toIso(row.stored_before),
@@ -101,12 +114,14 @@ export class PgRetentionStore implements RetentionStore {
   private readonly exportPage: number;
   private readonly pruneBatch: number;
   private readonly actor: string;
+  private readonly pace: Pacer;
 
   constructor(private readonly db: SqlDatabase, options: PgRetentionOptions = {}) {
     this.lockTimeoutMs = options.lockTimeoutMs ?? 5000;
     this.exportPage = options.exportPage ?? EXPORT_PAGE;
     this.pruneBatch = options.pruneBatch ?? PRUNE_BATCH;
     this.actor = options.actor ?? 'retention-job';
+    this.pace = options.pace ?? UNPACED;
   }
 
   async exclusively<T>(work: () => Promise<T>): Promise<{ ran: true; result: T } | { ran: false }> {
@@ -196,11 +211,25 @@ export class PgRetentionStore implements RetentionStore {
         if (more) next = readPage(last);
         for (const row of rows) yield toStoredEventOfIsoText(row);
         if (!more) return;
+        // After the page was written out: the rest follows the read, the JSON and the gzip of it.
+        await this.pace.pause();
       }
     } finally {
       // A consumer that stops early (its upload failed) leaves the read ahead unawaited.
       next.catch(() => undefined);
     }
+  }
+
+  recordExported(run: RetentionRun, tenant: ArchivedTenant): Promise<RetentionRun> {
+    return this.asMaintenance(async (session) => {
+      const [row] = await session.query<RunRow>(
+        `UPDATE retention_runs SET exported = exported || jsonb_build_array($3::jsonb), updated_at = now()
+         WHERE partition_month = $1 AND generation = $2 AND state = 'exporting' RETURNING ${RUN_COLUMNS}`,
+        [run.month, run.generation, JSON.stringify(tenant)],
+      );
+      if (!row) throw new Error(`No exporting run ${run.generation} of ${monthKey(run.month)}`);
+      return toRun(row);
+    });
   }
 
   advance(run: RetentionRun, state: 'uploaded' | 'verified' | 'detached', manifest?: ArchiveManifest): Promise<RetentionRun> {
@@ -221,7 +250,7 @@ export class PgRetentionStore implements RetentionStore {
   restartExport(run: RetentionRun): Promise<RetentionRun> {
     return this.asMaintenance(async (session) => {
       const [row] = await session.query<RunRow>(
-        `UPDATE retention_runs SET state = 'exporting', manifest = NULL, uploaded_at = NULL, verified_at = NULL, updated_at = now()
+        `UPDATE retention_runs SET state = 'exporting', manifest = NULL, exported = '[]', uploaded_at = NULL, verified_at = NULL, updated_at = now()
          WHERE partition_month = $1 AND generation = $2 RETURNING ${RUN_COLUMNS}`,
         [run.month, run.generation],
       );
@@ -262,7 +291,7 @@ export class PgRetentionStore implements RetentionStore {
   async dropArchived(run: RetentionRun & { manifest: ArchiveManifest }): Promise<void> {
     const end = monthEnd(run.month).toISOString();
     const tenants = run.manifest.tenants.map((tenant) => tenant.tenantId).sort();
-    for (const tenantId of tenants) await deleteRollupsOfEmptiedPeriods(this.db, tenantId, end, this.pruneBatch);
+    for (const tenantId of tenants) await deleteRollupsOfEmptiedPeriods(this.db, tenantId, end, this.pruneBatch, this.pace);
     await this.db.transaction(async (session) => {
       // As the owner; the detached table is no longer part of what readers see.
       await session.query(`DROP TABLE IF EXISTS ${partitionTable(run.month)}`);
@@ -346,7 +375,7 @@ export class PgRetentionStore implements RetentionStore {
     const end = monthEnd(run.month).toISOString();
     const archived = run.manifest.tenants.find((tenant) => tenant.tenantId === run.tenantId);
     if (!archived) throw new Error(`The manifest of ${run.archivePrefix} does not list tenant ${run.tenantId}`);
-    await deleteRollupsOfEmptiedPeriods(this.db, run.tenantId, end, this.pruneBatch);
+    await deleteRollupsOfEmptiedPeriods(this.db, run.tenantId, end, this.pruneBatch, this.pace);
     for (;;) {
       const finished = await inTenantTransaction(this.db, run.tenantId, async (session) => {
         const [gone] = await session.query<{ n: number }>(DELETE_TENANT_ROWS, [
@@ -381,22 +410,16 @@ export class PgRetentionStore implements RetentionStore {
         return true;
       });
       if (finished) return;
+      await this.pace.pause();
     }
   }
 
   pruneRollups(cutoff: Date): Promise<number> {
-    return this.pruneInBatches(
-      `DELETE FROM event_rollups WHERE (tenant_id, granularity, period_start, event_type, category, action) IN (
-         SELECT tenant_id, granularity, period_start, event_type, category, action FROM event_rollups WHERE period_start < $1 LIMIT $2)`,
-      cutoff,
-    );
+    return this.pruneInBatches('event_rollups', 'period_start < $1', cutoff);
   }
 
   pruneDedupe(cutoff: Date): Promise<number> {
-    return this.pruneInBatches(
-      `DELETE FROM event_dedupe WHERE (tenant_id, event_id) IN (SELECT tenant_id, event_id FROM event_dedupe WHERE event_timestamp < $1 LIMIT $2)`,
-      cutoff,
-    );
+    return this.pruneInBatches('event_dedupe', 'event_timestamp < $1', cutoff);
   }
 
   /**
@@ -416,20 +439,29 @@ export class PgRetentionStore implements RetentionStore {
         const deleted = counts.map((count) => count.deleted);
         pruned += deleted.reduce((sum, count) => sum + count, 0);
         if (deleted.every((count) => count < this.pruneBatch)) break;
+        await this.pace.pause();
       }
     }
     return pruned;
   }
 
-  private async pruneInBatches(statement: string, cutoff: Date): Promise<number> {
+  /**
+   * A batch is the rows' ctids: a key `IN (SELECT ... LIMIT)` was planned as a hash semi-join
+   * over a sequential scan of the whole table, so each batch of 5,000 dedupe rows read all of
+   * a million (0.6-0.8 s a batch against 0.05-0.2 by ctid; docs/benchmarks.md, Retention).
+   */
+  private async pruneInBatches(table: 'event_rollups' | 'event_dedupe', expired: string, cutoff: Date): Promise<number> {
+    const statement = `WITH d AS (DELETE FROM ${table} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${table} WHERE ${expired} LIMIT $2)) RETURNING 1)
+      SELECT count(*)::int AS deleted FROM d`;
     let pruned = 0;
     for (;;) {
       const deleted = await this.asMaintenance(async (session) => {
-        const rows = await session.query<{ deleted: number }>(`WITH d AS (${statement} RETURNING 1) SELECT count(*)::int AS deleted FROM d`, [cutoff, this.pruneBatch]);
+        const rows = await session.query<{ deleted: number }>(statement, [cutoff, this.pruneBatch]);
         return rows[0]?.deleted ?? 0;
       });
       pruned += deleted;
       if (deleted < this.pruneBatch) return pruned;
+      await this.pace.pause();
     }
   }
 

@@ -170,7 +170,7 @@ describe.each(backends)('the retention job on %s', (name, createDatabase) => {
     await expectJanuaryArchivedOnce();
   });
 
-  it.each<MaintenanceStep>(['partitions', 'uploaded', 'verified', 'detached', 'dropped', 'pruned'])('ends archived exactly once when a run crashes right after %s', async (step) => {
+  it.each<MaintenanceStep>(['partitions', 'exported', 'uploaded', 'verified', 'detached', 'dropped', 'pruned'])('ends archived exactly once when a run crashes right after %s', async (step) => {
     const crashing = deps({ afterStep: crashAfter(step) });
 
     await expect(runMaintenance(crashing, NOW)).rejects.toThrow(/crash after/);
@@ -247,6 +247,47 @@ describe.each(backends)('the retention job on %s', (name, createDatabase) => {
     expect(await tableExists('analytics_events_2026_01')).toBe(true);
     await runMaintenance(deps(), NOW);
 
+    await expectJanuaryArchivedOnce();
+  });
+
+  it('resumes an export cut off after a tenant at the next tenant, not uploading the first again', async () => {
+    const keys: string[] = [];
+    const counting: EventArchive = {
+      put: (key, body, type) => {
+        keys.push(key);
+        return archive.put(key, body, type);
+      },
+      get: (key) => archive.get(key),
+      list: (prefix) => archive.list(prefix),
+    };
+
+    await expect(runMaintenance(deps({ afterStep: crashAfter('exported') }), NOW)).rejects.toThrow(/crash after/);
+    keys.length = 0;
+    await runMaintenance(deps({ archive: counting }), NOW);
+
+    expect(keys).toEqual([`events/2026-01/run-1/${TENANT_B}.jsonl.gz`, 'events/2026-01/run-1/manifest.json']);
+    await expectJanuaryArchivedOnce();
+  });
+
+  it('exports again every tenant of a resumed export when a row arrived in one already uploaded', async () => {
+    await expect(runMaintenance(deps({ afterStep: crashAfter('exported') }), NOW)).rejects.toThrow(/crash after/);
+    const late = trackedEvent({ timestamp: '2026-01-25T08:00:00.000Z', receivedAt: '2026-06-15T08:00:00.000Z' });
+    await new PgEventStore(db).writeMessages([received(envelope([late], { tenantId: TENANT_A }))]);
+
+    const summary = await runMaintenance(deps(), NOW);
+
+    expect(summary.archived).toEqual([{ month: JANUARY, generation: 1, tenants: 2, rows: 15 }]);
+    expect((await archivedLines(`events/2026-01/run-1/${TENANT_A}.jsonl.gz`)).map((line) => line.eventId)).toContain(late.eventId);
+  });
+
+  it('rests between export pages, archive reads and batches when paced', async () => {
+    let pauses = 0;
+    const pace = { pause: async () => void (pauses += 1) };
+
+    await runMaintenance(deps({ store: new PgRetentionStore(db, { exportPage: 2, pruneBatch: 2, pace }), pace }), NOW);
+
+    // Per tenant three full pages of seven events, and dedupe batches of two.
+    expect(pauses).toBeGreaterThanOrEqual(2 * 3 + 7);
     await expectJanuaryArchivedOnce();
   });
 
