@@ -123,6 +123,12 @@ export const StageConfigSchema = z
        * kept months ahead; a divisor of 24, so that runs fall at the same hours every day.
        */
       everyHours: z.number().int().min(1).max(24).refine((hours) => 24 % hours === 0, 'must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24)'),
+      /**
+       * The job's share of the wall clock (MAINTENANCE_DUTY_CYCLE): it rests between its pages
+       * and batches so that Aurora keeps answering the traffic. Lower costs run time: a month's
+       * export must still fit one 15-minute run per tenant (docs/operations.md, Retention in AWS).
+       */
+      dutyCycle: z.number().gt(0).max(1),
     }),
     writer: z.strictObject({
       batchSize: z.number().int().min(1).max(10_000),

@@ -139,8 +139,9 @@ export class ServiceStack extends Stack {
 
     // The maintenance job: partitions ahead, then archive, verify and drop the expired ones, and
     // prune rollups, dedupe rows and sets. The timeout is Lambda's maximum, 15 minutes: a
-    // partition's export and upload must fit in one run (an export cut off starts again), the
-    // steps after it resume at the next run from the last one recorded. Its alarm warns at 80%.
+    // tenant's export of a month must fit in one run (a run cut off resumes at the tenant under
+    // way), the steps after it resume at the next run from the last one recorded. Its alarm
+    // warns at 80%.
     const maintenance = fn('maintain-partitions', 'lambdas/maintain-partitions/handler.ts', 'Maintenance: partitions ahead, archive and drop expired ones, prune rollups', {
       vpc: inVpc,
       timeout: Duration.minutes(15),
@@ -154,6 +155,7 @@ export class ServiceStack extends Stack {
         [ENV.eventRetentionDays]: String(config.retention.eventDays),
         [ENV.rollupRetentionDays]: String(config.retention.rollupDays),
         [ENV.tenantEventRetention]: JSON.stringify(config.retention.tenantEventDays),
+        [ENV.maintenanceDutyCycle]: String(config.maintenance.dutyCycle),
       });
     const { everyHours } = config.maintenance;
     new Rule(this, 'MaintainPartitionsSchedule', {

@@ -381,12 +381,13 @@ describe('maintenance and the archive', () => {
     for (const id of others) expect(actionsOf(service, id).filter((action) => action.startsWith('s3:'))).toEqual([]);
   });
 
-  it("gives the maintenance function Lambda's longest timeout, a whole vCPU and the stage's retention", () => {
+  it("gives the maintenance function Lambda's longest timeout, a whole vCPU, the stage's retention and its duty cycle", () => {
     expect(service.findResources('AWS::Lambda::Function')[maintenance()]?.['Properties']).toMatchObject({ Timeout: 900, MemorySize: 1769 });
     expect(variables()).toMatchObject({
       EVENT_RETENTION_DAYS: String(dev.retention.eventDays),
       ROLLUP_RETENTION_DAYS: String(dev.retention.rollupDays),
       TENANT_EVENT_RETENTION: '{}',
+      MAINTENANCE_DUTY_CYCLE: String(dev.maintenance.dutyCycle),
       DB_POOL_SIZE: '2',
     });
   });

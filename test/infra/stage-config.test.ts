@@ -66,7 +66,11 @@ describe('stage config', () => {
     });
 
     it('runs maintenance a whole number of times a day', () => {
-      for (const everyHours of [5, 0, 48]) expect(() => parseStageConfig('dev', { ...dev, maintenance: { everyHours } })).toThrow(/maintenance\.everyHours/);
+      for (const everyHours of [5, 0, 48]) expect(() => parseStageConfig('dev', { ...dev, maintenance: { ...dev.maintenance, everyHours } })).toThrow(/maintenance\.everyHours/);
+    });
+
+    it('paces maintenance at a duty cycle in (0, 1]', () => {
+      for (const dutyCycle of [0, 1.5]) expect(() => parseStageConfig('dev', { ...dev, maintenance: { ...dev.maintenance, dutyCycle } })).toThrow(/maintenance\.dutyCycle/);
     });
   });
 
