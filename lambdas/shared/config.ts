@@ -247,9 +247,9 @@ export const Retention = z
 
 /**
  * How hard the maintenance job works beside the live traffic: the share of the wall clock it
- * spends on its pages and batches, resting in between. 0.5 kept ingestion's and a query's p95
- * beside a 1,000,000-event month within 1.5x of idle on two shared cores (docs/benchmarks.md,
- * Retention); 1 works flat out.
+ * spends on its pages and batches, resting in between; 1 works flat out. The default halves
+ * the job's pressure and doubles its length; what it does to the traffic's p95 was only
+ * measured on an overloaded machine so far (docs/benchmarks.md, Retention).
  */
 export const Maintenance = z
   .object({ [ENV.maintenanceDutyCycle]: z.coerce.number().gt(0).max(1).default(0.5) })
