@@ -68,7 +68,7 @@ describe.skipIf(!hasChromium)('@segment/analytics-next, unmodified, in headless 
 
     const delivered = await page.evaluate(
       async ({ key, cdnURL }) => {
-        const { AnalyticsBrowser } = (window as unknown as { AnalyticsNext: typeof import('@segment/analytics-next') }).AnalyticsNext;
+        const { AnalyticsBrowser } = (globalThis as unknown as { AnalyticsNext: typeof import('@segment/analytics-next') }).AnalyticsNext;
         const [analytics] = await AnalyticsBrowser.load({ writeKey: key, cdnURL });
         const contexts = [
           await analytics.identify('browser-user-7', { plan: 'team' }),

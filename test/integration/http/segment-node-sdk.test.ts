@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { Analytics } from '@segment/analytics-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { segmentEventId, segmentUserUuid } from '../../../lambdas/shared/domain/segment-messages.js';
@@ -117,6 +118,20 @@ describe('@segment/analytics-node, unmodified, pointed at the local runtime', ()
     // The writer has had the time to store a second copy, were it not deduplicated.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await storedCount(action, 2)).toBe(1);
+  });
+});
+
+describe("RudderStack's Node SDK, unmodified", () => {
+  it('sends a gzip batch with Basic auth that is stored', async () => {
+    const rudder = new RudderAnalytics(writeKey, { dataPlaneUrl: app.runtime.url, flushInterval: 50, logLevel: 'error' });
+    const action = `rudder-${randomUUID()}`;
+
+    rudder.track({ userId: 'rudder-user', event: action, properties: { category: 'Rudder' } });
+    rudder.identify({ userId: 'rudder-user', traits: { plan: 'free' } });
+    await rudder.flush();
+
+    expect(await storedCount(action, 1)).toBe(1);
+    expect((await queryByAction(action))[0]).toMatchObject({ category: 'Rudder', userId: segmentUserUuid(TENANT_A, 'rudder-user') });
   });
 });
 
