@@ -67,9 +67,21 @@ export const SegmentBatchSchema = z.looseObject({
 });
 export type SegmentBatch = z.infer<typeof SegmentBatchSchema>;
 
+/** A tenant's namespace bytes, parsed once per tenant a container sees (a few, not unbounded in practice). */
+const namespaces = new Map<string, Buffer>();
+function namespaceBytes(namespace: string): Buffer {
+  let bytes = namespaces.get(namespace);
+  if (!bytes) {
+    bytes = Buffer.from(namespace.replaceAll('-', ''), 'hex');
+    if (namespaces.size >= 10_000) namespaces.clear();
+    namespaces.set(namespace, bytes);
+  }
+  return bytes;
+}
+
 /** RFC 9562 version 5: SHA-1 of a namespace and a name, so the same pair always gives the same id. */
 export function uuidV5(namespace: string, name: string): string {
-  const hash = createHash('sha1').update(Buffer.from(namespace.replaceAll('-', ''), 'hex')).update(name, 'utf8').digest();
+  const hash = createHash('sha1').update(namespaceBytes(namespace)).update(name, 'utf8').digest();
   hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
   hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');
