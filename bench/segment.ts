@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   /** analytics-node as an application uses it: one call per event, then closeAndFlush. */
   const viaSegmentSdk = async (events: LogicalEvent[]) => {
     // A long request timeout: on a loaded machine a batch can take more than the default 10 s.
-    const analytics = new Analytics({ writeKey, host: server.url, flushAt: BATCH, flushInterval: 10_000, maxRetries: 0, httpRequestTimeout: 120_000 });
+    const analytics = new Analytics({ writeKey, host: server.url, flushAt: BATCH, flushInterval: 10_000, maxRetries: 3, httpRequestTimeout: 120_000 });
     let failures = 0;
     let reason: unknown;
     analytics.on('error', (error) => {

@@ -1,5 +1,5 @@
 import type { SegmentReceipt } from '../domain/answer-schemas.js';
-import { NotFoundError, RateLimitedError, UnauthorizedError, ValidationError } from '../domain/errors.js';
+import { NotFoundError, RateLimitedError, UnauthorizedError, ValidationError, WriteKeysUnavailableError } from '../domain/errors.js';
 import { isPlainObject } from '../domain/event-schemas.js';
 import { maskJson } from '../domain/pii-masking.js';
 import { prepareEvent } from '../domain/prepare-event.js';
@@ -49,7 +49,12 @@ function prepareSegmentMessage(tenantId: string, defaults: SegmentDefaults): Pre
 
 /** The caller of a write key, or the 401 the SDKs do not retry. */
 async function segmentCaller(writeKeys: WriteKeyStore, key: string | undefined): Promise<Caller> {
-  const caller = key ? await authenticateWriteKey(writeKeys, key) : undefined;
+  // A table that does not answer is no verdict on the key: a 503 the SDKs retry, not a 401 they drop.
+  const caller = key
+    ? await authenticateWriteKey(writeKeys, key).catch((error: unknown) => {
+        throw new WriteKeysUnavailableError('The write key could not be checked; retry after Retry-After.', { cause: error });
+      })
+    : undefined;
   if (!caller) throw new UnauthorizedError('No valid write key: send it as HTTP Basic (the key as user name, no password) or as writeKey in the body.');
   return caller;
 }

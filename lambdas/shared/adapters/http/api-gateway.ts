@@ -15,6 +15,7 @@ import {
   RateLimitedError,
   UnauthorizedError,
   ValidationError,
+  WriteKeysUnavailableError,
   type FieldIssue,
 } from '../../domain/errors.js';
 import { MAX_BODY_BYTES, MAX_JSON_DEPTH, nestsDeeperThan } from '../../domain/limits.js';
@@ -133,6 +134,10 @@ export function problemFromError(error: unknown, requestId: string): ApiResult {
   if (error instanceof DatabaseUnavailableError) {
     log('warn', 'database unavailable', { requestId, ...describeError(error) });
     return problemResponse({ status: 503, slug: 'unavailable', title: 'Service unavailable', detail: error.message, headers: { 'retry-after': String(error.retryAfterSeconds) } });
+  }
+  if (error instanceof WriteKeysUnavailableError) {
+    log('warn', 'write keys unavailable', { requestId, ...describeError(error) });
+    return problemResponse({ status: 503, slug: 'unavailable', title: 'Service unavailable', detail: error.message, headers: { 'retry-after': '1' } });
   }
   if (error instanceof CountersUnavailableError) {
     return problemResponse({ status: 503, slug: 'unavailable', title: 'Service unavailable', detail: error.message, headers: { 'retry-after': '5' } });
