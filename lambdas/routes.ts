@@ -10,6 +10,8 @@ import {
   LiveCountersSchema,
   OpenApiDocumentSchema,
   PurgeResultSchema,
+  SegmentReceiptSchema,
+  SegmentSettingsSchema,
   StoredEventSchema,
   TrackReceiptSchema,
   WriteKeyListSchema,
@@ -17,7 +19,8 @@ import {
 } from './shared/domain/answer-schemas.js';
 import { AnalyticsEventSchema, BatchEventsSchema } from './shared/domain/event-schemas.js';
 import { LiveCounterQuerySchema } from './shared/domain/live-counters.js';
-import { MAX_BATCH_EVENTS, MAX_BODY_BYTES, MAX_EVENT_BYTES } from './shared/domain/limits.js';
+import { MAX_BATCH_EVENTS, MAX_BODY_BYTES, MAX_EVENT_BYTES, SEGMENT_MAX_BATCH_BYTES, SEGMENT_MAX_BATCH_EVENTS } from './shared/domain/limits.js';
+import { SegmentBatchSchema, SegmentMessageSchema, SEGMENT_PATHS } from './shared/domain/segment-messages.js';
 import { AggregationQuerySchema, AuditQuerySchema, EventQuerySchema, EventTypesQuerySchema, PurgeQuerySchema } from './shared/domain/query-schemas.js';
 import { CreateWriteKeySchema, KeyIdSchema } from './shared/domain/write-keys.js';
 import type { RouteNeeds, RouteSpec } from './shared/adapters/http/route-spec.js';
@@ -54,6 +57,26 @@ export const ROUTES = {
     request: { body: BatchEventsSchema },
     answer: { status: 200, description: 'Every index accepted (its eventId) or rejected (zod path and message)', schema: BatchReceiptSchema },
     needs: { queue: true, memoryMb: 1024 },
+  },
+  'track-segment': {
+    method: 'POST',
+    path: '/v1/batch',
+    alsoAt: Object.keys(SEGMENT_PATHS).filter((path) => path !== '/v1/batch'),
+    summary: `Segment's HTTP Tracking API: a batch of up to ${SEGMENT_MAX_BATCH_EVENTS} messages (${SEGMENT_MAX_BATCH_BYTES} bytes), or one call at its own path; a result per index`,
+    credential: 'segment-write-key',
+    cors: 'any-origin',
+    request: { body: z.union([SegmentBatchSchema, SegmentMessageSchema.omit({ type: true }).extend({ type: SegmentMessageSchema.shape.type.optional() })]) },
+    answer: { status: 200, description: 'Every index accepted (its eventId, the same for the same messageId) or rejected; bad messages do not fail the others', schema: SegmentReceiptSchema },
+    needs: { queue: true, writeKeys: 'read', memoryMb: 1024 },
+  },
+  'get-segment-settings': {
+    method: 'GET',
+    path: '/v1/projects/{writeKey}/settings',
+    summary: "The settings document analytics-next loads from its cdnURL, pointing it at this deployment",
+    cors: 'any-origin',
+    request: { path: z.strictObject({ writeKey: z.string().min(1) }) },
+    answer: { status: 200, description: 'Segment.io settings with apiHost set to this API', schema: SegmentSettingsSchema },
+    needs: { writeKeys: 'read', memoryMb: 256 },
   },
   'get-event': {
     method: 'GET',

@@ -24,7 +24,7 @@ import { PgMessageQueue } from '../../lambdas/shared/adapters/pg/pg-message-queu
 import { openDatabase, type SqlDatabase } from '../../lambdas/shared/adapters/pg/sql-database.js';
 import type { LocalConfig } from '../../lambdas/shared/config.js';
 import { ROUTES } from '../../lambdas/routes.js';
-import { handlerModule, type Routes } from '../../lambdas/shared/adapters/http/route-spec.js';
+import { handlerModule, routePaths, type Routes } from '../../lambdas/shared/adapters/http/route-spec.js';
 import type { ApiHandler } from '../../lambdas/shared/adapters/http/api-gateway.js';
 import type { Ports } from '../../lambdas/shared/wiring/ports.js';
 import { LiveCounterFlusher } from '../../lambdas/shared/use-cases/flush-live-counters.js';
@@ -74,14 +74,16 @@ interface HandlerModule {
 
 /** Each route's handler, from the module the route names, given the ports it picks from. */
 async function routeHandlers(routes: Routes, ports: Ports): Promise<LocalRoute[]> {
-  return Promise.all(
+  const served = await Promise.all(
     Object.entries(routes).map(async ([fn, route]) => {
       const path = join(PROJECT_ROOT, handlerModule(fn, route));
       const module = (await import(pathToFileURL(path).href)) as Partial<HandlerModule>;
       if (typeof module.createHandler !== 'function') throw new Error(`${path} exports no createHandler(ports) for ${route.method} ${route.path}.`);
-      return { method: route.method, path: route.path, authorized: route.scope !== undefined, handler: module.createHandler(ports) };
+      const handler = module.createHandler(ports);
+      return routePaths(route).map((resource) => ({ method: route.method, path: resource, authorized: route.scope !== undefined, anyOrigin: route.cors === 'any-origin', handler }));
     }),
   );
+  return served.flat();
 }
 
 /** dynalite in DATA_DIR (or memory) unless DYNAMODB_ENDPOINT names a DynamoDB to use. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ProblemSchema, type OpenApiDocument } from './domain/answer-schemas.js';
 import { MAX_BODY_BYTES } from './domain/limits.js';
-import type { Routes, RouteSpec } from './adapters/http/route-spec.js';
+import { routePaths, type Routes, type RouteSpec } from './adapters/http/route-spec.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -38,9 +38,16 @@ const retryLaterResponse = (description: string) => ({
 
 /** Who can answer 429: every route has the stage's throttling, routes with a caller the tenant's rates too. */
 function rateLimitedDescription(route: RouteSpec): string {
-  if (!route.scope) return "Over the API stage's throttling (all tenants together)";
+  if (!route.scope && !route.credential) return "Over the API stage's throttling (all tenants together)";
   const rates = route.needs?.queue ? 'request or event rate' : 'request rate';
   return `Over the tenant's ${rates} (a write key has its own), or the API stage's throttling; nothing of the request was applied`;
+}
+
+/** Who may call: a scope of the bearer token, a Segment write key, or anyone. */
+function securityOf(route: RouteSpec): JsonSchema {
+  if (route.scope) return { security: [{ bearer: [route.scope] }], description: `Needs the scope \`${route.scope}\`.` };
+  if (route.credential) return { security: [{ segmentWriteKey: [] }], description: 'A write key as HTTP Basic (the key as user name, no password) or as `writeKey` in the body, as Segment takes it. Bodies may be `text/plain` or gzip.' };
+  return { security: [] };
 }
 
 function operation(fn: string, route: RouteSpec): JsonSchema {
@@ -51,7 +58,7 @@ function operation(fn: string, route: RouteSpec): JsonSchema {
   return {
     operationId: fn,
     summary: route.summary,
-    ...(route.scope ? { security: [{ bearer: [route.scope] }], description: `Needs the scope \`${route.scope}\`.` } : { security: [] }),
+    ...securityOf(route),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(body, 'input') } } } } : {}),
     responses: {
@@ -62,6 +69,7 @@ function operation(fn: string, route: RouteSpec): JsonSchema {
       },
       ...(route.request ? { 400: problemResponse('Invalid input: every bad field is listed in `errors`') } : {}),
       ...(route.scope ? { 401: problemResponse('No or invalid bearer token'), 403: problemResponse(`The token lacks ${route.scope}`) } : {}),
+      ...(route.credential ? { 401: problemResponse('No write key, or one unknown or revoked') } : {}),
       ...(pathParameters.length > 0 ? { 404: problemResponse("Not found in the caller's tenant") } : {}),
       ...(body ? { 413: problemResponse(route.tooLarge ?? `The body is over ${MAX_BODY_BYTES} bytes`) } : {}),
       429: retryLaterResponse(rateLimitedDescription(route)),
@@ -75,7 +83,11 @@ function operation(fn: string, route: RouteSpec): JsonSchema {
 export function openApiDocument(routes: Routes): OpenApiDocument {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [fn, route] of Object.entries(routes)) {
-    paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation(fn, route) };
+    for (const path of routePaths(route)) {
+      // operationIds are unique: a route's other paths are named after their last segment.
+      const id = path === route.path ? fn : `${fn}-${path.split('/').pop() ?? ''}`;
+      paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation(id, route) };
+    }
   }
   return {
     openapi: '3.1.0',
@@ -95,6 +107,7 @@ export function openApiDocument(routes: Routes): OpenApiDocument {
           scheme: 'bearer',
           description: 'A JWT (claims: tenant_id or custom:tenant_id, sub, scope or cognito:groups), or a write key `wk_...` (events:write only)',
         },
+        segmentWriteKey: { type: 'http', scheme: 'basic', description: 'A write key `wk_...` as the user name, no password: `base64(writeKey + ":")`' },
       },
       schemas: { Problem: jsonSchema(ProblemSchema, 'output') },
     },

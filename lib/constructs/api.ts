@@ -2,7 +2,9 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   Cors,
+  type CorsOptions,
   EndpointType,
+  type IResource,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
@@ -14,7 +16,7 @@ import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { Routes } from '../../lambdas/shared/adapters/http/route-spec.js';
+import { routePaths, type Routes } from '../../lambdas/shared/adapters/http/route-spec.js';
 import type { StageConfig } from '../stage-config.js';
 
 export interface ApiProps {
@@ -25,6 +27,14 @@ export interface ApiProps {
   functions: Record<string, IFunction>;
   logRetention: RetentionDays;
 }
+
+/** Segment's routes answer every origin (`cors: 'any-origin'` in the route table); analytics-next sends these headers. */
+const ANY_ORIGIN_PREFLIGHT: CorsOptions = {
+  allowOrigins: Cors.ALL_ORIGINS,
+  allowMethods: ['GET', 'POST', 'OPTIONS'],
+  allowHeaders: ['authorization', 'content-type', 'x-retry-count'],
+  maxAge: Duration.hours(1),
+};
 
 /** A problem+json body for API Gateway's own answers (before any handler runs). */
 function problemTemplate(status: number, title: string, detail: string): Record<string, string> {
@@ -75,16 +85,25 @@ export class Api extends Construct {
       resultsCacheTtl: Duration.seconds(60),
     });
 
-    for (const [name, route] of Object.entries(props.routes)) {
+    // Routes open to every origin last: the resources they add below /v1 carry their own
+    // preflight, and no route of the configured origins may inherit it.
+    const ordered = Object.entries(props.routes).sort(([, a], [, b]) => Number(a.cors === 'any-origin') - Number(b.cors === 'any-origin'));
+    for (const [name, route] of ordered) {
       const target = props.functions[name];
       if (!target) throw new Error(`No function for the route ${name} (${route.method} ${route.path}).`);
-      const resource = this.restApi.root.resourceForPath(route.path);
-      const method = resource.addMethod(route.method, new LambdaIntegration(target), route.scope ? { authorizer } : {});
-      if (!route.scope) {
-        Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason: `${route.method} ${route.path} is public by design (health check, API description).` });
-        Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: `${route.method} ${route.path} is public by design (health check, API description).` });
-      } else {
-        Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: 'The JWT authorizer verifies Cognito tokens through the user pool JWKS (JWKS_URL), and also per-deployment HS256 tokens.' });
+      const integration = new LambdaIntegration(target);
+      for (const path of routePaths(route)) {
+        const resource = this.resourceFor(path, route.cors === 'any-origin' ? ANY_ORIGIN_PREFLIGHT : undefined);
+        const method = resource.addMethod(route.method, integration, route.scope ? { authorizer } : {});
+        if (route.scope) {
+          Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: 'The JWT authorizer verifies Cognito tokens through the user pool JWKS (JWKS_URL), and also per-deployment HS256 tokens.' });
+          continue;
+        }
+        const reason = route.credential
+          ? `${route.method} ${path}: the handler authenticates the Segment write key (HTTP Basic or the body's writeKey), which no API Gateway authorizer can read from a body.`
+          : `${route.method} ${path} is public by design (health check, API description, Segment settings of a live write key).`;
+        Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason });
+        Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason });
       }
     }
 
@@ -113,5 +132,14 @@ export class Api extends Construct {
     });
     Validations.of(this.restApi).acknowledge({ id: 'AwsSolutions-APIG2', reason: 'Every body is validated by the handler with zod, which names every bad field in a problem+json answer; a gateway model would duplicate it with worse errors.' });
     Validations.of(this.restApi).acknowledge({ id: 'AwsSolutions-APIG3', reason: 'WAF is an operator choice per account (cost); stage throttling and per-tenant limits bound abuse (docs/operations.md).' });
+  }
+
+  /** The resource of a path; the segments it adds get `preflight` instead of the API's default. */
+  private resourceFor(path: string, preflight: CorsOptions | undefined): IResource {
+    let resource: IResource = this.restApi.root;
+    for (const part of path.split('/').filter(Boolean)) {
+      resource = resource.getResource(part) ?? resource.addResource(part, preflight ? { defaultCorsPreflightOptions: preflight } : undefined);
+    }
+    return resource;
   }
 }

@@ -87,7 +87,7 @@ export class ServiceStack extends Stack {
       }
       if (needs.writeKeys) routeFn.bindWriteKeys(stateful.writeKeys.table, needs.writeKeys);
       if (needs.liveCounters) routeFn.bindLiveCounters(stateful.counters.table, needs.liveCounters);
-      if (route.scope) routeFn.bindRateLimiter(stateful.counters.table, config.tenantRateLimits);
+      if (route.scope || route.credential) routeFn.bindRateLimiter(stateful.counters.table, config.tenantRateLimits);
       return routeFn;
     };
     const routeFunctions = Object.fromEntries(Object.entries(routes).map(([name, route]) => [name, routeFunction(name, route)]));

@@ -3,6 +3,8 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/routes.js';
+import { routePaths } from '../../lambdas/shared/adapters/http/route-spec.js';
+import { SEGMENT_PATHS } from '../../lambdas/shared/domain/segment-messages.js';
 import { buildStacks } from '../../lib/build-app.js';
 import { EventTypeEnum } from '../../lambdas/shared/domain/event-schemas.js';
 import { MAX_RECEIVE_COUNT } from '../../lib/constructs/event-queue.js';
@@ -232,9 +234,29 @@ describe('API', () => {
   it('puts the authorizer on every route but the health check', () => {
     const methods = Object.values(service.findResources('AWS::ApiGateway::Method')).map((method) => method['Properties'] as Record<string, unknown>);
     const routed = methods.filter((method) => method['HttpMethod'] !== 'OPTIONS');
-    expect(routed.filter((method) => method['AuthorizationType'] === 'CUSTOM')).toHaveLength(API_ROUTES.filter((route) => 'scope' in route).length);
-    expect(routed.filter((method) => method['AuthorizationType'] === 'NONE')).toHaveLength(API_ROUTES.filter((route) => !('scope' in route)).length);
-    expect(routed).toHaveLength(API_ROUTES.length);
+    const paths = (routes: typeof API_ROUTES) => routes.flatMap((route) => routePaths(route));
+    expect(routed.filter((method) => method['AuthorizationType'] === 'CUSTOM')).toHaveLength(paths(API_ROUTES.filter((route) => 'scope' in route)).length);
+    expect(routed.filter((method) => method['AuthorizationType'] === 'NONE')).toHaveLength(paths(API_ROUTES.filter((route) => !('scope' in route))).length);
+    expect(routed).toHaveLength(paths(API_ROUTES).length);
+  });
+
+  it("routes every Segment path to one function without the authorizer (it reads the write key itself), with any origin's preflight", () => {
+    const segmentFunction = functionId(service, 'TrackSegmentFunction');
+    const methods = Object.values(service.findResources('AWS::ApiGateway::Method')).map((method) => method['Properties'] as Record<string, any>);
+    const toSegment = methods.filter((method) => method['HttpMethod'] === 'POST' && JSON.stringify(method['Integration']).includes(segmentFunction));
+
+    expect(toSegment).toHaveLength(Object.keys(SEGMENT_PATHS).length);
+    expect(toSegment.every((method) => method['AuthorizationType'] === 'NONE')).toBe(true);
+    const anyOrigin = methods.filter((method) => method['HttpMethod'] === 'OPTIONS' && JSON.stringify(method['Integration']).includes("'authorization,content-type,x-retry-count'"));
+    // One preflight per Segment path, plus the settings document's resources.
+    expect(anyOrigin.length).toBeGreaterThanOrEqual(Object.keys(SEGMENT_PATHS).length + 1);
+    for (const method of anyOrigin) expect(JSON.stringify(method['Integration'])).toContain(`"method.response.header.Access-Control-Allow-Origin":"'*'"`);
+  });
+
+  it('lets the Segment function read write keys, take rate buckets and send to the queue, and the settings function only read write keys', () => {
+    // GetItem twice: once on the write-keys table, once (with UpdateItem) on the rate buckets.
+    expect(actionsOf(service, functionId(service, 'TrackSegmentFunction'))).toEqual(['dynamodb:GetItem', ...RATE_BUCKETS, 'sqs:SendMessage', ...XRAY].sort());
+    expect(actionsOf(service, functionId(service, 'GetSegmentSettingsFunction'))).toEqual(['dynamodb:GetItem', ...XRAY]);
   });
 
   it('throttles the stage and writes JSON access logs', () => {
@@ -574,7 +596,7 @@ describe('PII policy', () => {
     const hashing = synthesize({ ...dev, pii: { ...dev.pii, tenants: tenantRules } });
 
     hashing.stateful.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
-    for (const prefix of ['TrackEventFunction', 'TrackBatchFunction']) {
+    for (const prefix of ['TrackEventFunction', 'TrackBatchFunction', 'TrackSegmentFunction']) {
       const id = functionId(hashing.service, prefix);
       expect(actionsOf(hashing.service, id)).toContain('secretsmanager:GetSecretValue');
       expect(hashing.service.findResources('AWS::Lambda::Function')[id]?.['Properties']?.['Environment']?.['Variables']).toHaveProperty('PII_HASH_SECRET_ARN');
@@ -583,7 +605,7 @@ describe('PII policy', () => {
       .filter((policy) => JSON.stringify(policy['Properties']?.['PolicyDocument']).includes('PiiHashSecret'))
       .flatMap((policy) => (policy['Properties']?.['Roles'] as Array<{ Ref: string }>).map((role) => role.Ref));
     expect(readers.sort()).toEqual(
-      ['TrackEventFunction', 'TrackBatchFunction'].map((prefix) => hashing.service.findResources('AWS::Lambda::Function')[functionId(hashing.service, prefix)]?.['Properties']?.['Role']['Fn::GetAtt'][0]).sort(),
+      ['TrackEventFunction', 'TrackBatchFunction', 'TrackSegmentFunction'].map((prefix) => hashing.service.findResources('AWS::Lambda::Function')[functionId(hashing.service, prefix)]?.['Properties']?.['Role']['Fn::GetAtt'][0]).sort(),
     );
   });
 });

@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import type { z } from 'zod';
 import { ROUTES } from '../../lambdas/routes.js';
 import { ProblemSchema } from '../../lambdas/shared/domain/answer-schemas.js';
-import type { Routes, RouteSpec } from '../../lambdas/shared/adapters/http/route-spec.js';
+import { routePaths, type Routes, type RouteSpec } from '../../lambdas/shared/adapters/http/route-spec.js';
 
 export interface ApiAnswer {
   status: number;
@@ -24,10 +24,12 @@ export interface CallOptions {
 /** The route a request reaches, matched the way API Gateway matches resource paths. */
 function routeOf(routes: Routes, method: string, path: string): RouteSpec | undefined {
   const segments = new URL(path, 'http://api').pathname.split('/');
-  return Object.values(routes).find((route) => {
-    const expected = route.path.split('/');
-    return route.method === method && expected.length === segments.length && expected.every((segment, i) => segment.startsWith('{') || segment === segments[i]);
-  });
+  return Object.values(routes).find((route) =>
+    routePaths(route).some((resource) => {
+      const expected = resource.split('/');
+      return route.method === method && expected.length === segments.length && expected.every((segment, i) => segment.startsWith('{') || segment === segments[i]);
+    }),
+  );
 }
 
 function expectToFit(schema: z.ZodType, body: unknown, what: string): void {

@@ -108,6 +108,36 @@ export const BatchReceiptSchema = z.strictObject({
 });
 export type BatchReceipt = z.output<typeof BatchReceiptSchema>;
 
+/**
+ * What the Segment-compatible routes answer: Segment's `{success: true}`, which its SDKs read
+ * only as a 200, plus our receipt per index, so that a bad message is told, not lost quietly.
+ */
+export const SegmentReceiptSchema = BatchReceiptSchema.extend({ success: z.literal(true) });
+export type SegmentReceipt = z.output<typeof SegmentReceiptSchema>;
+
+/** The part of Segment's settings document that analytics-next reads to send to us. */
+export const SegmentSettingsSchema = z.strictObject({
+  integrations: z.strictObject({
+    'Segment.io': z.strictObject({
+      apiKey: z.string(),
+      apiHost: z.string().describe('This deployment, host and path without the scheme'),
+      protocol: z.enum(['http', 'https']),
+      unbundledIntegrations: z.array(z.string()),
+      addBundledMetadata: z.boolean(),
+      maybeBundledConfigIds: jsonObject,
+    }),
+  }),
+  plan: jsonObject,
+  edgeFunction: jsonObject,
+  analyticsNextEnabled: z.boolean(),
+  middlewareSettings: jsonObject,
+  enabledMiddleware: jsonObject,
+  metrics: z.strictObject({ sampleRate: z.number() }),
+  legacyVideoPluginsEnabled: z.boolean(),
+  remotePlugins: z.array(z.unknown()),
+});
+export type SegmentSettings = z.output<typeof SegmentSettingsSchema>;
+
 export const PurgeResultSchema = z.strictObject({ deleted: z.int().nonnegative() });
 
 export const AuditEntrySchema = z.strictObject({

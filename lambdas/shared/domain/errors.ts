@@ -52,6 +52,11 @@ export class QueueUnavailableError extends Error {
   override readonly name = 'QueueUnavailableError';
 }
 
+/** The write keys' table did not answer, so a key could not be checked; the client should retry. */
+export class WriteKeysUnavailableError extends Error {
+  override readonly name = 'WriteKeysUnavailableError';
+}
+
 /** The live counters' table did not answer; the client should retry later. */
 export class CountersUnavailableError extends Error {
   override readonly name = 'CountersUnavailableError';

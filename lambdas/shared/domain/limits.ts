@@ -39,3 +39,14 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
   }
   return false;
 }
+
+/**
+ * Segment's own limits (its HTTP Tracking API), which its SDKs size their batches by:
+ * analytics-node cuts a batch at 480 KB and an event at 32 KB, analytics-next at 450 KB.
+ */
+export const SEGMENT_MAX_BATCH_BYTES = 500 * 1024;
+export const SEGMENT_MAX_BATCH_EVENTS = 2500;
+/** A single call (`/v1/track`, ...) is one event: the event limit is its body limit. */
+export const SEGMENT_MAX_CALL_BYTES = MAX_EVENT_BYTES;
+/** Longer message ids are refused per item: the id is a dedupe key, not a payload. */
+export const SEGMENT_MAX_MESSAGE_ID_CHARS = 100;

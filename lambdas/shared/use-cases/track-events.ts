@@ -4,7 +4,7 @@ import type { Actor } from '../domain/caller.js';
 import { BatchEnvelopeSchema, type TrackedEvent } from '../domain/event-schemas.js';
 import { PayloadTooLargeError, QueueUnavailableError, RateLimitedError, ValidationError } from '../domain/errors.js';
 import { piiPolicyFor, type PiiSettings } from '../domain/pii-masking.js';
-import { prepareEvent, type PrepareContext } from '../domain/prepare-event.js';
+import { prepareEvent, type PrepareContext, type PreparedEvent } from '../domain/prepare-event.js';
 import { packMessages } from '../domain/queue-messages.js';
 import { parseInput } from '../domain/zod-issues.js';
 import { rateLimitHolder, retryAfterSeconds } from '../domain/rate-limit.js';
@@ -33,6 +33,9 @@ export interface TrackRequest extends Actor {
 
 const NOT_QUEUED = 'not queued, retry later';
 
+/** Turns one raw item into the event to queue; our routes' `prepareEvent`, or a mapping in front of it. */
+export type PrepareItem = (raw: unknown, context: PrepareContext) => PreparedEvent;
+
 interface Enqueued {
   accepted: Array<{ index: number; eventId: string }>;
   failed: BatchReceipt['failed'];
@@ -43,7 +46,13 @@ interface Enqueued {
  * The tenant's event rate is taken first, for every item sent: a refused request costs no
  * validation, and nothing of it is queued.
  */
-async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unknown[], batch?: { sentAt?: string }): Promise<Enqueued & { tooLarge: boolean }> {
+export async function enqueueItems(
+  deps: TrackDeps,
+  request: TrackRequest,
+  items: unknown[],
+  batch?: { sentAt?: string },
+  prepare: PrepareItem = prepareEvent,
+): Promise<Enqueued & { tooLarge: boolean }> {
   // 1. Within the tenant's event rate?
   const decision = await deps.limiter.take(request.tenantId, rateLimitHolder(request.subject), 'events', items.length);
   if (!decision.allowed) {
@@ -62,7 +71,7 @@ async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unkno
   const failed: BatchReceipt['failed'] = [];
   let tooLarge = false;
   items.forEach((item, index) => {
-    const outcome = prepareEvent(item, context);
+    const outcome = prepare(item, context);
     if (outcome.ok) prepared.push({ index, event: outcome.event });
     else {
       tooLarge ||= outcome.tooLarge === true;
@@ -98,6 +107,13 @@ async function enqueueItems(deps: TrackDeps, request: TrackRequest, items: unkno
   return { accepted, failed, tooLarge };
 }
 
+/** A batch of which the queue took none of the valid items is retryable whole: a 503, not a 200. */
+export function refuseIfNothingQueued({ accepted, failed }: Enqueued): void {
+  if (accepted.length === 0 && failed.some((item) => item.error === NOT_QUEUED)) {
+    throw new QueueUnavailableError('None of the valid events could be queued; nothing of this batch was accepted.');
+  }
+}
+
 /** POST /v1/events: one event; any failure fails the request. */
 export async function trackEvent(deps: TrackDeps, request: TrackRequest, body: unknown): Promise<{ eventId: string }> {
   const { accepted, failed, tooLarge } = await enqueueItems(deps, request, [body]);
@@ -117,8 +133,6 @@ export async function trackEvent(deps: TrackDeps, request: TrackRequest, body: u
 export async function trackBatch(deps: TrackDeps, request: TrackRequest, body: unknown): Promise<BatchReceipt> {
   const { events, sentAt } = parseInput(BatchEnvelopeSchema, body);
   const { accepted, failed } = await enqueueItems(deps, request, events, { sentAt });
-  if (accepted.length === 0 && failed.some((item) => item.error === NOT_QUEUED)) {
-    throw new QueueUnavailableError('None of the valid events could be queued; nothing of this batch was accepted.');
-  }
+  refuseIfNothingQueued({ accepted, failed });
   return { total: events.length, successful: accepted.map((item) => item.eventId), failed };
 }

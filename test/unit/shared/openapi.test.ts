@@ -19,6 +19,7 @@ const API_ROUTES = Object.values(ROUTES);
 const INGEST = [
   ['POST', '/v1/events'],
   ['POST', '/v1/events/batch'],
+  ['POST', '/v1/batch'],
 ] as const;
 
 describe('the OpenAPI document', () => {

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
@@ -14,6 +15,7 @@ import {
   RateLimitedError,
   UnauthorizedError,
   ValidationError,
+  WriteKeysUnavailableError,
   type FieldIssue,
 } from '../../domain/errors.js';
 import { MAX_BODY_BYTES, MAX_JSON_DEPTH, nestsDeeperThan } from '../../domain/limits.js';
@@ -40,9 +42,31 @@ function authorizedCaller(event: ApiEvent, scope: Scope): Caller {
  */
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-export function readJsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES): unknown {
+/** gzip's magic bytes: what a body is, whatever headers a proxy on the way kept or dropped. */
+const isGzip = (raw: Buffer): boolean => raw.byteLength >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
+
+/**
+ * The body's bytes, gunzipped when they are gzip (Segment's mobile SDKs compress; API Gateway
+ * usually inflates before the function). The inflated size is bounded, so a small bomb cannot
+ * take the function's memory.
+ */
+function bodyBytes(event: ApiEvent, maxBytes: number, tooLarge: (bytes: number, limit: number) => Error): Buffer {
   const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
-  if (raw.byteLength > maxBytes) throw bodyTooLarge(raw.byteLength, maxBytes);
+  if (!isGzip(raw)) {
+    if (raw.byteLength > maxBytes) throw tooLarge(raw.byteLength, maxBytes);
+    return raw;
+  }
+  try {
+    return gunzipSync(raw, { maxOutputLength: maxBytes });
+  } catch (error) {
+    if (error instanceof RangeError) throw tooLarge(maxBytes + 1, maxBytes);
+    throw new MalformedBodyError('The body starts as gzip but does not inflate.');
+  }
+}
+
+/** Reads a JSON body (plain or gzip, any content type: Segment's browser SDK sends text/plain). */
+export function readJsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES, tooLarge: (bytes: number, limit: number) => Error = bodyTooLarge): unknown {
+  const raw = bodyBytes(event, maxBytes, tooLarge);
   if (raw.byteLength === 0) throw new MalformedBodyError('The body is empty; a JSON document is expected.');
   let text: string;
   try {
@@ -111,6 +135,10 @@ export function problemFromError(error: unknown, requestId: string): ApiResult {
     log('warn', 'database unavailable', { requestId, ...describeError(error) });
     return problemResponse({ status: 503, slug: 'unavailable', title: 'Service unavailable', detail: error.message, headers: { 'retry-after': String(error.retryAfterSeconds) } });
   }
+  if (error instanceof WriteKeysUnavailableError) {
+    log('warn', 'write keys unavailable', { requestId, ...describeError(error) });
+    return problemResponse({ status: 503, slug: 'unavailable', title: 'Service unavailable', detail: error.message, headers: { 'retry-after': '1' } });
+  }
   if (error instanceof CountersUnavailableError) {
     return problemResponse({ status: 503, slug: 'unavailable', title: 'Service unavailable', detail: error.message, headers: { 'retry-after': '5' } });
   }
@@ -132,9 +160,34 @@ export function corsHeaders(origin: string | undefined, allowed: readonly string
   };
 }
 
-function headerValue(event: ApiEvent, name: string): string | undefined {
+/**
+ * CORS for every origin (Segment's routes): no credentials are allowed, so no cookie of ours
+ * rides along; analytics-next sends Authorization and X-Retry-Count.
+ */
+export const ANY_ORIGIN_CORS: Readonly<Record<string, string>> = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers': 'authorization,content-type,x-retry-count',
+  'access-control-allow-methods': 'GET,POST,OPTIONS',
+  'access-control-max-age': '3600',
+};
+
+/** A request header by its lower-case name, however the client spelled it. */
+export function headerValue(event: ApiEvent, name: string): string | undefined {
   const entry = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name);
   return entry?.[1];
+}
+
+/**
+ * Where this API is, as the client reached it: API Gateway's own domain and stage prefix (not
+ * the client's Host header, which a caller could set to anything), the Host header locally.
+ */
+export function publicBase(event: ApiEvent): { protocol: 'http' | 'https'; host: string } {
+  const { domainName, path: fullPath } = event.requestContext as { domainName?: string; path?: string };
+  if (domainName) {
+    const prefix = fullPath?.endsWith(event.path) ? fullPath.slice(0, fullPath.length - event.path.length) : '';
+    return { protocol: 'https', host: `${domainName}${prefix}` };
+  }
+  return { protocol: headerValue(event, 'x-forwarded-proto') === 'https' ? 'https' : 'http', host: headerValue(event, 'host') ?? 'localhost' };
 }
 
 /** Refuses the request before any work when the caller's tenant is over its request rate. */
@@ -182,7 +235,8 @@ export function routeHandler<Route extends RouteSpec>(
   const started = new WeakMap<Context, number>();
   const addCors = (request: middy.Request<ApiEvent, ApiResult>): void => {
     if (request.response) {
-      request.response.headers = { ...request.response.headers, ...corsHeaders(headerValue(request.event, 'origin'), corsOrigins) };
+      const cors = route.cors === 'any-origin' ? ANY_ORIGIN_CORS : corsHeaders(headerValue(request.event, 'origin'), corsOrigins);
+      request.response.headers = { ...request.response.headers, ...cors };
     }
   };
   const logRequest = (request: middy.Request<ApiEvent, ApiResult>): void => {

@@ -7,7 +7,8 @@ export interface RouteNeeds {
   database?: { poolSize: number };
   /** Sends events to the queue (and masks PII on the way); the queue can refuse them (503). */
   queue?: true;
-  writeKeys?: 'create' | 'list' | 'revoke';
+  /** `read`: finds a key to check it, for a route that authenticates write keys itself. */
+  writeKeys?: 'read' | 'create' | 'list' | 'revoke';
   /** Reads the live counters of the counters table. */
   liveCounters?: 'read';
   memoryMb?: number;
@@ -22,6 +23,18 @@ export interface RouteSpec {
   summary: string;
   /** The scope the caller's credential must carry; without one the route is public and no authorizer runs. */
   scope?: Scope;
+  /**
+   * The handler authenticates a Segment write key itself (HTTP Basic or the body's `writeKey`):
+   * API Gateway's authorizers cannot read a body, so none runs on the route.
+   */
+  credential?: 'segment-write-key';
+  /** More paths served the same way by the same function (Segment's one-letter forms). */
+  alsoAt?: readonly string[];
+  /**
+   * `any-origin`: CORS for every origin, as Segment's API does; a write key is public in every
+   * page that embeds it and no cookie is read, so an origin list would only break snippets.
+   */
+  cors?: 'any-origin';
   request?: { body?: z.ZodType; query?: z.ZodType; path?: z.ZodType };
   answer: { status: number; description: string; schema: z.ZodType; headers?: Record<string, string> };
   /** When a body is over a limit (413), if more than the whole body's limit applies. */
@@ -32,6 +45,9 @@ export interface RouteSpec {
 }
 
 export type Routes = Record<string, RouteSpec>;
+
+/** Every path of a route, its own first. */
+export const routePaths = (route: RouteSpec): string[] => [route.path, ...(route.alsoAt ?? [])];
 
 /** Where the function of a route has its code. */
 export const handlerModule = (fn: string, route: RouteSpec): string => route.module ?? `lambdas/${fn}/handler.ts`;

@@ -3,13 +3,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayTokenAuthorizerEvent, Context } from 'aws-lambda';
 import { bodyTooLarge, NotFoundError, PayloadTooLargeError, UnauthorizedError } from '../../domain/errors.js';
 import { MAX_BODY_BYTES } from '../../domain/limits.js';
-import { corsHeaders, problemFromError, type ApiResult } from '../http/api-gateway.js';
+import { ANY_ORIGIN_CORS, corsHeaders, problemFromError, type ApiResult } from '../http/api-gateway.js';
 
 export interface LocalRoute {
   method: string;
   /** API Gateway resource path, e.g. `/v1/events/{eventId}`. */
   path: string;
   authorized: boolean;
+  /** Preflights answered for every origin (the Segment routes), not only the configured ones. */
+  anyOrigin?: boolean;
   handler: (event: APIGatewayProxyEvent, context: Context) => Promise<ApiResult>;
 }
 
@@ -109,8 +111,9 @@ export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Author
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://localhost');
       // Preflight is API Gateway's own answer (the CDK API sets the same origins).
-      if (request.method === 'OPTIONS' && routes.some((route) => matchPath(route.path, url.pathname))) {
-        send(response, { statusCode: 204, headers: corsHeaders(request.headers.origin, corsOrigins), body: '' });
+      const preflighted = request.method === 'OPTIONS' ? routes.find((route) => matchPath(route.path, url.pathname)) : undefined;
+      if (preflighted) {
+        send(response, { statusCode: 204, headers: preflighted.anyOrigin ? { ...ANY_ORIGIN_CORS } : corsHeaders(request.headers.origin, corsOrigins), body: '' });
         return;
       }
       const match = matchRoute(routes, request.method ?? 'GET', url.pathname);

@@ -1,0 +1,298 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { SegmentSettings } from './answer-schemas.js';
+import type { FieldIssue } from './errors.js';
+import { EventContextSchema, EventTypeEnum, findUnstorableJson, isoDateTime, isPlainObject, type EventType } from './event-schemas.js';
+import { MAX_EVENT_BYTES, MAX_PROPERTY_KEYS, SEGMENT_MAX_BATCH_EVENTS, SEGMENT_MAX_MESSAGE_ID_CHARS } from './limits.js';
+
+/**
+ * Segment's HTTP Tracking API, as its SDKs speak it, mapped onto our event model. Pure: the
+ * use case (`use-cases/track-segment.ts`) authenticates, rate-limits and queues.
+ */
+
+export const SEGMENT_CALLS = ['track', 'page', 'screen', 'identify', 'group', 'alias'] as const;
+export type SegmentCall = (typeof SEGMENT_CALLS)[number];
+
+/** Every path a Segment SDK posts to; analytics-next uses the one-letter forms. */
+export const SEGMENT_PATHS: Readonly<Record<string, SegmentCall | 'batch'>> = {
+  '/v1/batch': 'batch',
+  '/v1/b': 'batch',
+  '/v1/track': 'track',
+  '/v1/t': 'track',
+  '/v1/page': 'page',
+  '/v1/p': 'page',
+  '/v1/screen': 'screen',
+  '/v1/s': 'screen',
+  '/v1/identify': 'identify',
+  '/v1/i': 'identify',
+  '/v1/group': 'group',
+  '/v1/g': 'group',
+  '/v1/alias': 'alias',
+  '/v1/a': 'alias',
+};
+
+const jsonObject = z.custom<Record<string, unknown>>(isPlainObject, 'expected an object');
+
+/**
+ * One Segment message. Loose: Segment's API ignores top-level fields it does not know
+ * (`_metadata`, `channel`, `writeKey`), and so do we; the fields we read are checked.
+ */
+export const SegmentMessageSchema = z.looseObject({
+  type: z.enum(SEGMENT_CALLS),
+  messageId: z.string().min(1).max(SEGMENT_MAX_MESSAGE_ID_CHARS).optional(),
+  userId: z.string().min(1).nullish(),
+  anonymousId: z.string().min(1).nullish(),
+  event: z.string().optional(),
+  name: z.string().nullish(),
+  category: z.string().nullish(),
+  properties: jsonObject.optional(),
+  traits: jsonObject.optional(),
+  context: jsonObject.optional(),
+  integrations: jsonObject.optional(),
+  groupId: z.union([z.string(), z.number()]).nullish(),
+  previousId: z.union([z.string(), z.number()]).nullish(),
+  timestamp: isoDateTime.optional(),
+  originalTimestamp: isoDateTime.optional(),
+  sentAt: isoDateTime.optional(),
+});
+export type SegmentMessage = z.infer<typeof SegmentMessageSchema>;
+
+/** The envelope of `/v1/batch`; items are checked one by one, so each gets its own result. */
+export const SegmentBatchSchema = z.looseObject({
+  batch: z.array(z.unknown()).min(1).max(SEGMENT_MAX_BATCH_EVENTS, `at most ${SEGMENT_MAX_BATCH_EVENTS} events per batch (Segment's limit)`),
+  context: jsonObject.optional(),
+  integrations: jsonObject.optional(),
+  sentAt: isoDateTime.optional(),
+  writeKey: z.string().optional(),
+});
+export type SegmentBatch = z.infer<typeof SegmentBatchSchema>;
+
+/** A tenant's namespace bytes, parsed once per tenant a container sees (a few, not unbounded in practice). */
+const namespaces = new Map<string, Buffer>();
+function namespaceBytes(namespace: string): Buffer {
+  let bytes = namespaces.get(namespace);
+  if (!bytes) {
+    bytes = Buffer.from(namespace.replaceAll('-', ''), 'hex');
+    if (namespaces.size >= 10_000) namespaces.clear();
+    namespaces.set(namespace, bytes);
+  }
+  return bytes;
+}
+
+/** RFC 9562 version 5: SHA-1 of a namespace and a name, so the same pair always gives the same id. */
+export function uuidV5(namespace: string, name: string): string {
+  const hash = createHash('sha1').update(namespaceBytes(namespace)).update(name, 'utf8').digest();
+  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
+  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * The event id of a message: the same messageId of the same tenant is the same event, so an
+ * SDK's retry is stored once by the writer's dedupe. Another tenant's equal messageId is not.
+ */
+export const segmentEventId = (tenantId: string, messageId: string): string => uuidV5(tenantId, `segment:message:${messageId}`);
+
+/** Our user ids are UUIDs: a UUID is kept as it is, any other id becomes a stable one per tenant. */
+export const segmentUserUuid = (tenantId: string, userId: string): string => (UUID.test(userId) ? userId.toLowerCase() : uuidV5(tenantId, `segment:user:${userId}`));
+
+/** Our sessionId holds 64 characters; a longer anonymousId is kept whole in metadata and shortened to a stable id. */
+const sessionIdOf = (tenantId: string, anonymousId: string): string => (anonymousId.length <= 64 ? anonymousId : uuidV5(tenantId, `segment:anonymous:${anonymousId}`));
+
+/** Segment's context fields that have a place in ours; a value that does not fit stays in `context.segment` only. */
+function ourContext(context: Record<string, unknown>): Record<string, unknown> {
+  const page = isPlainObject(context['page']) ? context['page'] : {};
+  const os = isPlainObject(context['os']) ? context['os'] : {};
+  const device = isPlainObject(context['device']) ? context['device'] : {};
+  const candidates: Record<string, unknown> = {
+    page: page['url'],
+    referrer: page['referrer'],
+    userAgent: context['userAgent'],
+    ipAddress: context['ip'],
+    locale: context['locale'],
+    timezone: context['timezone'],
+    os: os['name'],
+    deviceType: device['type'],
+  };
+  if (typeof page['url'] === 'string' && page['url'].length > 255) candidates['page'] = page['path'];
+  const fields = EventContextSchema.shape;
+  const mapped: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(candidates)) {
+    if (value === undefined || value === '') continue;
+    if (fields[key as keyof typeof fields].safeParse(value).success) mapped[key] = value;
+  }
+  return mapped;
+}
+
+/** What one message maps to: our event's input, and what only Segment has, for context and metadata. */
+export interface MappedSegmentMessage {
+  /** An input of `AnalyticsEventSchema`, checked by the same `prepareEvent` as our own routes. */
+  event: Record<string, unknown>;
+  /** The client's send time of this message or its batch, for the clock-skew rule. */
+  sentAt?: string;
+  /**
+   * Kept under `context.segment` and `metadata.segment`, masked like properties, but for `ids`:
+   * the call and its messageId are ours to dedupe by and are kept exactly (a masker would take
+   * the digits of `node-next-1764646...` for a phone number).
+   */
+  extras: { context: Record<string, unknown>; metadata: Record<string, unknown>; ids: { type: SegmentCall; messageId?: string } };
+  /** Where our field's complaint points in the Segment message (`action` is `event` of a track). */
+  issuePaths: Record<string, string>;
+}
+
+export type SegmentOutcome = { ok: true; mapped: MappedSegmentMessage } | { ok: false; issues: FieldIssue[]; tooLarge?: boolean };
+
+/** What a batch lends every message: Segment merges its context and integrations into each. */
+export interface SegmentDefaults {
+  context?: Record<string, unknown>;
+  integrations?: Record<string, unknown>;
+  sentAt?: string;
+}
+
+const stringProperty = (properties: Record<string, unknown>, key: string): string | undefined => {
+  const value = properties[key];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+};
+const numberProperty = (properties: Record<string, unknown>, key: string): number | undefined => {
+  const value = properties[key];
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+};
+
+/** Our type: `properties.eventType` when it names one, else USER_ACTION (a person did it). */
+function typeOf(properties: Record<string, unknown>): EventType | FieldIssue {
+  const named = properties['eventType'];
+  if (named === undefined) return 'USER_ACTION';
+  const parsed = EventTypeEnum.safeParse(named);
+  return parsed.success ? parsed.data : { path: 'properties.eventType', message: `must be one of ${EventTypeEnum.options.join(', ')}` };
+}
+
+/** category and action per call; the action falls back to the call's name, never empty. */
+function kindOf(message: SegmentMessage, properties: Record<string, unknown>): { category: string; action: string } {
+  const category = stringProperty(properties, 'category') ?? message.type;
+  switch (message.type) {
+    case 'track':
+      return { category, action: message.event ?? '' };
+    case 'page':
+    case 'screen':
+      return { category: message.category || category, action: message.name || stringProperty(properties, 'name') || message.type };
+    default:
+      return { category: message.type, action: message.type };
+  }
+}
+
+const ISSUE_PATHS: Record<SegmentCall, Record<string, string>> = {
+  track: { action: 'event' },
+  page: { action: 'name', category: 'category' },
+  screen: { action: 'name', category: 'category' },
+  identify: { properties: 'traits' },
+  group: { properties: 'traits' },
+  alias: {},
+};
+
+/**
+ * Maps one Segment message onto our event model (docs/architecture.md, "Segment-compatible
+ * ingestion", has the table): event name -> action, `properties.category` or the call ->
+ * category, `properties.eventType` or USER_ACTION -> type, userId -> a stable UUID per tenant,
+ * anonymousId -> sessionId, traits of identify and group -> properties, `properties.label`,
+ * `value` (or `revenue`) -> label and value. The originals are kept in `metadata.segment`.
+ */
+export function mapSegmentMessage(raw: unknown, tenantId: string, defaults: SegmentDefaults = {}): SegmentOutcome {
+  // 1. Size as sent, before any work: Segment's limit is on the message.
+  const bytes = Buffer.byteLength(JSON.stringify(raw) ?? '');
+  if (bytes > MAX_EVENT_BYTES) return { ok: false, tooLarge: true, issues: [{ path: '', message: `message is ${bytes} bytes; the limit is ${MAX_EVENT_BYTES} (32 KB)` }] };
+
+  // 2. The fields we read.
+  const parsed = SegmentMessageSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })) };
+  const message = parsed.data;
+  if (!message.userId && !message.anonymousId) return { ok: false, issues: [{ path: 'userId', message: 'a userId or an anonymousId is required' }] };
+  if (message.type === 'track' && !message.event) return { ok: false, issues: [{ path: 'event', message: 'a track call needs an event name' }] };
+
+  // 3. Our event.
+  const context = { ...defaults.context, ...message.context };
+  const traits = message.traits ?? (isPlainObject(context['traits']) ? context['traits'] : {});
+  const properties = message.type === 'identify' || message.type === 'group' ? traits : (message.properties ?? {});
+  const type = typeOf(properties);
+  if (typeof type !== 'string') return { ok: false, issues: [type] };
+  const label = stringProperty(properties, 'label');
+  const value = numberProperty(properties, 'value') ?? numberProperty(properties, 'revenue');
+  const event: Record<string, unknown> = {
+    ...(message.messageId ? { id: segmentEventId(tenantId, message.messageId) } : {}),
+    type,
+    ...kindOf(message, properties),
+    ...(label === undefined ? {} : { label }),
+    ...(value === undefined ? {} : { value }),
+    ...(message.userId ? { userId: segmentUserUuid(tenantId, message.userId) } : {}),
+    ...(message.anonymousId ? { sessionId: sessionIdOf(tenantId, message.anonymousId) } : {}),
+    properties,
+    context: ourContext(context),
+    metadata: { source: 'segment' },
+    ...(message.originalTimestamp ?? message.timestamp ? { timestamp: message.originalTimestamp ?? message.timestamp } : {}),
+  };
+
+  // 4. What only Segment has. ip and userAgent moved to our fields (the ip truncated there).
+  const { ip: _ip, userAgent: _userAgent, ...segmentContext } = context;
+  const integrations = { ...defaults.integrations, ...message.integrations };
+  const metadata: Record<string, unknown> = {
+    ...(message.userId ? { userId: message.userId } : {}),
+    ...(message.anonymousId ? { anonymousId: message.anonymousId } : {}),
+    ...(message.groupId == null ? {} : { groupId: String(message.groupId) }),
+    ...(message.previousId == null ? {} : { previousId: String(message.previousId) }),
+    ...(Object.keys(integrations).length > 0 ? { integrations } : {}),
+  };
+  const extras = { context: segmentContext, metadata, ids: { type: message.type, ...(message.messageId ? { messageId: message.messageId } : {}) } };
+  const unstorable = findUnstorableJson(extras, MAX_PROPERTY_KEYS);
+  if (unstorable) return { ok: false, issues: [{ path: unstorable.path.join('.').replace(/^metadata\./, ''), message: unstorable.message }] };
+  return { ok: true, mapped: { event, sentAt: message.sentAt ?? defaults.sentAt, extras, issuePaths: ISSUE_PATHS[message.type] } };
+}
+
+/** A complaint about our mapped field, renamed to the Segment field it came from. */
+export function segmentIssue(issue: FieldIssue, issuePaths: Record<string, string>): FieldIssue {
+  const [head, ...rest] = issue.path.split('.');
+  const renamed = head === undefined ? undefined : issuePaths[head];
+  return renamed === undefined ? issue : { ...issue, path: [renamed, ...rest].join('.') };
+}
+
+/**
+ * The write key of a request, as Segment takes it: HTTP Basic with the key as the user name
+ * and no password (`base64(writeKey + ':')`), else the body's `writeKey`.
+ */
+export function segmentWriteKey(authorization: string | undefined, body: unknown): string | undefined {
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization ?? '')?.[1];
+  if (basic) {
+    const decoded = Buffer.from(basic, 'base64').toString('utf8');
+    const user = decoded.split(':')[0];
+    if (user) return user;
+  }
+  const fromBody = isPlainObject(body) ? body['writeKey'] : undefined;
+  return typeof fromBody === 'string' && fromBody.length > 0 ? fromBody : undefined;
+}
+
+/** Where analytics-next should send: this deployment, as the request reached it. */
+export interface SegmentApiBase {
+  protocol: 'http' | 'https';
+  /** Host and path prefix without the scheme (`api.example.com/v1`), as Segment's settings carry it. */
+  apiHost: string;
+}
+
+/**
+ * The settings document analytics-next fetches from `cdnURL`: only the Segment.io destination,
+ * pointed at this deployment, so a snippet changes one URL. Metrics sampling is off, so the
+ * library sends nothing to Segment's own hosts.
+ */
+export function segmentSettings(writeKey: string, base: SegmentApiBase): SegmentSettings {
+  return {
+    integrations: { 'Segment.io': { apiKey: writeKey, apiHost: base.apiHost, protocol: base.protocol, unbundledIntegrations: [], addBundledMetadata: true, maybeBundledConfigIds: {} } },
+    plan: { track: { __default: { enabled: true, integrations: {} } }, identify: { __default: { enabled: true } }, group: { __default: { enabled: true } } },
+    edgeFunction: {},
+    analyticsNextEnabled: true,
+    middlewareSettings: {},
+    enabledMiddleware: {},
+    metrics: { sampleRate: 0 },
+    legacyVideoPluginsEnabled: false,
+    remotePlugins: [],
+  };
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import {
+  mapSegmentMessage,
+  segmentEventId,
+  segmentIssue,
+  segmentUserUuid,
+  segmentWriteKey,
+  uuidV5,
+  type MappedSegmentMessage,
+} from '../../../../lambdas/shared/domain/segment-messages.js';
+import { TENANT_A, TENANT_B } from '../../../support/factories.js';
+
+const mapped = (message: unknown, defaults = {}): MappedSegmentMessage => {
+  const outcome = mapSegmentMessage(message, TENANT_A, defaults);
+  if (!outcome.ok) throw new Error(JSON.stringify(outcome.issues));
+  return outcome.mapped;
+};
+const issuesOf = (message: unknown) => {
+  const outcome = mapSegmentMessage(message, TENANT_A);
+  return outcome.ok ? [] : outcome.issues.map((issue) => issue.path);
+};
+
+describe('uuidV5', () => {
+  it("gives RFC 9562's example id for www.example.com in the DNS namespace", () => {
+    expect(uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com')).toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2');
+  });
+});
+
+describe('ids', () => {
+  it('give the same event id for the same messageId of a tenant, another for another tenant', () => {
+    expect(segmentEventId(TENANT_A, 'm-1')).toBe(segmentEventId(TENANT_A, 'm-1'));
+    expect(segmentEventId(TENANT_A, 'm-1')).not.toBe(segmentEventId(TENANT_B, 'm-1'));
+  });
+
+  it('keep a UUID user id and map any other to a stable UUID per tenant', () => {
+    expect(segmentUserUuid(TENANT_A, 'AB6C1F5E-1111-4111-8111-111111111111')).toBe('ab6c1f5e-1111-4111-8111-111111111111');
+    expect(segmentUserUuid(TENANT_A, 'user-42')).toBe(segmentUserUuid(TENANT_A, 'user-42'));
+    expect(segmentUserUuid(TENANT_A, 'user-42')).not.toBe(segmentUserUuid(TENANT_B, 'user-42'));
+  });
+});
+
+describe('mapSegmentMessage', () => {
+  it('maps a track: event -> action, properties.category -> category, USER_ACTION, label and value', () => {
+    const { event, extras } = mapped({ type: 'track', event: 'Order Completed', userId: 'user-42', messageId: 'm-1', properties: { category: 'Checkout', label: 'basket', revenue: 12.5 } });
+
+    expect(event).toMatchObject({ id: segmentEventId(TENANT_A, 'm-1'), type: 'USER_ACTION', category: 'Checkout', action: 'Order Completed', label: 'basket', value: 12.5, userId: segmentUserUuid(TENANT_A, 'user-42') });
+    expect(extras).toMatchObject({ ids: { type: 'track', messageId: 'm-1' }, metadata: { userId: 'user-42' } });
+  });
+
+  it('falls back to the call as category, and takes the type from properties.eventType', () => {
+    expect(mapped({ type: 'track', event: 'Load', anonymousId: 'a', properties: { eventType: 'PERFORMANCE', value: 120 } }).event).toMatchObject({ type: 'PERFORMANCE', category: 'track', value: 120, sessionId: 'a' });
+    expect(issuesOf({ type: 'track', event: 'Load', anonymousId: 'a', properties: { eventType: 'LAUNCH' } })).toEqual(['properties.eventType']);
+  });
+
+  it('maps page and screen: their category, their name as action, else the call', () => {
+    expect(mapped({ type: 'page', category: 'Docs', name: 'Install', anonymousId: 'a' }).event).toMatchObject({ category: 'Docs', action: 'Install' });
+    expect(mapped({ type: 'screen', anonymousId: 'a' }).event).toMatchObject({ category: 'screen', action: 'screen' });
+  });
+
+  it('keeps the traits of identify and group as properties, and groupId and previousId in metadata', () => {
+    expect(mapped({ type: 'identify', userId: 'u', traits: { plan: 'pro' } }).event).toMatchObject({ category: 'identify', action: 'identify', properties: { plan: 'pro' } });
+    const group = mapped({ type: 'group', userId: 'u', groupId: 7, traits: { seats: 3 } });
+    expect(group.event).toMatchObject({ properties: { seats: 3 } });
+    expect(group.extras.metadata).toMatchObject({ groupId: '7' });
+    expect(mapped({ type: 'alias', userId: 'u', previousId: 'anon' }).extras.metadata).toMatchObject({ previousId: 'anon' });
+  });
+
+  it("moves Segment's context onto ours where it fits and keeps the rest, ip and userAgent aside", () => {
+    const { event, extras } = mapped({
+      type: 'page',
+      anonymousId: 'a',
+      context: { ip: '203.0.113.9', userAgent: 'Mozilla/5.0', locale: 'de-DE', page: { url: 'https://shop.example/p', referrer: 'https://search.example/' }, os: { name: 'Linux' }, device: { type: 'mobile' }, campaign: { source: 'mail' } },
+    });
+
+    expect(event['context']).toEqual({ page: 'https://shop.example/p', referrer: 'https://search.example/', userAgent: 'Mozilla/5.0', ipAddress: '203.0.113.9', locale: 'de-DE', os: 'Linux', deviceType: 'mobile' });
+    expect(extras.context).toEqual({ locale: 'de-DE', page: { url: 'https://shop.example/p', referrer: 'https://search.example/' }, os: { name: 'Linux' }, device: { type: 'mobile' }, campaign: { source: 'mail' } });
+  });
+
+  it("merges the batch's context and integrations under the message's own", () => {
+    const { event, extras, sentAt } = mapped({ type: 'track', event: 'x', userId: 'u', context: { locale: 'fr-FR' } }, { context: { locale: 'en-GB', timezone: 'Europe/Paris' }, integrations: { All: false }, sentAt: '2026-01-01T00:00:00Z' });
+
+    expect(event['context']).toMatchObject({ locale: 'fr-FR', timezone: 'Europe/Paris' });
+    expect(extras.metadata).toMatchObject({ integrations: { All: false } });
+    expect(sentAt).toBe('2026-01-01T00:00:00Z');
+  });
+
+  it('takes originalTimestamp before timestamp, and a message sentAt before the batch one', () => {
+    const { event, sentAt } = mapped({ type: 'track', event: 'x', userId: 'u', timestamp: '2026-01-01T00:00:05Z', originalTimestamp: '2026-01-01T00:00:01Z', sentAt: '2026-01-01T00:00:09Z' }, { sentAt: '2026-01-01T00:00:10Z' });
+
+    expect(event['timestamp']).toBe('2026-01-01T00:00:01Z');
+    expect(sentAt).toBe('2026-01-01T00:00:09Z');
+  });
+
+  it('refuses, by field, a long messageId, a non-string userId, an unknown type, no ids, a track without event', () => {
+    expect(issuesOf({ type: 'track', event: 'x', userId: 'u', messageId: 'm'.repeat(101) })).toEqual(['messageId']);
+    expect(issuesOf({ type: 'track', event: 'x', userId: 42 })).toEqual(['userId']);
+    expect(issuesOf({ type: 'launch', userId: 'u' })).toEqual(['type']);
+    expect(issuesOf({ type: 'track', event: 'x' })).toEqual(['userId']);
+    expect(issuesOf({ type: 'track', userId: 'u' })).toEqual(['event']);
+  });
+
+  it('refuses a message over 32 KB as too large', () => {
+    const outcome = mapSegmentMessage({ type: 'track', event: 'x', userId: 'u', properties: { blob: 'x'.repeat(33 * 1024) } }, TENANT_A);
+
+    expect(outcome).toMatchObject({ ok: false, tooLarge: true });
+  });
+
+  it("names our field's complaint by the Segment field it came from", () => {
+    expect(segmentIssue({ path: 'action', message: 'too long' }, mapped({ type: 'track', event: 'x', userId: 'u' }).issuePaths)).toEqual({ path: 'event', message: 'too long' });
+    expect(segmentIssue({ path: 'properties.a', message: 'bad' }, mapped({ type: 'identify', userId: 'u' }).issuePaths)).toEqual({ path: 'traits.a', message: 'bad' });
+  });
+});
+
+describe('segmentWriteKey', () => {
+  it('reads HTTP Basic with the key as user name, else the body', () => {
+    const basic = `Basic ${Buffer.from('wk_abc:').toString('base64')}`;
+
+    expect(segmentWriteKey(basic, { writeKey: 'wk_other' })).toBe('wk_abc');
+    expect(segmentWriteKey(undefined, { writeKey: 'wk_body' })).toBe('wk_body');
+    expect(segmentWriteKey('Bearer wk_abc', {})).toBeUndefined();
+  });
+});
