@@ -1,65 +1,114 @@
-// npm run bench:query [-- --events 1000000 --others 3000000 --runs 50 --vacuum --keep --only <name part>]
+// npm run bench:query [-- --events 1000000 --others 3000000 --runs 50 --budget 90 --vacuum | --fresh --load 2 --http --port 3121 --raw --keep --only <name part>]
 // Loads one tenant's events over 90 days and other tenants' events into real Postgres with COPY
-// (not measured), runs ANALYZE, then measures p50/p95 of the API's queries through the query
-// adapter (transaction, RLS, audit row included), each beside the same query answered from the
-// events alone (the raw-table baseline), alternating run by run so that noise hits both alike.
+// (not measured), then asks the API's seven questions: first on a database nobody has read
+// (`first`), then warm, each beside the same question asked of DuckDB (the measured tenant's
+// events in memory, 2 threads, exact count(DISTINCT) and quantile_cont), alternating run by
+// run so that noise hits both alike, and checks that both answer the same figures. Ours is
+// asked through the query adapter (transaction, RLS, audit row) in this process, or with
+// --http through a freshly started `bin/local.ts`. --load N repeats the warm runs while N
+// writer processes ingest live events of another tenant through the write handler.
 import { randomUUID } from 'node:crypto';
+import { fork } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { mintToken } from '../lambdas/shared/adapters/jwt/mint-token.js';
 import { PgEventQueries } from '../lambdas/shared/adapters/pg/pg-event-queries.js';
 import { monthsAhead } from '../lambdas/shared/domain/months.js';
-import type { EventQueries } from '../lambdas/shared/ports/event-queries.js';
-import { queryEvents, aggregateEvents, summariseEventTypes } from '../lambdas/shared/use-cases/query-events.js';
 import { createServerDatabase } from '../test/support/test-database.js';
+import { csvField } from './support/csv.js';
+import { explainingDatabase, type Explained } from './support/explain-database.js';
 import { seededRandom } from './support/generate-events.js';
+import type { LoadWriterReport } from './support/load-writer.js';
+import { BENCH_JWT_SECRET, startLocalServer, type LocalServer } from './support/local-server.js';
+import { askInProcess, askOverHttp, differences, loadDuck, page19End, questions, type Ask, type Figures, type Question } from './support/query-questions.js';
 import { benchServerUrl, percentile } from './support/stats.js';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, others: { type: 'string', default: '3000000' }, runs: { type: 'string', default: '50' }, vacuum: { type: 'boolean', default: false }, keep: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' },
+    others: { type: 'string', default: '3000000' },
+    runs: { type: 'string', default: '50' },
+    vacuum: { type: 'boolean', default: false },
+    fresh: { type: 'boolean', default: false },
+    load: { type: 'string', default: '0' },
+    http: { type: 'boolean', default: false },
+    port: { type: 'string', default: '3121' },
+    raw: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    budget: { type: 'string', default: '90' },
+  },
+});
 const EVENTS = Number(values.events);
 const OTHERS = Number(values.others);
 const RUNS = Number(values.runs);
+const WRITERS = Number(values.load);
+const BUDGET_MS = Number(values.budget) * 1000;
 const TENANT = '00000000-0000-4000-8000-0000000000aa';
+const LOAD_TENANT = '00000000-0000-4000-8000-0000000000bb';
 const DAY = 86_400_000;
 const END = Date.now();
 const COLUMNS = 'tenant_id, event_id, timestamp, event_type, category, action, label, value, user_id, session_id, properties, context, metadata, received_at, stored_at';
+if (values.vacuum && values.fresh) throw new Error('--vacuum and --fresh exclude each other');
+/** --vacuum: VACUUM ANALYZE after the load; --fresh: neither (just ingested); otherwise ANALYZE. */
+const STATE = values.vacuum ? 'VACUUM ANALYZE' : values.fresh ? 'fresh (no VACUUM, no ANALYZE)' : 'ANALYZE';
+const OUTPUT = new URL('./output/', import.meta.url).pathname;
+const STAMP = new Date(END).toISOString().replace(/[:.]/g, '-');
 
 const TYPES = ['USER_ACTION', 'USER_ACTION', 'USER_ACTION', 'PERFORMANCE', 'SYSTEM_EVENT', 'ERROR', 'BUSINESS', 'CUSTOM', 'SECURITY'];
 const CATEGORIES = ['navigation', 'checkout', 'auth', 'search', 'api', 'billing', 'profile', 'jobs'];
 const ACTIONS = ['view', 'click', 'submit', 'fail', 'retry', 'complete'];
 const PLANS = ['free', 'pro', 'team'];
 
-/** CSV rows of one tenant, generated in chunks so that four million rows never sit in memory. */
-function* csvChunks(tenantId: string, count: number, users: string[], seed: number): Generator<string> {
+/**
+ * CSV rows of one tenant, generated in chunks so that four million rows never sit in memory:
+ * for COPY into Postgres, and the same events for DuckDB (instants as epoch ms).
+ */
+function* csvChunks(tenantId: string, count: number, users: string[], seed: number): Generator<{ pg: string; duck: string }> {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   for (let start = 0; start < count; start += 20_000) {
-    const lines: string[] = [];
+    const pgLines: string[] = [];
+    const duckLines: string[] = [];
     for (let index = start; index < Math.min(count, start + 20_000); index++) {
       const type = pick(TYPES);
       const timestamp = new Date(END - random() * 90 * DAY);
       const receivedAt = new Date(timestamp.getTime() + Math.floor(random() * 2000));
       const storedAt = new Date(receivedAt.getTime() + 50 + Math.floor(random() * 400));
       const value = type === 'PERFORMANCE' || type === 'BUSINESS' ? (random() * 2000).toFixed(2) : '';
-      const properties = JSON.stringify({ page: `/p/${Math.floor(random() * 500)}`, plan: pick(PLANS), experiment: `e${Math.floor(random() * 20)}` }).replace(/"/g, '""');
-      lines.push(
-        `${tenantId},${randomUUID()},${timestamp.toISOString()},${type},${pick(CATEGORIES)},${pick(ACTIONS)},,${value},${pick(users)},s-${Math.floor(random() * 200_000)},"${properties}","{""locale"":""en""}","{}",${receivedAt.toISOString()},${storedAt.toISOString()}`,
-      );
+      const properties = csvField({ page: `/p/${Math.floor(random() * 500)}`, plan: pick(PLANS), experiment: `e${Math.floor(random() * 20)}` });
+      const [eventId, category, action, userId, sessionId] = [randomUUID(), pick(CATEGORIES), pick(ACTIONS), pick(users), `s-${Math.floor(random() * 200_000)}`];
+      const context = csvField({ locale: 'en' });
+      pgLines.push(`${tenantId},${eventId},${timestamp.toISOString()},${type},${category},${action},,${value},${userId},${sessionId},${properties},${context},"{}",${receivedAt.toISOString()},${storedAt.toISOString()}`);
+      duckLines.push(`${eventId},${timestamp.getTime()},${type},${category},${action},,${value},${userId},${sessionId},${properties},${context},"{}",${receivedAt.getTime()},${storedAt.getTime()}`);
     }
-    yield `${lines.join('\n')}\n`;
+    yield { pg: `${pgLines.join('\n')}\n`, duck: `${duckLines.join('\n')}\n` };
   }
 }
 
-async function load(client: pg.Client): Promise<string[]> {
+/** Loads every tenant into Postgres and writes the measured tenant's events to `duckCsv`; answers the user pool. */
+async function load(client: pg.Client, duckCsv: string): Promise<string[]> {
   const users = Array.from({ length: 20_000 }, () => randomUUID());
   const tenants: Array<[string, number]> = [[TENANT, EVENTS], ...Array.from({ length: 3 }, (): [string, number] => [randomUUID(), Math.floor(OTHERS / 3)])];
   const first = new Date(END - 91 * DAY);
   await client.query('SELECT ensure_event_partition(m::date) FROM unnest($1::text[]) m', [monthsAhead(first, 4)]);
+  writeFileSync(duckCsv, '');
   for (const [index, [tenantId, count]] of tenants.entries()) {
     const started = performance.now();
-    await pipeline(Readable.from(csvChunks(tenantId, count, users, index + 1)), client.query(copyFrom(`COPY analytics_events (${COLUMNS}) FROM STDIN WITH (FORMAT csv)`)));
+    const rows = function* () {
+      for (const chunk of csvChunks(tenantId, count, users, index + 1)) {
+        if (tenantId === TENANT) appendFileSync(duckCsv, chunk.duck);
+        yield chunk.pg;
+      }
+    };
+    await pipeline(Readable.from(rows()), client.query(copyFrom(`COPY analytics_events (${COLUMNS}) FROM STDIN WITH (FORMAT csv)`)));
     console.log(`loaded ${count} events of tenant ${index + 1} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
   // The rollups the writer would have kept.
@@ -67,8 +116,9 @@ async function load(client: pg.Client): Promise<string[]> {
     SELECT tenant_id, g, date_trunc(g, timestamp, 'UTC'), event_type, category, action, count(*), count(value), coalesce(sum(value), 0), min(value), max(value)
     FROM analytics_events CROSS JOIN (VALUES ('hour'), ('day')) AS grains(g) GROUP BY 1, 2, 3, 4, 5, 6`);
   // --vacuum: the steady state autovacuum reaches after a bulk insert (visibility map set, so
-  // counts can be index-only); without it, the state right after the load.
-  await client.query(values.vacuum ? 'VACUUM ANALYZE' : 'ANALYZE');
+  // counts can be index-only); by default statistics only; --fresh: the state right after the
+  // load, as an administrator meets it (autovacuum may start during the run, as it would).
+  if (!values.fresh) await client.query(values.vacuum ? 'VACUUM ANALYZE' : 'ANALYZE');
   return users;
 }
 
@@ -77,86 +127,233 @@ interface Timing {
   p95: number;
 }
 
-interface Measured {
-  name: string;
-  /** The first fast run: it builds the event sets the query needs (none yet for its range). */
-  first: number;
-  fast: Timing;
-  raw: Timing;
-}
+const timing = (samples: number[]): Timing => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
+};
 
-type Run = (queries: EventQueries) => Promise<unknown>;
-
-async function timed(samples: number[], work: () => Promise<unknown>): Promise<void> {
+async function timed<T>(samples: number[], work: () => Promise<T>): Promise<T> {
   const started = performance.now();
-  await work();
+  const answer = await work();
   samples.push(performance.now() - started);
+  return answer;
 }
 
-function timing(samples: number[]): Timing {
-  samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 50), p95: percentile(samples, 95) };
+interface Measured {
+  question: Question;
+  /** ms of the first ask on the untouched database, or why it failed. */
+  first: number | string;
+  duckFirst: number;
+  ours: Timing;
+  duck: Timing;
+  runs: number;
+  failedRuns: number;
+  raw?: Timing;
+  loaded?: { ours: Timing; duck: Timing; runs: number; failedRuns: number };
 }
 
-async function measure(name: string, run: Run, fast: EventQueries, raw: EventQueries): Promise<Measured> {
-  // Warm the plan cache and the buffers once, as a live service would be. The first fast run
-  // also builds the event sets of its range, which a live service keeps from earlier queries.
-  const firstSamples: number[] = [];
-  await timed(firstSamples, () => run(fast));
-  await run(raw);
-  const fastSamples: number[] = [];
-  const rawSamples: number[] = [];
-  for (let index = 0; index < RUNS; index++) {
-    await timed(fastSamples, () => run(fast));
-    await timed(rawSamples, () => run(raw));
+interface Alternated {
+  /** The last answers of both sides, for the check (ours undefined if its last ask failed). */
+  last?: { ours: unknown; duck: Figures };
+  runs: number;
+  /** Why our asks failed, one entry a failure (its time is still a sample: a caller waited that long). */
+  failed: string[];
+}
+
+/**
+ * Both sides asked in turn (who goes first alternates by round), RUNS rounds or fewer once our
+ * side has spent --budget seconds (at least 5 rounds): a read that takes the statement timeout
+ * each time would otherwise hold the bench for many minutes.
+ */
+async function alternate(question: Question, ask: Ask, duck: DuckDBConnection, ours: number[], theirs: number[], raw?: { ask: Ask; samples: number[] }): Promise<Alternated> {
+  const result: Alternated = { runs: 0, failed: [] };
+  const askOurs = async () => {
+    const started = performance.now();
+    try {
+      return await ask(question.kind, question.body);
+    } catch (error) {
+      result.failed.push(error instanceof Error ? error.message : String(error));
+      return undefined;
+    } finally {
+      ours.push(performance.now() - started);
+    }
+  };
+  const askDuck = () => timed(theirs, () => question.duck(duck));
+  const spent = () => ours.reduce((sum, sample) => sum + sample, 0);
+  for (let round = 0; round < RUNS && (round < 5 || spent() < BUDGET_MS); round++) {
+    if (round % 2 === 0) {
+      const oursAnswer = await askOurs();
+      result.last = { ours: oursAnswer, duck: await askDuck() };
+    } else {
+      const duckAnswer = await askDuck();
+      result.last = { ours: await askOurs(), duck: duckAnswer };
+    }
+    if (raw) await timed(raw.samples, () => raw.ask(question.kind, question.body));
+    result.runs = round + 1;
   }
-  return { name, first: firstSamples[0] ?? 0, fast: timing(fastSamples), raw: timing(rawSamples) };
+  return result;
 }
 
-const ms = (value: number) => `${value.toFixed(1).padStart(7)} ms`;
+/** Starts `count` writer processes and resolves once each has stored its first delivery. */
+async function startWriters(databaseUrl: string, count: number) {
+  const children = Array.from({ length: count }, (_, index) => fork(new URL('./support/load-writer.ts', import.meta.url).pathname, [databaseUrl, LOAD_TENANT, String(index + 1)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+  const reports = children.map(
+    (child) =>
+      new Promise<LoadWriterReport>((resolve, reject) => {
+        child.on('message', (message: Partial<LoadWriterReport>) => {
+          if (message.stored !== undefined) resolve(message as LoadWriterReport);
+        });
+        child.once('exit', (code) => reject(new Error(`load writer exited (${code})`)));
+      }),
+  );
+  await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
+  const started = performance.now();
+  return {
+    async stop() {
+      for (const child of children) child.send('stop');
+      const done = await Promise.all(reports);
+      const seconds = (performance.now() - started) / 1000;
+      return { stored: done.reduce((sum, report) => sum + report.stored, 0), seconds };
+    },
+  };
+}
+
+const cell = (value: number | string | undefined) => (value === undefined ? '-' : typeof value === 'string' ? value : `${value < 100 ? value.toFixed(1) : Math.round(value).toLocaleString('en')} ms`);
+/** Said beside a p95 when it rests on fewer runs than asked (--budget) or on failed reads. */
+const runsNote = ({ runs, failedRuns }: { runs: number; failedRuns: number }) =>
+  `${runs < RUNS ? ` (${runs} runs)` : ''}${failedRuns > 0 ? ` **${failedRuns} failed**` : ''}`;
+const loadAverage = () => loadavg().map((value) => value.toFixed(1)).join(' / ');
+
+/** The `EXPLAIN (ANALYZE, BUFFERS)` of every read statement of our side of each question. */
+async function explain(db: ConstructorParameters<typeof PgEventQueries>[0], measured: Measured[]): Promise<string> {
+  const sections: string[] = [];
+  for (const { question, ours, duck } of measured) {
+    const explained: Explained[] = [];
+    sections.push(`## ${question.name}: p95 ${cell(ours.p95)}, DuckDB p95 ${cell(duck.p95)}, ratio ${(ours.p95 / duck.p95).toFixed(2)}\n`);
+    await askInProcess(new PgEventQueries(explainingDatabase(db, explained)), TENANT)(question.kind, question.body).catch((error: unknown) => {
+      sections.push(`(the read failed: ${error instanceof Error ? error.message : String(error)})\n`);
+    });
+    for (const { sql, plan } of explained) sections.push(`${sql.replace(/\s+/g, ' ').trim()}\n\n${plan}\n`);
+  }
+  return sections.join('\n');
+}
 
 async function main(): Promise<void> {
+  const loadBefore = loadAverage();
   const bench = await createServerDatabase(benchServerUrl(), 'tracker_bench');
   const client = new pg.Client({ connectionString: bench.url });
+  const scratch = mkdtempSync(join(tmpdir(), 'bench-query-'));
+  const duckCsv = join(scratch, 'events.csv');
   await client.connect();
+  let server: LocalServer | undefined;
+  const mismatches: string[] = [];
+  const failures: string[] = [];
   try {
-    const users = await load(client);
-    const fast: EventQueries = new PgEventQueries(bench.db);
-    const raw: EventQueries = new PgEventQueries(bench.db, { fastPaths: false });
-    const who = { tenantId: TENANT, subject: 'bench' };
-    const settings = { eventRetentionDays: 90 };
-    const last = (days: number) => ({ startTime: new Date(END - days * DAY).toISOString(), endTime: new Date(END).toISOString() });
-    const someUser = users[7] as string;
+    const loadStarted = performance.now();
+    const users = await load(client, duckCsv);
+    console.log(`Postgres loaded and ${STATE} in ${((performance.now() - loadStarted) / 1000).toFixed(0)} s`);
+    const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
+    const duck = await instance.connect();
+    const duckLoaded = await loadDuck(duck, duckCsv);
+    rmSync(duckCsv);
+    if (duckLoaded !== EVENTS) throw new Error(`DuckDB loaded ${duckLoaded} of ${EVENTS} events`);
+    const asked = questions({ tenantId: TENANT, end: END, someUser: users[7] as string, page19End: await page19End(duck, END) }).filter(({ name }) => !values.only || name.includes(values.only));
 
-    const cursorAtPage20 = async () => {
-      let cursor: string | undefined;
-      for (let page = 1; page < 20; page++) cursor = (await queryEvents(fast, who, { ...last(30), limit: 100, ...(cursor ? { cursor } : {}) }, settings)).nextCursor ?? undefined;
-      return cursor;
-    };
-    const page20 = await cursorAtPage20();
-
-    const cases: Array<[string, Run]> = [
-      ['30-day query, type + category', (queries) => queryEvents(queries, who, { ...last(30), eventTypes: ['USER_ACTION'], categories: ['checkout'], limit: 100 }, settings)],
-      ['property filter (plan=pro, experiment=e3), 30 days', (queries) => queryEvents(queries, who, { ...last(30), properties: { plan: 'pro', experiment: 'e3' }, limit: 100 }, settings)],
-      ['userId filter, 90 days', (queries) => queryEvents(queries, who, { ...last(89), userId: someUser, limit: 100 }, settings)],
-      ['page 20 by cursor, 30 days', (queries) => queryEvents(queries, who, { ...last(30), limit: 100, cursor: page20 }, settings)],
-      ['aggregate day x 30 days by type', (queries) => aggregateEvents(queries, who, { ...last(30), granularity: 'day', groupBy: ['event_type'] }, settings)],
-      ['aggregate hour x 7 days', (queries) => aggregateEvents(queries, who, { ...last(7), granularity: 'hour' }, settings)],
-      ['event-types summary, 30 days', (queries) => summariseEventTypes(queries, who, last(30), settings)],
-    ];
-    const results: Measured[] = [];
-    console.log(`${'query'.padEnd(52)} ${'first'.padStart(10)} ${'p50'.padStart(10)} ${'p95'.padStart(10)}   ${'raw p50'.padStart(10)} ${'raw p95'.padStart(10)}   raw/fast p95`);
-    for (const [name, run] of cases.filter(([name]) => !values.only || name.includes(values.only))) {
-      const result = await measure(name, run, fast, raw);
-      results.push(result);
-      const ratio = (result.raw.p95 / result.fast.p95).toFixed(1);
-      console.log(`${name.padEnd(52)} ${ms(result.first)} ${ms(result.fast.p50)} ${ms(result.fast.p95)}   ${ms(result.raw.p50)} ${ms(result.raw.p95)}   ${ratio.padStart(6)}x${result.fast.p95 < 100 ? '' : '  (goal p95 < 100 ms)'}`);
+    let ask: Ask;
+    if (values.http) {
+      server = await startLocalServer(bench.url ?? '', join(scratch, 'data'), { PORT: values.port });
+      ask = askOverHttp(server.url, await mintToken({ secret: BENCH_JWT_SECRET, tenantId: TENANT, subject: 'bench', scopes: ['events:read'] }));
+      // The server's own first request (routing, modules) is not a read of the data.
+      await fetch(`${server.url}/v1/health`);
+    } else {
+      ask = askInProcess(new PgEventQueries(bench.db), TENANT);
+      // A service has its connections open before anyone reads.
+      await bench.db.query('SELECT 1');
     }
-    console.log(`\n${EVENTS} events of the measured tenant over 90 days, ${OTHERS} of three other tenants; ${RUNS} runs each; ${values.vacuum ? 'VACUUM ANALYZE' : 'ANALYZE'} after the load`);
-    const slowest = results.reduce((worst, result) => (result.fast.p95 > worst.fast.p95 ? result : worst));
-    console.log(`slowest: ${slowest.name} (its EXPLAIN (ANALYZE, BUFFERS) is in docs/benchmarks.md)`);
+    const check = (question: Question, when: string, ours: unknown, theirs: Figures) => {
+      const found = differences(question.figures(ours), theirs);
+      if (found.length > 0) mismatches.push(`${question.name} (${when}):\n    ${found.join('\n    ')}`);
+    };
+    const settle = (question: Question, when: string, { last, failed }: Alternated) => {
+      if (last?.ours !== undefined) check(question, when, last.ours, last.duck);
+      if (failed.length > 0) failures.push(`${question.name}, ${when}: ${failed.length} failed, first: ${failed[0]?.slice(0, 200)}`);
+    };
+
+    // First: each question once, in order, on a database nobody has read (no event sets yet).
+    const measured: Measured[] = [];
+    for (const question of asked) {
+      const samples: number[] = [];
+      const duckSamples: number[] = [];
+      let first: number | string;
+      try {
+        const answer = await timed(samples, () => ask(question.kind, question.body));
+        first = samples[0] ?? NaN;
+        check(question, 'first', answer, await timed(duckSamples, () => question.duck(duck)));
+      } catch (error) {
+        first = `FAILED (${error instanceof Error ? error.message.slice(0, 80) : String(error)})`;
+        failures.push(`${question.name}, first: ${String(error)}`);
+        await timed(duckSamples, () => question.duck(duck));
+      }
+      console.log(`first: ${question.name}: ${cell(first)} (DuckDB ${cell(duckSamples[0])})`);
+      measured.push({ question, first, duckFirst: duckSamples[0] ?? NaN, ours: { p50: NaN, p95: NaN }, duck: { p50: NaN, p95: NaN }, runs: 0, failedRuns: 0 });
+    }
+
+    const rawAsk = values.raw ? askInProcess(new PgEventQueries(bench.db, { fastPaths: false }), TENANT) : undefined;
+    for (const entry of measured) {
+      const ours: number[] = [];
+      const theirs: number[] = [];
+      const raw = rawAsk ? { ask: rawAsk, samples: [] as number[] } : undefined;
+      const result = await alternate(entry.question, ask, duck, ours, theirs, raw);
+      settle(entry.question, 'warm', result);
+      Object.assign(entry, { ours: timing(ours), duck: timing(theirs), runs: result.runs, failedRuns: result.failed.length, ...(raw ? { raw: timing(raw.samples) } : {}) });
+      console.log(`warm: ${entry.question.name}: p50 ${cell(entry.ours.p50)}, p95 ${cell(entry.ours.p95)}; DuckDB p95 ${cell(entry.duck.p95)}; ${result.runs} runs${result.failed.length > 0 ? `, ${result.failed.length} FAILED` : ''}`);
+    }
+    const loadWarm = loadAverage();
+
+    let loadNote = '';
+    if (WRITERS > 0) {
+      const writers = await startWriters(bench.url ?? '', WRITERS);
+      const loadDuring: string[] = [];
+      for (const entry of measured) {
+        const ours: number[] = [];
+        const theirs: number[] = [];
+        // The measured tenant's answers do not move under the load: they are checked again.
+        const result = await alternate(entry.question, ask, duck, ours, theirs);
+        settle(entry.question, `with --load ${WRITERS}`, result);
+        entry.loaded = { ours: timing(ours), duck: timing(theirs), runs: result.runs, failedRuns: result.failed.length };
+        loadDuring.push(loadAverage());
+        console.log(`with load: ${entry.question.name}: p95 ${cell(entry.loaded.ours.p95)}; DuckDB p95 ${cell(entry.loaded.duck.p95)}`);
+      }
+      const { stored, seconds } = await writers.stop();
+      loadNote = `; --load ${WRITERS}: ${stored.toLocaleString('en')} events of another tenant written meanwhile (${Math.round(stored / seconds).toLocaleString('en')} ev/s), load average during ${loadDuring.at(-1)}`;
+    }
+
+    const header = `| query | first | p50 | p95 | DuckDB first | DuckDB p95 | ratio |${values.raw ? ' plain p95 |' : ''}${WRITERS > 0 ? ` p95 with --load ${WRITERS} | DuckDB p95 with load |` : ''}`;
+    const lines = measured.map(
+      (entry) =>
+        `| ${entry.question.name} | ${cell(entry.first)} | ${cell(entry.ours.p50)} | ${cell(entry.ours.p95)}${runsNote(entry)} | ${cell(entry.duckFirst)} | ${cell(entry.duck.p95)} | ${(entry.ours.p95 / entry.duck.p95).toFixed(2)} |` +
+        `${values.raw ? ` ${cell(entry.raw?.p95)} |` : ''}${WRITERS > 0 ? ` ${cell(entry.loaded?.ours.p95)}${entry.loaded ? runsNote(entry.loaded) : ''} | ${cell(entry.loaded?.duck.p95)} |` : ''}`,
+    );
+    const setting = `${EVENTS.toLocaleString('en')} events of the measured tenant over 90 days, ${OTHERS.toLocaleString('en')} of three others; ${STATE} after the load; ours ${values.http ? `through HTTP (bin/local.ts, started after the load)` : 'in process'}; ${RUNS} runs each, alternating with DuckDB (in memory, 2 threads); load average before ${loadBefore}, after the warm runs ${loadWarm}${loadNote}`;
+    const table = [header, `|${header.split('|').slice(1, -1).map(() => '---').join('|')}|`, ...lines].join('\n');
+    console.log(`\n${table}\n\n${setting}`);
+
+    const slow = measured.filter((entry) => entry.ours.p95 > entry.duck.p95);
+    mkdirSync(OUTPUT, { recursive: true });
+    const mode = `${values.http ? 'http' : 'in-process'}-${values.vacuum ? 'vacuum' : values.fresh ? 'fresh' : 'analyze'}`;
+    writeFileSync(join(OUTPUT, `query-${mode}-${STAMP}.md`), `${table}\n\n${setting}\n`);
+    if (slow.length > 0) {
+      const file = join(OUTPUT, `query-explain-${mode}-${STAMP}.txt`);
+      writeFileSync(file, `${setting}\n\n${await explain(bench.db, slow)}`);
+      console.log(`EXPLAIN (ANALYZE, BUFFERS) of the ${slow.length} questions slower than DuckDB: ${file}`);
+    }
+    if (mismatches.length > 0) console.error(`\nANSWERS DIFFER from DuckDB's:\n  ${mismatches.join('\n  ')}`);
+    else console.log('every answer checked equal to DuckDB\'s');
+    if (failures.length > 0) console.error(`\nREADS FAILED:\n  ${failures.join('\n  ')}`);
   } finally {
+    await server?.stop();
     await client.end();
+    rmSync(scratch, { recursive: true, force: true });
     // --keep: leave the loaded database for EXPLAIN sessions (drop it by hand afterwards).
     if (values.keep) {
       await bench.db.close();
@@ -165,6 +362,7 @@ async function main(): Promise<void> {
       await bench.drop();
     }
   }
+  if (mismatches.length > 0 || failures.length > 0) process.exitCode = 1;
 }
 
 await main();

@@ -26,8 +26,8 @@ export function toCsv(events: TrackedEvent[]): string {
  * What SQS would deliver under a steady stream: full 256 KiB messages, 10 per writer
  * invocation. Packing is the ingest's work and is not timed.
  */
-export function toSqsBatches(events: TrackedEvent[]): SQSEvent[] {
-  const messages = packMessages({ tenantId: TENANT, actor: 'bench', requestId: randomUUID() }, events, MESSAGE_BYTES);
+export function toSqsBatches(events: TrackedEvent[], tenantId = TENANT): SQSEvent[] {
+  const messages = packMessages({ tenantId, actor: 'bench', requestId: randomUUID() }, events, MESSAGE_BYTES);
   const batches: SQSEvent[] = [];
   for (let index = 0; index < messages.length; index += SQS_BATCH_SIZE) {
     batches.push({ Records: messages.slice(index, index + SQS_BATCH_SIZE).map(({ body }) => toSqsRecord({ messageId: randomUUID(), body })) });
