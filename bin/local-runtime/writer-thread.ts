@@ -68,7 +68,7 @@ export class WriterThread implements WriterEventSource {
   private stopped: (() => void) | undefined;
   private restart: NodeJS.Timeout | undefined;
 
-  /** With a hub, the thread's writer reads back and publishes the events of its tenants. */
+  /** With a hub, the thread's writer passes on the staged rows of its tenants' new events. */
   constructor(
     private readonly data: WriterThreadData,
     private readonly hub?: LiveStreamHub,
