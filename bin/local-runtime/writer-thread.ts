@@ -1,7 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import type { LiveStreamHub } from '../../lambdas/shared/adapters/local/live-stream-hub.js';
-import type { StoredEvent } from '../../lambdas/shared/domain/answer-schemas.js';
 import { describeError, log } from '../../lambdas/shared/logger.js';
 
 /** What the local runtime needs of the writer's event source, in this thread or another. */
@@ -44,8 +43,11 @@ export type WriterThreadRequest = z.infer<typeof WriterThreadRequestSchema>;
 const WriterThreadReplySchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('drained'), id: z.number().int() }),
   z.strictObject({ type: z.literal('stopped') }),
-  // Built by the writer from its own rows, so not parsed again on the way back.
-  z.strictObject({ type: z.literal('published'), batches: z.array(z.strictObject({ tenantId: z.string(), events: z.array(z.custom<StoredEvent>()) })) }),
+  // The rows the writer staged, a string per tenant: cloned as one copy, and made into events by the hub.
+  z.strictObject({
+    type: z.literal('published'),
+    batches: z.array(z.strictObject({ tenantId: z.string(), rows: z.string(), storedAt: z.string(), notNew: z.array(z.string()) })),
+  }),
 ]);
 export type WriterThreadReply = z.infer<typeof WriterThreadReplySchema>;
 
@@ -66,7 +68,7 @@ export class WriterThread implements WriterEventSource {
   private stopped: (() => void) | undefined;
   private restart: NodeJS.Timeout | undefined;
 
-  /** With a hub, the thread's writer reads back and publishes the events of its tenants. */
+  /** With a hub, the thread's writer passes on the staged rows of its tenants' new events. */
   constructor(
     private readonly data: WriterThreadData,
     private readonly hub?: LiveStreamHub,

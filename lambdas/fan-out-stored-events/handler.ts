@@ -2,7 +2,7 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { readOutboxRecord } from '../shared/adapters/dynamodb/dynamo-stream-outbox.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 import { log } from '../shared/logger.js';
-import type { StoredEventBatch } from '../shared/ports/stored-event-publisher.js';
+import type { StreamedEventBatch } from '../shared/ports/stored-event-publisher.js';
 import { fanOutStoredEvents, type FanOutDeps } from '../shared/use-cases/fan-out-stored-events.js';
 import { awsFanOutDeps } from '../shared/wiring/aws.js';
 
@@ -15,7 +15,7 @@ import { awsFanOutDeps } from '../shared/wiring/aws.js';
  */
 export function createHandler(deps: FanOutDeps) {
   return async (event: DynamoDBStreamEvent): Promise<void> => {
-    const byTenant = new Map<string, StoredEventBatch>();
+    const byTenant = new Map<string, StreamedEventBatch>();
     for (const record of event.Records) {
       const batch = readOutboxRecord(record);
       if (!batch) continue;

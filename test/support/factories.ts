@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { StoredEvent } from '../../lambdas/shared/domain/answer-schemas.js';
+import type { StoredEventBatch } from '../../lambdas/shared/ports/stored-event-publisher.js';
 import type { TrackedEvent } from '../../lambdas/shared/domain/event-schemas.js';
-import { packMessages, QUEUED_ROW_FIELDS, readMessage, type QueueHeader, type QueueMessage, type ReceivedMessage, type RequestHeader } from '../../lambdas/shared/domain/queue-messages.js';
+import { packMessages, QUEUED_ROW_FIELDS, queuedRow, readCopyText, readMessage, type QueueHeader, type QueueMessage, type ReceivedMessage, type RequestHeader } from '../../lambdas/shared/domain/queue-messages.js';
 
 export const TENANT_A = '11111111-1111-4111-8111-111111111111';
 export const TENANT_B = '22222222-2222-4222-8222-222222222222';
@@ -54,17 +55,13 @@ export function received(message: TestEnvelope): ReceivedMessage {
   return read;
 }
 
-const COPY_UNESCAPES: Record<string, string> = { '\\': '\\', n: '\n', r: '\r', t: '\t' };
-
-/** A queued row read back field by field (COPY text decoding; tests only). */
+/** A queued row read back field by field (tests only). */
 export function decodeRows(rows: string): Array<Record<(typeof QUEUED_ROW_FIELDS)[number], string | null>> {
   return rows
     .split('\n')
     .filter((line) => line.length > 0)
     .map((line) => {
-      const values = line.split('\t').map((field) =>
-        field === '\\N' ? null : field.replace(/\\(x[0-9a-f]{2}|.)/g, (_, code: string) => (code.length === 3 ? String.fromCharCode(parseInt(code.slice(1), 16)) : (COPY_UNESCAPES[code] ?? code))),
-      );
+      const values = line.split('\t').map(readCopyText);
       return Object.fromEntries(QUEUED_ROW_FIELDS.map((field, index) => [field, values[index] ?? null])) as Record<(typeof QUEUED_ROW_FIELDS)[number], string | null>;
     });
 }
@@ -85,3 +82,11 @@ export const storedEvent = (overrides: Partial<StoredEvent> = {}): StoredEvent =
   userId: null, sessionId: null, properties: {}, context: {}, metadata: {}, receivedAt: '2026-01-01T00:00:00.000Z', storedAt: '2026-01-01T00:00:00.100Z',
   ...overrides,
 });
+
+/** Tracked events as the writer hands them to the stream once stored: their staged rows, all new. */
+export const storedRows = (tenantId: string, events: TrackedEvent[], storedAt = new Date().toISOString()): StoredEventBatch => ({
+  tenantId, rows: events.map((event) => queuedRow(event, 'tester', 'request')).join(''), storedAt, notNew: [],
+});
+
+/** A tracked event as GET answers it once stored at `storedAt`. */
+export const asStored = (event: TrackedEvent, storedAt: string): StoredEvent => ({ ...event, storedAt });

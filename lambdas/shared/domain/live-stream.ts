@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { StoredEvent } from './answer-schemas.js';
 import type { Caller } from './caller.js';
+import type { StreamedEvent } from './streamed-events.js';
 import { EventTypeEnum, isPlainObject, storableText } from './event-schemas.js';
 import { PropertyFilterSchema } from './query-schemas.js';
 import { zodIssues } from './zod-issues.js';
@@ -105,7 +106,7 @@ function contains(actual: unknown, expected: unknown): boolean {
   return actual === expected;
 }
 
-export function matchesFilter(event: StoredEvent, filter: StreamFilter): boolean {
+export function matchesFilter(event: Pick<StoredEvent, 'type' | 'category' | 'properties'>, filter: StreamFilter): boolean {
   if (filter.types && !filter.types.includes(event.type)) return false;
   if (filter.categories && !filter.categories.includes(event.category)) return false;
   return filter.properties === undefined || contains(event.properties, filter.properties);
@@ -131,7 +132,7 @@ const EVENTS_ENVELOPE_BYTES = Buffer.byteLength(JSON.stringify({ type: 'events',
  * Messages of at most `maxBytes` each carrying the events in order: a batch is split where the
  * next event would not fit. An event alone over the limit becomes a pointer to its GET.
  */
-export function frameEvents(events: readonly StoredEvent[], maxBytes = MAX_STREAM_FRAME_BYTES, jsonOf: (event: StoredEvent) => string = JSON.stringify): string[] {
+export function frameEvents(events: readonly StreamedEvent[], maxBytes = MAX_STREAM_FRAME_BYTES): string[] {
   const frames: string[] = [];
   let pending: string[] = [];
   let size = EVENTS_ENVELOPE_BYTES;
@@ -141,7 +142,7 @@ export function frameEvents(events: readonly StoredEvent[], maxBytes = MAX_STREA
     size = EVENTS_ENVELOPE_BYTES;
   };
   for (const event of events) {
-    const json = jsonOf(event);
+    const { json } = event;
     const bytes = Buffer.byteLength(json);
     if (EVENTS_ENVELOPE_BYTES + bytes > maxBytes) {
       flush();

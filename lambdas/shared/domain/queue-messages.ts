@@ -49,6 +49,24 @@ const escapeChar = (char: string): string => COPY_ESCAPES[char] ?? `\\x${char.ch
 /** One value in COPY text format; `\N` is NULL. */
 export const copyText = (value: string | null): string => (value === null ? '\\N' : value.replace(COPY_SPECIAL, escapeChar));
 
+const COPY_UNESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+const COPY_ESCAPE = /\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)/g;
+const unescapeCopy = (_: string, code: string): string => {
+  if (code.length > 1 && code[0] === 'x') return String.fromCharCode(parseInt(code.slice(1), 16));
+  if (/^[0-7]/.test(code)) return String.fromCharCode(parseInt(code, 8));
+  return COPY_UNESCAPES[code] ?? code;
+};
+
+/**
+ * A field of a queued row as COPY reads it, the inverse of `copyText` (Postgres's escapes of
+ * text format, `\N` is NULL). A byte escape is taken as a character: the rows escape only
+ * control characters so.
+ */
+export const readCopyText = (field: string): string | null => {
+  if (field === '\\N') return null;
+  return field.includes('\\') ? field.replace(COPY_ESCAPE, unescapeCopy) : field;
+};
+
 /** One event as a queued row (a line of COPY text, newline included). */
 export function queuedRow(event: TrackedEvent, actor: string, requestId: string): string {
   return `${[

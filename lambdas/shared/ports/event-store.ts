@@ -9,7 +9,7 @@ export interface WriteSummary {
   stored: number;
   /** Events whose id the tenant had sent before: accepted, not stored again. */
   duplicates: number;
-  /** The new events of the tenants asked for (`returnEventsOf`), as `GET /v1/events/{eventId}` answers them. */
+  /** The new events of the tenants asked for (`returnEventsOf`), as their staged rows. */
   storedEvents: StoredEventBatch[];
 }
 

@@ -1,4 +1,5 @@
 import { frameEvents, isRefusal, readClientFrame, RESUME_CONNECT_OVERLAP_MS, STREAM_CLOSE, type StreamMessage, type StreamRefusal } from '../domain/live-stream.js';
+import { streamedEventOf } from '../domain/streamed-events.js';
 import { log } from '../logger.js';
 import type { ConnectionMessenger, StreamConnections } from '../ports/stream-connections.js';
 import type { StreamReplaySource } from '../ports/stream-replay.js';
@@ -45,7 +46,7 @@ export async function answerStreamFrame(deps: StreamFrameDeps, origin: FrameOrig
   const until = new Date(Date.parse(connection.connectedAt) + RESUME_CONNECT_OVERLAP_MS).toISOString();
   const { events, complete } = await replay.eventsStoredAfter({ tenantId: connection.tenantId, after: frame.after, until, filter: connection.filter });
   // In order, one at a time: posts in flight to one connection may arrive in any order.
-  for (const eventsFrame of frameEvents(events)) {
+  for (const eventsFrame of frameEvents(events.map(streamedEventOf))) {
     if (!(await messenger.post(connection.connectionId, eventsFrame))) return;
   }
   await messenger.post(connection.connectionId, message({ type: 'resumed', after: frame.after, replayed: events.length, complete }));

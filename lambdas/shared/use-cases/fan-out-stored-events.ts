@@ -1,6 +1,6 @@
 import { frameEvents, matchesFilter } from '../domain/live-stream.js';
 import { describeError, log } from '../logger.js';
-import type { StoredEventBatch } from '../ports/stored-event-publisher.js';
+import type { StreamedEventBatch } from '../ports/stored-event-publisher.js';
 import type { ConnectionMessenger, StreamConnection, StreamConnections } from '../ports/stream-connections.js';
 
 /** Posts in flight at once, so one delivery to many sockets takes a few round trips, not one each. */
@@ -25,7 +25,7 @@ export interface FanOutOutcome {
  *    removed from the table once and posted nothing more; any other failure loses that frame for
  *    that subscriber only. Nothing here throws: the stream is best effort.
  */
-export async function fanOutStoredEvents(deps: FanOutDeps, batches: readonly StoredEventBatch[]): Promise<FanOutOutcome> {
+export async function fanOutStoredEvents(deps: FanOutDeps, batches: readonly StreamedEventBatch[]): Promise<FanOutOutcome> {
   const outcome: FanOutOutcome = { posted: 0, gone: 0, failed: 0 };
   const posts: Array<{ connection: StreamConnection; frame: string }> = [];
   for (const { tenantId, events } of batches) {
@@ -33,10 +33,9 @@ export async function fanOutStoredEvents(deps: FanOutDeps, batches: readonly Sto
       log('warn', 'stream connections not read; the events are lost to the stream', { tenantId, events: events.length, ...describeError(error) });
       return [];
     });
-    const json = new Map(events.map((event) => [event, JSON.stringify(event)]));
     for (const connection of connections) {
       const matching = events.filter((event) => matchesFilter(event, connection.filter));
-      for (const frame of frameEvents(matching, undefined, (event) => json.get(event) ?? JSON.stringify(event))) posts.push({ connection, frame });
+      for (const frame of frameEvents(matching)) posts.push({ connection, frame });
     }
   }
   const gone = new Set<StreamConnection>();

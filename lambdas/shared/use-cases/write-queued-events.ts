@@ -49,7 +49,7 @@ async function bounded<T>(work: () => Promise<T>, ms: number, fallback: T, what:
  * Stores the events of one delivery from the queue, then hands the new ones to the live stream.
  * 1. Read every record's header; one that is not a message fails alone (and ends in the DLQ).
  * 2. Ask the publisher which of the delivery's tenants anyone streams (bounded).
- * 3. Write all the others in one transaction, reading back the new events of those tenants.
+ * 3. Write all the others in one transaction, keeping the staged rows of those tenants' new events.
  * 4. If that fails, write record by record, so that a record the database rejects is the only
  *    one retried. A database that cannot be reached (paused, resuming) fails them all at once:
  *    record by record would wait for it once per record, past the function's timeout.

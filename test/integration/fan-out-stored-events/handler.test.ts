@@ -10,7 +10,7 @@ import { streamConnectionsTableDefinition, streamOutboxTableDefinition } from '.
 import { PgEventStore } from '../../../lambdas/shared/adapters/pg/pg-event-store.js';
 import type { StoredEvent } from '../../../lambdas/shared/domain/answer-schemas.js';
 import { MAX_STREAM_FRAME_BYTES, type StreamFilter } from '../../../lambdas/shared/domain/live-stream.js';
-import type { StoredEventBatch } from '../../../lambdas/shared/ports/stored-event-publisher.js';
+import { streamedEventOf } from '../../../lambdas/shared/domain/streamed-events.js';
 import { writeQueuedEvents } from '../../../lambdas/shared/use-cases/write-queued-events.js';
 import { startTestDynamo, type TestDynamo } from '../../support/embedded-dynamo.js';
 import { envelope, messageBody, storedEvent, trackedEvent } from '../../support/factories.js';
@@ -48,7 +48,8 @@ async function tenantWith(filters: Record<string, StreamFilter>): Promise<string
 
 const handler = () => createHandler({ connections, messenger: new ManagementApiMessenger(new ApiGatewayManagementApiClient({ endpoint: 'https://stream.example/v1' })) });
 /** The stream event of what the writer put into the outbox for these batches. */
-const fromOutbox = (...batches: StoredEventBatch[]) => streamEvent(batches.flatMap((batch) => outboxItems(batch, NOW)).map((item) => streamRecord(item)));
+const fromOutbox = (...batches: Array<{ tenantId: string; events: StoredEvent[] }>) =>
+  streamEvent(batches.flatMap(({ tenantId, events }) => outboxItems({ tenantId, events: events.map(streamedEventOf) }, NOW)).map((item) => streamRecord(item)));
 
 const posts = () =>
   management.commandCalls(PostToConnectionCommand).map((call) => {
@@ -112,7 +113,7 @@ describe('fan-out-stored-events', () => {
   it('skips a record that is not a new outbox item (a TTL delete) or cannot be read, and posts the rest', async () => {
     const a = await tenantWith({ all: {} });
     const event = storedEvent();
-    const [item] = outboxItems({ tenantId: a, events: [event] }, NOW);
+    const [item] = outboxItems({ tenantId: a, events: [streamedEventOf(event)] }, NOW);
     if (!item) throw new Error('no outbox item');
     const unreadable = { ...item, events: { B: Buffer.from('[{') } };
 

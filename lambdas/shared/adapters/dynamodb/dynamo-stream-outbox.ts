@@ -3,7 +3,8 @@ import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-s
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { StoredEvent } from '../../domain/answer-schemas.js';
 import { describeError, log } from '../../logger.js';
-import type { StoredEventBatch, StoredEventPublisher } from '../../ports/stored-event-publisher.js';
+import { streamedEventOf, streamedEventsOfRows } from '../../domain/streamed-events.js';
+import type { StoredEventBatch, StoredEventPublisher, StreamedEventBatch } from '../../ports/stored-event-publisher.js';
 import type { StreamConnections } from '../../ports/stream-connections.js';
 import { OUTBOX_ITEM_EVENT_BYTES, STREAM_OUTBOX_TTL_ATTRIBUTE } from './tables.js';
 
@@ -31,9 +32,9 @@ export function chunkJsonTexts(texts: readonly string[], maxBytes = OUTBOX_ITEM_
 }
 
 /** The outbox items of one tenant's stored events: the events as UTF-8 JSON, in order, in chunks. */
-export function outboxItems(batch: StoredEventBatch, nowSeconds: number): Array<Record<string, AttributeValue>> {
+export function outboxItems(batch: StreamedEventBatch, nowSeconds: number): Array<Record<string, AttributeValue>> {
   const deliveryId = randomUUID();
-  return chunkJsonTexts(batch.events.map((event) => JSON.stringify(event))).map((chunk, index) => ({
+  return chunkJsonTexts(batch.events.map((event) => event.json)).map((chunk, index) => ({
     tenantId: { S: batch.tenantId },
     itemId: { S: `${deliveryId}#${String(index).padStart(4, '0')}` },
     events: { B: Buffer.from(`[${chunk.join(',')}]`) },
@@ -45,13 +46,13 @@ export function outboxItems(batch: StoredEventBatch, nowSeconds: number): Array<
  * The events of one outbox item as its table's stream hands it to the fan-out function (a new
  * image, binary attributes in base64); undefined for a record that is not a new outbox item.
  */
-export function readOutboxRecord(record: DynamoDBRecord): StoredEventBatch | undefined {
+export function readOutboxRecord(record: DynamoDBRecord): StreamedEventBatch | undefined {
   const image = record.dynamodb?.NewImage;
   const tenantId = image?.['tenantId']?.S;
   const events = image?.['events']?.B;
   if (record.eventName !== 'INSERT' || !tenantId || typeof events !== 'string') return undefined;
   try {
-    return { tenantId, events: JSON.parse(Buffer.from(events, 'base64').toString('utf8')) as StoredEvent[] };
+    return { tenantId, events: (JSON.parse(Buffer.from(events, 'base64').toString('utf8')) as StoredEvent[]).map(streamedEventOf) };
   } catch (error) {
     log('warn', 'stream outbox record not readable; skipped', { tenantId, ...describeError(error) });
     return undefined;
@@ -81,8 +82,9 @@ export class DynamoStreamOutbox implements StoredEventPublisher {
   async publish(batches: readonly StoredEventBatch[]): Promise<void> {
     const now = this.nowSeconds();
     await Promise.all(
-      batches.map(async (batch) => {
-        for (const item of outboxItems(batch, now)) await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item }));
+      batches.map(async ({ tenantId, rows, storedAt, notNew }) => {
+        const events = streamedEventsOfRows(rows, storedAt, new Set(notNew));
+        for (const item of outboxItems({ tenantId, events }, now)) await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item }));
       }),
     );
   }

@@ -1,5 +1,5 @@
-import type { StoredEvent } from '../../domain/answer-schemas.js';
 import { frameEvents, matchesFilter, type StreamMessage, type StreamSubscription } from '../../domain/live-stream.js';
+import { streamedEventsOfRows, type StreamedEvent } from '../../domain/streamed-events.js';
 import type { StoredEventBatch, StoredEventPublisher } from '../../ports/stored-event-publisher.js';
 
 /** Where a subscriber's frames go: a WebSocket locally, anything with a send buffer in tests. */
@@ -33,7 +33,7 @@ interface Subscriber {
 
 interface TenantStream {
   subscribers: Set<Subscriber>;
-  recent: StoredEvent[];
+  recent: StreamedEvent[];
   /** Events trimmed off the front of `recent`: `recent[i]` is the tenant's event number `trimmed + i`. */
   trimmed: number;
   /** When the last subscriber left; undefined while any is connected. */
@@ -55,9 +55,9 @@ interface Framed {
   frames: Buffer[];
 }
 
-const framedEvents = (events: StoredEvent[], jsonOf?: (event: StoredEvent) => string): Framed => ({
+const framedEvents = (events: StreamedEvent[]): Framed => ({
   count: events.length,
-  frames: frameEvents(events, undefined, jsonOf).map((frame) => Buffer.from(frame)),
+  frames: frameEvents(events).map((frame) => Buffer.from(frame)),
 });
 
 /**
@@ -124,22 +124,26 @@ export class LiveStreamHub implements StoredEventPublisher {
     this.deliver(batches);
   }
 
-  /** `publish` without the promise: the writer thread's relay calls it as messages arrive. */
+  /**
+   * `publish` without the promise: the writer thread's relay calls it as messages arrive. The
+   * events are made here, in the HTTP side's thread, from the rows the writer staged: the
+   * writer's thread only passes strings on.
+   */
   deliver(batches: readonly StoredEventBatch[]): void {
-    for (const { tenantId, events } of batches) {
+    for (const { tenantId, rows, storedAt, notNew } of batches) {
       const tenant = this.tenants.get(tenantId);
-      if (!tenant || events.length === 0) continue;
+      if (!tenant) continue;
+      const events = streamedEventsOfRows(rows, storedAt, new Set(notNew));
+      if (events.length === 0) continue;
       this.remember(tenant, events);
-      // Each event is serialised once, and the frames built once per distinct filter, however
+      // Each event's JSON is made once, and the frames built once per distinct filter, however
       // many subscribers receive them: fan-out is then a socket write per subscriber and frame.
-      const json = new Map(events.map((event) => [event, JSON.stringify(event)]));
-      const jsonOf = (event: StoredEvent) => json.get(event) ?? JSON.stringify(event);
       const byFilter = new Map<string, Framed>();
       for (const subscriber of tenant.subscribers) {
         const key = JSON.stringify(subscriber.subscription.filter);
         let framed = byFilter.get(key);
         if (!framed) {
-          framed = framedEvents(events.filter((event) => matchesFilter(event, subscriber.subscription.filter)), jsonOf);
+          framed = framedEvents(events.filter((event) => matchesFilter(event, subscriber.subscription.filter)));
           byFilter.set(key, framed);
         }
         this.sendFramed(subscriber, framed);
@@ -169,7 +173,7 @@ export class LiveStreamHub implements StoredEventPublisher {
     send(subscriber.sink, { type: 'resumed', after, replayed: missed.length, complete: seen >= 0 });
   }
 
-  private remember(tenant: TenantStream, events: StoredEvent[]): void {
+  private remember(tenant: TenantStream, events: StreamedEvent[]): void {
     tenant.recent.push(...events);
     // Trimmed in steps of a tenth, not on every event: splice moves the whole array.
     const limit = this.settings.recentEventsPerTenant;

@@ -3,7 +3,7 @@ import type { EventStore, StoredEvent, WriteOptions, WriteSummary } from '../../
 import type { StoredEventBatch } from '../../ports/stored-event-publisher.js';
 import { emitCounts, METRIC } from '../../metrics.js';
 import type { SqlDatabase } from './sql-database.js';
-import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './event-rows.js';
+import { EVENT_COLUMNS, toIso, toStoredEvent, type EventRow } from './event-rows.js';
 import { ensureEventPartitions } from './event-partitions.js';
 import { BIN_ORIGIN, rollupRowsSql } from './event-rollups.js';
 import { APP_ROLE, inTenantTransaction, scopeToTenant } from './tenant-transaction.js';
@@ -135,19 +135,21 @@ counter_deltas AS (
   FROM (SELECT date_bin('1 minute', timestamp, ${BIN_ORIGIN}) AS minute, event_type, category, count(*) AS n FROM new_events GROUP BY 1, 2, 3) AS keyed
   HAVING count(*) > 0
 )
--- $3: whether anyone streams this tenant's events. FILTER keeps the rows out of the aggregate
--- otherwise (CASE would not: an aggregate inside it is computed all the same). stored_at is the
--- column's default, the transaction's now(). Unsorted: an ORDER BY here sorted every wide row,
--- past work_mem (the caller sorts the ids).
+-- $3: whether anyone streams this tenant's events. The stream's events are made from the
+-- staged rows the writer has (streamedEventsOfRows), not read back here: json_agg of the new
+-- rows and their parse cost about 36 us an event (docs/benchmarks.md, Live stream). The
+-- writer needs only the ids of the input that were not new, usually none. CASE does not run
+-- the sub-select otherwise (an InitPlan runs when read). stored_at is the column's default,
+-- the transaction's now().
 SELECT count(*)::int AS stored, now() AS stored_at,
-  json_agg(new_events) FILTER (WHERE $3::boolean) AS events
+  CASE WHEN $3::boolean THEN (SELECT coalesce(json_agg(i.event_id), '[]') FROM input i WHERE i.event_id NOT IN (SELECT event_id FROM fresh)) END AS not_new
 FROM new_events`;
 
 interface WrittenRow {
   stored: number;
   stored_at: Date | string;
-  /** The new events' staged rows as JSON, when asked for. */
-  events: Array<Omit<EventRow, 'stored_at'>> | null;
+  /** The staged ids whose event was stored before, when asked for. */
+  not_new: string[] | null;
 }
 
 interface TenantDelivery {
@@ -179,11 +181,6 @@ function deliveriesByTenant(messages: ReceivedMessage[]): Map<string, TenantDeli
     const rows = delivery.rows.join('');
     return [tenantId, { ...delivery, rows, lineCount: countLines(rows) }];
   }));
-}
-
-/** By timestamp, then id: the order the stream promises within one commit. */
-function inTimeOrder(events: StoredEvent[]): StoredEvent[] {
-  return events.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
 }
 
 /** Postgres: 'no partition of relation "analytics_events" found for row' (check_violation). */
@@ -231,7 +228,7 @@ export class PgEventStore implements EventStore {
         const wanted = returnEventsOf.has(tenantId);
         const [row] = await session.query<WrittenRow>(WRITE_STAGED_EVENTS, [tenantId, JSON.stringify(delivery.batchSummaries), wanted]);
         stored += row?.stored ?? 0;
-        if (wanted && row?.events) storedEvents.push({ tenantId, events: inTimeOrder(row.events.map((event) => toStoredEvent({ ...event, stored_at: row.stored_at }))) });
+        if (wanted && row?.not_new && row.stored > 0) storedEvents.push({ tenantId, rows: delivery.rows, storedAt: toIso(row.stored_at), notNew: row.not_new });
       }
       return { stored, duplicates: staged - stored, storedEvents };
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../../../lambdas/shared/domain/answer-schemas.js';
 import { frameEvents, matchesFilter, readClientFrame, readSubscription, STREAM_CLOSE, truncateReason } from '../../../../lambdas/shared/domain/live-stream.js';
+import { streamedEventOf } from '../../../../lambdas/shared/domain/streamed-events.js';
 import { storedEvent as stored, TENANT_A, TENANT_B } from '../../../support/factories.js';
 
 const reader = { tenantId: TENANT_A, subject: 'u', scopes: ['events:read' as const] };
@@ -36,7 +37,7 @@ describe('matchesFilter', () => {
 
 describe('frameEvents', () => {
   it('keeps every frame within the limit and the events in order', () => {
-    const events = Array.from({ length: 50 }, () => stored({ properties: { padding: 'x'.repeat(1500) } }));
+    const events = Array.from({ length: 50 }, () => streamedEventOf(stored({ properties: { padding: 'x'.repeat(1500) } })));
     const frames = frameEvents(events);
     expect(frames.length).toBeGreaterThan(1);
     for (const frame of frames) expect(Buffer.byteLength(frame)).toBeLessThanOrEqual(32 * 1024);
@@ -44,7 +45,7 @@ describe('frameEvents', () => {
   });
 
   it('sends an event too large for a frame as a pointer to its GET', () => {
-    const large = stored({ properties: { padding: 'é'.repeat(17_000) } });
+    const large = streamedEventOf(stored({ properties: { padding: 'é'.repeat(17_000) } }));
     expect(frameEvents([large]).map((frame) => JSON.parse(frame))).toEqual([{ type: 'event-too-large', eventId: large.eventId }]);
   });
 });

@@ -101,8 +101,8 @@ describe('writeQueuedEvents', () => {
   });
 });
 
-/** A store that reads back, for the tenants asked, one stored event per message. */
-function readingBackStore(): EventStore & { asked: Array<ReadonlySet<string> | undefined> } {
+/** A store that hands back, for the tenants asked, the rows of each message as stored. */
+function rowsKeepingStore(): EventStore & { asked: Array<ReadonlySet<string> | undefined> } {
   const asked: Array<ReadonlySet<string> | undefined> = [];
   return {
     asked,
@@ -110,7 +110,7 @@ function readingBackStore(): EventStore & { asked: Array<ReadonlySet<string> | u
       asked.push(options?.returnEventsOf);
       const storedEvents: StoredEventBatch[] = batch
         .filter(({ header }) => options?.returnEventsOf?.has(header.tenantId))
-        .map(({ header }) => ({ tenantId: header.tenantId, events: [{ eventId: header.requestId } as never] }));
+        .map(({ header, rows }) => ({ tenantId: header.tenantId, rows, storedAt: new Date().toISOString(), notNew: [] }));
       return { stored: batch.length, duplicates: 0, storedEvents };
     },
     findEvent: async () => undefined,
@@ -120,8 +120,8 @@ function readingBackStore(): EventStore & { asked: Array<ReadonlySet<string> | u
 describe('writeQueuedEvents and the live stream', () => {
   const twoTenants = () => [record('m1', envelope([trackedEvent()], { tenantId: TENANT_A })), record('m2', envelope([trackedEvent()], { tenantId: TENANT_B }))];
 
-  it('reads back only the subscribed tenants and publishes what was stored, after the write', async () => {
-    const store = readingBackStore();
+  it('keeps the rows of the subscribed tenants only and publishes what was stored, after the write', async () => {
+    const store = rowsKeepingStore();
     const published: StoredEventBatch[][] = [];
     const publisher: StoredEventPublisher = {
       subscribedTenants: async (tenants) => new Set(tenants.filter((tenant) => tenant === TENANT_B)),
@@ -138,12 +138,12 @@ describe('writeQueuedEvents and the live stream', () => {
 
   it('publishes nothing when no tenant of the delivery is subscribed', async () => {
     const publish = vi.fn(async () => undefined);
-    await writeQueuedEvents(readingBackStore(), twoTenants(), { subscribedTenants: async () => new Set(), publish });
+    await writeQueuedEvents(rowsKeepingStore(), twoTenants(), { subscribedTenants: async () => new Set(), publish });
     expect(publish).not.toHaveBeenCalled();
   });
 
   it('writes and succeeds when the subscriber lookup or the publish fails', async () => {
-    const store = readingBackStore();
+    const store = rowsKeepingStore();
     const failingLookup: StoredEventPublisher = { subscribedTenants: async () => Promise.reject(new Error('table gone')), publish: async () => undefined };
     expect(await writeQueuedEvents(store, twoTenants(), failingLookup)).toEqual({ failed: [], stored: 2, duplicates: 0 });
 
@@ -155,12 +155,12 @@ describe('writeQueuedEvents and the live stream', () => {
     vi.useFakeTimers();
     try {
       const hangingLookup: StoredEventPublisher = { subscribedTenants: () => new Promise(() => undefined), publish: async () => undefined };
-      const looked = writeQueuedEvents(readingBackStore(), twoTenants(), hangingLookup);
+      const looked = writeQueuedEvents(rowsKeepingStore(), twoTenants(), hangingLookup);
       await vi.advanceTimersByTimeAsync(SUBSCRIBER_LOOKUP_MS);
       expect(await looked).toEqual({ failed: [], stored: 2, duplicates: 0 });
 
       const hangingPublish: StoredEventPublisher = { subscribedTenants: async (tenants) => new Set(tenants), publish: () => new Promise(() => undefined) };
-      const published = writeQueuedEvents(readingBackStore(), twoTenants(), hangingPublish);
+      const published = writeQueuedEvents(rowsKeepingStore(), twoTenants(), hangingPublish);
       await vi.advanceTimersByTimeAsync(PUBLISH_DEADLINE_MS);
       expect(await published).toEqual({ failed: [], stored: 2, duplicates: 0 });
     } finally {

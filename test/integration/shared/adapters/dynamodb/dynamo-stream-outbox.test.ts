@@ -4,8 +4,9 @@ import { DynamoStreamConnections } from '../../../../../lambdas/shared/adapters/
 import { chunkJsonTexts, DynamoStreamOutbox, readOutboxRecord } from '../../../../../lambdas/shared/adapters/dynamodb/dynamo-stream-outbox.js';
 import { OUTBOX_ITEM_EVENT_BYTES, streamConnectionsTableDefinition, streamOutboxTableDefinition } from '../../../../../lambdas/shared/adapters/dynamodb/tables.js';
 import { startTestDynamo, type TestDynamo } from '../../../../support/embedded-dynamo.js';
-import { storedEvent, TENANT_A, TENANT_B } from '../../../../support/factories.js';
+import { asStored, storedRows, TENANT_A, TENANT_B, trackedEvent } from '../../../../support/factories.js';
 import { streamRecord } from '../../../../support/stream-outbox.js';
+import type { StreamedEventBatch } from '../../../../../lambdas/shared/ports/stored-event-publisher.js';
 
 const CONNECTIONS = 'stream-connections-test';
 const OUTBOX = 'stream-outbox-test';
@@ -46,10 +47,12 @@ describe('DynamoStreamOutbox (dynalite)', () => {
   });
 
   it("puts each tenant's events in items under 400 KB, in order, which the stream hands back whole", async () => {
-    const many = Array.from({ length: 60 }, (_, index) => storedEvent({ properties: { index, padding: 'é'.repeat(10_000) } }));
-    const few = [storedEvent({ type: 'ERROR' })];
+    const at = (ms: number) => new Date(Date.parse('2026-01-01T00:00:00.000Z') + ms).toISOString();
+    const many = Array.from({ length: 60 }, (_, index) => trackedEvent({ timestamp: at(index), properties: { index, padding: 'é'.repeat(10_000) } }));
+    const few = [trackedEvent({ type: 'ERROR' })];
+    const storedAt = at(100);
 
-    await outbox.publish([{ tenantId: TENANT_A, events: many }, { tenantId: TENANT_B, events: few }]);
+    await outbox.publish([storedRows(TENANT_A, many, storedAt), storedRows(TENANT_B, few, storedAt)]);
 
     const items = await outboxItems();
     const ofA = items.filter((item) => item['tenantId']?.S === TENANT_A);
@@ -58,9 +61,12 @@ describe('DynamoStreamOutbox (dynalite)', () => {
     for (const item of items) expect(itemBytes(item)).toBeLessThan(400 * 1024);
     for (const item of items) expect(item['expiresAt']?.N).toBe(String(NOW + 600));
     const read = ofA.map((item) => readOutboxRecord(streamRecord(item)));
+    const parsed = (batch: StreamedEventBatch | undefined) => (batch?.events ?? []).map((event) => JSON.parse(event.json) as unknown);
     expect(read.every((batch) => batch?.tenantId === TENANT_A)).toBe(true);
-    expect(read.flatMap((batch) => batch?.events ?? [])).toEqual(many);
-    expect(items.filter((item) => item['tenantId']?.S === TENANT_B).map((item) => readOutboxRecord(streamRecord(item)))).toEqual([{ tenantId: TENANT_B, events: few }]);
+    expect(read.flatMap(parsed)).toEqual(many.map((event) => asStored(event, storedAt)));
+    const ofB = items.filter((item) => item['tenantId']?.S === TENANT_B).map((item) => readOutboxRecord(streamRecord(item)));
+    expect(ofB.map((batch) => batch?.tenantId)).toEqual([TENANT_B]);
+    expect(ofB.flatMap(parsed)).toEqual(few.map((event) => asStored(event, storedAt)));
   });
 
   it('reads only new items from the stream, and skips one it cannot read', () => {

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { QueueEventSource, toSqsRecord } from '../../../../../lambdas/shared/adapters/local/queue-event-source.js';
 import { PgMessageQueue } from '../../../../../lambdas/shared/adapters/pg/pg-message-queue.js';
 import { PgEventStore } from '../../../../../lambdas/shared/adapters/pg/pg-event-store.js';
 import { inTenantTransaction } from '../../../../../lambdas/shared/adapters/pg/tenant-transaction.js';
+import { streamedEventsOfRows } from '../../../../../lambdas/shared/domain/streamed-events.js';
 import { createWriteEventsHandler } from '../../../../../lambdas/write-events/handler.js';
 import { envelope, messageBody, noCounterFlush, queueMessage, received, TENANT_A, TENANT_B, trackedEvent, type TestEnvelope } from '../../../../support/factories.js';
 import { recordMetrics } from '../../../../support/emf.js';
@@ -40,15 +42,22 @@ describe('PgEventStore.writeEnvelopes', () => {
     expect(found).toMatchObject({ ...event, storedAt: expect.any(String) });
   });
 
-  it('returns the new events of the tenants asked for, as GET /v1/events/{eventId} answers them, and no duplicate', async () => {
+  it('hands back the staged rows of the tenants asked for, whose events are what GET /v1/events/{eventId} answers, without duplicates', async () => {
     const seen = trackedEvent();
     await write(envelope([seen]));
-    const fresh = trackedEvent({ value: 2.5, properties: { plan: 'pro' } });
+    // What COPY unescapes and Postgres normalises: upper-case ids, escapes, a number jsonb writes otherwise.
+    const fresh = trackedEvent({
+      eventId: randomUUID().toUpperCase(), value: 2.5, userId: randomUUID().toUpperCase(), sessionId: 's\u0001x',
+      label: 'tab\there "quoted" \\ back\nline é 😀', properties: { plan: 'pro', 'key\twith': ['a\\b', 1e21, 0.1, null, { deep: '\n' }] },
+    });
+    const repeated = { ...fresh, label: 'a later row of the same id, not stored' };
 
-    const summary = await store.writeMessages([received(envelope([seen, fresh])), received(envelope([trackedEvent()], { tenantId: TENANT_B }))], { returnEventsOf: new Set([TENANT_A]) });
+    const summary = await store.writeMessages([received(envelope([seen, fresh, repeated])), received(envelope([trackedEvent()], { tenantId: TENANT_B }))], { returnEventsOf: new Set([TENANT_A]) });
 
-    expect(summary.stored).toBe(2);
-    expect(summary.storedEvents).toEqual([{ tenantId: TENANT_A, events: [await store.findEvent(TENANT_A, fresh.eventId)] }]);
+    expect(summary).toMatchObject({ stored: 2, duplicates: 2 });
+    expect(summary.storedEvents.map((batch) => batch.tenantId)).toEqual([TENANT_A]);
+    const events = summary.storedEvents.flatMap(({ rows, storedAt, notNew }) => streamedEventsOfRows(rows, storedAt, new Set(notNew)).map((event) => JSON.parse(event.json) as unknown));
+    expect(events).toEqual([await store.findEvent(TENANT_A, fresh.eventId)]);
   });
 
   it('stores a redelivered message once and leaves the rollups as they were', async () => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveStreamHub } from '../../../../../lambdas/shared/adapters/local/live-stream-hub.js';
 import { attachLiveStream, type LiveStreamServer } from '../../../../../lambdas/shared/adapters/local/live-stream-server.js';
-import { storedEvent, TENANT_A } from '../../../../support/factories.js';
+import { storedRows, TENANT_A, trackedEvent } from '../../../../support/factories.js';
 import { connectStream, eventIdsOf, type StreamClient } from '../../../../support/stream-client.js';
 
 const HEARTBEAT_MS = 100;
@@ -50,10 +50,6 @@ describe('the local stream heartbeat', () => {
   });
 });
 
-const stored = () => {
-  const now = new Date().toISOString();
-  return storedEvent({ timestamp: now, receivedAt: now, storedAt: now });
-};
 
 describe('the resume client frame', () => {
   it('replays what was missed up to the subscription, even when sent on open, and refuses a malformed one', async () => {
@@ -61,8 +57,10 @@ describe('the resume client frame', () => {
     const watcher = connectStream(url, { token: 't' });
     clients.push(watcher);
     await watcher.next((message) => message.type === 'subscribed');
-    const [seen, missed, live] = [stored(), stored(), stored()];
-    await hub.publish([{ tenantId: TENANT_A, events: [seen, missed] }]);
+    // In time order: within a commit the stream orders events by timestamp, then id.
+    const [seen, missed, live] = [0, 1, 2].map((ms) => trackedEvent({ timestamp: new Date(Date.now() + ms).toISOString() }));
+    if (!seen || !missed || !live) throw new Error('three events');
+    await hub.publish([storedRows(TENANT_A, [seen, missed])]);
 
     const resuming = connectStream(url, { token: 't' });
     clients.push(resuming);
@@ -70,7 +68,7 @@ describe('the resume client frame', () => {
     await new Promise((resolve) => resuming.socket.once('open', resolve));
     resuming.socket.send(JSON.stringify({ action: 'resume', after: seen.eventId }));
     await resuming.next((message) => message.type === 'resumed');
-    await hub.publish([{ tenantId: TENANT_A, events: [live] }]);
+    await hub.publish([storedRows(TENANT_A, [live])]);
     await resuming.receivedEvents(2);
     // Again: the live event came after the subscription, so it is not replayed.
     resuming.socket.send(JSON.stringify({ action: 'resume', after: seen.eventId }));
