@@ -10,6 +10,8 @@ export interface RouteNeeds {
   writeKeys?: 'create' | 'list' | 'revoke';
   /** Reads the live counters of the counters table. */
   liveCounters?: 'read';
+  /** Reads the retention settings (events, rollups, per tenant), as the maintenance job does. */
+  retentionSettings?: true;
   memoryMb?: number;
   timeoutSeconds?: number;
 }
@@ -23,7 +25,19 @@ export interface RouteSpec {
   /** The scope the caller's credential must carry; without one the route is public and no authorizer runs. */
   scope?: Scope;
   request?: { body?: z.ZodType; query?: z.ZodType; path?: z.ZodType };
-  answer: { status: number; description: string; schema: z.ZodType; headers?: Record<string, string> };
+  answer: {
+    status: number;
+    description: string;
+    schema: z.ZodType;
+    headers?: Record<string, string>;
+    /** The answer's media type when it is not JSON. */
+    contentType?: string;
+    /**
+     * Sent while it is produced (`streamingRouteHandler`): in AWS through API Gateway's STREAM
+     * transfer mode and Lambda's InvokeWithResponseStream, up to 15 minutes.
+     */
+    streamed?: true;
+  };
   /** When a body is over a limit (413), if more than the whole body's limit applies. */
   tooLarge?: string;
   needs?: RouteNeeds;

@@ -3,14 +3,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayTokenAuthorizerEvent, Context } from 'aws-lambda';
 import { bodyTooLarge, NotFoundError, PayloadTooLargeError, UnauthorizedError } from '../../domain/errors.js';
 import { MAX_BODY_BYTES } from '../../domain/limits.js';
-import { corsHeaders, problemFromError, type ApiResult } from '../http/api-gateway.js';
+import { describeError, log } from '../../logger.js';
+import { once } from 'node:events';
+import { corsHeaders, isStreamed, problemFromError, type ApiResult, type StreamedResult } from '../http/api-gateway.js';
 
 export interface LocalRoute {
   method: string;
   /** API Gateway resource path, e.g. `/v1/events/{eventId}`. */
   path: string;
   authorized: boolean;
-  handler: (event: APIGatewayProxyEvent, context: Context) => Promise<ApiResult>;
+  handler: (event: APIGatewayProxyEvent, context: Context) => Promise<ApiResult | StreamedResult>;
 }
 
 export type Authorizer = (event: APIGatewayTokenAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
@@ -89,6 +91,27 @@ function send(response: ServerResponse, result: ApiResult): void {
   response.end(result.body);
 }
 
+/**
+ * A streamed answer, chunk by chunk (chunked transfer encoding), as API Gateway's STREAM mode
+ * sends it: a full socket buffer holds back the next chunk, and so the next page read; a client
+ * that goes away stops the reading. Once the status is sent, a failure can only cut it off.
+ */
+async function sendStreamed(response: ServerResponse, result: StreamedResult, requestId: string): Promise<void> {
+  response.writeHead(result.statusCode, result.headers);
+  const chunks = result.chunks[Symbol.asyncIterator]();
+  try {
+    for (let next = await chunks.next(); !next.done && !response.destroyed; next = await chunks.next()) {
+      if (!response.write(next.value)) await Promise.race([once(response, 'drain'), once(response, 'close')]);
+    }
+    response.end();
+  } catch (error) {
+    log('error', 'streamed answer cut off', { requestId, ...describeError(error) });
+    response.destroy();
+  } finally {
+    await chunks.return?.();
+  }
+}
+
 function singleValues(headers: IncomingMessage['headers']): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([key, value]) => [key, Array.isArray(value) ? value.join(',') : value ?? '']));
 }
@@ -142,7 +165,9 @@ export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Author
         // Only the fields the handlers read are filled; the rest of API Gateway's request
         // context (account, identity, stage...) has no local meaning.
       } as unknown as APIGatewayProxyEvent;
-      send(response, await match.route.handler(event, lambdaContext(requestId, `${match.route.method} ${match.route.path}`)));
+      const result = await match.route.handler(event, lambdaContext(requestId, `${match.route.method} ${match.route.path}`));
+      if (isStreamed(result)) await sendStreamed(response, result, requestId);
+      else send(response, result);
     })().catch((error: unknown) => send(response, problemFromError(error, requestId)));
   });
   // Node answers an oversized header block with a bare 431; answer it as problem+json instead.
