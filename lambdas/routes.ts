@@ -100,7 +100,8 @@ export const ROUTES = {
       headers: { 'cache-control': 'no-store' },
     },
     // API Gateway streams for at most 15 minutes, at 2 MB/s past the first 10 MB.
-    needs: { database: { poolSize: 2 }, memoryMb: 1024, timeoutSeconds: 900 },
+    // One page is read at a time (the next only once the last is handed on): one connection.
+    needs: { database: { poolSize: 1 }, memoryMb: 1024, timeoutSeconds: 900 },
   },
   'aggregate-events': {
     method: 'POST',

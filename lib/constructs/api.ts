@@ -6,6 +6,7 @@ import {
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  ResponseTransferMode,
   ResponseType,
   RestApi,
   TokenAuthorizer,
@@ -79,7 +80,11 @@ export class Api extends Construct {
       const target = props.functions[name];
       if (!target) throw new Error(`No function for the route ${name} (${route.method} ${route.path}).`);
       const resource = this.restApi.root.resourceForPath(route.path);
-      const method = resource.addMethod(route.method, new LambdaIntegration(target), route.scope ? { authorizer } : {});
+      // A streamed answer (the export) is read through InvokeWithResponseStream for up to 15 minutes, past the buffered 29 s and 10 MB.
+      const integration = route.answer.streamed
+        ? new LambdaIntegration(target, { responseTransferMode: ResponseTransferMode.STREAM, timeout: Duration.seconds(route.needs?.timeoutSeconds ?? 900) })
+        : new LambdaIntegration(target);
+      const method = resource.addMethod(route.method, integration, route.scope ? { authorizer } : {});
       if (!route.scope) {
         Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason: `${route.method} ${route.path} is public by design (health check, API description).` });
         Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: `${route.method} ${route.path} is public by design (health check, API description).` });
