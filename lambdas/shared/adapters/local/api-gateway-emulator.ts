@@ -4,7 +4,6 @@ import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayTokenA
 import { bodyTooLarge, NotFoundError, PayloadTooLargeError, UnauthorizedError } from '../../domain/errors.js';
 import { MAX_BODY_BYTES } from '../../domain/limits.js';
 import { describeError, log } from '../../logger.js';
-import { once } from 'node:events';
 import { corsHeaders, isStreamed, problemFromError, type ApiResult, type StreamedResult } from '../http/api-gateway.js';
 
 export interface LocalRoute {
@@ -91,6 +90,19 @@ function send(response: ServerResponse, result: ApiResult): void {
   response.end(result.body);
 }
 
+/** Until the socket takes more, or is gone; both listeners go with it (one per wait would pile up). */
+function writable(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
+}
+
 /**
  * A streamed answer, chunk by chunk (chunked transfer encoding), as API Gateway's STREAM mode
  * sends it: a full socket buffer holds back the next chunk, and so the next page read; a client
@@ -101,7 +113,7 @@ async function sendStreamed(response: ServerResponse, result: StreamedResult, re
   const chunks = result.chunks[Symbol.asyncIterator]();
   try {
     for (let next = await chunks.next(); !next.done && !response.destroyed; next = await chunks.next()) {
-      if (!response.write(next.value)) await Promise.race([once(response, 'drain'), once(response, 'close')]);
+      if (!response.write(next.value)) await writable(response);
     }
     response.end();
   } catch (error) {
