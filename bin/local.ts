@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   console.log(`Database: ${config.database.databaseUrl ? 'DATABASE_URL' : `embedded PGlite in ${join(config.dataDir, 'pgdata')}`}`);
   if (runtime.appliedMigrations.length > 0) console.log(`Applied migrations: ${runtime.appliedMigrations.join(', ')}`);
   if (jwtSecret) {
-    const token = await mintToken({ secret: jwtSecret, tenantId: DEV_TENANT, subject: 'dev', scopes: ['events:write', 'events:read', 'admin'], issuer: config.auth.issuer, audience: config.auth.audience });
+    const token = await mintToken({ secret: jwtSecret, tenantId: DEV_TENANT, subject: 'dev', scopes: ['events:write', 'events:read', 'admin'], issuer: config.auth.issuer, audience: config.auth.audience?.[0] });
     console.log(`${generated ? 'Dev secret kept in ' + join(config.dataDir, 'jwt-secret') + '. ' : ''}Dev token (tenant ${DEV_TENANT}, 12 h):`);
     console.log(token);
     console.log(`Try: curl -s -X POST ${runtime.url}/v1/events -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"type":"CUSTOM","category":"demo","action":"hello"}'`);

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   }
   const config = loadLocalConfig();
   const secret = await serverSecret(config.auth, config.dataDir);
-  console.log(await mintToken({ secret, tenantId: args.data.tenant, subject: args.data.subject, scopes: args.data.scope, expiresIn: args.data.expires, issuer: config.auth.issuer, audience: config.auth.audience }));
+  console.log(await mintToken({ secret, tenantId: args.data.tenant, subject: args.data.subject, scopes: args.data.scope, expiresIn: args.data.expires, issuer: config.auth.issuer, audience: config.auth.audience?.[0] }));
 }
 
 main().catch((error: unknown) => {

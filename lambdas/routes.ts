@@ -4,6 +4,8 @@ import {
   AuditPageSchema,
   BatchReceiptSchema,
   CreatedWriteKeySchema,
+  CsvExportSchema,
+  ErrorGroupsSchema,
   EventPageSchema,
   EventTypeSummarySchema,
   HealthSchema,
@@ -12,6 +14,7 @@ import {
   PurgeResultSchema,
   SegmentReceiptSchema,
   SegmentSettingsSchema,
+  RetentionStatusSchema,
   StoredEventSchema,
   TrackReceiptSchema,
   WriteKeyListSchema,
@@ -21,7 +24,16 @@ import { AnalyticsEventSchema, BatchEventsSchema } from './shared/domain/event-s
 import { LiveCounterQuerySchema } from './shared/domain/live-counters.js';
 import { MAX_BATCH_EVENTS, MAX_BODY_BYTES, MAX_EVENT_BYTES, SEGMENT_MAX_BATCH_BYTES, SEGMENT_MAX_BATCH_EVENTS } from './shared/domain/limits.js';
 import { SegmentBatchSchema, SegmentMessageSchema, SEGMENT_PATHS } from './shared/domain/segment-messages.js';
-import { AggregationQuerySchema, AuditQuerySchema, EventQuerySchema, EventTypesQuerySchema, PurgeQuerySchema } from './shared/domain/query-schemas.js';
+import {
+  AggregationQuerySchema,
+  AuditQuerySchema,
+  ErrorGroupsQuerySchema,
+  EventQuerySchema,
+  EventTypesQuerySchema,
+  ExportQuerySchema,
+  MAX_EXPORT_ROWS,
+  PurgeQuerySchema,
+} from './shared/domain/query-schemas.js';
 import { CreateWriteKeySchema, KeyIdSchema } from './shared/domain/write-keys.js';
 import type { RouteNeeds, RouteSpec } from './shared/adapters/http/route-spec.js';
 
@@ -96,6 +108,24 @@ export const ROUTES = {
     answer: { status: 200, description: 'One page', schema: EventPageSchema },
     needs: QUERY_FUNCTION,
   },
+  'export-events': {
+    method: 'POST',
+    path: '/v1/events/export',
+    summary: `Every match of the query's filters (at most maxRows, ${MAX_EXPORT_ROWS} by default) as a CSV download, streamed while it is read`,
+    scope: 'events:read',
+    request: { body: ExportQuerySchema },
+    answer: {
+      status: 200,
+      description: 'The CSV, `Content-Disposition: attachment; filename="events-<from>-<to>.csv"`',
+      schema: CsvExportSchema,
+      contentType: 'text/csv; charset=utf-8',
+      streamed: true,
+      headers: { 'cache-control': 'no-store' },
+    },
+    // API Gateway streams for at most 15 minutes, at 2 MB/s past the first 10 MB.
+    // One page is read at a time (the next only once the last is handed on): one connection.
+    needs: { database: { poolSize: 1 }, memoryMb: 1024, timeoutSeconds: 900 },
+  },
   'aggregate-events': {
     method: 'POST',
     path: '/v1/analytics/aggregate',
@@ -112,6 +142,15 @@ export const ROUTES = {
     scope: 'events:read',
     request: { query: EventTypesQuerySchema },
     answer: { status: 200, description: 'One row per type present in the range', schema: z.array(EventTypeSummarySchema) },
+    needs: QUERY_FUNCTION,
+  },
+  'list-error-groups': {
+    method: 'GET',
+    path: '/v1/analytics/errors',
+    summary: 'ERROR events of the range grouped by fingerprint: count, users, first and last seen, the latest message',
+    scope: 'events:read',
+    request: { query: ErrorGroupsQuerySchema },
+    answer: { status: 200, description: 'The largest groups first', schema: ErrorGroupsSchema },
     needs: QUERY_FUNCTION,
   },
   'get-live-counters': {
@@ -140,6 +179,14 @@ export const ROUTES = {
     request: { query: AuditQuerySchema },
     answer: { status: 200, description: 'One page; pass nextBefore as before for the next', schema: AuditPageSchema },
     needs: QUERY_FUNCTION,
+  },
+  'get-retention-status': {
+    method: 'GET',
+    path: '/v1/admin/retention',
+    summary: "The retention settings and the retention job's runs: the tenant's own, and the partitions' with the tenant's rows",
+    scope: 'admin',
+    answer: { status: 200, description: 'Settings and runs, newest month first', schema: RetentionStatusSchema },
+    needs: { database: { poolSize: 1 }, retentionSettings: true },
   },
   'create-write-key': {
     method: 'POST',

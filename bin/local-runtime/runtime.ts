@@ -25,7 +25,7 @@ import { openDatabase, type SqlDatabase } from '../../lambdas/shared/adapters/pg
 import type { LocalConfig } from '../../lambdas/shared/config.js';
 import { ROUTES } from '../../lambdas/routes.js';
 import { handlerModule, routePaths, type Routes } from '../../lambdas/shared/adapters/http/route-spec.js';
-import type { ApiHandler } from '../../lambdas/shared/adapters/http/api-gateway.js';
+import type { ApiHandler, StreamingApiHandler } from '../../lambdas/shared/adapters/http/api-gateway.js';
 import type { Ports } from '../../lambdas/shared/wiring/ports.js';
 import { LiveCounterFlusher } from '../../lambdas/shared/use-cases/flush-live-counters.js';
 
@@ -69,7 +69,7 @@ export interface LocalRuntimeOptions extends LocalConfig {
 
 /** What every HTTP handler module exports besides its Lambda `handler`. */
 interface HandlerModule {
-  createHandler(ports: Ports): ApiHandler;
+  createHandler(ports: Ports): ApiHandler | StreamingApiHandler;
 }
 
 /** Each route's handler, from the module the route names, given the ports it picks from. */
@@ -148,6 +148,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     liveCounterSettings: options.liveCounters,
     ingest: options.ingest,
     query: options.ingest,
+    retention: options.retention,
     http: { corsOrigins: options.corsOrigins },
     routes: options.routes ?? ROUTES,
   };

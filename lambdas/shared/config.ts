@@ -186,7 +186,8 @@ export const DataApi = z
 
 export const Auth = z
   .object({ [ENV.jwtSecret]: secret.optional(), [ENV.jwksUrl]: z.url().optional(), [ENV.jwtIssuer]: optionalText, [ENV.jwtAudience]: optionalText })
-  .transform((env) => ({ jwtSecret: env[ENV.jwtSecret], jwksUrl: env[ENV.jwksUrl], issuer: env[ENV.jwtIssuer], audience: env[ENV.jwtAudience] }));
+  // Several app clients (the API's, the dashboard's) issue tokens for the same API: a comma-separated list.
+  .transform((env) => ({ jwtSecret: env[ENV.jwtSecret], jwksUrl: env[ENV.jwksUrl], issuer: env[ENV.jwtIssuer], audience: env[ENV.jwtAudience]?.split(',').map((client) => client.trim()) }));
 
 /** Token buckets of one second: a tenant may burst to its per-second rate, then keeps to it. */
 export const RateLimits = z

@@ -65,7 +65,7 @@ function operation(fn: string, route: RouteSpec): JsonSchema {
       [route.answer.status]: {
         description: route.answer.description,
         ...(answerHeaders.length > 0 ? { headers: Object.fromEntries(answerHeaders) } : {}),
-        content: { 'application/json': { schema: jsonSchema(route.answer.schema, 'output') } },
+        content: { [route.answer.contentType ?? 'application/json']: { schema: jsonSchema(route.answer.schema, 'output') } },
       },
       ...(route.request ? { 400: problemResponse('Invalid input: every bad field is listed in `errors`') } : {}),
       ...(route.scope ? { 401: problemResponse('No or invalid bearer token'), 403: problemResponse(`The token lacks ${route.scope}`) } : {}),

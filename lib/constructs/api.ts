@@ -8,6 +8,7 @@ import {
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  ResponseTransferMode,
   ResponseType,
   RestApi,
   TokenAuthorizer,
@@ -91,7 +92,10 @@ export class Api extends Construct {
     for (const [name, route] of ordered) {
       const target = props.functions[name];
       if (!target) throw new Error(`No function for the route ${name} (${route.method} ${route.path}).`);
-      const integration = new LambdaIntegration(target);
+      // A streamed answer (the export) is read through InvokeWithResponseStream for up to 15 minutes, past the buffered 29 s and 10 MB.
+      const integration = route.answer.streamed
+        ? new LambdaIntegration(target, { responseTransferMode: ResponseTransferMode.STREAM, timeout: Duration.seconds(route.needs?.timeoutSeconds ?? 900) })
+        : new LambdaIntegration(target);
       for (const path of routePaths(route)) {
         const resource = this.resourceFor(path, route.cors === 'any-origin' ? ANY_ORIGIN_PREFLIGHT : undefined);
         const method = resource.addMethod(route.method, integration, route.scope ? { authorizer } : {});

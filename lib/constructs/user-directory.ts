@@ -1,5 +1,5 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { AccountRecovery, CfnUserPoolGroup, Mfa, StringAttribute, UserPool, type UserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { Aws, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AccountRecovery, CfnUserPoolGroup, Mfa, StringAttribute, UserPool, type UserPoolClient, type UserPoolDomain } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { SCOPES } from '../../lambdas/shared/domain/caller.js';
 
@@ -11,8 +11,10 @@ import { SCOPES } from '../../lambdas/shared/domain/caller.js';
 export class UserDirectory extends Construct {
   readonly userPool: UserPool;
   readonly client: UserPoolClient;
+  /** The hosted UI, where the dashboard signs users in. */
+  readonly domain: UserPoolDomain;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: { stage: string }) {
     super(scope, id);
     this.userPool = new UserPool(this, 'UserPool', {
       selfSignUpEnabled: false,
@@ -29,6 +31,8 @@ export class UserDirectory extends Construct {
       authFlows: { userSrp: true, adminUserPassword: true },
       preventUserExistenceErrors: true,
     });
+    // A Cognito prefix is global to the region: the account id keeps two accounts' stages apart.
+    this.domain = this.userPool.addDomain('HostedUi', { cognitoDomain: { domainPrefix: `event-tracker-${props.stage}-${Aws.ACCOUNT_ID}` } });
     for (const scope of SCOPES) {
       new CfnUserPoolGroup(this, `Group${scope.replace(/[^a-z]/gi, '')}`, { userPoolId: this.userPool.userPoolId, groupName: scope, description: `Grants the ${scope} scope` });
     }
@@ -40,6 +44,11 @@ export class UserDirectory extends Construct {
   /** Where the authorizer fetches the pool's signing keys (rotated by Cognito). */
   get jwksUrl(): string {
     return `${this.issuer}/.well-known/jwks.json`;
+  }
+
+  /** `https://<prefix>.auth.<region>.amazoncognito.com`. */
+  get hostedUiUrl(): string {
+    return `https://${this.domain.domainName}.auth.${Stack.of(this).region}.amazoncognito.com`;
   }
 
   get issuer(): string {

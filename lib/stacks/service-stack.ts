@@ -10,6 +10,7 @@ import { handlerModule, type Routes, type RouteSpec } from '../../lambdas/shared
 import { ENV } from '../../lambdas/shared/config.js';
 import { Api } from '../constructs/api.js';
 import { AppFunction, type AppFunctionProps } from '../constructs/app-function.js';
+import { DashboardHosting } from '../constructs/dashboard-hosting.js';
 import { LiveStream } from '../constructs/live-stream.js';
 import { Observability } from '../constructs/observability.js';
 import { MAINTENANCE_POOL, MIGRATION_POOL, STREAM_REPLAY_POOL, type StageConfig } from '../stage-config.js';
@@ -42,6 +43,7 @@ const constructId = (fn: string): string => `${fn.replace(/(^|-)(\w)/g, (_match,
 export class ServiceStack extends Stack {
   readonly api: Api;
   readonly liveStream: LiveStream;
+  readonly dashboard: DashboardHosting;
   /** Every function, by its folder under `lambdas/` (a route's function by its key in the route table). */
   readonly functions: Record<string, AppFunction>;
 
@@ -66,6 +68,13 @@ export class ServiceStack extends Stack {
         .bindWriteKeys(stateful.writeKeys.table, 'read');
     const authorize = authorizer('authorize', 'lambdas/authorize/handler.ts', 'Verifies bearer JWTs and write keys and maps them to tenant and scopes');
 
+    // What the maintenance job keeps, which the retention status route reports.
+    const retentionSettings = {
+      [ENV.eventRetentionDays]: String(config.retention.eventDays),
+      [ENV.rollupRetentionDays]: String(config.retention.rollupDays),
+      [ENV.tenantEventRetention]: JSON.stringify(config.retention.tenantEventDays),
+    };
+
     // What each route's entry in the table says it needs, and nothing more.
     const routeFunction = (name: string, route: RouteSpec): AppFunction => {
       const needs = route.needs ?? {};
@@ -87,6 +96,7 @@ export class ServiceStack extends Stack {
       }
       if (needs.writeKeys) routeFn.bindWriteKeys(stateful.writeKeys.table, needs.writeKeys);
       if (needs.liveCounters) routeFn.bindLiveCounters(stateful.counters.table, needs.liveCounters);
+      if (needs.retentionSettings) routeFn.bindSettings(retentionSettings);
       if (route.scope || route.credential) routeFn.bindRateLimiter(stateful.counters.table, config.tenantRateLimits);
       return routeFn;
     };
@@ -151,12 +161,7 @@ export class ServiceStack extends Stack {
     })
       .bindDatabase(database, MAINTENANCE_POOL, CONNECT_WAIT_MS.job)
       .bindArchive(stateful.archive)
-      .bindSettings({
-        [ENV.eventRetentionDays]: String(config.retention.eventDays),
-        [ENV.rollupRetentionDays]: String(config.retention.rollupDays),
-        [ENV.tenantEventRetention]: JSON.stringify(config.retention.tenantEventDays),
-        [ENV.maintenanceDutyCycle]: String(config.maintenance.dutyCycle),
-      });
+      .bindSettings({ ...retentionSettings, [ENV.maintenanceDutyCycle]: String(config.maintenance.dutyCycle) });
     const { everyHours } = config.maintenance;
     new Rule(this, 'MaintainPartitionsSchedule', {
       // Hourly where the database never pauses: a month cut short by the timeout resumes within
@@ -199,7 +204,21 @@ export class ServiceStack extends Stack {
     };
     this.api = new Api(this, 'Api', { config, routes, authorizer: authorize, functions: routeFunctions, logRetention });
 
+    this.dashboard = new DashboardHosting(this, 'Dashboard', {
+      restApi: this.api.restApi,
+      stageName: config.stage,
+      webSocketApi: this.liveStream.api,
+      webSocketStageName: this.liveStream.stage.stageName,
+      userPool: stateful.users.userPool,
+      hostedUiDomain: stateful.users.hostedUiUrl,
+    });
+    // The ID tokens of the dashboard's app client are the API's too.
+    for (const verifier of [authorize, streamAuthorizer]) {
+      verifier.bindSettings({ [ENV.jwtAudience]: `${stateful.users.client.userPoolClientId},${this.dashboard.client.userPoolClientId}` });
+    }
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url });
+    new CfnOutput(this, 'DashboardUrl', { value: this.dashboard.url });
     new CfnOutput(this, 'StreamUrl', { value: this.liveStream.stage.url });
 
     new Observability(this, 'Observability', {

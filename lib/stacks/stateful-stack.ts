@@ -43,7 +43,7 @@ export class StatefulStack extends Stack {
           resources: [this.archive.bucket.bucketArn, this.archive.bucket.arnForObjects('*')],
         }),
       );
-    this.users = new UserDirectory(this, 'Users');
+    this.users = new UserDirectory(this, 'Users', { stage: config.stage });
     if ([config.pii, ...Object.values(config.pii.tenants)].some((rule) => rule.mode === 'hash')) {
       this.piiHashSecret = new Secret(this, 'PiiHashSecret', {
         description: 'Keys the per-tenant PII hashes; a new value changes every token from then on',

@@ -35,8 +35,8 @@ describe('stage config', () => {
   });
 
   it('counts every connection: writers x pool, reserved query instances (and the stream resume reader) x their pools, the maintenance and migration pools', () => {
-    expect(functionConnections(stageConfig('dev'))).toEqual({ writer: 2 * 2, queries: 2 * 12, jobs: 3, total: 31 });
-    expect(functionConnections(stageConfig('prod'))).toEqual({ writer: 20 * 2, queries: 10 * 12, jobs: 3, total: 163 });
+    expect(functionConnections(stageConfig('dev'))).toEqual({ writer: 2 * 2, queries: 2 * 16, jobs: 3, total: 39 });
+    expect(functionConnections(stageConfig('prod'))).toEqual({ writer: 20 * 2, queries: 10 * 16, jobs: 3, total: 203 });
   });
 
   describe('pausing', () => {

@@ -82,6 +82,56 @@ export const EventTypeSummarySchema = z.strictObject({
 });
 export type EventTypeSummary = z.output<typeof EventTypeSummarySchema>;
 
+export const ErrorGroupSchema = z.strictObject({
+  fingerprint: z.string().describe("metadata.fingerprint: category, action and the message with ids, numbers and quoted values blanked"),
+  category: z.string(),
+  action: z.string(),
+  message: z.string().nullable().describe("The latest event's properties.message, properties.error or label"),
+  severity: z.string().nullable().describe("The latest event's metadata.severity"),
+  count: z.int().nonnegative(),
+  users: z.int().nonnegative().describe('Distinct user ids among the events of the group'),
+  firstSeen: instant.describe('The first event of the group within the range'),
+  lastSeen: instant.describe('The last event of the group within the range'),
+  sampleEventId: z.uuid().describe('The last event of the group, for GET /v1/events/{eventId}'),
+});
+export type ErrorGroup = z.output<typeof ErrorGroupSchema>;
+
+export const ErrorGroupsSchema = z.strictObject({
+  from: instant,
+  to: instant,
+  groups: z.array(ErrorGroupSchema).describe('By count, largest first'),
+});
+export type ErrorGroups = z.output<typeof ErrorGroupsSchema>;
+
+export const CsvExportSchema = z
+  .string()
+  .describe(
+    'RFC 4180 CSV, CRLF line ends, streamed; a header row, then one row per event in the requested order. properties, context and metadata are JSON text; a cell that starts with = + - @, a tab or a carriage return starts with a single quote instead, so that no spreadsheet reads it as a formula',
+  );
+
+export const RetentionRunStatusSchema = z.strictObject({
+  kind: z.enum(['partition', 'tenant']).describe("partition: a whole month of every tenant; tenant: this tenant's rows of a month, past its shorter retention"),
+  month: z.string().regex(/^\d{4}-\d{2}$/),
+  generation: z.int().positive(),
+  state: z.string().describe('partition: exporting, uploaded, verified, detached, dropped; tenant: exporting, uploaded, verified, deleted, superseded'),
+  rows: z.int().nonnegative().nullable().describe("This tenant's rows in the archive, once it is uploaded"),
+  bytes: z.int().nonnegative().nullable().describe("The size of this tenant's gzip object, once uploaded"),
+  archive: z.string().nullable().describe("The key of this tenant's archive object, once uploaded"),
+  startedAt: instant.nullable(),
+  finishedAt: instant.nullable().describe('When the run dropped the partition or deleted the rows'),
+  error: z.string().nullable().describe('The job records no failure per run: a failed step is retried by the next run'),
+});
+export type RetentionRunStatus = z.output<typeof RetentionRunStatusSchema>;
+
+export const RetentionStatusSchema = z.strictObject({
+  eventRetentionDays: z.int().positive(),
+  rollupRetentionDays: z.int().positive(),
+  tenantEventDays: z.int().positive().nullable().describe("This tenant's shorter event retention, if it has one"),
+  lastRun: instant.nullable().describe('The latest step any run recorded'),
+  runs: z.array(RetentionRunStatusSchema).describe('Newest month first'),
+});
+export type RetentionStatus = z.output<typeof RetentionStatusSchema>;
+
 export const LiveCountersSchema = z.strictObject({
   from: instant.describe('Start of the first minute counted, inclusive'),
   to: instant.describe('End of the current minute, exclusive: the last minute is still under way'),

@@ -26,14 +26,19 @@ export function checkTypeRules(event: AnalyticsEventInput): FieldIssue[] {
   }
 }
 
+/** An ERROR event's message: the first non-empty text of properties.message, properties.error, the label and (for the fingerprint) the action. */
+export function errorMessage(event: { properties: Record<string, unknown>; label?: string | null | undefined; action?: string }): string | undefined {
+  return [event.properties['message'], event.properties['error'], event.label, event.action].find(
+    (candidate): candidate is string => typeof candidate === 'string' && candidate.length > 0,
+  );
+}
+
 /**
  * Error messages differ only by ids, numbers and quoted values between repeats of one fault;
  * those are blanked so the same fault always gets the same fingerprint.
  */
 export function errorFingerprint(event: Pick<AnalyticsEventInput, 'category' | 'action' | 'label' | 'properties'>): string {
-  const message = [event.properties['message'], event.properties['error'], event.label, event.action].find(
-    (candidate): candidate is string => typeof candidate === 'string' && candidate.length > 0,
-  );
+  const message = errorMessage(event);
   const normalised = (message ?? '')
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>')
     .replace(/0x[0-9a-f]+/gi, '<hex>')

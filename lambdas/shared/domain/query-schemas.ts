@@ -46,20 +46,25 @@ function checkRange(range: { startTime: string; endTime: string }, ctx: z.Refine
   }
 }
 
+/** The filters of an events read: the query's and the export's. */
+const eventFilters = {
+  ...commonFilters,
+  userId: z.uuid().optional(),
+  // An empty id would match no stored session; refused so that it cannot read as "no filter".
+  sessionId: storableText(64).min(1).optional(),
+  ...timeRange,
+  properties: PropertyFilterSchema.optional(),
+  orderBy: z.enum(['timestamp_asc', 'timestamp_desc']).default('timestamp_desc'),
+};
+
 /** POST /v1/events/query: the specification's EventQuerySchema, plus a keyset cursor. */
 export const EventQuerySchema = z
   .strictObject({
-    ...commonFilters,
-    userId: z.uuid().optional(),
-    // An empty id would match no stored session; refused so that it cannot read as "no filter".
-    sessionId: storableText(64).min(1).optional(),
-    ...timeRange,
-    properties: PropertyFilterSchema.optional(),
+    ...eventFilters,
     limit: z.number().int().min(1).max(1000).default(100),
     offset: z.number().int().min(0).max(100_000).default(0),
     /** Opaque; from `nextCursor` of the previous page, with the same filters. */
     cursor: z.string().min(1).max(1024).optional(),
-    orderBy: z.enum(['timestamp_asc', 'timestamp_desc']).default('timestamp_desc'),
   })
   .superRefine((query, ctx) => {
     checkRange(query, ctx);
@@ -120,6 +125,21 @@ export type AggregationQuery = z.infer<typeof AggregationQuerySchema>;
 /** GET /v1/analytics/event-types?startTime&endTime */
 export const EventTypesQuerySchema = z.strictObject(timeRange).superRefine(checkRange);
 export type EventTypesQuery = z.infer<typeof EventTypesQuerySchema>;
+
+/** The most rows one export may stream: about 500 MB of CSV, what API Gateway streams in its 15 minutes at 2 MB/s past the first 10 MB. */
+export const MAX_EXPORT_ROWS = 1_000_000;
+
+/** POST /v1/events/export: the query's filters, no paging; every match up to `maxRows`. */
+export const ExportQuerySchema = z
+  .strictObject({ ...eventFilters, maxRows: z.number().int().min(1).max(MAX_EXPORT_ROWS).default(MAX_EXPORT_ROWS) })
+  .superRefine(checkRange);
+export type ExportQuery = z.infer<typeof ExportQuerySchema>;
+
+/** GET /v1/analytics/errors?startTime&endTime&limit */
+export const ErrorGroupsQuerySchema = z
+  .strictObject({ ...timeRange, limit: z.coerce.number().int().min(1).max(200).default(50).describe('Groups in the answer, the most frequent first') })
+  .superRefine(checkRange);
+export type ErrorGroupsQuery = z.infer<typeof ErrorGroupsQuerySchema>;
 
 /** The most buckets one aggregate answer may have, so a minute x 90 days query cannot run away. */
 export const MAX_BUCKETS = 10_000;

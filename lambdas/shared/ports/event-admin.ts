@@ -1,7 +1,13 @@
-import type { AuditEntry } from '../domain/answer-schemas.js';
+import type { AuditEntry, RetentionRunStatus } from '../domain/answer-schemas.js';
 import type { Actor } from '../domain/caller.js';
 
-export type { AuditEntry };
+export type { AuditEntry, RetentionRunStatus };
+
+/** The retention job's runs a tenant may see, and when any run last recorded a step. */
+export interface RetentionRuns {
+  runs: RetentionRunStatus[];
+  lastRun: string | null;
+}
 
 /** Admin operations on one tenant's data. */
 export interface EventAdmin {
@@ -9,4 +15,6 @@ export interface EventAdmin {
   purgeOlderThan(who: Actor, olderThan: string, batchSize: number): Promise<number>;
   /** Audit entries, newest first, older than `beforeId` when given. */
   listAudit(tenantId: string, page: { limit: number; beforeId?: number; action?: string }): Promise<AuditEntry[]>;
+  /** The tenant's own retention runs and the partition runs with its entry of their manifest, newest month first; audited as a read. */
+  retentionRuns(who: Actor): Promise<RetentionRuns>;
 }

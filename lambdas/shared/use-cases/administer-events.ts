@@ -1,6 +1,8 @@
 import { AuditQuerySchema, PurgeQuerySchema } from '../domain/query-schemas.js';
 import { ValidationError } from '../domain/errors.js';
 import { parseInput } from '../domain/zod-issues.js';
+import type { RetentionStatus } from '../domain/answer-schemas.js';
+import type { RetentionSettings } from '../domain/retention-plan.js';
 import type { AuditEntry, EventAdmin } from '../ports/event-admin.js';
 import type { Actor } from '../domain/caller.js';
 
@@ -24,4 +26,20 @@ export async function listAudit(admin: EventAdmin, tenantId: string, params: unk
   const query = parseInput(AuditQuerySchema, params);
   const entries = await admin.listAudit(tenantId, { limit: query.limit, beforeId: query.before, action: query.action });
   return { entries, nextBefore: entries.length === query.limit ? (entries.at(-1)?.auditId ?? null) : null };
+}
+
+/**
+ * GET /v1/admin/retention.
+ * 1. The deployment's retention, and the caller's tenant's own shorter one if it has one.
+ * 2. The job's runs as the tenant may see them, audited as a read.
+ */
+export async function retentionStatus(admin: EventAdmin, who: Actor, settings: RetentionSettings): Promise<RetentionStatus> {
+  const { runs, lastRun } = await admin.retentionRuns(who);
+  return {
+    eventRetentionDays: settings.eventRetentionDays,
+    rollupRetentionDays: settings.rollupRetentionDays,
+    tenantEventDays: settings.tenantEventDays?.[who.tenantId] ?? null,
+    lastRun,
+    runs,
+  };
 }

@@ -26,6 +26,7 @@ import { SqsEventQueue } from '../adapters/sqs/sqs-event-queue.js';
 import { InvokedStreamReplay } from '../adapters/lambda/invoked-stream-replay.js';
 import { PgStreamReplay } from '../adapters/pg/pg-stream-replay.js';
 import type { LiveCounterSettings } from '../domain/live-counters.js';
+import type { RetentionSettings } from '../domain/retention-plan.js';
 import type { EventArchive } from '../ports/event-archive.js';
 import { LiveCounterFlusher } from '../use-cases/flush-live-counters.js';
 import type { QuerySettings } from '../use-cases/query-events.js';
@@ -150,6 +151,11 @@ export async function awsMaintenanceDeps(): Promise<MaintenanceDeps> {
 /** The query functions refuse ranges longer than the retention. */
 export function awsQuerySettings(): QuerySettings {
   return loadConfig({ query: Query }).query;
+}
+
+/** The retention route reads the settings the maintenance job runs with. */
+export function awsRetentionSettings(): RetentionSettings {
+  return loadConfig({ retention: Retention }).retention;
 }
 
 /** Every route: the CORS origins the function answers real requests for. */

@@ -6,6 +6,7 @@ import type { EventQueue } from '../ports/event-queue.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { LiveCounterStore } from '../ports/live-counters.js';
 import type { LiveCounterSettings } from '../domain/live-counters.js';
+import type { RetentionSettings } from '../domain/retention-plan.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { WriteKeyStore } from '../ports/write-key-store.js';
 import type { QuerySettings } from '../use-cases/query-events.js';
@@ -27,6 +28,7 @@ export interface Ports {
   liveCounterSettings: LiveCounterSettings;
   ingest: TrackSettings;
   query: QuerySettings;
+  retention: RetentionSettings;
   http: HttpSettings;
   /** The routes served, which the API document describes. */
   routes: Routes;

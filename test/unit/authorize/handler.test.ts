@@ -16,7 +16,7 @@ const writeKeys: WriteKeyStore = {
   list: async () => [...records.values()],
   revoke: async () => undefined,
 };
-const authorize = createAuthorizeHandler(createTokenVerifier({ jwtSecret: secret, issuer: 'tracker', audience: 'api' }), writeKeys);
+const authorize = createAuthorizeHandler(createTokenVerifier({ jwtSecret: secret, issuer: 'tracker', audience: ['api'] }), writeKeys);
 
 function storedKey(overrides: Partial<WriteKeyRecord> = {}): string {
   const { keyId, key } = newWriteKey();

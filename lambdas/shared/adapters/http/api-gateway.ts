@@ -148,6 +148,18 @@ export function problemFromError(error: unknown, requestId: string): ApiResult {
 
 export type ApiHandler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 
+/** An answer whose body is produced while it is sent (the CSV export): chunks of text, in order. */
+export interface StreamedResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  chunks: AsyncIterable<string>;
+}
+
+/** A route that streams its answer; its refusals and failures are ordinary problem+json answers. */
+export type StreamingApiHandler = (event: ApiEvent, context: Context) => Promise<ApiResult | StreamedResult>;
+
+export const isStreamed = (result: ApiResult | StreamedResult): result is StreamedResult => 'chunks' in result;
+
 /** The CORS headers for a request from `origin`, if the deployment allows that origin. */
 export function corsHeaders(origin: string | undefined, allowed: readonly string[]): Record<string, string> {
   if (!origin || !allowed.includes(origin)) return {};
@@ -229,17 +241,41 @@ export function routeHandler<Route extends RouteSpec>(
   ports: RoutePorts<Route>,
   handle: (request: RouteRequest<Route>) => Promise<RouteAnswer<Route>>,
 ): ApiHandler {
+  return servedRoute<Route, ApiResult>(route, ports, async (request) => jsonResponse(route.answer.status, await handle(request), route.answer.headers));
+}
+
+/**
+ * `routeHandler` for an answer streamed as it is produced: the handler gives its headers (a
+ * download's file name) and its chunks; the route's status, content type and headers go with them.
+ */
+export function streamingRouteHandler<Route extends RouteSpec>(
+  route: Route,
+  ports: RoutePorts<Route>,
+  handle: (request: RouteRequest<Route>) => Promise<{ headers: Record<string, string>; chunks: AsyncIterable<string> }>,
+): StreamingApiHandler {
+  return servedRoute<Route, StreamedResult>(route, ports, async (request) => {
+    const { headers, chunks } = await handle(request);
+    return { statusCode: route.answer.status, headers: { 'content-type': route.answer.contentType ?? 'application/octet-stream', ...route.answer.headers, ...headers }, chunks };
+  });
+}
+
+function servedRoute<Route extends RouteSpec, Result extends ApiResult | StreamedResult>(
+  route: Route,
+  ports: RoutePorts<Route>,
+  respond: (request: RouteRequest<Route>) => Promise<Result>,
+): (event: ApiEvent, context: Context) => Promise<Result | ApiResult> {
   const { limiter } = ports as { limiter?: RateLimiter };
   // With a proxy integration the function, not API Gateway, answers CORS on real requests.
   const { corsOrigins } = ports.http;
   const started = new WeakMap<Context, number>();
-  const addCors = (request: middy.Request<ApiEvent, ApiResult>): void => {
+  type Request = middy.Request<ApiEvent, Result | ApiResult>;
+  const addCors = (request: Request): void => {
     if (request.response) {
       const cors = route.cors === 'any-origin' ? ANY_ORIGIN_CORS : corsHeaders(headerValue(request.event, 'origin'), corsOrigins);
       request.response.headers = { ...request.response.headers, ...cors };
     }
   };
-  const logRequest = (request: middy.Request<ApiEvent, ApiResult>): void => {
+  const logRequest = (request: Request): void => {
     log('info', 'request', {
       requestId: request.context.awsRequestId,
       tenantId: callerFromContext(request.event.requestContext.authorizer)?.tenantId,
@@ -248,7 +284,7 @@ export function routeHandler<Route extends RouteSpec>(
       durationMs: Date.now() - (started.get(request.context) ?? Date.now()),
     });
   };
-  return middy<ApiEvent, ApiResult>()
+  return middy<ApiEvent, Result | ApiResult>()
     .use({
       before: async (request) => {
         started.set(request.context, Date.now());
@@ -266,7 +302,6 @@ export function routeHandler<Route extends RouteSpec>(
     })
     .handler(async (event, context) => {
       const caller = (route.scope ? authorizedCaller(event, route.scope) : undefined) as RouteRequest<Route>['caller'];
-      const answer = await handle({ event, context, caller });
-      return jsonResponse(route.answer.status, answer, route.answer.headers);
+      return respond({ event, context, caller });
     });
 }

@@ -11,6 +11,8 @@ export interface RouteNeeds {
   writeKeys?: 'read' | 'create' | 'list' | 'revoke';
   /** Reads the live counters of the counters table. */
   liveCounters?: 'read';
+  /** Reads the retention settings (events, rollups, per tenant), as the maintenance job does. */
+  retentionSettings?: true;
   memoryMb?: number;
   timeoutSeconds?: number;
 }
@@ -36,7 +38,19 @@ export interface RouteSpec {
    */
   cors?: 'any-origin';
   request?: { body?: z.ZodType; query?: z.ZodType; path?: z.ZodType };
-  answer: { status: number; description: string; schema: z.ZodType; headers?: Record<string, string> };
+  answer: {
+    status: number;
+    description: string;
+    schema: z.ZodType;
+    headers?: Record<string, string>;
+    /** The answer's media type when it is not JSON. */
+    contentType?: string;
+    /**
+     * Sent while it is produced (`streamingRouteHandler`): in AWS through API Gateway's STREAM
+     * transfer mode and Lambda's InvokeWithResponseStream, up to 15 minutes.
+     */
+    streamed?: true;
+  };
   /** When a body is over a limit (413), if more than the whole body's limit applies. */
   tooLarge?: string;
   needs?: RouteNeeds;

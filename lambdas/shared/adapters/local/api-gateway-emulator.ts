@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayTokenAuthorizerEvent, Context } from 'aws-lambda';
 import { bodyTooLarge, NotFoundError, PayloadTooLargeError, UnauthorizedError } from '../../domain/errors.js';
 import { MAX_BODY_BYTES } from '../../domain/limits.js';
-import { ANY_ORIGIN_CORS, corsHeaders, problemFromError, type ApiResult } from '../http/api-gateway.js';
+import { describeError, log } from '../../logger.js';
+import { ANY_ORIGIN_CORS, corsHeaders, isStreamed, problemFromError, type ApiResult, type StreamedResult } from '../http/api-gateway.js';
 
 export interface LocalRoute {
   method: string;
@@ -12,7 +13,7 @@ export interface LocalRoute {
   authorized: boolean;
   /** Preflights answered for every origin (the Segment routes), not only the configured ones. */
   anyOrigin?: boolean;
-  handler: (event: APIGatewayProxyEvent, context: Context) => Promise<ApiResult>;
+  handler: (event: APIGatewayProxyEvent, context: Context) => Promise<ApiResult | StreamedResult>;
 }
 
 export type Authorizer = (event: APIGatewayTokenAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
@@ -91,6 +92,40 @@ function send(response: ServerResponse, result: ApiResult): void {
   response.end(result.body);
 }
 
+/** Until the socket takes more, or is gone; both listeners go with it (one per wait would pile up). */
+function writable(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
+}
+
+/**
+ * A streamed answer, chunk by chunk (chunked transfer encoding), as API Gateway's STREAM mode
+ * sends it: a full socket buffer holds back the next chunk, and so the next page read; a client
+ * that goes away stops the reading. Once the status is sent, a failure can only cut it off.
+ */
+async function sendStreamed(response: ServerResponse, result: StreamedResult, requestId: string): Promise<void> {
+  response.writeHead(result.statusCode, result.headers);
+  const chunks = result.chunks[Symbol.asyncIterator]();
+  try {
+    for (let next = await chunks.next(); !next.done && !response.destroyed; next = await chunks.next()) {
+      if (!response.write(next.value)) await writable(response);
+    }
+    response.end();
+  } catch (error) {
+    log('error', 'streamed answer cut off', { requestId, ...describeError(error) });
+    response.destroy();
+  } finally {
+    await chunks.return?.();
+  }
+}
+
 function singleValues(headers: IncomingMessage['headers']): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([key, value]) => [key, Array.isArray(value) ? value.join(',') : value ?? '']));
 }
@@ -145,7 +180,9 @@ export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Author
         // Only the fields the handlers read are filled; the rest of API Gateway's request
         // context (account, identity, stage...) has no local meaning.
       } as unknown as APIGatewayProxyEvent;
-      send(response, await match.route.handler(event, lambdaContext(requestId, `${match.route.method} ${match.route.path}`)));
+      const result = await match.route.handler(event, lambdaContext(requestId, `${match.route.method} ${match.route.path}`));
+      if (isStreamed(result)) await sendStreamed(response, result, requestId);
+      else send(response, result);
     })().catch((error: unknown) => send(response, problemFromError(error, requestId)));
   });
   // Node answers an oversized header block with a bare 431; answer it as problem+json instead.

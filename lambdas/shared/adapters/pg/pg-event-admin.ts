@@ -1,6 +1,6 @@
-import type { EventAdmin, AuditEntry } from '../../ports/event-admin.js';
+import type { EventAdmin, AuditEntry, RetentionRuns } from '../../ports/event-admin.js';
 import type { Actor } from '../../domain/caller.js';
-import { toIso } from './event-rows.js';
+import { toIso, toNumber } from './event-rows.js';
 import { correctRollupsAfterPurge, deleteRollupsOfEmptiedPeriods } from './event-rollups.js';
 import type { SqlDatabase } from './sql-database.js';
 import { inTenantTransaction } from './tenant-transaction.js';
@@ -20,6 +20,22 @@ export const deleteEventsBatchSql = (where: string, limit: string): string => `W
   WHERE e.tenant_id = $1 AND e.event_id = old.event_id AND e.timestamp = old.timestamp
   RETURNING 1
 ) SELECT count(*)::int AS n FROM gone`;
+
+interface RetentionRunRow {
+  kind: 'partition' | 'tenant';
+  partition_month: Date | string;
+  generation: number;
+  state: string;
+  rows: string | number | null;
+  bytes: string | number | null;
+  archive_key: string | null;
+  started_at: Date | string | null;
+  finished_at: Date | string | null;
+  updated_at: Date | string;
+}
+
+const monthOf = (value: Date | string): string => (typeof value === 'string' ? value : value.toISOString()).slice(0, 7);
+const instantOrNull = (value: Date | string | null): string | null => (value === null ? null : toIso(value));
 
 const DELETE_OLDER_THAN = deleteEventsBatchSql('timestamp < $2::timestamptz', '$3');
 
@@ -54,6 +70,38 @@ export class PgEventAdmin implements EventAdmin {
       deleted += removed;
       if (removed < batchSize) return deleted;
     }
+  }
+
+  /** Through `retention_runs_of_tenant()` (migration 0015): the state tables are the operator's, the function answers for the scoped tenant only. */
+  async retentionRuns(who: Actor): Promise<RetentionRuns> {
+    const rows = await inTenantTransaction(this.db, who.tenantId, async (session) => {
+      const runs = await session.query<RetentionRunRow>(
+        `SELECT kind, partition_month, generation, state, rows, bytes, archive_key, started_at, finished_at, updated_at
+         FROM retention_runs_of_tenant() ORDER BY partition_month DESC, kind, generation DESC`,
+      );
+      await session.query(`INSERT INTO audit_log (tenant_id, action, actor, details) VALUES ($1, 'EVENTS_QUERIED', $2, $3::jsonb)`, [
+        who.tenantId,
+        who.subject,
+        JSON.stringify({ kind: 'retention-status', resultCount: runs.length }),
+      ]);
+      return runs;
+    });
+    const latest = rows.reduce<number | null>((max, row) => Math.max(max ?? 0, Date.parse(toIso(row.updated_at))), null);
+    return {
+      lastRun: latest === null ? null : new Date(latest).toISOString(),
+      runs: rows.map((row) => ({
+        kind: row.kind,
+        month: monthOf(row.partition_month),
+        generation: row.generation,
+        state: row.state,
+        rows: toNumber(row.rows),
+        bytes: toNumber(row.bytes),
+        archive: row.archive_key,
+        startedAt: instantOrNull(row.started_at),
+        finishedAt: instantOrNull(row.finished_at),
+        error: null,
+      })),
+    };
   }
 
   async listAudit(tenantId: string, page: { limit: number; beforeId?: number; action?: string }): Promise<AuditEntry[]> {

@@ -1,17 +1,24 @@
 import { planAggregate, planEventTypes, planFind } from '../../domain/query-plan.js';
 import type { AggregationQuery } from '../../domain/query-schemas.js';
 import type { RollupSplit } from '../../domain/rollup-ranges.js';
-import type { Aggregation } from '../../domain/answer-schemas.js';
+import type { Aggregation, ErrorGroup, StoredEvent } from '../../domain/answer-schemas.js';
+import type { CursorPosition } from '../../domain/query-cursor.js';
+import type { ErrorGroupsQuery } from '../../domain/query-schemas.js';
 import type { Actor } from '../../domain/caller.js';
-import type { EventFilters, EventQueries, EventsPage, EventTypeSummary, PageRequest } from '../../ports/event-queries.js';
+import type { EventFilters, EventQueries, EventsPage, EventTypeSummary, ExportOptions, PageRequest } from '../../ports/event-queries.js';
 import { describeError, log } from '../../logger.js';
 import { tuneForAnalytics } from './analytic-settings.js';
 import { PgEventSets, StaleSetsError, type SetFilters } from './pg-event-sets.js';
 import { aggregateFromEvents, aggregateFromSets } from './queries/aggregate-events.js';
+import { errorGroups } from './queries/error-groups.js';
 import { eventTypesFromEvents, eventTypesFromSets } from './queries/event-types.js';
+import { exportPage } from './queries/export-events.js';
 import { findEvents } from './queries/find-events.js';
 import type { SqlDatabase, SqlSession, TransactionOptions } from './sql-database.js';
 import { inTenantTransaction } from './tenant-transaction.js';
+
+/** Rows per page of an export: two pages (the one sent and the one read ahead) are all it holds. */
+const EXPORT_PAGE = 1000;
 
 /** About half a day of the query bench's tenant: ~10 ms to read from the table. */
 const STALE_EVENTS_READ_FROM_TABLE = 5_000;
@@ -30,10 +37,12 @@ export interface QueryOptions {
    * have the sets rebuilt first (default `STALE_EVENTS_READ_FROM_TABLE`).
    */
   staleEventsReadFromTable?: number;
+  /** Rows per keyset page of an export (default `EXPORT_PAGE`). */
+  exportPage?: number;
 }
 
 /** An answer and the count its audit row records. */
-type Counted<T> = { result: T; resultCount: number };
+type Counted<T> = { result: T; resultCount: number | null };
 
 /**
  * The three questions, each planned once (`domain/query-plan.ts`) and answered by its module
@@ -78,6 +87,45 @@ export class PgEventQueries implements EventQueries {
     );
   }
 
+  errorGroups(who: Actor, query: ErrorGroupsQuery): Promise<ErrorGroup[]> {
+    return this.read(who, { kind: 'errors', range: { startTime: query.startTime, endTime: query.endTime }, limit: query.limit }, async (session) => {
+      const result = await errorGroups(session, who.tenantId, query);
+      return { result, resultCount: result.length };
+    });
+  }
+
+  /**
+   * Each page in a short transaction of its own, the next one read while the last is consumed:
+   * an export to a slow client holds no snapshot or connection open (PGlite has only one), and
+   * a writer is never waiting on it. A page sees what is committed when it is read; the keyset
+   * order means no row is sent twice. The audit row is committed with the first page, before
+   * any row leaves, so an export cut off by the client is audited too; its count is not known
+   * then (`resultCount: null`).
+   */
+  async *exportEvents(who: Actor, filters: EventFilters, options: ExportOptions): AsyncGenerator<StoredEvent> {
+    const pageSize = this.options.exportPage ?? EXPORT_PAGE;
+    const audit = { kind: 'export', filters, order: options.order, maxRows: options.maxRows };
+    const readPage = (after: CursorPosition | undefined, limit: number) =>
+      this.read(who, after ? undefined : audit, async (session) => ({ result: await exportPage(session, who.tenantId, filters, { order: options.order, after, limit }), resultCount: null }));
+    let remaining = options.maxRows;
+    let pending: Promise<StoredEvent[]> = readPage(undefined, Math.min(pageSize, remaining));
+    try {
+      for (;;) {
+        const page = await pending;
+        const limit = Math.min(pageSize, remaining);
+        remaining -= page.length;
+        const last = page.at(-1);
+        const more = last !== undefined && page.length === limit && remaining > 0;
+        pending = more ? readPage({ timestamp: last.timestamp, eventId: last.eventId }, Math.min(pageSize, remaining)) : Promise.resolve([]);
+        yield* page;
+        if (!more) return;
+      }
+    } finally {
+      // A consumer that stops early (the client went away) leaves a page in flight: it settles here, never unhandled.
+      await pending.catch(() => undefined);
+    }
+  }
+
   /**
    * A read from the event sets, in one snapshot: up to `staleEventsReadFromTable` events of
    * stale or missing sets are read from the table; past that the sets are rebuilt first and the
@@ -103,14 +151,15 @@ export class PgEventQueries implements EventQueries {
     return attempt(null);
   }
 
-  /** A read as the tenant, bounded in time, and its EVENTS_QUERIED audit row, in one transaction. */
-  private read<T>(who: Actor, what: Record<string, unknown>, work: (session: SqlSession) => Promise<Counted<T>>, options: TransactionOptions & { timeZone?: string } = {}): Promise<T> {
+  /** A read as the tenant, bounded in time, and its EVENTS_QUERIED audit row (unless `what` is undefined: a later page of an audited read), in one transaction. */
+  private read<T>(who: Actor, what: Record<string, unknown> | undefined, work: (session: SqlSession) => Promise<Counted<T>>, options: TransactionOptions & { timeZone?: string } = {}): Promise<T> {
     return inTenantTransaction(
       this.db,
       who.tenantId,
       async (session) => {
         await tuneForAnalytics(session, options.timeZone);
         const { result, resultCount } = await work(session);
+        if (what === undefined) return result;
         await session.query(`INSERT INTO audit_log (tenant_id, action, actor, details) VALUES ($1, 'EVENTS_QUERIED', $2, $3::jsonb)`, [
           who.tenantId,
           who.subject,

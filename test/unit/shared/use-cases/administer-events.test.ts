@@ -13,6 +13,7 @@ function recordingAdmin(): EventAdmin & { cutoffs: string[] } {
       return 0;
     },
     listAudit: async () => [],
+    retentionRuns: async () => ({ runs: [], lastRun: null }),
   };
 }
 

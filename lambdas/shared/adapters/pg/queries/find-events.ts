@@ -69,7 +69,7 @@ async function countEvents(session: SqlSession, tenantId: string, filters: Event
 }
 
 /** The WHERE, order and window of a page: the given clauses, the keyset position after a cursor, order and limit. */
-function pageSql(params: Params, clauses: string[], page: PageRequest): string {
+export function pageSql(params: Params, clauses: string[], page: PageRequest): string {
   const direction = page.order === 'asc' ? 'ASC' : 'DESC';
   const keyset = page.after
     ? [`(timestamp, event_id) ${page.order === 'asc' ? '>' : '<'} (${params.add(page.after.timestamp, '::timestamptz')}, ${params.add(page.after.eventId, '::uuid')})`]

@@ -48,7 +48,7 @@ describe('createTokenVerifier with a JWKS (Cognito)', () => {
     published = [first.jwk];
     fetches = 0;
     // No cooldown here; deployed, an unknown kid refetches at most every 30 s.
-    const verify = createTokenVerifier({ jwksUrl, issuer: 'https://cognito-idp.local/pool', audience: 'client-1' }, { cooldownMs: 0 });
+    const verify = createTokenVerifier({ jwksUrl, issuer: 'https://cognito-idp.local/pool', audience: ['client-1'] }, { cooldownMs: 0 });
 
     await expect(verify(await idToken(first.privateKey, 'k1'))).resolves.toMatchObject({ 'custom:tenant_id': TENANT_A });
     await verify(await idToken(first.privateKey, 'k1'));
@@ -64,7 +64,7 @@ describe('createTokenVerifier with a JWKS (Cognito)', () => {
     const known = await signingKey('k3');
     const stranger = await signingKey('k3');
     published = [known.jwk];
-    const verify = createTokenVerifier({ jwksUrl, issuer: 'https://cognito-idp.local/pool', audience: 'client-1' });
+    const verify = createTokenVerifier({ jwksUrl, issuer: 'https://cognito-idp.local/pool', audience: ['client-1'] });
 
     await expect(verify(await idToken(stranger.privateKey, 'k3'))).rejects.toThrow();
     const hs256 = await new SignJWT({ 'custom:tenant_id': TENANT_A }).setProtectedHeader({ alg: 'HS256', kid: 'k3' }).setIssuer('https://cognito-idp.local/pool').setAudience('client-1').setExpirationTime('5m').sign(new TextEncoder().encode('x'.repeat(32)));
