@@ -3,18 +3,13 @@
 // (not measured), runs ANALYZE, then measures p50/p95 of the API's queries through the query
 // adapter (transaction, RLS, audit row included), each beside the same query answered from the
 // events alone (the raw-table baseline), alternating run by run so that noise hits both alike.
-import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { PgEventQueries } from '../lambdas/shared/adapters/pg/pg-event-queries.js';
-import { monthsAhead } from '../lambdas/shared/domain/months.js';
 import type { EventQueries } from '../lambdas/shared/ports/event-queries.js';
 import { queryEvents, aggregateEvents, summariseEventTypes } from '../lambdas/shared/use-cases/query-events.js';
 import { createServerDatabase } from '../test/support/test-database.js';
-import { seededRandom } from './support/generate-events.js';
+import { loadEvents } from './support/bulk-load.js';
 import { benchServerUrl, percentile } from './support/stats.js';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, others: { type: 'string', default: '3000000' }, runs: { type: 'string', default: '50' }, vacuum: { type: 'boolean', default: false }, keep: { type: 'boolean', default: false }, only: { type: 'string' } } });
@@ -24,53 +19,6 @@ const RUNS = Number(values.runs);
 const TENANT = '00000000-0000-4000-8000-0000000000aa';
 const DAY = 86_400_000;
 const END = Date.now();
-const COLUMNS = 'tenant_id, event_id, timestamp, event_type, category, action, label, value, user_id, session_id, properties, context, metadata, received_at, stored_at';
-
-const TYPES = ['USER_ACTION', 'USER_ACTION', 'USER_ACTION', 'PERFORMANCE', 'SYSTEM_EVENT', 'ERROR', 'BUSINESS', 'CUSTOM', 'SECURITY'];
-const CATEGORIES = ['navigation', 'checkout', 'auth', 'search', 'api', 'billing', 'profile', 'jobs'];
-const ACTIONS = ['view', 'click', 'submit', 'fail', 'retry', 'complete'];
-const PLANS = ['free', 'pro', 'team'];
-
-/** CSV rows of one tenant, generated in chunks so that four million rows never sit in memory. */
-function* csvChunks(tenantId: string, count: number, users: string[], seed: number): Generator<string> {
-  const random = seededRandom(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  for (let start = 0; start < count; start += 20_000) {
-    const lines: string[] = [];
-    for (let index = start; index < Math.min(count, start + 20_000); index++) {
-      const type = pick(TYPES);
-      const timestamp = new Date(END - random() * 90 * DAY);
-      const receivedAt = new Date(timestamp.getTime() + Math.floor(random() * 2000));
-      const storedAt = new Date(receivedAt.getTime() + 50 + Math.floor(random() * 400));
-      const value = type === 'PERFORMANCE' || type === 'BUSINESS' ? (random() * 2000).toFixed(2) : '';
-      const properties = JSON.stringify({ page: `/p/${Math.floor(random() * 500)}`, plan: pick(PLANS), experiment: `e${Math.floor(random() * 20)}` }).replace(/"/g, '""');
-      lines.push(
-        `${tenantId},${randomUUID()},${timestamp.toISOString()},${type},${pick(CATEGORIES)},${pick(ACTIONS)},,${value},${pick(users)},s-${Math.floor(random() * 200_000)},"${properties}","{""locale"":""en""}","{}",${receivedAt.toISOString()},${storedAt.toISOString()}`,
-      );
-    }
-    yield `${lines.join('\n')}\n`;
-  }
-}
-
-async function load(client: pg.Client): Promise<string[]> {
-  const users = Array.from({ length: 20_000 }, () => randomUUID());
-  const tenants: Array<[string, number]> = [[TENANT, EVENTS], ...Array.from({ length: 3 }, (): [string, number] => [randomUUID(), Math.floor(OTHERS / 3)])];
-  const first = new Date(END - 91 * DAY);
-  await client.query('SELECT ensure_event_partition(m::date) FROM unnest($1::text[]) m', [monthsAhead(first, 4)]);
-  for (const [index, [tenantId, count]] of tenants.entries()) {
-    const started = performance.now();
-    await pipeline(Readable.from(csvChunks(tenantId, count, users, index + 1)), client.query(copyFrom(`COPY analytics_events (${COLUMNS}) FROM STDIN WITH (FORMAT csv)`)));
-    console.log(`loaded ${count} events of tenant ${index + 1} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  }
-  // The rollups the writer would have kept.
-  await client.query(`INSERT INTO event_rollups (tenant_id, granularity, period_start, event_type, category, action, count, value_count, total_value, min_value, max_value)
-    SELECT tenant_id, g, date_trunc(g, timestamp, 'UTC'), event_type, category, action, count(*), count(value), coalesce(sum(value), 0), min(value), max(value)
-    FROM analytics_events CROSS JOIN (VALUES ('hour'), ('day')) AS grains(g) GROUP BY 1, 2, 3, 4, 5, 6`);
-  // --vacuum: the steady state autovacuum reaches after a bulk insert (visibility map set, so
-  // counts can be index-only); without it, the state right after the load.
-  await client.query(values.vacuum ? 'VACUUM ANALYZE' : 'ANALYZE');
-  return users;
-}
 
 interface Timing {
   p50: number;
@@ -120,7 +68,7 @@ async function main(): Promise<void> {
   const client = new pg.Client({ connectionString: bench.url });
   await client.connect();
   try {
-    const users = await load(client);
+    const users = await loadEvents(client, { tenant: TENANT, events: EVENTS, others: OTHERS, end: END, vacuum: values.vacuum });
     const fast: EventQueries = new PgEventQueries(bench.db);
     const raw: EventQueries = new PgEventQueries(bench.db, { fastPaths: false });
     const who = { tenantId: TENANT, subject: 'bench' };

@@ -73,8 +73,14 @@ export function toLocalInput(instant: number, zone: string): string {
   return local.toISOString().slice(0, 16);
 }
 
-/** The range the URL's `period` (or `from`/`to`, with `period=custom`) names, ending now. */
-export function rangeOf(params: URLSearchParams, zone: string, now = Date.now()): Range {
+/**
+ * The range the URL's `period` (or `from`/`to`, with `period=custom`) names, ending now, or at
+ * `until` when the URL pins it: a cursor is valid only for the range it was read with, so a
+ * page link keeps its range.
+ */
+export function rangeOf(params: URLSearchParams, zone: string, clock = Date.now()): Range {
+  const until = Date.parse(params.get('until') ?? '');
+  const now = Number.isFinite(until) ? until : clock;
   const key = params.get('period') ?? '30d';
   if (key === 'custom') {
     const start = fromLocalInput(params.get('from') ?? '', zone);

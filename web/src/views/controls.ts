@@ -23,11 +23,11 @@ export function periodControls(route: Route, win: TimeWindow): HTMLElement {
   const period = route.params.get('period') ?? '30d';
   const select = h(
     'select',
-    { name: 'period', onchange: () => (select.value === 'custom' ? (custom.hidden = false) : navigate(route.view, withParams(route, { period: select.value, from: undefined, to: undefined, cursor: undefined }))) },
+    { name: 'period', onchange: () => (select.value === 'custom' ? (custom.hidden = false) : navigate(route.view, withParams(route, { period: select.value, from: undefined, to: undefined, cursor: undefined, until: undefined }))) },
     ...PERIODS.map((item) => h('option', { value: item.key, selected: item.key === period }, item.label)),
     h('option', { value: 'custom', selected: period === 'custom' }, 'Custom…'),
   );
-  const zone = h('select', { name: 'tz', onchange: () => navigate(route.view, withParams(route, { tz: zone.value, cursor: undefined })) }, ...zoneNames(win.zone).map((name) => h('option', { value: name, selected: name === win.zone }, name)));
+  const zone = h('select', { name: 'tz', onchange: () => navigate(route.view, withParams(route, { tz: zone.value, cursor: undefined, until: undefined })) }, ...zoneNames(win.zone).map((name) => h('option', { value: name, selected: name === win.zone }, name)));
   const from = h('input', { type: 'datetime-local', name: 'from', value: toLocalInput(win.range.start, win.zone) });
   const to = h('input', { type: 'datetime-local', name: 'to', value: toLocalInput(win.range.end, win.zone) });
   const custom = h(
@@ -35,7 +35,7 @@ export function periodControls(route: Route, win: TimeWindow): HTMLElement {
     { class: 'custom-range' },
     field('From', from),
     field('To', to),
-    h('button', { type: 'button', onclick: () => navigate(route.view, withParams(route, { period: 'custom', from: from.value, to: to.value, cursor: undefined })) }, 'Apply range'),
+    h('button', { type: 'button', onclick: () => navigate(route.view, withParams(route, { period: 'custom', from: from.value, to: to.value, cursor: undefined, until: undefined })) }, 'Apply range'),
   );
   custom.hidden = period !== 'custom';
   return h('div', { class: 'controls', role: 'group', aria: { label: 'Period and time zone' } }, field('Period', select), custom, field('Time zone', zone));

@@ -91,6 +91,7 @@ function form(route: Route): HTMLElement {
         order: order.value === 'asc' ? 'asc' : undefined,
         limit: limit.value === '50' ? undefined : limit.value,
         cursor: undefined,
+        until: undefined,
         event: undefined,
       }),
     );
@@ -106,7 +107,7 @@ function form(route: Route): HTMLElement {
     field('Properties', props, 'key=value, one per line; the value is JSON when it reads as JSON'),
     field('Order', order),
     field('Page size', limit),
-    h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Apply filters'), h('button', { type: 'button', onclick: () => navigate('explorer', withParams(route, { types: undefined, category: undefined, action: undefined, user: undefined, session: undefined, prop: undefined, cursor: undefined, event: undefined, order: undefined })) }, 'Clear filters')),
+    h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Apply filters'), h('button', { type: 'button', onclick: () => navigate('explorer', withParams(route, { types: undefined, category: undefined, action: undefined, user: undefined, session: undefined, prop: undefined, cursor: undefined, until: undefined, event: undefined, order: undefined })) }, 'Clear filters')),
   );
 }
 
@@ -205,7 +206,7 @@ export function renderExplorer(main: HTMLElement, route: Route): Cleanup {
         'div',
         { class: 'buttons' },
         cursor ? h('button', { type: 'button', onclick: () => navigate('explorer', withParams(route, { cursor: undefined, event: undefined })) }, 'First page') : null,
-        page.hasMore && page.nextCursor ? h('button', { type: 'button', data: { next: '' }, onclick: () => navigate('explorer', withParams(route, { cursor: page.nextCursor ?? undefined, event: undefined })) }, 'Next page') : null,
+        page.hasMore && page.nextCursor ? h('button', { type: 'button', data: { next: '' }, onclick: () => navigate('explorer', withParams(route, { cursor: page.nextCursor ?? undefined, until: String(filter['endTime']), event: undefined })) }, 'Next page') : null,
       );
       const rows = page.events.map((event) => [
         h('button', { type: 'button', class: 'link', aria: { label: `Show event ${event.eventId}` }, onclick: () => navigate('explorer', withParams(route, { event: event.eventId })) }, formatInstant(event.timestamp, win.zone, true)),
