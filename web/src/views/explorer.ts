@@ -5,6 +5,7 @@ import { navigate, withParams, type Route } from '../route.js';
 import { formatInstant, formatNumber, iso } from '../time.js';
 import type { EventPage, EventType, StoredEvent } from '../types.js';
 import { copyText, errorMessage, field, isNotFound, loadInto, notAvailable } from '../ui.js';
+import { propertyFilter } from '../filters.js';
 import { periodControls, windowOf } from './controls.js';
 
 const EVENT_TYPES: EventType[] = ['USER_ACTION', 'SYSTEM_EVENT', 'ERROR', 'PERFORMANCE', 'BUSINESS', 'SECURITY', 'CUSTOM'];
@@ -13,25 +14,6 @@ const LIMITS = ['25', '50', '100', '500'];
 type Filter = Record<string, unknown>;
 
 const list = (params: URLSearchParams, key: string): string[] => params.getAll(key).flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value.length > 0);
-
-/**
- * `key=value` as a property filter: the value is JSON when it reads as JSON (`2`, `true`,
- * `"2"`, `{"tier":2}`), else the text itself, so `plan=pro` means the string "pro".
- */
-export function propertyFilter(pairs: string[]): Record<string, unknown> | undefined {
-  const properties: Record<string, unknown> = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    if (at <= 0) continue;
-    const value = pair.slice(at + 1);
-    try {
-      properties[pair.slice(0, at)] = JSON.parse(value);
-    } catch {
-      properties[pair.slice(0, at)] = value;
-    }
-  }
-  return Object.keys(properties).length > 0 ? properties : undefined;
-}
 
 /** The body of POST /v1/events/query (and, without paging, of the export) the URL names. */
 function filterOf(route: Route): Filter {
