@@ -54,7 +54,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  console.log(`Event tracker listening on ${runtime.url}`);
+  // Built before the first visit, so the dashboard's first load does not wait for esbuild; a
+  // build error is printed and the API keeps serving.
+  await runtime.web.prepare().catch((error: unknown) => console.error('The dashboard did not build:', error));
+  console.log(`Event tracker listening on ${runtime.url} (dashboard at ${runtime.url}/)`);
   console.log(`Database: ${config.database.databaseUrl ? 'DATABASE_URL' : `embedded PGlite in ${join(config.dataDir, 'pgdata')}`}`);
   if (runtime.appliedMigrations.length > 0) console.log(`Applied migrations: ${runtime.appliedMigrations.join(', ')}`);
   if (jwtSecret) {

@@ -9,6 +9,7 @@ import { countersTableDefinition, writeKeysTableDefinition } from '../../lambdas
 import { ensureTables, localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from '../../lambdas/shared/adapters/local/embedded-dynamodb.js';
 import { WriterThread, type WriterEventSource } from './writer-thread.js';
 import { localMaintenanceDeps, startMaintenanceTimer } from './maintenance.js';
+import { webAppServer, type WebAppServer } from './web-app.js';
 import { createApiGatewayEmulator, type LocalRoute } from '../../lambdas/shared/adapters/local/api-gateway-emulator.js';
 import { LiveStreamHub } from '../../lambdas/shared/adapters/local/live-stream-hub.js';
 import { attachLiveStream } from '../../lambdas/shared/adapters/local/live-stream-server.js';
@@ -39,6 +40,8 @@ export interface LocalRuntime {
   /** The writer's event source; `drained()` resolves once every queued message is handled. */
   eventSource: WriterEventSource;
   appliedMigrations: string[];
+  /** The dashboard at `/`, built on its first request or by `prepare()`. */
+  web: WebAppServer;
   /**
    * Stops taking requests, waits for the ones under way, delivers what is queued for at most
    * `drainMs`, then closes everything; what is still queued is delivered on the next start.
@@ -154,7 +157,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
   const routes = await routeHandlers(ports.routes, ports);
   const authorize = createAuthorizeHandler(createTokenVerifier(options.auth), writeKeys);
-  const server = createApiGatewayEmulator(routes, authorize, ports.http.corsOrigins);
+  const web = webAppServer();
+  const server = createApiGatewayEmulator(routes, authorize, ports.http.corsOrigins, undefined, web.serve);
   const stream = attachLiveStream(server, authorize, hub, options.stream.heartbeatMs);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -176,6 +180,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     queue,
     eventSource,
     appliedMigrations,
+    web,
     async close(drainMs = DEFAULT_DRAIN_MS) {
       // Upgraded sockets would hold the HTTP server's close open.
       await stream.close();

@@ -18,6 +18,9 @@ export interface LocalRoute {
 
 export type Authorizer = (event: APIGatewayTokenAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
+/** Serves what is not an API route (the web app's files); false when it has nothing there. */
+export type StaticFiles = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+
 function lambdaContext(requestId: string, functionName: string): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -140,7 +143,7 @@ export const MAX_HEADER_BYTES = 10 * 1024;
 
 const HEADER_TOO_LARGE = JSON.stringify({ type: '/problems/headers-too-large', title: 'Request headers too large', status: 431, detail: `Headers are limited to ${MAX_HEADER_BYTES} bytes.` });
 
-export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Authorizer, corsOrigins: readonly string[], maxBodyBytes = MAX_BODY_BYTES): Server {
+export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Authorizer, corsOrigins: readonly string[], maxBodyBytes = MAX_BODY_BYTES, staticFiles?: StaticFiles): Server {
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (request, response) => {
     const requestId = randomUUID();
     void (async () => {
@@ -152,6 +155,8 @@ export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Author
         return;
       }
       const match = matchRoute(routes, request.method ?? 'GET', url.pathname);
+      // API Gateway owns /v1 in AWS; what is outside it is the web app (CloudFront there).
+      if (!match && !url.pathname.startsWith('/v1/') && staticFiles && (await staticFiles(request, response))) return;
       if (!match) throw new NotFoundError(`No route ${request.method} ${url.pathname}.`);
       const body = await readBody(request, maxBodyBytes);
       let authorizerContext: Record<string, unknown> | undefined;

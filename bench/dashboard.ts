@@ -1,0 +1,145 @@
+// npm run bench:dashboard [-- --events 1000000 --others 3000000 --loads 20 --keep]
+// Loads one tenant's events over 90 days and three other tenants' into real Postgres (COPY,
+// not measured), starts the local runtime on it as `npm start` does, then times the overview
+// of the last 30 days in headless Chromium until every panel is final: the first load after
+// the server started (nothing warmed: no event sets, cold plan cache) and `--loads` warm
+// loads (each in a new browser context, so no HTTP cache either). The baseline, in alternating
+// rounds: the same API calls from Node, in parallel, without a browser. Also the JS and CSS
+// the page loads, gzipped as served.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { chromium, type Browser } from 'playwright-core';
+import { mintToken } from '../lambdas/shared/adapters/jwt/mint-token.js';
+import { createServerDatabase } from '../test/support/test-database.js';
+import { loadEvents } from './support/bulk-load.js';
+import { BENCH_JWT_SECRET, startLocalServer } from './support/local-server.js';
+import { benchServerUrl, percentile } from './support/stats.js';
+
+const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, others: { type: 'string', default: '3000000' }, loads: { type: 'string', default: '20' }, keep: { type: 'boolean', default: false }, port: { type: 'string', default: '3163' } } });
+const EVENTS = Number(values.events);
+const OTHERS = Number(values.others);
+const LOADS = Number(values.loads);
+const TENANT = '00000000-0000-4000-8000-0000000000aa';
+const DAY = 86_400_000;
+const CHROMIUM = '/usr/bin/chromium';
+const GOAL_MS = 1000;
+const GOAL_BYTES = 100 * 1024;
+
+/** The overview's requests for 30 days (web/src/views/overview.ts), as the page sends them. */
+function overviewCalls(now: number): Array<[string, string, unknown?]> {
+  const range = { startTime: new Date(now - 30 * DAY).toISOString(), endTime: new Date(now).toISOString(), timezone: 'UTC' };
+  const previous = { startTime: new Date(now - 60 * DAY).toISOString(), endTime: new Date(now - 30 * DAY - 1).toISOString(), timezone: 'UTC' };
+  return [
+    ['POST', '/v1/analytics/aggregate', { ...range, granularity: 'day', groupBy: ['event_type'] }],
+    ['POST', '/v1/analytics/aggregate', { ...previous, granularity: 'day', groupBy: ['event_type'] }],
+    ['POST', '/v1/analytics/aggregate', { ...range, granularity: 'day', groupBy: ['category', 'action'] }],
+    ['POST', '/v1/analytics/aggregate', { ...range, granularity: 'day', eventTypes: ['PERFORMANCE'] }],
+    ['GET', `/v1/analytics/event-types?startTime=${range.startTime}&endTime=${range.endTime}`],
+    ['GET', `/v1/analytics/errors?startTime=${range.startTime}&endTime=${range.endTime}&limit=20`],
+    ['GET', '/v1/counters/live?window=60m'],
+  ];
+}
+
+/** Answers other than a success or the 404 of a route this branch lacks, counted rather than fatal. */
+const refusals: string[] = [];
+
+async function apiOnly(url: string, token: string): Promise<number> {
+  const started = performance.now();
+  await Promise.all(
+    overviewCalls(Date.now()).map(async ([method, path, body]) => {
+      const response = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      await response.arrayBuffer();
+      // The errors route may not exist on this branch (a 404 the page shows as "not available").
+      if (!response.ok && response.status !== 404) refusals.push(`API ${method} ${path.split('?')[0]}: ${response.status}`);
+    }),
+  );
+  return performance.now() - started;
+}
+
+/** One overview load in a fresh context: ms from navigation start until every panel is final. */
+async function pageLoad(browser: Browser, url: string, token: string): Promise<number> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  try {
+    await context.addInitScript(`sessionStorage.setItem('event-tracker.token', ${JSON.stringify(token)})`);
+    const page = await context.newPage();
+    await page.goto(`${url}/#/overview?period=30d&tz=UTC`);
+    await page.waitForSelector('body[data-overview=complete]', { timeout: 120_000 });
+    const failed = await page.locator('[role=alert]').allTextContents();
+    if (failed.length > 0) refusals.push(`page: ${failed.join('; ')}`);
+    return Number(await page.getAttribute('body', 'data-overview-ms'));
+  } finally {
+    await context.close();
+  }
+}
+
+/** The script and stylesheet index.html names, as served with `accept-encoding: gzip`. */
+async function servedBytes(url: string): Promise<{ js: number; css: number }> {
+  const html = await (await fetch(`${url}/`)).text();
+  const sizes = { js: 0, css: 0 };
+  for (const [, path] of html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)) {
+    const response = await fetch(`${url}${path}`, { headers: { 'accept-encoding': 'gzip' } });
+    await response.arrayBuffer();
+    sizes[path?.endsWith('.css') ? 'css' : 'js'] += Number(response.headers.get('content-length'));
+  }
+  return sizes;
+}
+
+const ms = (value: number) => `${value.toFixed(0)} ms`;
+const load = () => loadavg().map((value) => value.toFixed(1)).join(' ');
+
+async function main(): Promise<void> {
+  const bench = await createServerDatabase(benchServerUrl(), 'bench_dashboard');
+  const client = new pg.Client({ connectionString: bench.url });
+  await client.connect();
+  const dataDir = await mkdtemp(join(tmpdir(), 'bench-dashboard-'));
+  const loadAtStart = load();
+  try {
+    await loadEvents(client, { tenant: TENANT, events: EVENTS, others: OTHERS, end: Date.now(), vacuum: false });
+    await client.end();
+    await bench.db.close();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const server = await startLocalServer(bench.url ?? '', dataDir, { PORT: values.port });
+    try {
+      const token = await mintToken({ secret: BENCH_JWT_SECRET, tenantId: TENANT, subject: 'bench', scopes: ['events:read'] });
+      const first = await pageLoad(browser, server.url, token);
+      const firstApi = await apiOnly(server.url, token);
+      const pages: number[] = [];
+      const apis: number[] = [];
+      for (let round = 0; round < LOADS; round++) {
+        // Alternating, so that the machine's noise reaches both alike.
+        pages.push(await pageLoad(browser, server.url, token));
+        apis.push(await apiOnly(server.url, token));
+      }
+      pages.sort((a, b) => a - b);
+      apis.sort((a, b) => a - b);
+      const bytes = await servedBytes(server.url);
+      const total = bytes.js + bytes.css;
+      const p50 = percentile(pages, 50);
+      const p95 = percentile(pages, 95);
+      console.log(`\n${EVENTS} events of the measured tenant over 90 days, ${OTHERS} of three others; overview of the last 30 days, ${LOADS} warm loads`);
+      console.log(`first load after the server started: ${ms(first)} (goal < ${GOAL_MS} ms: ${first < GOAL_MS ? 'yes' : 'no'}); its API calls alone right after: ${ms(firstApi)}`);
+      console.log(`warm page p50 ${ms(p50)}, p95 ${ms(p95)} (goal < ${GOAL_MS} ms: ${p95 < GOAL_MS ? 'yes' : 'no'})`);
+      console.log(`baseline, the same API calls from Node: p50 ${ms(percentile(apis, 50))}, p95 ${ms(percentile(apis, 95))}; page / API p50 ${(p50 / percentile(apis, 50)).toFixed(2)}x`);
+      console.log(`JS ${(bytes.js / 1024).toFixed(1)} KB + CSS ${(bytes.css / 1024).toFixed(1)} KB gzipped = ${(total / 1024).toFixed(1)} KB (goal < ${GOAL_BYTES / 1024} KB: ${total < GOAL_BYTES ? 'yes' : 'no'})`);
+      console.log(`answers that were errors (statement timeouts under load show here): ${refusals.length}${refusals.length > 0 ? `\n  ${[...new Set(refusals)].join('\n  ')}` : ''}`);
+      console.log(`load average at start ${loadAtStart}, at the end ${load()}`);
+    } finally {
+      await server.stop();
+      await browser.close();
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+    if (values.keep) {
+      console.log(`kept: ${bench.url} (tenant ${TENANT})`);
+    } else {
+      const { onServer } = await import('../test/support/test-database.js');
+      const name = new URL(bench.url ?? '').pathname.slice(1);
+      await onServer(benchServerUrl(), `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  }
+}
+
+await main();
