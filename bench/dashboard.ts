@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-dashboard-'));
   const loadAtStart = load();
   try {
-    await loadEvents(client, { tenant: TENANT, events: EVENTS, others: OTHERS, end: Date.now(), vacuum: false });
+    await loadEvents(client, { tenant: TENANT, events: EVENTS, others: OTHERS, end: Date.now(), state: 'analyze' });
     await client.end();
     await bench.db.close();
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });

@@ -7,24 +7,18 @@
 // asked through the query adapter (transaction, RLS, audit row) in this process, or with
 // --http through a freshly started `bin/local.ts`. --load N repeats the warm runs while N
 // writer processes ingest live events of another tenant through the write handler.
-import { randomUUID } from 'node:crypto';
 import { fork } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { mintToken } from '../lambdas/shared/adapters/jwt/mint-token.js';
 import { PgEventQueries } from '../lambdas/shared/adapters/pg/pg-event-queries.js';
-import { monthsAhead } from '../lambdas/shared/domain/months.js';
 import { createServerDatabase } from '../test/support/test-database.js';
-import { csvField } from './support/csv.js';
+import { loadEvents } from './support/bulk-load.js';
 import { explainingDatabase, type Explained } from './support/explain-database.js';
-import { seededRandom } from './support/generate-events.js';
 import type { LoadWriterReport } from './support/load-writer.js';
 import { BENCH_JWT_SECRET, startLocalServer, type LocalServer } from './support/local-server.js';
 import { askInProcess, askOverHttp, differences, loadDuck, page19End, questions, type Ask, type Figures, type Question } from './support/query-questions.js';
@@ -53,74 +47,12 @@ const WRITERS = Number(values.load);
 const BUDGET_MS = Number(values.budget) * 1000;
 const TENANT = '00000000-0000-4000-8000-0000000000aa';
 const LOAD_TENANT = '00000000-0000-4000-8000-0000000000bb';
-const DAY = 86_400_000;
 const END = Date.now();
-const COLUMNS = 'tenant_id, event_id, timestamp, event_type, category, action, label, value, user_id, session_id, properties, context, metadata, received_at, stored_at';
 if (values.vacuum && values.fresh) throw new Error('--vacuum and --fresh exclude each other');
 /** --vacuum: VACUUM ANALYZE after the load; --fresh: neither (just ingested); otherwise ANALYZE. */
 const STATE = values.vacuum ? 'VACUUM ANALYZE' : values.fresh ? 'fresh (no VACUUM, no ANALYZE)' : 'ANALYZE';
 const OUTPUT = new URL('./output/', import.meta.url).pathname;
 const STAMP = new Date(END).toISOString().replace(/[:.]/g, '-');
-
-const TYPES = ['USER_ACTION', 'USER_ACTION', 'USER_ACTION', 'PERFORMANCE', 'SYSTEM_EVENT', 'ERROR', 'BUSINESS', 'CUSTOM', 'SECURITY'];
-const CATEGORIES = ['navigation', 'checkout', 'auth', 'search', 'api', 'billing', 'profile', 'jobs'];
-const ACTIONS = ['view', 'click', 'submit', 'fail', 'retry', 'complete'];
-const PLANS = ['free', 'pro', 'team'];
-
-/**
- * CSV rows of one tenant, generated in chunks so that four million rows never sit in memory:
- * for COPY into Postgres, and the same events for DuckDB (instants as epoch ms).
- */
-function* csvChunks(tenantId: string, count: number, users: string[], seed: number): Generator<{ pg: string; duck: string }> {
-  const random = seededRandom(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  for (let start = 0; start < count; start += 20_000) {
-    const pgLines: string[] = [];
-    const duckLines: string[] = [];
-    for (let index = start; index < Math.min(count, start + 20_000); index++) {
-      const type = pick(TYPES);
-      const timestamp = new Date(END - random() * 90 * DAY);
-      const receivedAt = new Date(timestamp.getTime() + Math.floor(random() * 2000));
-      const storedAt = new Date(receivedAt.getTime() + 50 + Math.floor(random() * 400));
-      const value = type === 'PERFORMANCE' || type === 'BUSINESS' ? (random() * 2000).toFixed(2) : '';
-      const properties = csvField({ page: `/p/${Math.floor(random() * 500)}`, plan: pick(PLANS), experiment: `e${Math.floor(random() * 20)}` });
-      const [eventId, category, action, userId, sessionId] = [randomUUID(), pick(CATEGORIES), pick(ACTIONS), pick(users), `s-${Math.floor(random() * 200_000)}`];
-      const context = csvField({ locale: 'en' });
-      pgLines.push(`${tenantId},${eventId},${timestamp.toISOString()},${type},${category},${action},,${value},${userId},${sessionId},${properties},${context},"{}",${receivedAt.toISOString()},${storedAt.toISOString()}`);
-      duckLines.push(`${eventId},${timestamp.getTime()},${type},${category},${action},,${value},${userId},${sessionId},${properties},${context},"{}",${receivedAt.getTime()},${storedAt.getTime()}`);
-    }
-    yield { pg: `${pgLines.join('\n')}\n`, duck: `${duckLines.join('\n')}\n` };
-  }
-}
-
-/** Loads every tenant into Postgres and writes the measured tenant's events to `duckCsv`; answers the user pool. */
-async function load(client: pg.Client, duckCsv: string): Promise<string[]> {
-  const users = Array.from({ length: 20_000 }, () => randomUUID());
-  const tenants: Array<[string, number]> = [[TENANT, EVENTS], ...Array.from({ length: 3 }, (): [string, number] => [randomUUID(), Math.floor(OTHERS / 3)])];
-  const first = new Date(END - 91 * DAY);
-  await client.query('SELECT ensure_event_partition(m::date) FROM unnest($1::text[]) m', [monthsAhead(first, 4)]);
-  writeFileSync(duckCsv, '');
-  for (const [index, [tenantId, count]] of tenants.entries()) {
-    const started = performance.now();
-    const rows = function* () {
-      for (const chunk of csvChunks(tenantId, count, users, index + 1)) {
-        if (tenantId === TENANT) appendFileSync(duckCsv, chunk.duck);
-        yield chunk.pg;
-      }
-    };
-    await pipeline(Readable.from(rows()), client.query(copyFrom(`COPY analytics_events (${COLUMNS}) FROM STDIN WITH (FORMAT csv)`)));
-    console.log(`loaded ${count} events of tenant ${index + 1} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  }
-  // The rollups the writer would have kept.
-  await client.query(`INSERT INTO event_rollups (tenant_id, granularity, period_start, event_type, category, action, count, value_count, total_value, min_value, max_value)
-    SELECT tenant_id, g, date_trunc(g, timestamp, 'UTC'), event_type, category, action, count(*), count(value), coalesce(sum(value), 0), min(value), max(value)
-    FROM analytics_events CROSS JOIN (VALUES ('hour'), ('day')) AS grains(g) GROUP BY 1, 2, 3, 4, 5, 6`);
-  // --vacuum: the steady state autovacuum reaches after a bulk insert (visibility map set, so
-  // counts can be index-only); by default statistics only; --fresh: the state right after the
-  // load, as an administrator meets it (autovacuum may start during the run, as it would).
-  if (!values.fresh) await client.query(values.vacuum ? 'VACUUM ANALYZE' : 'ANALYZE');
-  return users;
-}
 
 interface Timing {
   p50: number;
@@ -250,7 +182,7 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   try {
     const loadStarted = performance.now();
-    const users = await load(client, duckCsv);
+    const users = await loadEvents(client, { tenant: TENANT, events: EVENTS, others: OTHERS, end: END, state: values.vacuum ? 'vacuum' : values.fresh ? 'fresh' : 'analyze', duckCsv });
     console.log(`Postgres loaded and ${STATE} in ${((performance.now() - loadStarted) / 1000).toFixed(0)} s`);
     const instance = await DuckDBInstance.create(':memory:', { threads: '2' });
     const duck = await instance.connect();
