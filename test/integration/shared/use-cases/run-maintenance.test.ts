@@ -330,7 +330,9 @@ describe.each(backends)('the retention job on %s', (name, createDatabase) => {
   it('prunes rollups past their retention, dedupe rows past their window, and numbers only expired events used', async () => {
     await new PgEventStore(db).writeMessages([received(envelope([trackedEvent({ timestamp: '2025-05-02T08:00:00.000Z', receivedAt: '2025-05-02T08:00:00.000Z' })], { tenantId: TENANT_B }))]);
     await db.query(`INSERT INTO set_members (tenant_id, kind, member, number) VALUES ($1, 'u', $2, 1), ($1, 'u', $3, 2)`, [TENANT_A, USER_OF_JANUARY, USER_OF_APRIL]);
-    // Rollups of a tenant with no partition to drop: only the rollup retention (365 days, cut at 2025-06-15) removes them.
+    // Rollups of a tenant with no events' partition to drop (a month's rollups alone, as an older
+    // release left them): only the rollup retention (365 days, cut at 2025-06-15) removes them.
+    await db.query(`CREATE TABLE event_rollups_2025_06 PARTITION OF event_rollups FOR VALUES FROM ('2025-06-01 00:00:00+00') TO ('2025-07-01 00:00:00+00')`);
     await db.query(
       `INSERT INTO event_rollups (tenant_id, granularity, period_start, event_type, category, action, count, value_count, total_value)
        VALUES ($1, 'day', '2025-06-14T00:00:00Z', 'CUSTOM', 'old', 'run', 1, 0, 0), ($1, 'day', '2025-06-15T00:00:00Z', 'CUSTOM', 'kept', 'run', 1, 0, 0)`,
