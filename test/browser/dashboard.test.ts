@@ -236,21 +236,50 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in headless Chromium', () 
     });
   }
 
-  it('exports the current filter as CSV with formulas made inert', async () => {
-    const { page, context } = await open(1280, admin);
-    await page.goto(`${url}/#/explorer?period=7d&session=s-hostile`);
-    await page.waitForSelector('body[data-explorer=complete]', { timeout: VIEW_BOUND_MS });
-    const download = page.waitForEvent('download', { timeout: VIEW_BOUND_MS }).catch(() => undefined);
-    await page.click('text=Export CSV');
-    await expect.poll(() => page.textContent('#main > p[aria-live]'), { timeout: VIEW_BOUND_MS }).toMatch(/Exported/);
-    const file = await download;
-    const csv = await readFile((await file?.path()) ?? '', 'utf8');
+  /** The export's file: its header row, and no cell that starts a formula. */
+  function expectInertCsv(csv: string): void {
     // RFC 4180 ends records with CRLF.
     expect(csv.split('\r\n')[0]).toBe('eventId,timestamp,eventType,category,action,label,value,userId,sessionId,properties,context,metadata,receivedAt,storedAt');
     // The formula sits inside the properties cell's JSON, and no cell may start a formula
     // (the route's prefixing of top-level cells is tested in dashboard-contract.test.ts).
     expect(csv).toContain('=cmd');
     expect(csv).not.toMatch(/(^|,)[=+@-]/m);
+  }
+
+  it('exports the current filter as CSV with formulas made inert, through a Blob where the browser has no save dialog API', async () => {
+    const { page, context } = await open(1280, admin);
+    // Firefox and Safari: no File System Access API.
+    await context.addInitScript('delete Window.prototype.showSaveFilePicker; delete window.showSaveFilePicker');
+    await page.goto(`${url}/#/explorer?period=7d&session=s-hostile`);
+    await page.waitForSelector('body[data-explorer=complete]', { timeout: VIEW_BOUND_MS });
+    const download = page.waitForEvent('download', { timeout: VIEW_BOUND_MS }).catch(() => undefined);
+    await page.click('text=Export CSV');
+    await expect.poll(() => page.textContent('#main > p[aria-live]'), { timeout: VIEW_BOUND_MS }).toMatch(/Exported/);
+    const file = await download;
+    expectInertCsv(await readFile((await file?.path()) ?? '', 'utf8'));
+    await context.close();
+  });
+
+  it('streams the CSV export into the file the save dialog names, with no Blob in the tab', async () => {
+    const { page, context } = await open(1280, admin);
+    // Headless Chromium shows no dialog: this one answers with a file of the origin's private
+    // file system, which takes the same writable stream a file on disk does.
+    await context.addInitScript(`
+      window.__blobUrls = 0;
+      const createObjectURL = URL.createObjectURL.bind(URL);
+      URL.createObjectURL = (blob) => { window.__blobUrls += 1; return createObjectURL(blob); };
+      window.showSaveFilePicker = async (options) => {
+        window.__suggestedName = options.suggestedName;
+        return (await navigator.storage.getDirectory()).getFileHandle('export.csv', { create: true });
+      };
+    `);
+    await page.goto(`${url}/#/explorer?period=7d&session=s-hostile`);
+    await page.waitForSelector('body[data-explorer=complete]', { timeout: VIEW_BOUND_MS });
+    await page.click('text=Export CSV');
+    await expect.poll(() => page.textContent('#main > p[aria-live]'), { timeout: VIEW_BOUND_MS }).toMatch(/Exported [\d,]+ bytes to export\.csv/);
+    expectInertCsv(await page.evaluate<string>("navigator.storage.getDirectory().then((root) => root.getFileHandle('export.csv')).then((file) => file.getFile()).then((file) => file.text())"));
+    expect(await page.evaluate('window.__blobUrls')).toBe(0);
+    expect(await page.evaluate('window.__suggestedName')).toMatch(/^events-\d{8}T\d{6}Z-\d{8}T\d{6}Z\.csv$/);
     await context.close();
   });
 
