@@ -80,10 +80,7 @@ export async function buildWebApp(signIn?: DashboardSignIn): Promise<WebAssets> 
     assets.set(name, asset(Buffer.from(file.contents), type, true));
     html = html.replace(name.endsWith('.css') ? '/assets/style.css' : '/assets/app.js', name);
   }
-  const page = asset(Buffer.from(html), 'text/html; charset=utf-8', false);
-  assets.set('/', page);
-  // The hosted UI comes back to a path, not the hash: the same page takes the code there.
-  assets.set(CALLBACK_PATH, page);
+  assets.set('/', asset(Buffer.from(html), 'text/html; charset=utf-8', false));
   assets.set('/config.json', asset(Buffer.from(JSON.stringify(localWebConfig(signIn))), 'application/json', false));
   return assets;
 }
@@ -112,7 +109,9 @@ export function webAppServer(signIn?: DashboardSignIn): WebAppServer {
     async serve(request, response) {
       if (request.method !== 'GET' && request.method !== 'HEAD') return false;
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-      const file = (await built()).get(path === '/index.html' ? '/' : path);
+      // The hosted UI comes back to a path, not the hash: the same page takes the code there
+      // (CloudFront answers index.html for what the bucket lacks).
+      const file = (await built()).get(path === '/index.html' || path === CALLBACK_PATH ? '/' : path);
       if (!file) return false;
       const gzip = /\bgzip\b/.test(request.headers['accept-encoding'] ?? '');
       const body = gzip ? file.gzip : file.body;
