@@ -135,6 +135,7 @@ describe.each(backends)('the retention job on %s', (name, createDatabase) => {
   /** January archived once, every event in it as the API answered it, then dropped and audited once. */
   async function expectJanuaryArchivedOnce(): Promise<void> {
     expect(await tableExists('analytics_events_2026_01')).toBe(false);
+    expect(await tableExists('event_rollups_2026_01')).toBe(false);
     const runs = await db.query<{ generation: number; state: string }>(`SELECT generation, state FROM retention_runs WHERE partition_month = $1`, [JANUARY]);
     expect(runs).toEqual([{ generation: 1, state: 'dropped' }]);
     expect(await archive.list('events/2026-01/')).toEqual([`events/2026-01/run-1/${TENANT_A}.jsonl.gz`, `events/2026-01/run-1/${TENANT_B}.jsonl.gz`, 'events/2026-01/run-1/manifest.json']);
@@ -174,6 +175,16 @@ describe.each(backends)('the retention job on %s', (name, createDatabase) => {
     const crashing = deps({ afterStep: crashAfter(step) });
 
     await expect(runMaintenance(crashing, NOW)).rejects.toThrow(/crash after/);
+    await runMaintenance(deps(), NOW);
+
+    await expectJanuaryArchivedOnce();
+  });
+
+  it("goes on with the month's rollups when a crash came between detaching its events and its rollups", async () => {
+    await expect(runMaintenance(deps({ afterStep: crashAfter('verified') }), NOW)).rejects.toThrow(/crash after/);
+    await db.query('ALTER TABLE analytics_events DETACH PARTITION analytics_events_2026_01');
+    expect(await tableExists('event_rollups_2026_01')).toBe(true);
+
     await runMaintenance(deps(), NOW);
 
     await expectJanuaryArchivedOnce();
