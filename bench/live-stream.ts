@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import { mintToken } from '../lambdas/shared/adapters/jwt/mint-token.js';
+import { streamSubprotocols } from '../lambdas/shared/domain/stream-credential.js';
 import { startServer, type Server } from '../test/support/server-process.js';
 import { createServerDatabase } from '../test/support/test-database.js';
 import { benchServerUrl, median, percentile } from './support/stats.js';
@@ -59,7 +60,7 @@ interface Subscriber {
 
 /** `parse`: record each event's arrival (latency phase); otherwise only count bytes, cheaply. */
 async function subscribe(url: string, token: string, reading: boolean, parse: { value: boolean }): Promise<Subscriber> {
-  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream?token=${token}`);
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream`, streamSubprotocols(token));
   const subscriber: Subscriber = { socket, arrivals: new Map(), events: 0 };
   await new Promise<void>((resolve, reject) => {
     socket.once('message', () => resolve());

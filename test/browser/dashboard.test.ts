@@ -139,12 +139,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in headless Chromium', () 
     });
   }
 
-  it('shows events stored while the overview is open in the live panel', async () => {
+  it('shows events stored while the overview is open in the live panel, the token offered as a subprotocol and not in the URL', async () => {
     const { page, context } = await open(1280, admin);
+    const sockets: string[] = [];
+    page.on('websocket', (socket) => sockets.push(socket.url()));
     await page.goto(`${url}/#/overview?period=1h`);
+    // Open means the server found the token in Sec-WebSocket-Protocol and selected `bearer`.
     await expect.poll(() => page.getAttribute('[data-stream]', 'data-stream'), { timeout: VIEW_BOUND_MS }).toBe('open');
     await sendEvents(url, admin, [{ type: 'CUSTOM', category: 'live-check', action: 'arrived', sessionId: 's-live' }]);
     await expect.poll(() => page.textContent('.live-events'), { timeout: VIEW_BOUND_MS }).toContain('live-check / arrived');
+    expect(sockets).toEqual([`${url.replace(/^http/, 'ws')}/v1/stream`]);
     await context.close();
   });
 
