@@ -1,6 +1,7 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { callerToContext } from '../shared/domain/caller.js';
-import { tokenOfSubprotocols } from '../shared/domain/stream-credential.js';
+import { readStreamCredential } from '../shared/domain/stream-credential.js';
+import { headerValue } from '../shared/adapters/http/headers.js';
 import type { TokenVerifier } from '../shared/adapters/jwt/jose-token-verifier.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 import type { WriteKeyStore } from '../shared/ports/write-key-store.js';
@@ -11,20 +12,24 @@ import { callerForToken, UNAUTHORIZED } from '../authorize/handler.js';
 export interface StreamAuthorizerEvent {
   methodArn: string;
   headers?: Record<string, string | undefined> | null;
+  queryStringParameters?: Record<string, string | undefined> | null;
 }
 
 /**
- * The WebSocket API's `$connect` authorizer (REQUEST type): the credential is the token the
- * client offers as a subprotocol beside `bearer` (`domain/stream-credential.ts`), checked by the
- * same rules as the REST authorizer. Its identity source is that header, so API Gateway answers
- * 401 to a handshake without one before calling this. The scope and the filters are the
- * `$connect` function's to check, as each REST handler checks its scope.
+ * The WebSocket API's `$connect` authorizer (REQUEST type, no identity source: the credential
+ * may be in any of three places, `domain/stream-credential.ts`), checked by the same rules as
+ * the REST authorizer. A handshake using more than one place is refused here too, 401: an
+ * authorizer can only allow or refuse. The scope and the filters are the `$connect` function's
+ * to check, as each REST handler checks its scope.
  */
 export function createAuthorizeStreamHandler(verify: TokenVerifier, writeKeys: WriteKeyStore) {
   return async (event: StreamAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
-    // Header names arrive as the client spelled them.
-    const offered = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'sec-websocket-protocol')?.[1];
-    const token = tokenOfSubprotocols(offered);
+    const credential = readStreamCredential({
+      subprotocols: headerValue(event, 'sec-websocket-protocol'),
+      query: event.queryStringParameters?.['token'],
+      authorization: headerValue(event, 'authorization'),
+    });
+    const token = 'token' in credential ? credential.token : undefined;
     const caller = token ? await callerForToken(token, verify, writeKeys) : undefined;
     if (!caller) throw new Error(UNAUTHORIZED);
     return {

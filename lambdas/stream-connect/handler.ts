@@ -1,6 +1,7 @@
 import { callerFromContext } from '../shared/domain/caller.js';
 import { isRefusal, readSubscription, STREAM_CLOSE } from '../shared/domain/live-stream.js';
-import { STREAM_SUBPROTOCOL } from '../shared/domain/stream-credential.js';
+import { STREAM_SUBPROTOCOL, subprotocolsOf } from '../shared/domain/stream-credential.js';
+import { headerValue } from '../shared/adapters/http/headers.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 import { log } from '../shared/logger.js';
 import type { StreamConnections } from '../shared/ports/stream-connections.js';
@@ -9,6 +10,7 @@ import { awsStreamConnections } from '../shared/wiring/aws.js';
 /** What API Gateway passes a WebSocket route's Lambda; only the fields read here. */
 export interface WebSocketRouteEvent {
   requestContext: { connectionId: string; authorizer?: Record<string, unknown> | null };
+  headers?: Record<string, string | undefined> | null;
   queryStringParameters?: Record<string, string | undefined> | null;
 }
 
@@ -24,8 +26,10 @@ const HTTP_STATUS = { [STREAM_CLOSE.badRequest]: 400, [STREAM_CLOSE.unauthorized
 /**
  * `$connect`: the caller the authorizer established, its scope and filters checked by the same
  * rules as the local stream, then one row in the connections table under its tenant. The
- * answer selects the `bearer` subprotocol, never the token offered beside it: a browser fails
- * a connection whose answer selects none of the subprotocols it offered.
+ * query string may hold the token: it is never logged. When the client offered `bearer` (the
+ * token beside it, `domain/stream-credential.ts`) the answer selects it, never the token: a
+ * browser fails a connection whose answer selects none of the subprotocols it offered, and a
+ * client fails one whose answer selects a subprotocol it did not offer (`?token=`, Authorization).
  */
 export function createHandler(connections: StreamConnections, now: () => Date = () => new Date()) {
   return async (event: WebSocketRouteEvent): Promise<WebSocketRouteResult> => {
@@ -38,7 +42,8 @@ export function createHandler(connections: StreamConnections, now: () => Date = 
       return { statusCode: HTTP_STATUS[subscription.code], body: subscription.reason };
     }
     await connections.add({ tenantId: caller.tenantId, connectionId: event.requestContext.connectionId, filter: subscription.filter, connectedAt: now().toISOString() });
-    return { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': STREAM_SUBPROTOCOL } };
+    const offered = subprotocolsOf(headerValue(event, 'sec-websocket-protocol'));
+    return offered.includes(STREAM_SUBPROTOCOL) ? { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': STREAM_SUBPROTOCOL } } : { statusCode: 200 };
   };
 }
 

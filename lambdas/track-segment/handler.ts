@@ -1,4 +1,5 @@
-import { headerValue, readJsonBody, routeHandler } from '../shared/adapters/http/api-gateway.js';
+import { readJsonBody, routeHandler } from '../shared/adapters/http/api-gateway.js';
+import { headerValue } from '../shared/adapters/http/headers.js';
 import { ValidationError } from '../shared/domain/errors.js';
 import { SEGMENT_MAX_BATCH_BYTES, SEGMENT_MAX_CALL_BYTES } from '../shared/domain/limits.js';
 import { SEGMENT_PATHS } from '../shared/domain/segment-messages.js';

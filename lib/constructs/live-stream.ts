@@ -34,13 +34,14 @@ export interface LiveStreamProps {
 
 /**
  * The live stream in AWS: a WebSocket API whose `$connect` is authorized by a Lambda reading
- * the token the client offers as a subprotocol (`Sec-WebSocket-Protocol: bearer, <token>`,
- * never in the URL), a connections table by tenant (TTL: a row whose `$disconnect` was lost
- * expires after API Gateway's 2-hour limit), and the fan-out: the writer
- * (in the VPC, no NAT, so it cannot reach the management endpoint) puts stored events into an
- * outbox table, whose stream runs a function outside the VPC that posts them. The `ping` route
- * is a mock answering `pong`: a client's `{"action":"ping"}` keeps the socket past API Gateway's
- * 10-minute idle timeout without a function call. `$default` takes every other frame.
+ * the token from exactly one of the subprotocols (`Sec-WebSocket-Protocol: bearer, <token>`,
+ * the dashboard's), `?token=` and an Authorization header; a connections table by tenant (TTL:
+ * a row whose `$disconnect` was lost expires after API Gateway's 2-hour limit); and the
+ * fan-out: the writer (in the VPC, no NAT, so it cannot reach the management endpoint) puts
+ * stored events into an outbox table, whose stream runs a function outside the VPC that posts
+ * them. The `ping` route is a mock answering `pong`: a client's `{"action":"ping"}` keeps the
+ * socket past API Gateway's 10-minute idle timeout without a function call. `$default` takes
+ * every other frame.
  */
 export class LiveStream extends Construct {
   readonly api: WebSocketApi;
@@ -63,9 +64,10 @@ export class LiveStream extends Construct {
     Validations.of(this.connections).acknowledge({ id: 'AwsSolutions-DDB3', reason: 'Open WebSocket connections only, each gone within 2 hours; a restore would name sockets that no longer exist.' });
 
     const authorizer = new WebSocketLambdaAuthorizer('StreamAuthorizer', props.authorizer, {
-      // The credential is a subprotocol: a handshake without the header is answered 401 by API
-      // Gateway, no function called. WebSocket authorizers cache nothing, so this is no cache key.
-      identitySource: ['route.request.header.Sec-WebSocket-Protocol'],
+      // None: the credential may be in any of three places (the subprotocols, ?token=, an
+      // Authorization header), and an identity source makes API Gateway refuse a handshake
+      // that lacks it. WebSocket authorizers cache no answer either way.
+      identitySource: [],
     });
     this.api = new WebSocketApi(this, 'Api', {
       apiName: `event-tracker-stream-${config.stage}`,
@@ -89,7 +91,8 @@ export class LiveStream extends Construct {
       throttle: { rateLimit: config.rateLimits.requestsPerSecond, burstLimit: config.rateLimits.burst },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
-        // Named fields only: neither the query string nor a header (the token's) is written.
+        // Named fields only: neither the query string nor a header, either of which may carry
+        // the token, is written.
         format: AccessLogFormat.custom(
           JSON.stringify({
             requestId: '$context.requestId',

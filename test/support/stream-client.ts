@@ -17,10 +17,11 @@ export interface StreamClient {
 export const eventIdsOf = (messages: StreamMessage[]): string[] => messages.flatMap((message) => (message.type === 'events' ? message.events.map((event) => event.eventId) : []));
 
 export interface StreamHandshake {
-  /** Offered as the browser does, `bearer` and the token; none when absent. */
+  /** Offered as subprotocols, `bearer` and the token, as the dashboard does; none when absent. */
   token?: string;
   /** Offered as they are, in place of the token's (a malformed handshake). */
   protocols?: string[];
+  /** The other places of a credential: `token` here, `authorization` in `headers`. */
   query?: Record<string, string>;
   headers?: Record<string, string>;
 }

@@ -58,11 +58,9 @@ const propertiesJson = z.string().transform((text, ctx) => {
   return z.NEVER;
 });
 
-/**
- * `tenantId` only to be refused when foreign. No `token`: the credential is a subprotocol
- * (`stream-credential.ts`), and one left in the URL is refused as any unknown parameter.
- */
+/** `token` is the credential (read before this, `stream-credential.ts`), `tenantId` only to be refused when foreign. */
 const SubscriptionQuerySchema = z.strictObject({
+  token: z.string().optional(),
   tenantId: z.string().optional(),
   types: commaList(EventTypeEnum).optional(),
   categories: commaList(storableText(100).min(1)).optional(),

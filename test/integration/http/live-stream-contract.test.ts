@@ -103,9 +103,9 @@ describe('the live stream', () => {
     expect(eventIdsOf(a.messages)).toEqual([event.id]);
   });
 
-  it('filters by types, categories and property equality', async () => {
-    const errors = await subscribed({ token: tokenA, query: { types: 'ERROR,SECURITY' } });
-    const checkout = await subscribed({ token: tokenA, query: { categories: 'checkout, billing' } });
+  it('filters by types, categories and property equality, the credential in any of its three places', async () => {
+    const errors = await subscribed({ query: { types: 'ERROR,SECURITY' }, headers: { authorization: `Bearer ${tokenA}` } });
+    const checkout = await subscribed({ query: { token: tokenA, categories: 'checkout, billing' } });
     const pro = await subscribed({ token: tokenA, query: { properties: JSON.stringify({ plan: 'pro', user: { tier: 2 } }) } });
     const all = await subscribed({ token: tokenA });
 
@@ -178,9 +178,10 @@ describe('the live stream', () => {
     expect(await fast.receivedEvents(401)).toHaveLength(401);
   }, 120_000);
 
-  it('selects the bearer subprotocol on the handshake, never the token offered beside it', async () => {
-    const a = await subscribed({ token: tokenA });
-    expect(a.socket.protocol).toBe('bearer');
+  it('selects the bearer subprotocol on the handshake, never the token offered beside it, and none for a client that offered none', async () => {
+    expect((await subscribed({ token: tokenA })).socket.protocol).toBe('bearer');
+    expect((await subscribed({ query: { token: tokenA } })).socket.protocol).toBe('');
+    expect((await subscribed({ headers: { authorization: `Bearer ${tokenA}` } })).socket.protocol).toBe('');
   });
 
   it('answers a ping frame', async () => {
@@ -195,9 +196,12 @@ describe('a refused subscription closes with a 4xxx code and a reason', () => {
   it.each([
     ['no credential', () => ({}), STREAM_CLOSE.unauthorized, /credential/],
     ['a bad token', () => ({ token: 'not-a-jwt' }), STREAM_CLOSE.unauthorized, /credential/],
-    ['the token in the URL alone, where access logs keep it', () => ({ query: { token: tokenA } }), STREAM_CLOSE.unauthorized, /credential/],
-    ['the token in an Authorization header, which a browser cannot send', () => ({ headers: { authorization: `Bearer ${tokenA}` } }), STREAM_CLOSE.unauthorized, /credential/],
-    ['the token in the URL beside the subprotocol', () => ({ token: tokenA, query: { token: tokenA } }), STREAM_CLOSE.badRequest, /token/],
+    ['a bad token in ?token=', () => ({ query: { token: 'not-a-jwt' } }), STREAM_CLOSE.unauthorized, /credential/],
+    ['an Authorization header that is not Bearer', () => ({ headers: { authorization: tokenA } }), STREAM_CLOSE.unauthorized, /credential/],
+    ['subprotocols that are not bearer and one token', () => ({ protocols: ['bearer', tokenA, 'chat'] }), STREAM_CLOSE.unauthorized, /credential/],
+    ['the token in the URL beside the subprotocols', () => ({ token: tokenA, query: { token: tokenA } }), STREAM_CLOSE.badRequest, /more than one place \(Sec-WebSocket-Protocol, \?token=\)/],
+    ['the token in the URL and another in the header', () => ({ query: { token: tokenA }, headers: { authorization: `Bearer ${tokenB}` } }), STREAM_CLOSE.badRequest, /more than one place \(\?token=, Authorization\)/],
+    ['the token in the subprotocols and the header', () => ({ token: tokenA, headers: { authorization: `Bearer ${tokenA}` } }), STREAM_CLOSE.badRequest, /more than one place \(Sec-WebSocket-Protocol, Authorization\)/],
     ['an unknown type', () => ({ token: tokenA, query: { types: 'CUSTOM,NOPE' } }), STREAM_CLOSE.badRequest, /types/],
     ['properties that are not JSON', () => ({ token: tokenA, query: { properties: '{plan' } }), STREAM_CLOSE.badRequest, /properties/],
     ['a resume point that is not an event id', () => ({ token: tokenA, query: { after: 'yesterday' } }), STREAM_CLOSE.badRequest, /after/],
@@ -229,10 +233,11 @@ describe('a refused subscription closes with a 4xxx code and a reason', () => {
     for (const method of ['log', 'info', 'warn', 'error'] as const) vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
 
     await subscribe({ token: tokenA, query: { types: 'NOPE' } }).closed;
+    await subscribe({ query: { token: tokenA, types: 'NOPE' } }).closed;
     await subscribe({ token: tokenA, query: { token: tokenA } }).closed;
-    const ok = await subscribed({ token: tokenA });
+    const ok = [await subscribed({ token: tokenA }), await subscribed({ query: { token: tokenA } }), await subscribed({ headers: { authorization: `Bearer ${tokenA}` } })];
     await send(tokenA, someEvents(1));
-    await ok.receivedEvents(1);
+    for (const client of ok) await client.receivedEvents(1);
 
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.filter((line) => line.includes(tokenA))).toEqual([]);

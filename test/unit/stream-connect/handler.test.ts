@@ -16,25 +16,27 @@ function memoryConnections(): StreamConnections & { rows: StreamConnection[] } {
 }
 
 const reader = { tenantId: TENANT_A, subject: 'u', scopes: 'events:read' };
-const event = (authorizer: Record<string, unknown> | null, query: Record<string, string> = {}) => ({ requestContext: { connectionId: 'c1', authorizer }, queryStringParameters: query });
+const event = (authorizer: Record<string, unknown> | null, query: Record<string, string> = {}, headers: Record<string, string> = {}) => ({ requestContext: { connectionId: 'c1', authorizer }, headers, queryStringParameters: query });
 
 describe('$connect and $disconnect', () => {
   it('records the connection under the tenant of the credential with its filter, and removes it', async () => {
     const connections = memoryConnections();
     const connect = createConnect(connections, () => new Date('2026-01-01T00:00:00Z'));
 
-    // The answer selects the subprotocol that is not the token: a browser drops a handshake that selects none.
-    expect(await connect(event(reader, { types: 'ERROR', properties: '{"plan":"pro"}' }))).toEqual({ statusCode: 200, headers: { 'Sec-WebSocket-Protocol': 'bearer' } });
+    expect(await connect(event(reader, { token: 'secret', types: 'ERROR', properties: '{"plan":"pro"}' }))).toEqual({ statusCode: 200 });
     expect(connections.rows).toEqual([{ tenantId: TENANT_A, connectionId: 'c1', filter: { types: ['ERROR'], properties: { plan: 'pro' } }, connectedAt: '2026-01-01T00:00:00.000Z' }]);
 
     await createDisconnect(connections)(event(reader));
     expect(connections.rows).toEqual([]);
   });
 
-  it('refuses a token left in the URL (400 naming it): the credential is a subprotocol only', async () => {
-    const connections = memoryConnections();
-    expect(await createConnect(connections)(event(reader, { token: 'secret' }))).toMatchObject({ statusCode: 400, body: expect.stringMatching(/token/) });
-    expect(connections.rows).toEqual([]);
+  it('selects bearer when the client offered it, never the token beside it, and no subprotocol when it offered none', async () => {
+    const connect = createConnect(memoryConnections());
+    // A browser drops a handshake that selects none of its offers; a client that offered none drops one that selects any.
+    expect(await connect(event(reader, {}, { 'Sec-WebSocket-Protocol': 'bearer, eyJ.a.b' }))).toEqual({ statusCode: 200, headers: { 'Sec-WebSocket-Protocol': 'bearer' } });
+    expect(await connect(event(reader, {}, { 'sec-websocket-protocol': 'eyJ.a.b,bearer' }))).toEqual({ statusCode: 200, headers: { 'Sec-WebSocket-Protocol': 'bearer' } });
+    expect(await connect(event(reader, { token: 'eyJ.a.b' }))).toEqual({ statusCode: 200 });
+    expect(await connect(event(reader, {}, { Authorization: 'Bearer eyJ.a.b' }))).toEqual({ statusCode: 200 });
   });
 
   it('refuses a missing scope or another tenant (403), a bad filter (400), no caller (401)', async () => {

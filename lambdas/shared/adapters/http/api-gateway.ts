@@ -22,6 +22,7 @@ import { MAX_BODY_BYTES, MAX_JSON_DEPTH, nestsDeeperThan } from '../../domain/li
 import { describeError, log } from '../../logger.js';
 import type { RateLimiter } from '../../ports/rate-limiter.js';
 import { rateLimitHolder, retryAfterSeconds } from '../../domain/rate-limit.js';
+import { headerValue } from './headers.js';
 import type { RouteSpec } from './route-spec.js';
 
 export type ApiEvent = APIGatewayProxyEvent;
@@ -182,12 +183,6 @@ export const ANY_ORIGIN_CORS: Readonly<Record<string, string>> = {
   'access-control-allow-methods': 'GET,POST,OPTIONS',
   'access-control-max-age': '3600',
 };
-
-/** A request header by its lower-case name, however the client spelled it. */
-export function headerValue(event: ApiEvent, name: string): string | undefined {
-  const entry = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name);
-  return entry?.[1];
-}
 
 /**
  * Where this API is, as the client reached it: API Gateway's own domain and stage prefix (not
