@@ -28,7 +28,15 @@ export function prepareEvent(raw: unknown, ctx: PrepareContext): PreparedEvent {
   if (bytes > MAX_EVENT_BYTES) {
     return { ok: false, tooLarge: true, issues: [{ path: '', message: `event is ${bytes} bytes; the limit is ${MAX_EVENT_BYTES}` }] };
   }
+  return prepareSizedEvent(raw, ctx);
+}
 
+/**
+ * `prepareEvent` without its size check, for an item its caller has measured already: a
+ * Segment message is measured once, as mapped and with what only Segment has, since a second
+ * serialisation of the same content cost it as much as the rest of its validation.
+ */
+export function prepareSizedEvent(raw: unknown, ctx: PrepareContext): PreparedEvent {
   // 2. Shape and type rules.
   const parsed = AnalyticsEventSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };

@@ -2,7 +2,7 @@ import type { SegmentReceipt } from '../domain/answer-schemas.js';
 import { NotFoundError, RateLimitedError, UnauthorizedError, ValidationError, WriteKeysUnavailableError } from '../domain/errors.js';
 import { isPlainObject } from '../domain/event-schemas.js';
 import { maskJson } from '../domain/pii-masking.js';
-import { prepareEvent } from '../domain/prepare-event.js';
+import { prepareSizedEvent } from '../domain/prepare-event.js';
 import { rateLimitHolder, retryAfterSeconds } from '../domain/rate-limit.js';
 import {
   mapSegmentMessage,
@@ -33,16 +33,20 @@ export interface SegmentTrackRequest {
   receivedAt: Date;
 }
 
-/** Maps a Segment message, then prepares it as our own routes do, then adds what only Segment has, masked. */
+/**
+ * Maps a Segment message (which measures it), then prepares it as our own routes do, then adds
+ * what only Segment has, masked but for the ids kept exactly.
+ */
 function prepareSegmentMessage(tenantId: string, defaults: SegmentDefaults): PrepareItem {
   return (raw, context) => {
     const outcome = mapSegmentMessage(raw, tenantId, defaults);
     if (!outcome.ok) return outcome;
     const { event, sentAt, extras, issuePaths } = outcome.mapped;
-    const prepared = prepareEvent(event, { ...context, sentAt });
+    const prepared = prepareSizedEvent(event, sentAt === context.sentAt ? context : { ...context, sentAt });
     if (!prepared.ok) return { ...prepared, issues: prepared.issues.map((issue) => segmentIssue(issue, issuePaths)) };
-    prepared.event.context = { ...prepared.event.context, segment: maskJson(extras.context, context.piiPolicy) };
-    prepared.event.metadata = { ...prepared.event.metadata, segment: { ...extras.ids, ...(maskJson(extras.metadata, context.piiPolicy) as Record<string, unknown>) } };
+    // The event's context and metadata are its own fresh objects: added to, not copied.
+    prepared.event.context['segment'] = maskJson(extras.context, context.piiPolicy);
+    prepared.event.metadata['segment'] = Object.assign(extras.ids, maskJson(extras.metadata, context.piiPolicy));
     return prepared;
   };
 }
