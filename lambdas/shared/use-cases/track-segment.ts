@@ -51,6 +51,9 @@ function prepareSegmentMessage(tenantId: string, defaults: SegmentDefaults): Pre
   };
 }
 
+/** Segment's write key is an HTTP Basic user name; the realm names which credential. */
+export const SEGMENT_CHALLENGE = 'Basic realm="write key", charset="UTF-8"';
+
 /** The caller of a write key, or the 401 the SDKs do not retry. */
 async function segmentCaller(writeKeys: WriteKeyStore, key: string | undefined): Promise<Caller> {
   // A table that does not answer is no verdict on the key: a 503 the SDKs retry, not a 401 they drop.
@@ -59,7 +62,7 @@ async function segmentCaller(writeKeys: WriteKeyStore, key: string | undefined):
         throw new WriteKeysUnavailableError('The write key could not be checked; retry after Retry-After.', { cause: error });
       })
     : undefined;
-  if (!caller) throw new UnauthorizedError('No valid write key: send it as HTTP Basic (the key as user name, no password) or as writeKey in the body.');
+  if (!caller) throw new UnauthorizedError('No valid write key: send it as HTTP Basic (the key as user name, no password) or as writeKey in the body.', SEGMENT_CHALLENGE);
   return caller;
 }
 
