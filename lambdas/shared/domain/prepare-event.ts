@@ -33,8 +33,8 @@ export function prepareEvent(raw: unknown, ctx: PrepareContext): PreparedEvent {
 
 /**
  * `prepareEvent` without its size check, for an item its caller has measured already: a
- * Segment message is measured once, as mapped and with what only Segment has, since a second
- * serialisation of the same content cost it as much as the rest of its validation.
+ * Segment message is measured once, as mapped together with what only Segment has, rather than
+ * serialised a second time for a narrower check.
  */
 export function prepareSizedEvent(raw: unknown, ctx: PrepareContext): PreparedEvent {
   // 2. Shape and type rules.
