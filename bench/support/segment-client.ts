@@ -32,7 +32,7 @@ export interface PrepareOrder {
   events: LogicalEvent[];
 }
 
-export type ClientReport = { kind: 'ready' } | { kind: 'sent'; requests: number } | { kind: 'failed'; reason: string };
+export type ClientReport = { kind: 'ready' } | { kind: 'sent' } | { kind: 'failed'; reason: string };
 
 interface PlannedRequest {
   path: string;
@@ -91,31 +91,35 @@ async function send(url: string, request: PlannedRequest): Promise<void> {
 }
 
 /** analytics-node as an application uses it: one call per event, then closeAndFlush. */
-async function sendThroughSdk(order: PrepareOrder): Promise<number> {
+async function sendThroughSdk(order: PrepareOrder): Promise<void> {
   const analytics = segmentSdk(order);
-  let requests = 0;
   let failure: unknown;
-  analytics.on('http_request', () => requests++);
   analytics.on('error', (error) => (failure ??= error));
   for (const event of order.events) analytics.track(trackOf(event));
   await analytics.closeAndFlush();
   if (failure !== undefined) throw new Error('analytics-node reported a delivery error', { cause: failure });
-  return requests;
 }
+
+const sendAll = async (url: string, planned: PlannedRequest[]): Promise<void> => {
+  await Promise.all(planned.map((request) => send(url, request)));
+};
 
 const report = (message: ClientReport) => process.send?.(message);
 
-let go: () => Promise<number> = async () => 0;
+let go: () => Promise<void> = async () => undefined;
 process.on('message', (message: PrepareOrder | { kind: 'go' }) => {
   void (async () => {
     if (message.kind === 'prepare') {
       const order = message;
       if (order.mode === 'replay') {
         const planned = order.side === 'segment' ? await segmentRequests(order) : ourRequests(order);
-        go = async () => (await Promise.all(planned.map((request) => send(order.url, request)))).length;
+        go = () => sendAll(order.url, planned);
       } else if (order.side === 'segment') go = () => sendThroughSdk(order);
-      else go = async () => (await Promise.all(ourRequests(order).map((request) => send(order.url, request)))).length;
+      else go = () => sendAll(order.url, ourRequests(order));
       report({ kind: 'ready' });
-    } else report({ kind: 'sent', requests: await go() });
+    } else {
+      await go();
+      report({ kind: 'sent' });
+    }
   })().catch((error: unknown) => report({ kind: 'failed', reason: error instanceof Error ? `${error.message}${error.cause ? ` (${String(error.cause)})` : ''}` : String(error) }));
 });
