@@ -1,20 +1,24 @@
 // npm run bench:segment [-- --events 20000 --rounds 3 --large 20]
-// Black box: `bin/local.ts` as its own process on real Postgres. Per round, the same events go
-// once through /v1/batch from @segment/analytics-node (unmodified, batches of 1,000) and once
-// through our /v1/events/batch (batches of 1,000), alternating which goes first; each is timed
-// until every event is stored. Then `--large` Segment batches of just under 500 KB are posted
-// one after another and their request latency is reported.
+// Black box: `bin/local.ts` as its own process on real Postgres, and each client as a process
+// of its own (bench/support/segment-client.ts), sending through HTTP. Per round and mode, the
+// same events go once through /v1/batch from @segment/analytics-node (unmodified, batches of
+// 1,000) and once through our /v1/events/batch (batches of 1,000), alternating which goes
+// first; each is timed from `go` until every event is stored. `replay` sends requests made
+// before `go` (the SDK's own bodies and headers), so the ratio compares the server's two paths;
+// `live` runs the SDK after `go`, its CPU included, as an application meets it. Then `--large`
+// Segment batches of just under 500 KB are posted one after another and their latency reported.
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { Analytics } from '@segment/analytics-node';
 import { mintToken } from '../lambdas/shared/adapters/jwt/mint-token.js';
 import { SEGMENT_MAX_BATCH_BYTES } from '../lambdas/shared/domain/limits.js';
 import { createServerDatabase } from '../test/support/test-database.js';
 import { BENCH_JWT_SECRET, startLocalServer } from './support/local-server.js';
+import type { ClientMode, ClientReport, ClientSide, LogicalEvent, PrepareOrder } from './support/segment-client.js';
 import { benchServerUrl, median, percentile } from './support/stats.js';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' }, large: { type: 'string', default: '20' }, port: { type: 'string', default: '3141' } } });
@@ -23,14 +27,7 @@ const ROUNDS = Number(values.rounds);
 const LARGE = Number(values.large);
 const BATCH = 1000;
 const TENANT = '00000000-0000-4000-8000-0000000000b7';
-
-interface LogicalEvent {
-  action: string;
-  category: string;
-  user: string;
-  anonymousId: string;
-  properties: Record<string, unknown>;
-}
+const MODES: ClientMode[] = ['replay', 'live'];
 
 function logicalEvents(count: number): LogicalEvent[] {
   return Array.from({ length: count }, (_, index) => ({
@@ -42,21 +39,27 @@ function logicalEvents(count: number): LogicalEvent[] {
   }));
 }
 
-const ourEvent = (event: LogicalEvent) => ({
-  id: randomUUID(),
-  type: 'USER_ACTION',
-  category: event.category,
-  action: event.action,
-  userId: event.user,
-  sessionId: event.anonymousId,
-  properties: { ...event.properties, category: event.category },
-  timestamp: new Date().toISOString(),
-});
-
 const percentiles = (samples: number[]) => {
   const sorted = [...samples].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) ?? NaN };
 };
+
+/** One client process, its answer to each order awaited in turn. */
+function startClient(): { next: (order?: PrepareOrder) => Promise<ClientReport>; stop: () => void } {
+  const child: ChildProcess = fork(new URL('./support/segment-client.ts', import.meta.url), { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = (order?: PrepareOrder) =>
+    new Promise<ClientReport>((resolve, reject) => {
+      const exited = (code: number | null) => reject(new Error(`the client exited (${code})`));
+      child.once('exit', exited);
+      child.once('message', (report: ClientReport) => {
+        child.off('exit', exited);
+        if (report.kind === 'failed') reject(new Error(`the client failed: ${report.reason}`));
+        else resolve(report);
+      });
+      child.send(order ?? { kind: 'go' });
+    });
+  return { next, stop: () => child.kill() };
+}
 
 async function main(): Promise<void> {
   const bench = await createServerDatabase(benchServerUrl(), 'bench_segment');
@@ -80,36 +83,15 @@ async function main(): Promise<void> {
     if (count !== expected) throw new Error(`${count} events stored of ${expected}`);
   };
 
-  /** analytics-node as an application uses it: one call per event, then closeAndFlush. */
-  const viaSegmentSdk = async (events: LogicalEvent[]) => {
-    // A long request timeout: on a loaded machine a batch can take more than the default 10 s.
-    const analytics = new Analytics({ writeKey, host: server.url, flushAt: BATCH, flushInterval: 10_000, maxRetries: 3, httpRequestTimeout: 120_000 });
-    let failures = 0;
-    let reason: unknown;
-    analytics.on('error', (error) => {
-      failures++;
-      reason ??= error;
-    });
+  const token = await mintToken({ secret: BENCH_JWT_SECRET, tenantId: TENANT, subject: 'bench', scopes: ['events:write'] });
+  // One process per client, kept for the whole run, so that neither pays a start-up the other does not.
+  const clients = { segment: startClient(), ours: startClient() };
+  /** Milliseconds from `go` until every event is stored; preparing is not counted. */
+  const timed = async (side: ClientSide, mode: ClientMode, events: LogicalEvent[]) => {
+    await reset();
+    await clients[side].next({ kind: 'prepare', side, mode, url: server.url, writeKey, token, batch: BATCH, events });
     const started = performance.now();
-    for (const event of events) analytics.track({ userId: event.user, anonymousId: event.anonymousId, event: event.action, properties: { ...event.properties, category: event.category } });
-    await analytics.closeAndFlush();
-    if (failures > 0) throw new Error(`analytics-node reported ${failures} delivery errors`, { cause: reason });
-    await drained(events.length);
-    return performance.now() - started;
-  };
-
-  /** The same events through our own batch route, the batches sent at once as the SDK does. */
-  const viaOurBatch = async (events: LogicalEvent[]) => {
-    const token = await mintToken({ secret: BENCH_JWT_SECRET, tenantId: TENANT, subject: 'bench', scopes: ['events:write'] });
-    const started = performance.now();
-    const batches = Array.from({ length: Math.ceil(events.length / BATCH) }, (_, index) => events.slice(index * BATCH, (index + 1) * BATCH).map(ourEvent));
-    await Promise.all(
-      batches.map(async (batch) => {
-        const response = await fetch(`${server.url}/v1/events/batch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events: batch, sentAt: new Date().toISOString() }) });
-        const receipt = (await response.json()) as { successful?: string[] };
-        if (receipt.successful?.length !== batch.length) throw new Error(`our batch answered ${response.status}`);
-      }),
-    );
+    await clients[side].next();
     await drained(events.length);
     return performance.now() - started;
   };
@@ -130,23 +112,17 @@ async function main(): Promise<void> {
 
   try {
     // Warm-up: the server's first requests compile and connect; not measured.
-    await reset();
-    await viaSegmentSdk(logicalEvents(BATCH));
-    await reset();
-    await viaOurBatch(logicalEvents(BATCH));
+    for (const mode of MODES) for (const side of ['segment', 'ours'] as const) await timed(side, mode, logicalEvents(BATCH));
 
-    const rounds: Array<{ segment: number; ours: number }> = [];
+    const rounds: Array<Record<ClientMode, { segment: number; ours: number }>> = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const events = logicalEvents(EVENTS);
-      const order: Array<'segment' | 'ours'> = round % 2 === 1 ? ['segment', 'ours'] : ['ours', 'segment'];
-      const rates: Record<string, number> = {};
-      for (const which of order) {
-        await reset();
-        const ms = which === 'segment' ? await viaSegmentSdk(events) : await viaOurBatch(events);
-        rates[which] = EVENTS / (ms / 1000);
-      }
-      rounds.push({ segment: rates['segment'] ?? NaN, ours: rates['ours'] ?? NaN });
-      console.log(`round ${round} (${order.join(' then ')}): analytics-node -> /v1/batch ${rates['segment']?.toFixed(0)} ev/s, /v1/events/batch ${rates['ours']?.toFixed(0)} ev/s, ratio ${((rates['segment'] ?? 0) / (rates['ours'] ?? 1)).toFixed(2)}; load ${loadavg()[0]?.toFixed(1)}`);
+      const order: ClientSide[] = round % 2 === 1 ? ['segment', 'ours'] : ['ours', 'segment'];
+      const rates = { replay: { segment: NaN, ours: NaN }, live: { segment: NaN, ours: NaN } };
+      for (const mode of MODES) for (const side of order) rates[mode][side] = EVENTS / ((await timed(side, mode, events)) / 1000);
+      rounds.push(rates);
+      const line = (mode: ClientMode) => `${mode}: ${rates[mode].segment.toFixed(0)} vs ${rates[mode].ours.toFixed(0)} ev/s, ratio ${(rates[mode].segment / rates[mode].ours).toFixed(2)}`;
+      console.log(`round ${round} (${order.join(' then ')}): ${line('replay')}; ${line('live')}; load ${loadavg()[0]?.toFixed(1)}`);
     }
 
     await reset();
@@ -162,11 +138,16 @@ async function main(): Promise<void> {
     }
     const large = percentiles(latencies);
 
-    console.log(`\n${EVENTS} events per round, batches of ${BATCH}, ${ROUNDS} rounds alternating, server process on PostgreSQL, load average ${loadavg().map((load) => load.toFixed(1)).join(' ')}`);
-    console.log(`until stored: analytics-node -> /v1/batch median ${median(rounds.map((round) => round.segment)).toFixed(0)} ev/s; /v1/events/batch median ${median(rounds.map((round) => round.ours)).toFixed(0)} ev/s`);
-    console.log(`ratio (median of rounds): ${median(rounds.map((round) => round.segment / round.ours)).toFixed(2)} (goal >= 0.8)`);
+    console.log(`\n${EVENTS} events per round, batches of ${BATCH}, ${ROUNDS} rounds alternating, server and each client a process of its own, PostgreSQL, load average ${loadavg().map((load) => load.toFixed(1)).join(' ')}`);
+    for (const mode of MODES) {
+      const of = (side: ClientSide) => median(rounds.map((round) => round[mode][side])).toFixed(0);
+      const what = mode === 'replay' ? "the SDK's requests made before the clock, sent at once: the server's paths" : 'analytics-node run after the clock, its CPU included';
+      console.log(`${mode} (${what}): /v1/batch median ${of('segment')} ev/s, /v1/events/batch median ${of('ours')} ev/s, ratio (median of rounds) ${median(rounds.map((round) => round[mode].segment / round[mode].ours)).toFixed(2)}`);
+    }
     console.log(`${LARGE} Segment batches of ${Buffer.byteLength(body)} bytes (${count} messages), one after another: p50 ${large.p50.toFixed(0)} ms, p95 ${large.p95.toFixed(0)} ms, max ${large.max.toFixed(0)} ms`);
   } finally {
+    clients.segment.stop();
+    clients.ours.stop();
     await server.stop();
     await client.end();
     await bench.drop();

@@ -37,6 +37,16 @@ export const bodyTooLarge = (bytes: number, limit: number): PayloadTooLargeError
 
 export class UnauthorizedError extends Error {
   override readonly name = 'UnauthorizedError';
+  /**
+   * The `WWW-Authenticate` challenge (RFC 9110): bearer tokens on our routes, HTTP Basic on
+   * Segment's, whose SDKs send the write key as the Basic user name.
+   */
+  constructor(
+    message: string,
+    readonly challenge = 'Bearer',
+  ) {
+    super(message);
+  }
 }
 
 export class ForbiddenError extends Error {

@@ -33,13 +33,24 @@ export function findUnstorableJson(value: unknown, maxKeys = Infinity): Unstorab
     if (typeof current === 'number') return Number.isFinite(current) ? undefined : { path: [], message: 'is not a finite number' };
     if (current === null || typeof current !== 'object') return undefined;
     if (depth >= MAX_PROPERTY_DEPTH) return { path: [], message: `nesting deeper than ${MAX_PROPERTY_DEPTH} levels` };
-    const isArray = Array.isArray(current);
-    for (const [key, child] of Object.entries(current)) {
-      if (!isArray && ++keys > maxKeys) return { path: [], message: `more than ${maxKeys} keys` };
+    if (Array.isArray(current)) {
+      for (let index = 0; index < current.length; index++) {
+        const reason = walk(current[index], depth + 1);
+        if (reason) {
+          reason.path.unshift(index);
+          return reason;
+        }
+      }
+      return undefined;
+    }
+    // Keys, not entries: no pair array per key, in a walk over every property of every event.
+    const object = current as Record<string, unknown>;
+    for (const key of Object.keys(object)) {
+      if (++keys > maxKeys) return { path: [], message: `more than ${maxKeys} keys` };
       if (!isStorableText(key)) return { path: [], message: 'keys must be valid Unicode without NUL characters' };
-      const reason = walk(child, depth + 1);
+      const reason = walk(object[key], depth + 1);
       if (reason) {
-        reason.path.unshift(isArray ? Number(key) : key);
+        reason.path.unshift(key);
         return reason;
       }
     }

@@ -28,7 +28,15 @@ export function prepareEvent(raw: unknown, ctx: PrepareContext): PreparedEvent {
   if (bytes > MAX_EVENT_BYTES) {
     return { ok: false, tooLarge: true, issues: [{ path: '', message: `event is ${bytes} bytes; the limit is ${MAX_EVENT_BYTES}` }] };
   }
+  return prepareSizedEvent(raw, ctx);
+}
 
+/**
+ * `prepareEvent` without its size check, for an item its caller has measured already: a
+ * Segment message is measured once, as mapped together with what only Segment has, rather than
+ * serialised a second time for a narrower check.
+ */
+export function prepareSizedEvent(raw: unknown, ctx: PrepareContext): PreparedEvent {
   // 2. Shape and type rules.
   const parsed = AnalyticsEventSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };

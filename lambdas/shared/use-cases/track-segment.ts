@@ -2,7 +2,7 @@ import type { SegmentReceipt } from '../domain/answer-schemas.js';
 import { NotFoundError, RateLimitedError, UnauthorizedError, ValidationError, WriteKeysUnavailableError } from '../domain/errors.js';
 import { isPlainObject } from '../domain/event-schemas.js';
 import { maskJson } from '../domain/pii-masking.js';
-import { prepareEvent } from '../domain/prepare-event.js';
+import { prepareSizedEvent } from '../domain/prepare-event.js';
 import { rateLimitHolder, retryAfterSeconds } from '../domain/rate-limit.js';
 import {
   mapSegmentMessage,
@@ -33,19 +33,26 @@ export interface SegmentTrackRequest {
   receivedAt: Date;
 }
 
-/** Maps a Segment message, then prepares it as our own routes do, then adds what only Segment has, masked. */
+/**
+ * Maps a Segment message (which measures it), then prepares it as our own routes do, then adds
+ * what only Segment has, masked but for the ids kept exactly.
+ */
 function prepareSegmentMessage(tenantId: string, defaults: SegmentDefaults): PrepareItem {
   return (raw, context) => {
     const outcome = mapSegmentMessage(raw, tenantId, defaults);
     if (!outcome.ok) return outcome;
     const { event, sentAt, extras, issuePaths } = outcome.mapped;
-    const prepared = prepareEvent(event, { ...context, sentAt });
+    const prepared = prepareSizedEvent(event, sentAt === context.sentAt ? context : { ...context, sentAt });
     if (!prepared.ok) return { ...prepared, issues: prepared.issues.map((issue) => segmentIssue(issue, issuePaths)) };
-    prepared.event.context = { ...prepared.event.context, segment: maskJson(extras.context, context.piiPolicy) };
-    prepared.event.metadata = { ...prepared.event.metadata, segment: { ...extras.ids, ...(maskJson(extras.metadata, context.piiPolicy) as Record<string, unknown>) } };
+    // The event's context and metadata are its own fresh objects: added to, not copied.
+    prepared.event.context['segment'] = maskJson(extras.context, context.piiPolicy);
+    prepared.event.metadata['segment'] = Object.assign(extras.ids, maskJson(extras.metadata, context.piiPolicy));
     return prepared;
   };
 }
+
+/** Segment's write key is an HTTP Basic user name; the realm names which credential. */
+export const SEGMENT_CHALLENGE = 'Basic realm="write key", charset="UTF-8"';
 
 /** The caller of a write key, or the 401 the SDKs do not retry. */
 async function segmentCaller(writeKeys: WriteKeyStore, key: string | undefined): Promise<Caller> {
@@ -55,7 +62,7 @@ async function segmentCaller(writeKeys: WriteKeyStore, key: string | undefined):
         throw new WriteKeysUnavailableError('The write key could not be checked; retry after Retry-After.', { cause: error });
       })
     : undefined;
-  if (!caller) throw new UnauthorizedError('No valid write key: send it as HTTP Basic (the key as user name, no password) or as writeKey in the body.');
+  if (!caller) throw new UnauthorizedError('No valid write key: send it as HTTP Basic (the key as user name, no password) or as writeKey in the body.', SEGMENT_CHALLENGE);
   return caller;
 }
 

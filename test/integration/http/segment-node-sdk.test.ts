@@ -219,6 +219,13 @@ describe('the Segment routes', () => {
     expect((await post('/v1/track', message, { authorization: basic(revoked.key) })).status).toBe(401);
   });
 
+  it('challenge a 401 with HTTP Basic, the scheme the SDKs send the write key in', async () => {
+    const answer = await post('/v1/batch', { batch: [{ type: 'track', event: 'x', userId: 'u' }] }, { authorization: basic('wk_0000000000000000_unknown') });
+
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get('www-authenticate')).toBe('Basic realm="write key", charset="UTF-8"');
+  });
+
   it('answer a CORS preflight from any origin with the headers analytics-next sends', async () => {
     const answer = await fetch(`${app.runtime.url}/v1/b`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-headers': 'authorization,x-retry-count' } });
 

@@ -118,7 +118,7 @@ export function problemFromError(error: unknown, requestId: string): ApiResult {
     return problemResponse({ status: 413, slug: 'payload-too-large', title: 'Payload too large', detail: error.message, errors: error.issues });
   }
   if (error instanceof UnauthorizedError) {
-    return problemResponse({ status: 401, slug: 'unauthorized', title: 'Unauthorized', detail: error.message, headers: { 'www-authenticate': 'Bearer' } });
+    return problemResponse({ status: 401, slug: 'unauthorized', title: 'Unauthorized', detail: error.message, headers: { 'www-authenticate': error.challenge } });
   }
   if (error instanceof ForbiddenError) {
     return problemResponse({ status: 403, slug: 'forbidden', title: 'Forbidden', detail: error.message });

@@ -105,6 +105,24 @@ describe('mapSegmentMessage', () => {
     expect(outcome).toMatchObject({ ok: false, tooLarge: true });
   });
 
+  it("counts the batch's context merged into a message against 32 KB, and not the fields Segment's API ignores", () => {
+    const message = { type: 'track', event: 'x', userId: 'u' };
+
+    expect(mapSegmentMessage(message, TENANT_A, { context: { campaign: { content: 'x'.repeat(33 * 1024) } } })).toMatchObject({ ok: false, tooLarge: true });
+    expect(mapSegmentMessage({ ...message, _metadata: { bundled: ['x'.repeat(33 * 1024)] } }, TENANT_A)).toMatchObject({ ok: true });
+  });
+
+  it('keeps exactly the ids stored unchanged as userId and sessionId, and leaves the originals of mapped ones to be masked', () => {
+    const plain = mapped({ type: 'track', event: 'x', userId: 'A1B2C3D4-4111-4111-8111-111111111111', anonymousId: 'anon-4111 1111 1111 1111' });
+    const hashed = mapped({ type: 'track', event: 'x', userId: 'buyer@example.com', anonymousId: 'a'.repeat(65) });
+
+    expect(plain.extras.ids).toEqual({ type: 'track', userId: 'A1B2C3D4-4111-4111-8111-111111111111', anonymousId: 'anon-4111 1111 1111 1111' });
+    expect(plain.extras.metadata).toEqual({});
+    expect(plain.event).toMatchObject({ userId: 'a1b2c3d4-4111-4111-8111-111111111111', sessionId: 'anon-4111 1111 1111 1111' });
+    expect(hashed.extras.ids).toEqual({ type: 'track' });
+    expect(hashed.extras.metadata).toEqual({ userId: 'buyer@example.com', anonymousId: 'a'.repeat(65) });
+  });
+
   it("names our field's complaint by the Segment field it came from", () => {
     expect(segmentIssue({ path: 'action', message: 'too long' }, mapped({ type: 'track', event: 'x', userId: 'u' }).issuePaths)).toEqual({ path: 'event', message: 'too long' });
     expect(segmentIssue({ path: 'properties.a', message: 'bad' }, mapped({ type: 'identify', userId: 'u' }).issuePaths)).toEqual({ path: 'traits.a', message: 'bad' });
