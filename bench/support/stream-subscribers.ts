@@ -1,0 +1,79 @@
+// The live-stream bench's subscribers, in a process of their own (bench/live-stream.ts forks it):
+// users' browsers are not on the server's event loop, and here they are not on the load
+// generator's either. Commanded over IPC; times are CLOCK_MONOTONIC (process.hrtime), which
+// every process on the machine shares, so the parent can subtract its own from them.
+import { WebSocket } from 'ws';
+import { z } from 'zod';
+
+export const SubscribersCommandSchema = z.discriminatedUnion('type', [
+  /** The first subscriber never reads: its socket backs up, as a dead browser tab's does. */
+  z.strictObject({ type: z.literal('connect'), url: z.string(), token: z.string(), count: z.number().int().positive() }),
+  /** While on, each reading subscriber keeps every event's arrival time (the latency phase). */
+  z.strictObject({ type: z.literal('timing'), on: z.boolean() }),
+  z.strictObject({ type: z.literal('disconnect') }),
+]);
+export type SubscribersCommand = z.infer<typeof SubscribersCommandSchema>;
+
+export interface SubscribersReport {
+  type: 'disconnected';
+  /** Per reading subscriber, [eventId, arrival ms] for the events received while timing. */
+  arrivals: Array<Array<[string, number]>>;
+  /** Bytes of the frames the reading subscribers received, and the events the server told them it dropped. */
+  bytes: number;
+  dropped: number;
+}
+
+export type SubscribersReply = { type: 'connected' } | SubscribersReport;
+
+export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+interface Subscriber {
+  socket: WebSocket;
+  arrivals: Array<[string, number]>;
+}
+
+const DROPPED_PREFIX = Buffer.from('{"type":"dropped"');
+const send = (reply: SubscribersReply) => process.send?.(reply);
+
+let subscribers: Subscriber[] = [];
+let timing = false;
+let bytes = 0;
+let dropped = 0;
+
+async function subscribe(url: string, token: string, reading: boolean): Promise<Subscriber> {
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream?token=${token}`);
+  const subscriber: Subscriber = { socket, arrivals: [] };
+  await new Promise<void>((resolve, reject) => {
+    socket.once('message', () => resolve());
+    socket.once('error', reject);
+  });
+  socket.on('message', (data: Buffer) => {
+    bytes += data.byteLength;
+    // Outside the latency phase only the rare `dropped` message is parsed: the rest is counted.
+    if (data.subarray(0, DROPPED_PREFIX.length).equals(DROPPED_PREFIX)) dropped += (JSON.parse(data.toString()) as { count: number }).count;
+    if (!timing) return;
+    const now = monotonicMs();
+    const message = JSON.parse(data.toString()) as { events?: Array<{ eventId: string }> };
+    for (const stored of message.events ?? []) subscriber.arrivals.push([stored.eventId, now]);
+  });
+  if (!reading) socket.pause();
+  return subscriber;
+}
+
+process.on('message', (message: unknown) => {
+  const command = SubscribersCommandSchema.parse(message);
+  if (command.type === 'timing') timing = command.on;
+  else if (command.type === 'connect') {
+    void (async () => {
+      for (let index = 0; index < command.count; index += 1) subscribers.push(await subscribe(command.url, command.token, index > 0));
+      send({ type: 'connected' });
+    })();
+  } else {
+    for (const { socket } of subscribers) socket.terminate();
+    send({ type: 'disconnected', arrivals: subscribers.slice(1).map((subscriber) => subscriber.arrivals), bytes, dropped });
+    subscribers = [];
+    bytes = 0;
+    dropped = 0;
+  }
+});
+process.on('disconnect', () => process.exit(0));
