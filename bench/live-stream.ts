@@ -230,7 +230,8 @@ async function main(): Promise<void> {
       const streamed = await writerRound(server, client, subscribers, headers);
       const report = await subscribers.disconnect();
       rounds.push({ streamed, none, report });
-      console.log(`round ${round}: writer with ${SUBSCRIBERS} subscribers ${streamed.rate.toFixed(0)} ev/s, with none ${none.rate.toFixed(0)} ev/s, ratio ${(streamed.rate / none.rate).toFixed(2)}; reading subscribers received ${(report.bytes / 1e6).toFixed(1)} MB, told of ${report.dropped} dropped events`);
+      const expected = EVENTS * (SUBSCRIBERS - 1);
+      console.log(`round ${round}: writer with ${SUBSCRIBERS} subscribers ${streamed.rate.toFixed(0)} ev/s, with none ${none.rate.toFixed(0)} ev/s, ratio ${(streamed.rate / none.rate).toFixed(2)}; the reading subscribers received ${report.events} of ${expected} events (${((report.events / expected) * 100).toFixed(1)}%, ${(report.bytes / 1e6).toFixed(1)} MB), told of ${report.dropped} dropped`);
       console.log(`  CPU ms per 1,000 events with subscribers: ${describeCpu(streamed.cpu)}`);
       console.log(`  CPU ms per 1,000 events with none:        ${describeCpu(none.cpu)}`);
     }
@@ -238,6 +239,7 @@ async function main(): Promise<void> {
     console.log(`\n${SUBSCRIBERS} subscribers of one tenant (one never reading) in a process of their own at nice ${SUBSCRIBERS_NICE}, server process on PostgreSQL, load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
     console.log(`latency from the 202 to delivery, ${LATENCY_EVENTS} events x ${arrivals.length} reading subscribers: p50 ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, max ${percentile(latencies, 100).toFixed(0)} ms; not delivered ${missing} (goal p95 < 1000 ms)`);
     console.log(`writer, ${EVENTS} events a round in batches of ${BATCH} from ${CLIENTS} clients: with subscribers median ${median(rounds.map((round) => round.streamed.rate)).toFixed(0)} ev/s, with none ${median(rounds.map((round) => round.none.rate)).toFixed(0)} ev/s; ratio (median of rounds) ${median(rounds.map((round) => round.streamed.rate / round.none.rate)).toFixed(2)} (goal >= 0.95)`);
+    console.log(`delivered to the reading subscribers (median of rounds): ${median(rounds.map((round) => (round.report.events / (EVENTS * (SUBSCRIBERS - 1))) * 100)).toFixed(1)}% of the events`);
     console.log(`CPU ms per 1,000 events, medians, with subscribers: ${describeCpu(medianCpu(rounds.map((round) => round.streamed.cpu)))}`);
     console.log(`CPU ms per 1,000 events, medians, with none:        ${describeCpu(medianCpu(rounds.map((round) => round.none.cpu)))}`);
   } finally {

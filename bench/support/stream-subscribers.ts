@@ -18,8 +18,9 @@ export interface SubscribersReport {
   type: 'disconnected';
   /** Per reading subscriber, [eventId, arrival ms] for the events received while timing. */
   arrivals: Array<Array<[string, number]>>;
-  /** Bytes of the frames the reading subscribers received, and the events the server told them it dropped. */
+  /** What the reading subscribers received in all: bytes, events, and events the server told them it dropped. */
   bytes: number;
+  events: number;
   dropped: number;
 }
 
@@ -33,12 +34,19 @@ interface Subscriber {
 }
 
 const DROPPED_PREFIX = Buffer.from('{"type":"dropped"');
+/** How every event's JSON starts (`streamedEventsOfRows`): counted without parsing the frame. */
+const EVENT_START = Buffer.from('{"eventId":');
+/** Before disconnecting, the subscribers read until nothing came for this long (at most SETTLE_MAX_MS). */
+const QUIET_MS = 300;
+const SETTLE_MAX_MS = 10_000;
 const send = (reply: SubscribersReply) => process.send?.(reply);
 
 let subscribers: Subscriber[] = [];
 let timing = false;
 let bytes = 0;
+let events = 0;
 let dropped = 0;
+let lastArrival = 0;
 
 async function subscribe(url: string, token: string, reading: boolean): Promise<Subscriber> {
   const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream?token=${token}`);
@@ -49,8 +57,10 @@ async function subscribe(url: string, token: string, reading: boolean): Promise<
   });
   socket.on('message', (data: Buffer) => {
     bytes += data.byteLength;
+    lastArrival = monotonicMs();
     // Outside the latency phase only the rare `dropped` message is parsed: the rest is counted.
     if (data.subarray(0, DROPPED_PREFIX.length).equals(DROPPED_PREFIX)) dropped += (JSON.parse(data.toString()) as { count: number }).count;
+    for (let at = data.indexOf(EVENT_START); at >= 0; at = data.indexOf(EVENT_START, at + EVENT_START.length)) events += 1;
     if (!timing) return;
     const now = monotonicMs();
     const message = JSON.parse(data.toString()) as { events?: Array<{ eventId: string }> };
@@ -68,12 +78,18 @@ process.on('message', (message: unknown) => {
       for (let index = 0; index < command.count; index += 1) subscribers.push(await subscribe(command.url, command.token, index > 0));
       send({ type: 'connected' });
     })();
-  } else {
-    for (const { socket } of subscribers) socket.terminate();
-    send({ type: 'disconnected', arrivals: subscribers.slice(1).map((subscriber) => subscriber.arrivals), bytes, dropped });
-    subscribers = [];
-    bytes = 0;
-    dropped = 0;
-  }
+  } else void disconnect();
 });
+
+/** Once what the server sent has arrived (the writer's round ends before its last frames are read). */
+async function disconnect(): Promise<void> {
+  const started = monotonicMs();
+  while (monotonicMs() - lastArrival < QUIET_MS && monotonicMs() - started < SETTLE_MAX_MS) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (const { socket } of subscribers) socket.terminate();
+  send({ type: 'disconnected', arrivals: subscribers.slice(1).map((subscriber) => subscriber.arrivals), bytes, events, dropped });
+  subscribers = [];
+  bytes = 0;
+  events = 0;
+  dropped = 0;
+}
 process.on('disconnect', () => process.exit(0));
