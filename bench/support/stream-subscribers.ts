@@ -56,6 +56,8 @@ async function subscribe(url: string, token: string, reading: boolean): Promise<
     socket.once('error', reject);
   });
   socket.on('message', (data: Buffer) => {
+    // The one that never reads may still be handed a frame or two it had received before pausing.
+    if (!reading) return;
     bytes += data.byteLength;
     lastArrival = monotonicMs();
     // Outside the latency phase only the rare `dropped` message is parsed: the rest is counted.
