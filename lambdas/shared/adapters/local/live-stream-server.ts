@@ -75,8 +75,11 @@ export function attachLiveStream(server: Server, authorize: Authorizer, hub: Liv
       // syscall per 32 KB frame and subscriber (docs/benchmarks.md, Live stream).
       send: (frames) => {
         connection.cork();
-        for (const frame of frames) socket.send(frame, { binary: false });
-        connection.uncork();
+        try {
+          for (const frame of frames) socket.send(frame, { binary: false });
+        } finally {
+          connection.uncork();
+        }
       },
     });
     for (const after of earlyResumes.splice(0)) subscribed.resume(after);
