@@ -1,4 +1,4 @@
-// npm run bench:live-stream [-- --subscribers 50 --latency-events 300 --events 20000 --rounds 3 --subscribers-nice 0 --cpu-prof DIR]
+// npm run bench:live-stream [-- --subscribers 50 --latency-events 300 --events 20000 --rounds 3 --subscribers-nice 0 --filter types=ERROR --cpu-prof DIR]
 // The local live stream, black box: `bin/local.ts` as its own process on real Postgres (the
 // writer in its thread), WebSocket subscribers of one tenant at /v1/stream, one of which never
 // reads. The subscribers run in a process of their own (bench/support/stream-subscribers.ts), as
@@ -39,6 +39,12 @@ const { values } = parseArgs({
      * drops is not the load asked for, so they run at 0 unless told.
      */
     'subscribers-nice': { type: 'string', default: '0' },
+    /**
+     * The writer rounds' subscription filter, as a query string: `types=ERROR` takes none of the
+     * bench's events, so the server makes and filters every event but writes none (the
+     * latency phase always subscribes without a filter).
+     */
+    filter: { type: 'string', default: '' },
     /** Writes V8 CPU profiles of the server's threads and of the subscribers' process there. */
     'cpu-prof': { type: 'string' },
   },
@@ -84,8 +90,8 @@ class Subscribers {
     return this.child.pid ?? 0;
   }
 
-  connect(url: string, token: string): Promise<SubscribersReply> {
-    return this.ask({ type: 'connect', url, token, count: SUBSCRIBERS });
+  connect(url: string, token: string, query = ''): Promise<SubscribersReply> {
+    return this.ask({ type: 'connect', url, token, query, count: SUBSCRIBERS });
   }
 
   timing(on: boolean): void {
@@ -227,13 +233,13 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round += 1) {
       await client.query('CHECKPOINT');
       const none = await writerRound(server, client, subscribers, baselineHeaders);
-      await subscribers.connect(server.url, token);
+      await subscribers.connect(server.url, token, values.filter);
       await client.query('CHECKPOINT');
       const streamed = await writerRound(server, client, subscribers, headers);
       const report = await subscribers.disconnect();
       rounds.push({ streamed, none, report });
-      const expected = EVENTS * (SUBSCRIBERS - 1);
-      console.log(`round ${round}: writer with ${SUBSCRIBERS} subscribers ${streamed.rate.toFixed(0)} ev/s, with none ${none.rate.toFixed(0)} ev/s, ratio ${(streamed.rate / none.rate).toFixed(2)}; the reading subscribers received ${report.events} of ${expected} events (${((report.events / expected) * 100).toFixed(1)}%, ${(report.bytes / 1e6).toFixed(1)} MB), told of ${report.dropped} dropped`);
+      const expected = values.filter ? 0 : EVENTS * (SUBSCRIBERS - 1);
+      console.log(`round ${round}: writer with ${SUBSCRIBERS} subscribers ${streamed.rate.toFixed(0)} ev/s, with none ${none.rate.toFixed(0)} ev/s, ratio ${(streamed.rate / none.rate).toFixed(2)}; the reading subscribers received ${report.events} of ${expected} events (${expected ? `${((report.events / expected) * 100).toFixed(1)}%, ` : ''}${(report.bytes / 1e6).toFixed(1)} MB), told of ${report.dropped} dropped`);
       console.log(`  CPU ms per 1,000 events with subscribers: ${describeCpu(streamed.cpu)}`);
       console.log(`  CPU ms per 1,000 events with none:        ${describeCpu(none.cpu)}`);
     }
@@ -241,7 +247,7 @@ async function main(): Promise<void> {
     console.log(`\n${SUBSCRIBERS} subscribers of one tenant (one never reading) in a process of their own at nice ${SUBSCRIBERS_NICE}, server process on PostgreSQL, load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}`);
     console.log(`latency from the 202 to delivery, ${LATENCY_EVENTS} events x ${arrivals.length} reading subscribers: p50 ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, max ${percentile(latencies, 100).toFixed(0)} ms; not delivered ${missing} (goal p95 < 1000 ms)`);
     console.log(`writer, ${EVENTS} events a round in batches of ${BATCH} from ${CLIENTS} clients: with subscribers median ${median(rounds.map((round) => round.streamed.rate)).toFixed(0)} ev/s, with none ${median(rounds.map((round) => round.none.rate)).toFixed(0)} ev/s; ratio (median of rounds) ${median(rounds.map((round) => round.streamed.rate / round.none.rate)).toFixed(2)} (goal >= 0.95)`);
-    console.log(`delivered to the reading subscribers (median of rounds): ${median(rounds.map((round) => (round.report.events / (EVENTS * (SUBSCRIBERS - 1))) * 100)).toFixed(1)}% of the events`);
+    if (!values.filter) console.log(`delivered to the reading subscribers (median of rounds): ${median(rounds.map((round) => (round.report.events / (EVENTS * (SUBSCRIBERS - 1))) * 100)).toFixed(1)}% of the events`);
     console.log(`CPU ms per 1,000 events, medians, with subscribers: ${describeCpu(medianCpu(rounds.map((round) => round.streamed.cpu)))}`);
     console.log(`CPU ms per 1,000 events, medians, with none:        ${describeCpu(medianCpu(rounds.map((round) => round.none.cpu)))}`);
   } finally {

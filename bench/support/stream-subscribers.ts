@@ -7,7 +7,8 @@ import { z } from 'zod';
 
 export const SubscribersCommandSchema = z.discriminatedUnion('type', [
   /** The first subscriber never reads: its socket backs up, as a dead browser tab's does. */
-  z.strictObject({ type: z.literal('connect'), url: z.string(), token: z.string(), count: z.number().int().positive() }),
+  /** `query`: the subscription's filter parameters, as a query string (`types=ERROR`). */
+  z.strictObject({ type: z.literal('connect'), url: z.string(), token: z.string(), query: z.string(), count: z.number().int().positive() }),
   /** While on, each reading subscriber keeps every event's arrival time (the latency phase). */
   z.strictObject({ type: z.literal('timing'), on: z.boolean() }),
   z.strictObject({ type: z.literal('disconnect') }),
@@ -48,8 +49,8 @@ let events = 0;
 let dropped = 0;
 let lastArrival = 0;
 
-async function subscribe(url: string, token: string, reading: boolean): Promise<Subscriber> {
-  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream?token=${token}`);
+async function subscribe(url: string, token: string, query: string, reading: boolean): Promise<Subscriber> {
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream?token=${token}${query ? `&${query}` : ''}`);
   const subscriber: Subscriber = { socket, arrivals: [] };
   await new Promise<void>((resolve, reject) => {
     socket.once('message', () => resolve());
@@ -77,7 +78,7 @@ process.on('message', (message: unknown) => {
   if (command.type === 'timing') timing = command.on;
   else if (command.type === 'connect') {
     void (async () => {
-      for (let index = 0; index < command.count; index += 1) subscribers.push(await subscribe(command.url, command.token, index > 0));
+      for (let index = 0; index < command.count; index += 1) subscribers.push(await subscribe(command.url, command.token, command.query, index > 0));
       send({ type: 'connected' });
     })();
   } else void disconnect();
