@@ -4,6 +4,7 @@
 // every process on the machine shares, so the parent can subtract its own from them.
 import { WebSocket } from 'ws';
 import { z } from 'zod';
+import { streamSubprotocols } from '../../lambdas/shared/domain/stream-credential.js';
 
 export const SubscribersCommandSchema = z.discriminatedUnion('type', [
   /** The first subscriber never reads: its socket backs up, as a dead browser tab's does. */
@@ -50,7 +51,7 @@ let dropped = 0;
 let lastArrival = 0;
 
 async function subscribe(url: string, token: string, query: string, reading: boolean): Promise<Subscriber> {
-  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream?token=${token}${query ? `&${query}` : ''}`);
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/stream${query ? `?${query}` : ''}`, streamSubprotocols(token));
   const subscriber: Subscriber = { socket, arrivals: [] };
   await new Promise<void>((resolve, reject) => {
     socket.once('message', () => resolve());

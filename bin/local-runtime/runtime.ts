@@ -157,7 +157,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   };
   const routes = await routeHandlers(ports.routes, ports);
   const authorize = createAuthorizeHandler(createTokenVerifier(options.auth), writeKeys);
-  const web = webAppServer();
+  const web = webAppServer(options.dashboardSignIn);
   const server = createApiGatewayEmulator(routes, authorize, ports.http.corsOrigins, undefined, web.serve);
   const stream = attachLiveStream(server, authorize, hub, options.stream.heartbeatMs);
   await new Promise<void>((resolve, reject) => {

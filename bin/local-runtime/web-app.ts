@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { CALLBACK_PATH, hostedUiAuth } from '../../lib/dashboard-config.js';
 
 const WEB_ROOT = fileURLToPath(new URL('../../web', import.meta.url));
 
@@ -20,32 +21,35 @@ interface Asset {
 
 export type WebAssets = Map<string, Asset>;
 
+/** A Cognito hosted UI the local dashboard signs in at (`DASHBOARD_HOSTED_UI`, `DASHBOARD_CLIENT_ID`). */
+export interface DashboardSignIn {
+  /** The hosted UI's origin. */
+  hostedUi: string;
+  clientId: string;
+}
+
 /**
  * No inline script or style anywhere: uPlot sets element styles through the CSSOM, which
  * `style-src 'self'` allows, and its stylesheet ships in app.css. `connect-src 'self'` covers
- * the same-origin WebSocket in Chromium and Firefox (CSP Level 3).
+ * the same-origin WebSocket in Chromium and Firefox (CSP Level 3); the hosted UI's token
+ * endpoint, when there is one, is another origin.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function contentSecurityPolicy(signIn?: DashboardSignIn): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    `connect-src 'self'${signIn ? ` ${signIn.hostedUi}` : ''}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
-const SECURITY_HEADERS = {
-  'content-security-policy': CONTENT_SECURITY_POLICY,
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-};
-
-/** What the page reads before anything else (contract of issue 16, item 4); locally, paste a token. */
-const LOCAL_CONFIG = { apiBase: '', auth: { mode: 'token' } };
+/** What the page reads before anything else (contract of issue 16, item 4): paste a token, or the hosted UI's code flow. */
+export const localWebConfig = (signIn?: DashboardSignIn) => ({ apiBase: '', auth: signIn ? hostedUiAuth(signIn.hostedUi, signIn.clientId) : { mode: 'token' } });
 
 function asset(body: Buffer, type: string, immutable: boolean): Asset {
   return { body, gzip: gzipSync(body, { level: 9 }), type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`, immutable };
@@ -55,7 +59,7 @@ function asset(body: Buffer, type: string, immutable: boolean): Asset {
  * The dashboard, built with esbuild from `web/`: one minified script (the app and uPlot), one
  * stylesheet (ours and uPlot's), index.html pointing at their content-hashed names.
  */
-export async function buildWebApp(): Promise<WebAssets> {
+export async function buildWebApp(signIn?: DashboardSignIn): Promise<WebAssets> {
   const result = await build({
     entryPoints: { app: join(WEB_ROOT, 'src/main.ts'), style: join(WEB_ROOT, 'src/styles.css') },
     bundle: true,
@@ -77,7 +81,7 @@ export async function buildWebApp(): Promise<WebAssets> {
     html = html.replace(name.endsWith('.css') ? '/assets/style.css' : '/assets/app.js', name);
   }
   assets.set('/', asset(Buffer.from(html), 'text/html; charset=utf-8', false));
-  assets.set('/config.json', asset(Buffer.from(JSON.stringify(LOCAL_CONFIG)), 'application/json', false));
+  assets.set('/config.json', asset(Buffer.from(JSON.stringify(localWebConfig(signIn))), 'application/json', false));
   return assets;
 }
 
@@ -89,9 +93,15 @@ export interface WebAppServer {
 }
 
 /** The built app on the local gateway's port, at `/`; built once, on first use. */
-export function webAppServer(builder: () => Promise<WebAssets> = buildWebApp): WebAppServer {
+export function webAppServer(signIn?: DashboardSignIn): WebAppServer {
+  const securityHeaders = {
+    'content-security-policy': contentSecurityPolicy(signIn),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+  };
   let assets: Promise<WebAssets> | undefined;
-  const built = () => (assets ??= builder());
+  const built = () => (assets ??= buildWebApp(signIn));
   return {
     async prepare() {
       await built();
@@ -99,13 +109,15 @@ export function webAppServer(builder: () => Promise<WebAssets> = buildWebApp): W
     async serve(request, response) {
       if (request.method !== 'GET' && request.method !== 'HEAD') return false;
       const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-      const file = (await built()).get(path === '/index.html' ? '/' : path);
+      // The hosted UI comes back to a path, not the hash: the same page takes the code there
+      // (CloudFront answers index.html for what the bucket lacks).
+      const file = (await built()).get(path === '/index.html' || path === CALLBACK_PATH ? '/' : path);
       if (!file) return false;
       const gzip = /\bgzip\b/.test(request.headers['accept-encoding'] ?? '');
       const body = gzip ? file.gzip : file.body;
       const { etag } = file;
       const headers = {
-        ...SECURITY_HEADERS,
+        ...securityHeaders,
         'content-type': file.type,
         'cache-control': file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
         etag,

@@ -56,6 +56,8 @@ export const ENV = {
   streamEndpoint: 'STREAM_ENDPOINT',
   streamReplayFunction: 'STREAM_REPLAY_FUNCTION',
   streamOutboxTable: 'STREAM_OUTBOX_TABLE',
+  dashboardHostedUi: 'DASHBOARD_HOSTED_UI',
+  dashboardClientId: 'DASHBOARD_CLIENT_ID',
 } as const;
 
 /** A bad environment: every offending key is named, so one restart fixes them all. */
@@ -323,6 +325,22 @@ const LocalRuntime = z
     maintenanceIntervalMs: env[ENV.maintenanceIntervalMs],
   }));
 
+/**
+ * The local dashboard signs in at a Cognito hosted UI when both are set (its app client must
+ * list `http://localhost:<port>/callback`; verify its tokens with JWKS_URL); a pasted token otherwise.
+ */
+const DashboardSignIn = z
+  .object({ [ENV.dashboardHostedUi]: z.url().optional(), [ENV.dashboardClientId]: optionalText })
+  .refine((env) => (env[ENV.dashboardHostedUi] === undefined) === (env[ENV.dashboardClientId] === undefined), {
+    path: [ENV.dashboardClientId],
+    message: `is set together with ${ENV.dashboardHostedUi}, or neither is`,
+  })
+  .transform((env) => {
+    const hostedUi = env[ENV.dashboardHostedUi];
+    const clientId = env[ENV.dashboardClientId];
+    return { dashboardSignIn: hostedUi && clientId ? { hostedUi: new URL(hostedUi).origin, clientId } : undefined };
+  });
+
 export type IngestConfig = z.output<typeof Ingest>;
 export type DatabaseConfig = z.output<typeof Database>;
 /** Every key may be unset, so a caller (a test, the local runtime) names only those it sets. */
@@ -347,8 +365,8 @@ export function loadHttpConfig(env: NodeJS.ProcessEnv = process.env): { corsOrig
 
 /** The whole local runtime's settings. */
 export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env) {
-  const { http, runtime, ...sections } = loadConfig({ http: Http, rateLimits: RateLimits, dynamo: Dynamo, liveCounters: LiveCounters, ingest: Ingest, database: Database, auth: Auth, retention: Retention, maintenance: Maintenance, archive: Archive, stream: LiveStream, runtime: LocalRuntime }, env);
-  return { ...http, ...sections, ...runtime };
+  const { http, runtime, dashboard, ...sections } = loadConfig({ http: Http, rateLimits: RateLimits, dynamo: Dynamo, liveCounters: LiveCounters, ingest: Ingest, database: Database, auth: Auth, retention: Retention, maintenance: Maintenance, archive: Archive, stream: LiveStream, runtime: LocalRuntime, dashboard: DashboardSignIn }, env);
+  return { ...http, ...sections, ...runtime, ...dashboard };
 }
 
 export type LocalConfig = Omit<ReturnType<typeof loadLocalConfig>, 'auth'> & { auth: AuthConfig };

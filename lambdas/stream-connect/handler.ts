@@ -1,5 +1,6 @@
 import { callerFromContext } from '../shared/domain/caller.js';
 import { isRefusal, readSubscription, STREAM_CLOSE } from '../shared/domain/live-stream.js';
+import { STREAM_SUBPROTOCOL } from '../shared/domain/stream-credential.js';
 import { lazyHandler } from '../shared/lazy-handler.js';
 import { log } from '../shared/logger.js';
 import type { StreamConnections } from '../shared/ports/stream-connections.js';
@@ -14,6 +15,7 @@ export interface WebSocketRouteEvent {
 export interface WebSocketRouteResult {
   statusCode: number;
   body?: string;
+  headers?: Record<string, string>;
 }
 
 /** A refusal at `$connect` is an HTTP status on the handshake: API Gateway cannot close with 4xxx before the socket exists. */
@@ -21,8 +23,9 @@ const HTTP_STATUS = { [STREAM_CLOSE.badRequest]: 400, [STREAM_CLOSE.unauthorized
 
 /**
  * `$connect`: the caller the authorizer established, its scope and filters checked by the same
- * rules as the local stream, then one row in the connections table under its tenant. The query
- * string may hold the token: it is never logged.
+ * rules as the local stream, then one row in the connections table under its tenant. The
+ * answer selects the `bearer` subprotocol, never the token offered beside it: a browser fails
+ * a connection whose answer selects none of the subprotocols it offered.
  */
 export function createHandler(connections: StreamConnections, now: () => Date = () => new Date()) {
   return async (event: WebSocketRouteEvent): Promise<WebSocketRouteResult> => {
@@ -35,7 +38,7 @@ export function createHandler(connections: StreamConnections, now: () => Date = 
       return { statusCode: HTTP_STATUS[subscription.code], body: subscription.reason };
     }
     await connections.add({ tenantId: caller.tenantId, connectionId: event.requestContext.connectionId, filter: subscription.filter, connectedAt: now().toISOString() });
-    return { statusCode: 200 };
+    return { statusCode: 200, headers: { 'Sec-WebSocket-Protocol': STREAM_SUBPROTOCOL } };
   };
 }
 

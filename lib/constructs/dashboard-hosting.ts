@@ -21,12 +21,10 @@ import { OAuthScope, UserPoolClient, UserPoolClientIdentityProvider, type IUserP
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { CALLBACK_PATH, hostedUiAuth, LOGOUT_PATH } from '../dashboard-config.js';
 
 /** Where `npm run build:web` writes the dashboard's files. */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
-
-/** The path the hosted UI sends the browser back to with the code (PKCE). */
-export const CALLBACK_PATH = '/callback';
 
 export interface DashboardHostingProps {
   /** The REST API, served under `/v1/*` of the same origin: no CORS. */
@@ -48,7 +46,7 @@ export function dashboardConfig(stage: { streamOrigin: string; streamStage: stri
   return {
     apiBase: '',
     streamUrl: `${stage.streamOrigin}/${stage.streamStage}`,
-    auth: { mode: 'cognito', domain: stage.hostedUiDomain, clientId: stage.clientId, redirectUri: `${stage.url}${CALLBACK_PATH}`, scopes: 'openid email profile' },
+    auth: hostedUiAuth(stage.hostedUiDomain, stage.clientId, stage.url),
   };
 }
 
@@ -146,7 +144,7 @@ export class DashboardHosting extends Construct {
         flows: { authorizationCodeGrant: true },
         scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
         callbackUrls: [`${this.url}${CALLBACK_PATH}`],
-        logoutUrls: [`${this.url}/`],
+        logoutUrls: [`${this.url}${LOGOUT_PATH}`],
       },
       supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
       preventUserExistenceErrors: true,

@@ -34,8 +34,9 @@ export interface LiveStreamProps {
 
 /**
  * The live stream in AWS: a WebSocket API whose `$connect` is authorized by a Lambda reading
- * `?token=` or the Authorization header, a connections table by tenant (TTL: a row whose
- * `$disconnect` was lost expires after API Gateway's 2-hour limit), and the fan-out: the writer
+ * the token the client offers as a subprotocol (`Sec-WebSocket-Protocol: bearer, <token>`,
+ * never in the URL), a connections table by tenant (TTL: a row whose `$disconnect` was lost
+ * expires after API Gateway's 2-hour limit), and the fan-out: the writer
  * (in the VPC, no NAT, so it cannot reach the management endpoint) puts stored events into an
  * outbox table, whose stream runs a function outside the VPC that posts them. The `ping` route
  * is a mock answering `pong`: a client's `{"action":"ping"}` keeps the socket past API Gateway's
@@ -62,9 +63,9 @@ export class LiveStream extends Construct {
     Validations.of(this.connections).acknowledge({ id: 'AwsSolutions-DDB3', reason: 'Open WebSocket connections only, each gone within 2 hours; a restore would name sockets that no longer exist.' });
 
     const authorizer = new WebSocketLambdaAuthorizer('StreamAuthorizer', props.authorizer, {
-      // None: the credential may come as ?token= or as a header, and an identity source makes
-      // API Gateway refuse a request that lacks it. Without one, no answer is cached either.
-      identitySource: [],
+      // The credential is a subprotocol: a handshake without the header is answered 401 by API
+      // Gateway, no function called. WebSocket authorizers cache nothing, so this is no cache key.
+      identitySource: ['route.request.header.Sec-WebSocket-Protocol'],
     });
     this.api = new WebSocketApi(this, 'Api', {
       apiName: `event-tracker-stream-${config.stage}`,
@@ -88,7 +89,7 @@ export class LiveStream extends Construct {
       throttle: { rateLimit: config.rateLimits.requestsPerSecond, burstLimit: config.rateLimits.burst },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
-        // Named fields only: the query string, which may carry the token, is never written.
+        // Named fields only: neither the query string nor a header (the token's) is written.
         format: AccessLogFormat.custom(
           JSON.stringify({
             requestId: '$context.requestId',

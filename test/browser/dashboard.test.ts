@@ -5,6 +5,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../lambdas/shared/adapters/jwt/mint-token.js';
 import { startTestRuntime, TEST_SECRET, type RunningRuntime } from '../support/local-runtime.js';
+import { startFakeHostedUi, type FakeHostedUi } from './fake-hosted-ui.js';
 import { HOSTILE, seedEvents, sendEvents } from './seed.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -138,12 +139,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in headless Chromium', () 
     });
   }
 
-  it('shows events stored while the overview is open in the live panel', async () => {
+  it('shows events stored while the overview is open in the live panel, the token offered as a subprotocol and not in the URL', async () => {
     const { page, context } = await open(1280, admin);
+    const sockets: string[] = [];
+    page.on('websocket', (socket) => sockets.push(socket.url()));
     await page.goto(`${url}/#/overview?period=1h`);
+    // Open means the server found the token in Sec-WebSocket-Protocol and selected `bearer`.
     await expect.poll(() => page.getAttribute('[data-stream]', 'data-stream'), { timeout: VIEW_BOUND_MS }).toBe('open');
     await sendEvents(url, admin, [{ type: 'CUSTOM', category: 'live-check', action: 'arrived', sessionId: 's-live' }]);
     await expect.poll(() => page.textContent('.live-events'), { timeout: VIEW_BOUND_MS }).toContain('live-check / arrived');
+    expect(sockets).toEqual([`${url.replace(/^http/, 'ws')}/v1/stream`]);
     await context.close();
   });
 
@@ -235,21 +240,50 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in headless Chromium', () 
     });
   }
 
-  it('exports the current filter as CSV with formulas made inert', async () => {
-    const { page, context } = await open(1280, admin);
-    await page.goto(`${url}/#/explorer?period=7d&session=s-hostile`);
-    await page.waitForSelector('body[data-explorer=complete]', { timeout: VIEW_BOUND_MS });
-    const download = page.waitForEvent('download', { timeout: VIEW_BOUND_MS }).catch(() => undefined);
-    await page.click('text=Export CSV');
-    await expect.poll(() => page.textContent('#main > p[aria-live]'), { timeout: VIEW_BOUND_MS }).toMatch(/Exported/);
-    const file = await download;
-    const csv = await readFile((await file?.path()) ?? '', 'utf8');
+  /** The export's file: its header row, and no cell that starts a formula. */
+  function expectInertCsv(csv: string): void {
     // RFC 4180 ends records with CRLF.
     expect(csv.split('\r\n')[0]).toBe('eventId,timestamp,eventType,category,action,label,value,userId,sessionId,properties,context,metadata,receivedAt,storedAt');
     // The formula sits inside the properties cell's JSON, and no cell may start a formula
     // (the route's prefixing of top-level cells is tested in dashboard-contract.test.ts).
     expect(csv).toContain('=cmd');
     expect(csv).not.toMatch(/(^|,)[=+@-]/m);
+  }
+
+  it('exports the current filter as CSV with formulas made inert, through a Blob where the browser has no save dialog API', async () => {
+    const { page, context } = await open(1280, admin);
+    // Firefox and Safari: no File System Access API.
+    await context.addInitScript('delete Window.prototype.showSaveFilePicker; delete window.showSaveFilePicker');
+    await page.goto(`${url}/#/explorer?period=7d&session=s-hostile`);
+    await page.waitForSelector('body[data-explorer=complete]', { timeout: VIEW_BOUND_MS });
+    const download = page.waitForEvent('download', { timeout: VIEW_BOUND_MS }).catch(() => undefined);
+    await page.click('text=Export CSV');
+    await expect.poll(() => page.textContent('#main > p[aria-live]'), { timeout: VIEW_BOUND_MS }).toMatch(/Exported/);
+    const file = await download;
+    expectInertCsv(await readFile((await file?.path()) ?? '', 'utf8'));
+    await context.close();
+  });
+
+  it('streams the CSV export into the file the save dialog names, with no Blob in the tab', async () => {
+    const { page, context } = await open(1280, admin);
+    // Headless Chromium shows no dialog: this one answers with a file of the origin's private
+    // file system, which takes the same writable stream a file on disk does.
+    await context.addInitScript(`
+      window.__blobUrls = 0;
+      const createObjectURL = URL.createObjectURL.bind(URL);
+      URL.createObjectURL = (blob) => { window.__blobUrls += 1; return createObjectURL(blob); };
+      window.showSaveFilePicker = async (options) => {
+        window.__suggestedName = options.suggestedName;
+        return (await navigator.storage.getDirectory()).getFileHandle('export.csv', { create: true });
+      };
+    `);
+    await page.goto(`${url}/#/explorer?period=7d&session=s-hostile`);
+    await page.waitForSelector('body[data-explorer=complete]', { timeout: VIEW_BOUND_MS });
+    await page.click('text=Export CSV');
+    await expect.poll(() => page.textContent('#main > p[aria-live]'), { timeout: VIEW_BOUND_MS }).toMatch(/Exported [\d,]+ bytes to export\.csv/);
+    expectInertCsv(await page.evaluate<string>("navigator.storage.getDirectory().then((root) => root.getFileHandle('export.csv')).then((file) => file.getFile()).then((file) => file.text())"));
+    expect(await page.evaluate('window.__blobUrls')).toBe(0);
+    expect(await page.evaluate('window.__suggestedName')).toMatch(/^events-\d{8}T\d{6}Z-\d{8}T\d{6}Z\.csv$/);
     await context.close();
   });
 
@@ -331,4 +365,122 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in headless Chromium', () 
     expect(await page.inputValue('input[name=category]')).toBe('checkout');
     await context.close();
   }, 120_000);
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('the dashboard signing in at a Cognito hosted UI (a stand-in on loopback)', () => {
+  const CLIENT_ID = 'dashboard-client';
+  let hostedUi: FakeHostedUi;
+  let running: RunningRuntime;
+  let browser: Browser;
+  let url: string;
+  let seeded: number;
+
+  beforeAll(async () => {
+    hostedUi = await startFakeHostedUi({ clientId: CLIENT_ID, secret: TEST_SECRET, user: { tenantId: TENANT, groups: ['events:read', 'admin'] } });
+    // As deployed: an issuer, and the API's and the dashboard's app clients as audiences.
+    running = await startTestRuntime({ dashboardSignIn: { hostedUi: hostedUi.origin, clientId: CLIENT_ID }, auth: { jwtSecret: TEST_SECRET, issuer: hostedUi.origin, audience: ['api-client', CLIENT_ID] } });
+    url = running.runtime.url;
+    const events = seedEvents(Date.now(), 40);
+    seeded = events.length;
+    await sendEvents(url, await mintToken({ secret: TEST_SECRET, tenantId: TENANT, subject: 'seeder', scopes: ['events:write'], issuer: hostedUi.origin, audience: 'api-client' }), events);
+    await running.runtime.eventSource.drained();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await running?.stop();
+    await hostedUi?.close();
+  });
+
+  /** A fresh tab and every URL it requested or navigated to. */
+  async function tab(token?: string): Promise<{ context: BrowserContext; page: Page; urls: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    if (token) await context.addInitScript(`sessionStorage.setItem('event-tracker.token', ${JSON.stringify(token)})`);
+    const page = await context.newPage();
+    const urls: string[] = [];
+    page.on('request', (request) => urls.push(request.url()));
+    page.on('framenavigated', (frame) => urls.push(frame.url()));
+    return { context, page, urls };
+  }
+
+  const storedToken = (page: Page) => page.evaluate<string | null>("sessionStorage.getItem('event-tracker.token')");
+
+  it('names the hosted UI in config.json and lets the page reach its token endpoint (connect-src)', async () => {
+    const page = await fetch(`${url}/callback`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain(`connect-src 'self' ${hostedUi.origin}`);
+    expect(await (await fetch(`${url}/config.json`)).json()).toEqual({
+      apiBase: '',
+      auth: { mode: 'cognito', domain: hostedUi.origin, clientId: CLIENT_ID, redirectUri: '/callback', logoutUri: '/', scopes: 'openid email profile' },
+    });
+  });
+
+  it('signs in by the code flow with PKCE and comes back to the view it left, the token in sessionStorage only', async () => {
+    const { page, context, urls } = await tab();
+    await page.goto(`${url}/#/overview?period=7d&tz=UTC`);
+    await page.click('[data-signin=cognito]');
+    await page.waitForSelector('body[data-overview=complete]', { timeout: VIEW_BOUND_MS });
+    expect(await page.textContent('[data-metric=events] .value')).toBe(String(seeded));
+    expect(await page.textContent('[data-tenant]')).toBe(TENANT);
+    // The code and state are gone from the address bar; the view and its filters are back.
+    expect(page.url()).toBe(`${url}/#/overview?period=7d&tz=UTC`);
+    const authorize = new URL(urls.find((seen) => seen.startsWith(`${hostedUi.origin}/oauth2/authorize`)) ?? '');
+    expect(Object.fromEntries(authorize.searchParams)).toMatchObject({ response_type: 'code', client_id: CLIENT_ID, redirect_uri: `${url}/callback`, code_challenge_method: 'S256', scope: 'openid email profile' });
+    expect(authorize.searchParams.get('code_challenge')).toMatch(/^[\w-]{43}$/);
+    const token = (await storedToken(page)) ?? '';
+    expect(JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'))).toMatchObject({ token_use: 'id', aud: CLIENT_ID, 'custom:tenant_id': TENANT });
+    expect(urls.filter((seen) => seen.includes(token.slice(-24)))).toEqual([]);
+    // The verifier and state are spent with the answer they were for.
+    expect(await page.evaluate("sessionStorage.getItem('event-tracker.signin')")).toBeNull();
+    await context.close();
+  });
+
+  it('refuses an answer whose state this tab did not send, in words, and never exchanges its code', async () => {
+    const { page, context } = await tab();
+    await page.goto(`${url}/#/explorer?period=7d&category=checkout`);
+    const exchanges = hostedUi.calls.filter((call) => call === 'token').length;
+    hostedUi.forgeNextState('state-of-another-sign-in');
+    await page.click('[data-signin=cognito]');
+    await expect.poll(() => page.textContent('[data-signin-reason]'), { timeout: VIEW_BOUND_MS }).toContain('its state differs');
+    expect(hostedUi.calls.filter((call) => call === 'token').length).toBe(exchanges);
+    expect(await storedToken(page)).toBeNull();
+    expect(page.url()).toBe(`${url}/#/explorer?period=7d&category=checkout`);
+    expect(await page.isVisible('[data-signin=cognito]')).toBe(true);
+    await context.close();
+  });
+
+  it('returns to sign-in when the token has expired and signs back in to the same filtered view', async () => {
+    const expired = await new SignJWT({ 'custom:tenant_id': TENANT, 'cognito:groups': ['events:read'], token_use: 'id' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('cognito-user-1')
+      .setIssuer(hostedUi.origin)
+      .setAudience(CLIENT_ID)
+      .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
+      .sign(new TextEncoder().encode(TEST_SECRET));
+    const { page, context } = await tab();
+    await page.goto(`${url}/`);
+    await page.evaluate(`sessionStorage.setItem('event-tracker.token', ${JSON.stringify(expired)})`);
+    await page.goto(`${url}/#/explorer?period=7d&category=checkout`);
+    await expect.poll(() => page.textContent('[data-signin-reason]'), { timeout: VIEW_BOUND_MS }).toContain('Sign in again');
+    await page.click('[data-signin=cognito]');
+    await page.waitForSelector('body[data-explorer=complete]', { timeout: VIEW_BOUND_MS });
+    expect(page.url()).toBe(`${url}/#/explorer?period=7d&category=checkout`);
+    expect(await page.inputValue('input[name=category]')).toBe('checkout');
+    await context.close();
+  });
+
+  it('signs out at the hosted UI too, and lands on sign-in with nothing kept', async () => {
+    const { page, context } = await tab();
+    await page.goto(`${url}/#/overview?period=24h`);
+    await page.click('[data-signin=cognito]');
+    await page.waitForSelector('body[data-overview=complete]', { timeout: VIEW_BOUND_MS });
+    await page.click('text=Sign out');
+    await page.waitForSelector('[data-signin=cognito]', { timeout: VIEW_BOUND_MS });
+    expect(hostedUi.calls.at(-1)).toBe('logout');
+    expect(page.url()).toBe(`${url}/`);
+    expect(await storedToken(page)).toBeNull();
+    await context.close();
+  });
 });

@@ -75,7 +75,7 @@ describe('dashboard hosting', () => {
     ).toEqual({
       apiBase: '',
       streamUrl: 'wss://abc.execute-api.eu-west-1.amazonaws.com/v1',
-      auth: { mode: 'cognito', domain: 'https://p.auth.eu-west-1.amazoncognito.com', clientId: 'client', redirectUri: 'https://d1.cloudfront.net/callback', scopes: 'openid email profile' },
+      auth: { mode: 'cognito', domain: 'https://p.auth.eu-west-1.amazoncognito.com', clientId: 'client', redirectUri: 'https://d1.cloudfront.net/callback', logoutUri: 'https://d1.cloudfront.net/', scopes: 'openid email profile' },
     });
   });
 

@@ -621,7 +621,7 @@ describe('live stream', () => {
     return ids[0] as string;
   };
 
-  it('is a WebSocket API with $connect behind a Lambda authorizer reading ?token= or the header, $disconnect, ping and $default', () => {
+  it('is a WebSocket API with $connect behind a Lambda authorizer reading the Sec-WebSocket-Protocol header, $disconnect, ping and $default', () => {
     service.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'WEBSOCKET', RouteSelectionExpression: '$request.body.action' });
     const routes = Object.values(service.findResources('AWS::ApiGatewayV2::Route')).map((route) => route['Properties']);
     expect(routes.map((route) => route['RouteKey']).sort()).toEqual(['$connect', '$default', '$disconnect', 'ping']);
@@ -630,8 +630,8 @@ describe('live stream', () => {
     for (const key of ['$disconnect', '$default', 'ping']) expect(routes.find((route) => route['RouteKey'] === key)).not.toHaveProperty('AuthorizerId');
     const authorizer = service.findResources('AWS::ApiGatewayV2::Authorizer')[authorizerId]?.['Properties'];
     expect(authorizer).toMatchObject({ AuthorizerType: 'REQUEST', AuthorizerUri: { 'Fn::Join': ['', expect.arrayContaining([{ 'Fn::GetAtt': [functionId(service, 'AuthorizeStreamFunction'), 'Arn'] }])] } });
-    // No identity source: a token in the query or a header must both reach the function.
-    expect(authorizer?.['IdentitySource'] ?? []).toEqual([]);
+    // The token is a subprotocol, never in the URL: a handshake without the header is refused by API Gateway (401) unread.
+    expect(authorizer?.['IdentitySource']).toEqual(['route.request.header.Sec-WebSocket-Protocol']);
   });
 
   it('answers a ping with pong in API Gateway itself, and sends every other frame to the frames function', () => {

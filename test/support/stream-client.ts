@@ -1,5 +1,6 @@
 import { WebSocket } from 'ws';
 import type { StreamMessage } from '../../lambdas/shared/domain/live-stream.js';
+import { streamSubprotocols } from '../../lambdas/shared/domain/stream-credential.js';
 
 export interface StreamClient {
   socket: WebSocket;
@@ -15,11 +16,20 @@ export interface StreamClient {
 
 export const eventIdsOf = (messages: StreamMessage[]): string[] => messages.flatMap((message) => (message.type === 'events' ? message.events.map((event) => event.eventId) : []));
 
+export interface StreamHandshake {
+  /** Offered as the browser does, `bearer` and the token; none when absent. */
+  token?: string;
+  /** Offered as they are, in place of the token's (a malformed handshake). */
+  protocols?: string[];
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+}
+
 /** A WebSocket to the local stream that keeps what it receives, for assertions. */
-export function connectStream(baseUrl: string, query: Record<string, string>, headers: Record<string, string> = {}): StreamClient {
+export function connectStream(baseUrl: string, { token, protocols, query = {}, headers = {} }: StreamHandshake): StreamClient {
   const url = new URL('/v1/stream', baseUrl.replace(/^http/, 'ws'));
   for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
-  const socket = new WebSocket(url, { headers });
+  const socket = new WebSocket(url, protocols ?? (token === undefined ? [] : streamSubprotocols(token)), { headers });
   const messages: StreamMessage[] = [];
   const frameBytes: number[] = [];
   const waiters = new Set<() => void>();

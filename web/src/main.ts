@@ -1,5 +1,6 @@
-import { setConfig, whenSignedOut } from './api.js';
+import { getConfig, setConfig, whenSignedOut } from './api.js';
 import { $, fill, h } from './dom.js';
+import { completeSignIn, isCallback, signOutUrl } from './hosted-ui.js';
 import { currentRoute, navigate, type View } from './route.js';
 import { clearToken, getToken, hasScope, readClaims } from './session.js';
 import type { WebConfig } from './types.js';
@@ -50,9 +51,25 @@ function carriedParams(target: View): URLSearchParams {
   return params;
 }
 
+/** With the hosted UI, its logout too: otherwise its session cookie would sign the next click straight back in. */
 function signOut(): void {
   clearToken();
-  render('Signed out.');
+  const { auth } = getConfig();
+  if (auth.mode === 'cognito') location.assign(signOutUrl(auth));
+  else render('Signed out.');
+}
+
+/** Back from the hosted UI: the code becomes a token, or the sign-in screen says why not. */
+async function signInFromCallback(): Promise<string | undefined> {
+  const { auth } = getConfig();
+  if (auth.mode !== 'cognito' || !isCallback(auth)) return undefined;
+  fill($('#main'), h('p', { class: 'muted' }, 'Signing in…'));
+  try {
+    await completeSignIn(auth);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : 'The sign-in did not complete. Sign in again.';
+  }
 }
 
 function render(message?: string): void {
@@ -83,7 +100,7 @@ async function boot(): Promise<void> {
     event.preventDefault();
     $('#main').focus();
   });
-  render();
+  render(await signInFromCallback());
 }
 
 void boot();

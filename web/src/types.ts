@@ -60,8 +60,19 @@ export interface AuditPage {
   nextBefore: number | null;
 }
 
+/** Cognito's hosted UI (`auth` of config.json); the URIs may be relative to the page's origin. */
+export interface HostedUiConfig {
+  mode: 'cognito';
+  /** `https://<prefix>.auth.<region>.amazoncognito.com`: authorize, token and logout endpoints. */
+  domain: string;
+  clientId: string;
+  redirectUri: string;
+  logoutUri: string;
+  scopes: string;
+}
+
 export interface WebConfig {
   apiBase: string;
   streamUrl?: string;
-  auth: { mode: 'token' } | { mode: 'cognito'; domain: string; clientId: string; redirectUri: string; scopes: string };
+  auth: { mode: 'token' } | HostedUiConfig;
 }

@@ -58,9 +58,11 @@ const propertiesJson = z.string().transform((text, ctx) => {
   return z.NEVER;
 });
 
-/** `token` is the credential (read before this), `tenantId` only to be refused when foreign. */
+/**
+ * `tenantId` only to be refused when foreign. No `token`: the credential is a subprotocol
+ * (`stream-credential.ts`), and one left in the URL is refused as any unknown parameter.
+ */
 const SubscriptionQuerySchema = z.strictObject({
-  token: z.string().optional(),
   tenantId: z.string().optional(),
   types: commaList(EventTypeEnum).optional(),
   categories: commaList(storableText(100).min(1)).optional(),

@@ -4,7 +4,7 @@ import { MAX_STREAM_FRAME_BYTES, STREAM_CLOSE, type StreamMessage } from '../../
 import { callApi } from '../../support/api-client.js';
 import { TENANT_A, TENANT_B } from '../../support/factories.js';
 import { startTestRuntime, type RunningRuntime } from '../../support/local-runtime.js';
-import { connectStream, eventIdsOf, type StreamClient } from '../../support/stream-client.js';
+import { connectStream, eventIdsOf, type StreamClient, type StreamHandshake } from '../../support/stream-client.js';
 
 let app: RunningRuntime;
 let tokenA: string;
@@ -29,15 +29,15 @@ afterAll(async () => {
   await app.stop();
 });
 
-function subscribe(query: Record<string, string>, headers?: Record<string, string>): StreamClient {
-  const client = connectStream(app.runtime.url, query, headers);
+function subscribe(handshake: StreamHandshake): StreamClient {
+  const client = connectStream(app.runtime.url, handshake);
   clients.push(client);
   return client;
 }
 
 /** Subscribed and told so: from here on every stored event of its tenant reaches it. */
-async function subscribed(query: Record<string, string>, headers?: Record<string, string>): Promise<StreamClient> {
-  const client = subscribe(query, headers);
+async function subscribed(handshake: StreamHandshake): Promise<StreamClient> {
+  const client = subscribe(handshake);
   await client.next((message) => message.type === 'subscribed');
   return client;
 }
@@ -103,10 +103,10 @@ describe('the live stream', () => {
     expect(eventIdsOf(a.messages)).toEqual([event.id]);
   });
 
-  it('filters by types, categories and property equality, also with the credential in the header', async () => {
-    const errors = await subscribed({ types: 'ERROR,SECURITY' }, { authorization: `Bearer ${tokenA}` });
-    const checkout = await subscribed({ token: tokenA, categories: 'checkout, billing' });
-    const pro = await subscribed({ token: tokenA, properties: JSON.stringify({ plan: 'pro', user: { tier: 2 } }) });
+  it('filters by types, categories and property equality', async () => {
+    const errors = await subscribed({ token: tokenA, query: { types: 'ERROR,SECURITY' } });
+    const checkout = await subscribed({ token: tokenA, query: { categories: 'checkout, billing' } });
+    const pro = await subscribed({ token: tokenA, query: { properties: JSON.stringify({ plan: 'pro', user: { tier: 2 } }) } });
     const all = await subscribed({ token: tokenA });
 
     const [error] = await send(tokenA, someEvents(1, { type: 'ERROR', category: 'app' }));
@@ -145,14 +145,14 @@ describe('the live stream', () => {
 
     const missed = await send(tokenB, someEvents(3));
     await app.runtime.eventSource.drained();
-    const again = await subscribed({ token: tokenB, after: seen as string });
+    const again = await subscribed({ token: tokenB, query: { after: seen as string } });
 
     const resumed = await again.next((message) => message.type === 'resumed');
     expect(resumed).toEqual({ type: 'resumed', after: seen, replayed: 3, complete: true });
     expect(eventIdsOf(again.messages).sort()).toEqual(missed.sort());
 
     const unknown = randomUUID();
-    const lost = await subscribed({ token: tokenB, after: unknown });
+    const lost = await subscribed({ token: tokenB, query: { after: unknown } });
     expect(await lost.next((message) => message.type === 'resumed')).toEqual({ type: 'resumed', after: unknown, replayed: 0, complete: false });
   });
 
@@ -178,6 +178,11 @@ describe('the live stream', () => {
     expect(await fast.receivedEvents(401)).toHaveLength(401);
   }, 120_000);
 
+  it('selects the bearer subprotocol on the handshake, never the token offered beside it', async () => {
+    const a = await subscribed({ token: tokenA });
+    expect(a.socket.protocol).toBe('bearer');
+  });
+
   it('answers a ping frame', async () => {
     const a = await subscribed({ token: tokenA });
     a.socket.send(JSON.stringify({ action: 'ping' }));
@@ -186,17 +191,20 @@ describe('the live stream', () => {
 });
 
 describe('a refused subscription closes with a 4xxx code and a reason', () => {
+  // Handshakes are built when run: the tokens exist only after beforeAll.
   it.each([
-    ['no credential', {}, STREAM_CLOSE.unauthorized, /credential/],
-    ['a bad token', { token: 'not-a-jwt' }, STREAM_CLOSE.unauthorized, /credential/],
-    ['an unknown type', { types: 'CUSTOM,NOPE' }, STREAM_CLOSE.badRequest, /types/],
-    ['properties that are not JSON', { properties: '{plan' }, STREAM_CLOSE.badRequest, /properties/],
-    ['a resume point that is not an event id', { after: 'yesterday' }, STREAM_CLOSE.badRequest, /after/],
-    ['an unknown parameter', { tenant: 'x' }, STREAM_CLOSE.badRequest, /tenant/],
-    ['another tenant', { tenantId: TENANT_B }, STREAM_CLOSE.forbidden, /tenant/],
-  ])('%s', async (_what, query: Record<string, string>, code, reason) => {
-    const withToken = _what === 'no credential' || _what === 'a bad token' ? query : { token: tokenA, ...query };
-    const closed = await subscribe(withToken).closed;
+    ['no credential', () => ({}), STREAM_CLOSE.unauthorized, /credential/],
+    ['a bad token', () => ({ token: 'not-a-jwt' }), STREAM_CLOSE.unauthorized, /credential/],
+    ['the token in the URL alone, where access logs keep it', () => ({ query: { token: tokenA } }), STREAM_CLOSE.unauthorized, /credential/],
+    ['the token in an Authorization header, which a browser cannot send', () => ({ headers: { authorization: `Bearer ${tokenA}` } }), STREAM_CLOSE.unauthorized, /credential/],
+    ['the token in the URL beside the subprotocol', () => ({ token: tokenA, query: { token: tokenA } }), STREAM_CLOSE.badRequest, /token/],
+    ['an unknown type', () => ({ token: tokenA, query: { types: 'CUSTOM,NOPE' } }), STREAM_CLOSE.badRequest, /types/],
+    ['properties that are not JSON', () => ({ token: tokenA, query: { properties: '{plan' } }), STREAM_CLOSE.badRequest, /properties/],
+    ['a resume point that is not an event id', () => ({ token: tokenA, query: { after: 'yesterday' } }), STREAM_CLOSE.badRequest, /after/],
+    ['an unknown parameter', () => ({ token: tokenA, query: { tenant: 'x' } }), STREAM_CLOSE.badRequest, /tenant/],
+    ['another tenant', () => ({ token: tokenA, query: { tenantId: TENANT_B } }), STREAM_CLOSE.forbidden, /tenant/],
+  ])('%s', async (_what, handshake: () => StreamHandshake, code, reason) => {
+    const closed = await subscribe(handshake()).closed;
     expect(closed.code).toBe(code);
     expect(closed.reason).toMatch(reason);
   });
@@ -220,7 +228,8 @@ describe('a refused subscription closes with a 4xxx code and a reason', () => {
     const lines: string[] = [];
     for (const method of ['log', 'info', 'warn', 'error'] as const) vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')));
 
-    await subscribe({ token: tokenA, types: 'NOPE' }).closed;
+    await subscribe({ token: tokenA, query: { types: 'NOPE' } }).closed;
+    await subscribe({ token: tokenA, query: { token: tokenA } }).closed;
     const ok = await subscribed({ token: tokenA });
     await send(tokenA, someEvents(1));
     await ok.receivedEvents(1);

@@ -2,31 +2,14 @@ import type { APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createAuthorizeHandler } from '../../../lambdas/authorize/handler.js';
-import { createTokenVerifier } from '../../../lambdas/shared/adapters/jwt/jose-token-verifier.js';
-import { mintToken } from '../../../lambdas/shared/adapters/jwt/mint-token.js';
+import { authorizerFixtures } from '../../support/authorizer-fixtures.js';
 import { TENANT_A, TENANT_B } from '../../support/factories.js';
-import { hashWriteKey, newWriteKey, type WriteKeyRecord } from '../../../lambdas/shared/domain/write-keys.js';
-import type { WriteKeyStore } from '../../../lambdas/shared/ports/write-key-store.js';
+import { newWriteKey } from '../../../lambdas/shared/domain/write-keys.js';
 
-const secret = 'test-secret-that-is-at-least-32-characters';
-const records = new Map<string, WriteKeyRecord>();
-const writeKeys: WriteKeyStore = {
-  create: async (record) => void records.set(record.keyId, record),
-  find: async (keyId) => records.get(keyId),
-  list: async () => [...records.values()],
-  revoke: async () => undefined,
-};
-const authorize = createAuthorizeHandler(createTokenVerifier({ jwtSecret: secret, issuer: 'tracker', audience: ['api'] }), writeKeys);
-
-function storedKey(overrides: Partial<WriteKeyRecord> = {}): string {
-  const { keyId, key } = newWriteKey();
-  records.set(keyId, { keyId, tenantId: TENANT_B, name: 'site', keyHash: hashWriteKey(key), createdAt: '2026-11-26T00:00:00Z', createdBy: 'admin', ...overrides });
-  return key;
-}
+const { secret, verify, writeKeys, storedKey, mint } = authorizerFixtures();
+const authorize = createAuthorizeHandler(verify, writeKeys);
 const methodArn = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/POST/v1/events';
 const event = (token: string): APIGatewayTokenAuthorizerEvent => ({ type: 'TOKEN', authorizationToken: `Bearer ${token}`, methodArn });
-const mint = (overrides: Partial<Parameters<typeof mintToken>[0]> = {}) =>
-  mintToken({ secret, tenantId: TENANT_A, subject: 'user-1', scopes: ['events:write'], issuer: 'tracker', audience: 'api', ...overrides });
 
 describe('authorize handler', () => {
   it('allows a valid token for the whole stage and passes tenant, subject and scopes', async () => {

@@ -33,6 +33,13 @@ describe('loadLocalConfig', () => {
     for (const key of ['PORT', 'PII_DETECTORS', 'JWT_SECRET', 'EVENTS_QUEUE_URL', 'TENANT_RATE_LIMIT_EVENTS', 'PII_TENANT_POLICIES']) expect(message).toContain(key);
   });
 
+  it('signs the dashboard in at a hosted UI only when both its origin and client id are set', () => {
+    expect(loadLocalConfig({}).dashboardSignIn).toBeUndefined();
+    expect(loadLocalConfig({ DASHBOARD_HOSTED_UI: 'https://p.auth.eu-west-1.amazoncognito.com/', DASHBOARD_CLIENT_ID: 'client' }).dashboardSignIn).toEqual({ hostedUi: 'https://p.auth.eu-west-1.amazoncognito.com', clientId: 'client' });
+    expect(() => loadLocalConfig({ DASHBOARD_HOSTED_UI: 'https://p.auth.eu-west-1.amazoncognito.com' })).toThrow(/DASHBOARD_CLIENT_ID: is set together with DASHBOARD_HOSTED_UI/);
+    expect(() => loadLocalConfig({ DASHBOARD_HOSTED_UI: 'not a url', DASHBOARD_CLIENT_ID: 'client' })).toThrow(/DASHBOARD_HOSTED_UI/);
+  });
+
   it('reads tenant PII rules, and refuses hashing without a secret', () => {
     const tenant = '0b9a5a52-6f0e-4c4e-9a51-0d6f2f1b7c11';
     const policies = JSON.stringify({ [tenant]: { detectors: ['email'], mode: 'hash' } });

@@ -23,10 +23,17 @@ describe('$connect and $disconnect', () => {
     const connections = memoryConnections();
     const connect = createConnect(connections, () => new Date('2026-01-01T00:00:00Z'));
 
-    expect(await connect(event(reader, { token: 'secret', types: 'ERROR', properties: '{"plan":"pro"}' }))).toEqual({ statusCode: 200 });
+    // The answer selects the subprotocol that is not the token: a browser drops a handshake that selects none.
+    expect(await connect(event(reader, { types: 'ERROR', properties: '{"plan":"pro"}' }))).toEqual({ statusCode: 200, headers: { 'Sec-WebSocket-Protocol': 'bearer' } });
     expect(connections.rows).toEqual([{ tenantId: TENANT_A, connectionId: 'c1', filter: { types: ['ERROR'], properties: { plan: 'pro' } }, connectedAt: '2026-01-01T00:00:00.000Z' }]);
 
     await createDisconnect(connections)(event(reader));
+    expect(connections.rows).toEqual([]);
+  });
+
+  it('refuses a token left in the URL (400 naming it): the credential is a subprotocol only', async () => {
+    const connections = memoryConnections();
+    expect(await createConnect(connections)(event(reader, { token: 'secret' }))).toMatchObject({ statusCode: 400, body: expect.stringMatching(/token/) });
     expect(connections.rows).toEqual([]);
   });
 

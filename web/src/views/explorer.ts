@@ -6,6 +6,7 @@ import { formatInstant, formatNumber, iso } from '../time.js';
 import type { EventPage, EventType, StoredEvent } from '../types.js';
 import { copyText, errorMessage, field, isNotFound, loadInto, notAvailable } from '../ui.js';
 import { propertyFilter } from '../filters.js';
+import { exportFilename } from '../../../lambdas/shared/domain/csv-export.js';
 import { periodControls, windowOf } from './controls.js';
 
 const EVENT_TYPES: EventType[] = ['USER_ACTION', 'SYSTEM_EVENT', 'ERROR', 'PERFORMANCE', 'BUSINESS', 'SECURITY', 'CUSTOM'];
@@ -93,22 +94,65 @@ function form(route: Route): HTMLElement {
   );
 }
 
-async function exportCsv(filter: Filter, status: HTMLElement): Promise<void> {
-  fill(status, 'Exporting…');
+/** The File System Access API's save dialog: Chromium's (Chrome, Edge), not yet Firefox's or Safari's. */
+type SaveFilePicker = (options: { suggestedName: string; types: Array<{ description: string; accept: Record<string, string[]> }> }) => Promise<FileSystemFileHandle>;
+
+/** Where the browser allows it, the answer goes to a file as it arrives; a million rows never sit in the tab's memory. */
+async function exportToFile(pick: SaveFilePicker, filter: Filter, status: HTMLElement): Promise<void> {
+  let file: FileSystemFileHandle;
+  try {
+    // Asked before the request: the dialog needs the click's user activation, which a slow first page would outlast.
+    file = await pick({ suggestedName: exportFilename({ startTime: String(filter['startTime']), endTime: String(filter['endTime']) }), types: [{ description: 'CSV', accept: { 'text/csv': ['.csv'] } }] });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') return fill(status, 'Export cancelled.');
+    throw error;
+  }
+  const writable = await file.createWritable();
+  let bytes = 0;
   try {
     const response = await request('POST', '/v1/events/export', filter);
-    const disposition = response.headers.get('content-disposition') ?? '';
-    const name = /filename="([\w.:-]+)"/.exec(disposition)?.[1] ?? 'events.csv';
-    const blob = await response.blob();
-    const url = URL.createObjectURL(blob);
-    const link = h('a', { class: 'sr-only' });
-    link.href = url;
-    link.download = name.replace(/:/g, '-');
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    fill(status, `Exported ${formatNumber(blob.size)} bytes as ${link.download}.`);
+    if (!response.body) throw new Error('The export answered without a body.');
+    const counted = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        bytes += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    await response.body.pipeThrough(counted).pipeTo(writable);
+  } catch (error) {
+    // An aborted writable leaves the file as it was: a failed export writes no half file.
+    await writable.abort().catch(() => undefined);
+    throw error;
+  }
+  fill(status, `Exported ${formatNumber(bytes)} bytes to ${file.name}.`);
+}
+
+/**
+ * Elsewhere a Blob, which the browser may keep on disk but the tab cannot write out as it
+ * comes: an `<a download>` can only fetch without our Authorization header, and a signed
+ * one-time URL would put a credential into a URL and need a server-side store of used ones.
+ */
+async function exportToBlob(filter: Filter, status: HTMLElement): Promise<void> {
+  const response = await request('POST', '/v1/events/export', filter);
+  const disposition = response.headers.get('content-disposition') ?? '';
+  const name = /filename="([\w.:-]+)"/.exec(disposition)?.[1] ?? 'events.csv';
+  const blob = await response.blob();
+  const url = URL.createObjectURL(blob);
+  const link = h('a', { class: 'sr-only' });
+  link.href = url;
+  link.download = name.replace(/:/g, '-');
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  fill(status, `Exported ${formatNumber(blob.size)} bytes as ${link.download}.`);
+}
+
+async function exportCsv(filter: Filter, status: HTMLElement): Promise<void> {
+  fill(status, 'Exporting…');
+  const pick = (window as Window & { showSaveFilePicker?: SaveFilePicker }).showSaveFilePicker;
+  try {
+    await (pick ? exportToFile(pick.bind(window), filter, status) : exportToBlob(filter, status));
   } catch (error) {
     fill(status, isNotFound(error) ? notAvailable('CSV export (POST /v1/events/export)') : errorMessage(error));
   }

@@ -1,3 +1,4 @@
+import { streamSubprotocols } from '../../../lambdas/shared/domain/stream-credential.js';
 import { getJson, postJson, query, streamUrl } from '../api.js';
 import { chart } from '../chart.js';
 import { fill, h, panel, table } from '../dom.js';
@@ -203,7 +204,8 @@ function livePanel(body: HTMLElement, zone: string, panels: Promise<void>[]): Cl
   const token = getToken();
   let socket: WebSocket | undefined;
   try {
-    socket = new WebSocket(`${streamUrl()}?token=${encodeURIComponent(token ?? '')}`);
+    // The token as a subprotocol, never in the URL; a token no subprotocol can carry throws here.
+    socket = new WebSocket(streamUrl(), streamSubprotocols(token ?? ''));
   } catch {
     fill(status, notAvailable('Live stream'));
     return () => undefined;

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { callerFromContext } from '../../domain/caller.js';
 import { isRefusal, readClientFrame, readSubscription, STREAM_CLOSE, type StreamRefusal } from '../../domain/live-stream.js';
+import { STREAM_SUBPROTOCOL, tokenOfSubprotocols } from '../../domain/stream-credential.js';
 import { log } from '../../logger.js';
 import type { Authorizer } from './api-gateway-emulator.js';
 import type { HubSubscription, LiveStreamHub } from './live-stream-hub.js';
@@ -18,23 +19,27 @@ export interface LiveStreamServer {
   close(): Promise<void>;
 }
 
-/** `?token=` for browsers, which cannot set headers on a WebSocket, or the Authorization header. */
-function credentialOf(request: IncomingMessage, url: URL): string {
-  const header = request.headers.authorization;
-  if (header) return header;
-  const token = url.searchParams.get('token');
+/** The token offered as a subprotocol beside `bearer`, as the authorizer reads a bearer header. */
+function credentialOf(request: IncomingMessage): string {
+  const token = tokenOfSubprotocols(request.headers['sec-websocket-protocol']);
   return token ? `Bearer ${token}` : '';
 }
 
 /**
  * The live stream on the local gateway's port: `ws` at `/v1/stream`, the protocol of
- * `domain/live-stream.ts`. The credential goes through the same authorizer as the HTTP routes.
- * A refusal completes the upgrade and closes with a 4xxx code and a reason, which a browser can
- * read (an HTTP status on a refused upgrade it cannot). The URL, which may carry the token, is
- * never logged.
+ * `domain/live-stream.ts`. The credential, a subprotocol (`domain/stream-credential.ts`), goes
+ * through the same authorizer as the HTTP routes; the handshake selects `bearer`, as `$connect`
+ * does in AWS. A refusal completes the upgrade and closes with a 4xxx code and a reason, which
+ * a browser can read (an HTTP status on a refused upgrade it cannot). The handshake's headers
+ * are never logged.
  */
 export function attachLiveStream(server: Server, authorize: Authorizer, hub: LiveStreamHub, heartbeatMs: number): LiveStreamServer {
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES });
+  const sockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_CLIENT_FRAME_BYTES,
+    // Never the token: the one offered value that is not a secret, else none (and a 4401 follows).
+    handleProtocols: (offered) => (offered.has(STREAM_SUBPROTOCOL) ? STREAM_SUBPROTOCOL : false),
+  });
   const alive = new WeakMap<WebSocket, boolean>();
 
   const refuse = (socket: WebSocket, refusal: StreamRefusal) => {
@@ -63,7 +68,7 @@ export function attachLiveStream(server: Server, authorize: Authorizer, hub: Liv
       else earlyResumes.push(frame.after);
     });
 
-    const result = await authorize({ type: 'TOKEN', authorizationToken: credentialOf(request, url), methodArn: `arn:aws:execute-api:local:000000000000:local/v1/GET${STREAM_PATH}` }).catch(() => undefined);
+    const result = await authorize({ type: 'TOKEN', authorizationToken: credentialOf(request), methodArn: `arn:aws:execute-api:local:000000000000:local/v1/GET${STREAM_PATH}` }).catch(() => undefined);
     const caller = result && callerFromContext({ principalId: result.principalId, ...result.context });
     if (closed) return;
     if (!caller) return refuse(socket, { code: STREAM_CLOSE.unauthorized, reason: 'missing or invalid credential' });

@@ -4,12 +4,17 @@ const MONTH = /^\d{4}-\d{2}-01$/;
 
 /**
  * The table of a month's partition (`2026-01-01` -> `analytics_events_2026_01`), as the
- * `ensure_event_partition` of migration 0001 names it. Identifiers cannot be `$n` parameters:
+ * `ensure_event_partition` of migration 0001 (and 0016) names it. Identifiers cannot be `$n` parameters:
  * the month is checked to be a date before it becomes one.
  */
 export function partitionTable(month: string): string {
   if (!MONTH.test(month)) throw new Error(`Not a month's first day: ${month}`);
   return `analytics_events_${month.slice(0, 4)}_${month.slice(5, 7)}`;
+}
+
+/** The table of a month's rollups (`2026-01-01` -> `event_rollups_2026_01`), created with its events' one (migration 0016). */
+export function rollupPartitionTable(month: string): string {
+  return partitionTable(month).replace(/^analytics_events_/, 'event_rollups_');
 }
 
 /**

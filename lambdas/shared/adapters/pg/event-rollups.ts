@@ -83,7 +83,8 @@ export async function deleteRollupsOfEmptiedPeriods(db: SqlDatabase, tenantId: s
  *    meanwhile cannot store one built from purged events. The next read rebuilds them. A set is
  *    checked against the rollups' count only, which late events could bring back to its own.
  * The retention job calls it for each tenant of a partition it dropped, with the partition's end,
- * after `deleteRollupsOfEmptiedPeriods` so that the lock is held for moments.
+ * once the month's rollups went with it (migration 0016); a tenant's own purge calls it after
+ * `deleteRollupsOfEmptiedPeriods`, so that the lock is held for moments either way.
  */
 export async function correctRollupsAfterPurge(session: SqlSession, tenantId: string, cutoff: string): Promise<void> {
   await lockTenant(session, tenantId, 'event_rollups');

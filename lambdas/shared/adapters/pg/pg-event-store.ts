@@ -2,6 +2,7 @@ import { QUEUED_ROW_FIELDS, type QueuedRowField, type QueueHeader, type Received
 import type { EventStore, StoredEvent, WriteOptions, WriteSummary } from '../../ports/event-store.js';
 import type { StoredEventBatch } from '../../ports/stored-event-publisher.js';
 import { emitCounts, METRIC } from '../../metrics.js';
+import { log } from '../../logger.js';
 import type { SqlDatabase } from './sql-database.js';
 import { EVENT_COLUMNS, toIso, toStoredEvent, type EventRow } from './event-rows.js';
 import { ensureEventPartitions } from './event-partitions.js';
@@ -188,11 +189,23 @@ function isMissingPartition(error: unknown): boolean {
   return error instanceof Error && 'code' in error && error.code === '23514' && error.message.includes('no partition');
 }
 
+/** How often a writer asks whether a partition grew past its planner statistics. */
+const STATISTICS_CHECK_MS = 10_000;
+
+export interface PgEventStoreOptions {
+  /** 0 checks after every write (tests); the default is STATISTICS_CHECK_MS. */
+  statisticsCheckMs?: number;
+}
+
 export class PgEventStore implements EventStore {
   /** Months whose partition is known to exist; saves a round trip on every warm invocation. */
   private readonly knownMonths = new Set<string>();
+  private readonly statisticsCheckMs: number;
+  private lastStatisticsCheck = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly db: SqlDatabase) {}
+  constructor(private readonly db: SqlDatabase, options: PgEventStoreOptions = {}) {
+    this.statisticsCheckMs = options.statisticsCheckMs ?? STATISTICS_CHECK_MS;
+  }
 
   async writeMessages(messages: ReceivedMessage[], options: WriteOptions = {}): Promise<WriteSummary> {
     const deliveries = deliveriesByTenant(messages);
@@ -200,13 +213,32 @@ export class PgEventStore implements EventStore {
     const returnEventsOf = options.returnEventsOf ?? new Set<string>();
     await this.ensurePartitions(months);
 
-    return this.writeDeliveries(deliveries, returnEventsOf).catch(async (error: unknown) => {
+    const summary = await this.writeDeliveries(deliveries, returnEventsOf).catch(async (error: unknown) => {
       // The maintenance job may have dropped a partition this container still believes in.
       if (!isMissingPartition(error)) throw error;
       this.knownMonths.clear();
       await this.ensurePartitions(months);
       return this.writeDeliveries(deliveries, returnEventsOf);
     });
+    if (summary.stored > 0) await this.analyzeGrownPartitions();
+    return summary;
+  }
+
+  /**
+   * After the commit, at most every `statisticsCheckMs`: the partitions that grew a tenth since
+   * their last ANALYZE are analyzed (migration 0017), so that a read right after an ingest is
+   * planned on statistics even where no autovacuum runs. Awaited, as a Lambda freezes what is
+   * left running; it never fails the delivery, which is already stored.
+   */
+  private async analyzeGrownPartitions(): Promise<void> {
+    const now = performance.now();
+    if (now - this.lastStatisticsCheck < this.statisticsCheckMs) return;
+    this.lastStatisticsCheck = now;
+    try {
+      await this.db.query('SELECT analyze_grown_partitions()');
+    } catch (error) {
+      log('warn', 'partition statistics not refreshed', { errorName: (error as Error).name, errorMessage: (error as Error).message });
+    }
   }
 
   private writeDeliveries(deliveries: Map<string, TenantDelivery>, returnEventsOf: ReadonlySet<string>): Promise<WriteSummary> {

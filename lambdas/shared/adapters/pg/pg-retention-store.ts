@@ -5,7 +5,7 @@ import { monthEnd } from '../../domain/retention-plan.js';
 import type { StoredEvent } from '../../ports/event-store.js';
 import type { RetentionRun, RetentionState, RetentionStore, TenantRetentionRun, TenantRetentionState, TenantRows } from '../../ports/retention-store.js';
 import { toIso, toStoredEventOfIsoText, type EventRow } from './event-rows.js';
-import { ensureEventPartitions, partitionTable } from './event-partitions.js';
+import { ensureEventPartitions, partitionTable, rollupPartitionTable } from './event-partitions.js';
 import { correctRollupsAfterPurge, deleteRollupsOfEmptiedPeriods } from './event-rollups.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
 import { deleteEventsBatchSql } from './pg-event-admin.js';
@@ -146,7 +146,7 @@ export class PgRetentionStore implements RetentionStore {
   async ensurePartitions(months: string[]): Promise<string[]> {
     const created = await ensureEventPartitions(this.db, months);
     // The planner has no statistics for a new table until autovacuum gets to it.
-    for (const month of created) await this.db.query(`ANALYZE ${partitionTable(month)}`);
+    for (const month of created) await this.db.query(`ANALYZE ${partitionTable(month)}, ${rollupPartitionTable(month)}`);
     return created;
   }
 
@@ -260,41 +260,47 @@ export class PgRetentionStore implements RetentionStore {
   }
 
   /**
-   * CONCURRENTLY takes no lock that stops writers or readers of other months, and refuses a
-   * transaction block, so it runs on a connection of its own with a lock timeout: a long query
-   * on the partition makes this run fail the month, not queue every writer behind it. A detach
-   * cut off between its two transactions leaves the partition pending, finished by FINALIZE.
+   * The month's events, then its rollups (migration 0016). CONCURRENTLY takes no lock that stops
+   * writers or readers of other months, and refuses a transaction block, so each runs on a
+   * connection of its own with a lock timeout: a long query on the partition makes this run fail
+   * the month, not queue every writer behind it. A detach cut off between its two transactions
+   * leaves the partition pending, finished by FINALIZE; a table already detached is skipped, so a
+   * rerun after a crash between the two goes on with the rollups.
    */
   async detach(month: string): Promise<void> {
-    const table = partitionTable(month);
-    await this.db.withConnection(async (session) => {
-      const [link] = await session.query<{ pending: boolean }>(
-        `SELECT inhdetachpending AS pending FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = 'analytics_events'::regclass`,
-        [table],
-      );
-      if (!link) return;
-      await session.query(`SELECT set_config('lock_timeout', $1, false)`, [`${this.lockTimeoutMs}ms`]);
-      try {
-        await session.query(`ALTER TABLE analytics_events DETACH PARTITION ${table} ${link.pending ? 'FINALIZE' : 'CONCURRENTLY'}`);
-      } finally {
-        await session.query(`RESET lock_timeout`);
-      }
-    });
+    for (const [table, parent] of [
+      [partitionTable(month), 'analytics_events'],
+      [rollupPartitionTable(month), 'event_rollups'],
+    ] as const) {
+      await this.db.withConnection(async (session) => {
+        const [link] = await session.query<{ pending: boolean }>(
+          `SELECT inhdetachpending AS pending FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = $2::regclass`,
+          [table, parent],
+        );
+        if (!link) return;
+        await session.query(`SELECT set_config('lock_timeout', $1, false)`, [`${this.lockTimeoutMs}ms`]);
+        try {
+          await session.query(`ALTER TABLE ${parent} DETACH PARTITION ${table} ${link.pending ? 'FINALIZE' : 'CONCURRENTLY'}`);
+        } finally {
+          await session.query(`RESET lock_timeout`);
+        }
+      });
+    }
   }
 
   /**
-   * The rollups of the month's tenants go first, in batches outside any lock, as the admin purge
-   * does; the transaction then corrects what is left of them and the tenant's sets from the
-   * remaining events (`correctRollupsAfterPurge`), so every read agrees with the events from its
-   * commit on. Tenants in id order: one run's locks are always taken in the same order.
+   * Drops the detached tables of the month's events and rollups: no row of the month is deleted
+   * one by one. The transaction then corrects, per tenant, what other months hold of the periods
+   * before the month's end (late events of a month dropped earlier, `correctRollupsAfterPurge`),
+   * so every read agrees with the events from its commit on. Tenants in id order: one run's locks
+   * are always taken in the same order.
    */
   async dropArchived(run: RetentionRun & { manifest: ArchiveManifest }): Promise<void> {
     const end = monthEnd(run.month).toISOString();
     const tenants = run.manifest.tenants.map((tenant) => tenant.tenantId).sort();
-    for (const tenantId of tenants) await deleteRollupsOfEmptiedPeriods(this.db, tenantId, end, this.pruneBatch, this.pace);
     await this.db.transaction(async (session) => {
-      // As the owner; the detached table is no longer part of what readers see.
-      await session.query(`DROP TABLE IF EXISTS ${partitionTable(run.month)}`);
+      // As the owner; the detached tables are no longer part of what readers see.
+      await session.query(`DROP TABLE IF EXISTS ${partitionTable(run.month)}, ${rollupPartitionTable(run.month)}`);
       for (const tenantId of tenants) {
         await scopeToTenant(session, tenantId);
         await correctRollupsAfterPurge(session, tenantId, end);
@@ -369,7 +375,7 @@ export class PgRetentionStore implements RetentionStore {
 
   /**
    * Batches as the admin purge's, only of the run's month and of rows stored before the export
-   * began; the rollups of the periods it empties go first, outside any lock (see `dropArchived`).
+   * began; the rollups of the periods it empties go first, outside any lock (see `correctRollupsAfterPurge`).
    */
   async deleteArchivedTenantRows(run: TenantRetentionRun & { manifest: ArchiveManifest }): Promise<void> {
     const end = monthEnd(run.month).toISOString();
@@ -414,12 +420,25 @@ export class PgRetentionStore implements RetentionStore {
     }
   }
 
-  pruneRollups(cutoff: Date): Promise<number> {
-    return this.pruneInBatches('event_rollups', 'period_start < $1', cutoff);
+  /**
+   * Month by month, on each partition's own table: a ctid names a row of one table only, so a
+   * batch by ctid through the parent would delete the rows at those places in every month. As
+   * the owner, as the drop is: the partitions carry no right of the maintenance role.
+   */
+  async pruneRollups(cutoff: Date): Promise<number> {
+    const tables = await this.db.query<{ table: string }>(
+      `SELECT c.relname AS table FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = 'event_rollups'::regclass AND c.relname ~ '^event_rollups_[0-9]{4}_[0-9]{2}$'
+         AND to_date(substr(c.relname, 15), 'YYYY_MM')::timestamp AT TIME ZONE 'UTC' < $1::timestamptz ORDER BY 1`,
+      [cutoff],
+    );
+    let pruned = 0;
+    for (const { table } of tables) pruned += await this.pruneInBatches(table, 'period_start < $1', cutoff, (work) => this.db.transaction(work));
+    return pruned;
   }
 
   pruneDedupe(cutoff: Date): Promise<number> {
-    return this.pruneInBatches('event_dedupe', 'event_timestamp < $1', cutoff);
+    return this.pruneInBatches('event_dedupe', 'event_timestamp < $1', cutoff, (work) => this.asMaintenance(work));
   }
 
   /**
@@ -450,12 +469,12 @@ export class PgRetentionStore implements RetentionStore {
    * over a sequential scan of the whole table, so each batch of 5,000 dedupe rows read all of
    * a million (0.6-0.8 s a batch against 0.05-0.2 by ctid; docs/benchmarks.md, Retention).
    */
-  private async pruneInBatches(table: 'event_rollups' | 'event_dedupe', expired: string, cutoff: Date): Promise<number> {
+  private async pruneInBatches(table: string, expired: string, cutoff: Date, asRole: <T>(work: (session: SqlSession) => Promise<T>) => Promise<T>): Promise<number> {
     const statement = `WITH d AS (DELETE FROM ${table} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${table} WHERE ${expired} LIMIT $2)) RETURNING 1)
       SELECT count(*)::int AS deleted FROM d`;
     let pruned = 0;
     for (;;) {
-      const deleted = await this.asMaintenance(async (session) => {
+      const deleted = await asRole(async (session) => {
         const rows = await session.query<{ deleted: number }>(statement, [cutoff, this.pruneBatch]);
         return rows[0]?.deleted ?? 0;
       });

@@ -135,6 +135,7 @@ describe.each(backends)('the retention job on %s', (name, createDatabase) => {
   /** January archived once, every event in it as the API answered it, then dropped and audited once. */
   async function expectJanuaryArchivedOnce(): Promise<void> {
     expect(await tableExists('analytics_events_2026_01')).toBe(false);
+    expect(await tableExists('event_rollups_2026_01')).toBe(false);
     const runs = await db.query<{ generation: number; state: string }>(`SELECT generation, state FROM retention_runs WHERE partition_month = $1`, [JANUARY]);
     expect(runs).toEqual([{ generation: 1, state: 'dropped' }]);
     expect(await archive.list('events/2026-01/')).toEqual([`events/2026-01/run-1/${TENANT_A}.jsonl.gz`, `events/2026-01/run-1/${TENANT_B}.jsonl.gz`, 'events/2026-01/run-1/manifest.json']);
@@ -174,6 +175,16 @@ describe.each(backends)('the retention job on %s', (name, createDatabase) => {
     const crashing = deps({ afterStep: crashAfter(step) });
 
     await expect(runMaintenance(crashing, NOW)).rejects.toThrow(/crash after/);
+    await runMaintenance(deps(), NOW);
+
+    await expectJanuaryArchivedOnce();
+  });
+
+  it("goes on with the month's rollups when a crash came between detaching its events and its rollups", async () => {
+    await expect(runMaintenance(deps({ afterStep: crashAfter('verified') }), NOW)).rejects.toThrow(/crash after/);
+    await db.query('ALTER TABLE analytics_events DETACH PARTITION analytics_events_2026_01');
+    expect(await tableExists('event_rollups_2026_01')).toBe(true);
+
     await runMaintenance(deps(), NOW);
 
     await expectJanuaryArchivedOnce();
@@ -330,7 +341,9 @@ describe.each(backends)('the retention job on %s', (name, createDatabase) => {
   it('prunes rollups past their retention, dedupe rows past their window, and numbers only expired events used', async () => {
     await new PgEventStore(db).writeMessages([received(envelope([trackedEvent({ timestamp: '2025-05-02T08:00:00.000Z', receivedAt: '2025-05-02T08:00:00.000Z' })], { tenantId: TENANT_B }))]);
     await db.query(`INSERT INTO set_members (tenant_id, kind, member, number) VALUES ($1, 'u', $2, 1), ($1, 'u', $3, 2)`, [TENANT_A, USER_OF_JANUARY, USER_OF_APRIL]);
-    // Rollups of a tenant with no partition to drop: only the rollup retention (365 days, cut at 2025-06-15) removes them.
+    // Rollups of a tenant with no events' partition to drop (a month's rollups alone, as an older
+    // release left them): only the rollup retention (365 days, cut at 2025-06-15) removes them.
+    await db.query(`CREATE TABLE event_rollups_2025_06 PARTITION OF event_rollups FOR VALUES FROM ('2025-06-01 00:00:00+00') TO ('2025-07-01 00:00:00+00')`);
     await db.query(
       `INSERT INTO event_rollups (tenant_id, granularity, period_start, event_type, category, action, count, value_count, total_value)
        VALUES ($1, 'day', '2025-06-14T00:00:00Z', 'CUSTOM', 'old', 'run', 1, 0, 0), ($1, 'day', '2025-06-15T00:00:00Z', 'CUSTOM', 'kept', 'run', 1, 0, 0)`,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigrations, readMigrations, type Migration } from '../../../../../lambdas/shared/adapters/pg/migrations.js';
 import { MIGRATIONS_DIR } from '../../../../../bin/local-runtime/runtime.js';
+import { openDatabase } from '../../../../../lambdas/shared/adapters/pg/sql-database.js';
 import { createTestDatabase, type TestDatabase } from '../../../../support/test-database.js';
 
 let testDb: TestDatabase;
@@ -34,5 +35,49 @@ describe('applyMigrations', () => {
     const recorded = await testDb.db.query('SELECT 1 FROM schema_migrations WHERE version = 9001');
     expect(column).toEqual([]);
     expect(recorded).toEqual([]);
+  });
+});
+
+describe('0016: rollups partitioned by month', () => {
+  it('moves every rollup row into its month, and gives each month of events or rollups both partitions', async () => {
+    const db = await openDatabase({});
+    try {
+      await applyMigrations(db, shipped.filter((migration) => migration.version < 16));
+      await db.query(`SELECT ensure_event_partition('2026-03-01')`);
+      await db.query(
+        `INSERT INTO event_rollups (tenant_id, granularity, period_start, event_type, category, action, count, value_count, total_value)
+         VALUES ('00000000-0000-4000-8000-000000000001', 'minute', '2026-01-31T23:59:00Z', 'CUSTOM', 'c', 'a', 2, 0, 0),
+                ('00000000-0000-4000-8000-000000000001', 'day', '2026-02-01T00:00:00Z', 'CUSTOM', 'c', 'a', 3, 1, 4.5),
+                ('00000000-0000-4000-8000-000000000002', 'hour', '2026-02-28T23:00:00Z', 'ERROR', 'c', 'a', 1, 0, 0)`,
+      );
+
+      await applyMigrations(db, shipped);
+
+      const rows = await db.query<{ partition: string; granularity: string; count: number; total_value: string }>(
+        `SELECT tableoid::regclass::text AS partition, granularity, count::int AS count, total_value::text AS total_value FROM event_rollups ORDER BY period_start`,
+      );
+      expect(rows).toEqual([
+        { partition: 'event_rollups_2026_01', granularity: 'minute', count: 2, total_value: '0' },
+        { partition: 'event_rollups_2026_02', granularity: 'day', count: 3, total_value: '4.5' },
+        { partition: 'event_rollups_2026_02', granularity: 'hour', count: 1, total_value: '0' },
+      ]);
+      const tables = await db.query<{ name: string; options: string[] | null }>(
+        `SELECT relname AS name, reloptions AS options FROM pg_class WHERE relname ~ '^(analytics_events|event_rollups)_2026_0[1-3]$' ORDER BY relname`,
+      );
+      expect(tables).toEqual([
+        { name: 'analytics_events_2026_01', options: null },
+        { name: 'analytics_events_2026_02', options: null },
+        { name: 'analytics_events_2026_03', options: null },
+        { name: 'event_rollups_2026_01', options: ['fillfactor=70'] },
+        { name: 'event_rollups_2026_02', options: ['fillfactor=70'] },
+        { name: 'event_rollups_2026_03', options: ['fillfactor=70'] },
+      ]);
+      const policies = await db.query<{ policyname: string }>(`SELECT policyname FROM pg_policies WHERE tablename = 'event_rollups' ORDER BY 1`);
+      expect(policies.map((policy) => policy.policyname)).toEqual(['maintenance_prune', 'tenant_isolation']);
+      const [forced] = await db.query<{ forced: boolean }>(`SELECT relforcerowsecurity AS forced FROM pg_class WHERE relname = 'event_rollups'`);
+      expect(forced?.forced).toBe(true);
+    } finally {
+      await db.close();
+    }
   });
 });

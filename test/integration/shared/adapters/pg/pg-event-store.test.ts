@@ -89,6 +89,20 @@ describe('PgEventStore.writeEnvelopes', () => {
     expect(summary).toEqual({ stored: 1, duplicates: 1, storedEvents: [] });
   });
 
+  it('analyzes a partition the writes grew past its statistics, and not again until it grows a tenth more', async () => {
+    const eager = new PgEventStore(testDb.db, { statisticsCheckMs: 0 });
+    const stats = async () =>
+      (await testDb.db.query<{ tuples: number }>(`SELECT reltuples::int AS tuples FROM pg_class WHERE relname = 'analytics_events_2025_03'`))[0]?.tuples;
+    const inMarch = (n: number) => Array.from({ length: n }, (_, i) => trackedEvent({ timestamp: `2025-03-0${1 + (i % 9)}T10:00:00.000Z`, properties: { pad: 'x'.repeat(400) } }));
+    await testDb.db.query(`SELECT ensure_event_partition('2025-03-01')`);
+    await testDb.db.query(`ANALYZE analytics_events_2025_03`);
+
+    await eager.writeMessages([received(envelope(inMarch(400)))]);
+    expect(await stats()).toBe(400);
+    await eager.writeMessages([received(envelope(inMarch(10)))]);
+    expect(await stats()).toBe(400);
+  });
+
   it('creates the partition of a month that has none instead of failing', async () => {
     const old = new Date(Date.now() - 85 * 86_400_000);
     const partition = `analytics_events_${old.toISOString().slice(0, 7).replace('-', '_')}`;

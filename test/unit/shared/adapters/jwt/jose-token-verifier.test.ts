@@ -72,6 +72,36 @@ describe('createTokenVerifier with a JWKS (Cognito)', () => {
   });
 });
 
+describe('createTokenVerifier with a list of app clients (JWT_AUDIENCE)', () => {
+  const secret = 'verifier-test-secret-of-32-characters!';
+  const key = new TextEncoder().encode(secret);
+  const verify = createTokenVerifier({ jwtSecret: secret, issuer: 'https://cognito-idp.local/pool', audience: ['api-client', 'dashboard-client'] });
+  const cognito = (claims: Record<string, unknown>, build: (jwt: SignJWT) => SignJWT = (jwt) => jwt) =>
+    build(new SignJWT({ 'custom:tenant_id': TENANT_A, ...claims }).setProtectedHeader({ alg: 'HS256' }).setSubject('cognito-user').setIssuer('https://cognito-idp.local/pool').setExpirationTime('5m')).sign(key);
+
+  it('accepts the ID tokens of every client in the list (their aud)', async () => {
+    for (const client of ['api-client', 'dashboard-client']) {
+      await expect(verify(await cognito({ token_use: 'id' }, (jwt) => jwt.setAudience(client)))).resolves.toMatchObject({ aud: client });
+    }
+  });
+
+  it('accepts an access token, which has no aud, by its client_id', async () => {
+    await expect(verify(await cognito({ token_use: 'access', client_id: 'dashboard-client' }))).resolves.toMatchObject({ client_id: 'dashboard-client' });
+  });
+
+  it("refuses another client's ID or access token, and a token that names no client", async () => {
+    await expect(verify(await cognito({ token_use: 'id' }, (jwt) => jwt.setAudience('other-client')))).rejects.toThrow(/"aud" claim/);
+    await expect(verify(await cognito({ token_use: 'access', client_id: 'other-client' }))).rejects.toThrow(/"aud" claim/);
+    // client_id counts only on an access token: an ID token without aud names no client.
+    await expect(verify(await cognito({ token_use: 'id', client_id: 'dashboard-client' }))).rejects.toThrow(/"aud" claim/);
+    await expect(verify(await cognito({}))).rejects.toThrow(/"aud" claim/);
+  });
+
+  it('checks the aud of an access token that has one rather than its client_id', async () => {
+    await expect(verify(await cognito({ token_use: 'access', client_id: 'dashboard-client' }, (jwt) => jwt.setAudience('other-client')))).rejects.toThrow(/"aud" claim/);
+  });
+});
+
 describe('createTokenVerifier with a shared secret', () => {
   const secret = 'verifier-test-secret-of-32-characters!';
   const key = new TextEncoder().encode(secret);
