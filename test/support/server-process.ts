@@ -14,9 +14,12 @@ export interface Server {
   output(): string;
 }
 
-/** `npm start` as a user runs it, in a process group of its own so a signal can reach all of it. */
-export async function startServer(env: NodeJS.ProcessEnv, command: 'npm' | 'node'): Promise<Server> {
-  const args = command === 'npm' ? ['start'] : ['--import', 'tsx', 'bin/local.ts'];
+/**
+ * `npm start` as a user runs it, in a process group of its own so a signal can reach all of it.
+ * With `node`, `nodeArgs` go before the entry (a bench's `--cpu-prof`, which NODE_OPTIONS refuses).
+ */
+export async function startServer(env: NodeJS.ProcessEnv, command: 'npm' | 'node', nodeArgs: readonly string[] = []): Promise<Server> {
+  const args = command === 'npm' ? ['start'] : [...nodeArgs, '--import', 'tsx', 'bin/local.ts'];
   const child = spawn(command === 'npm' ? 'npm' : process.execPath, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let output = '';

@@ -112,6 +112,18 @@ export function matchesFilter(event: Pick<StoredEvent, 'type' | 'category' | 'pr
   return filter.properties === undefined || contains(event.properties, filter.properties);
 }
 
+/**
+ * The same text for equal filters (as `readSubscription` makes them): a fan-out filters and
+ * frames a delivery once per distinct filter, not once per subscriber.
+ */
+export const filterKey = (filter: StreamFilter): string => JSON.stringify(filter);
+
+/** The events a filter takes, in order; all of them, uncopied, for a subscriber without one. */
+export function eventsOfFilter<T extends Pick<StoredEvent, 'type' | 'category' | 'properties'>>(events: readonly T[], filter: StreamFilter): readonly T[] {
+  if (filter.types === undefined && filter.categories === undefined && filter.properties === undefined) return events;
+  return events.filter((event) => matchesFilter(event, filter));
+}
+
 /** What the server sends; every message is one JSON text frame. */
 export type StreamMessage =
   | { type: 'subscribed'; filter: StreamFilter }

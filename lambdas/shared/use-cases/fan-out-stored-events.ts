@@ -1,4 +1,4 @@
-import { frameEvents, matchesFilter } from '../domain/live-stream.js';
+import { eventsOfFilter, filterKey, frameEvents } from '../domain/live-stream.js';
 import { describeError, log } from '../logger.js';
 import type { StreamedEventBatch } from '../ports/stored-event-publisher.js';
 import type { ConnectionMessenger, StreamConnection, StreamConnections } from '../ports/stream-connections.js';
@@ -21,7 +21,8 @@ export interface FanOutOutcome {
  * The deployed stream's fan-out, outside the VPC: each tenant's stored events go to that
  * tenant's connections, each connection the frames its filter takes (under 32 KB each).
  * 1. Look up each tenant's connections; a lookup that fails loses that tenant's events alone.
- * 2. Post the frames, 16 in flight. A connection API Gateway no longer has (GoneException) is
+ * 2. Filter and frame the events once per distinct filter among them.
+ * 3. Post the frames, 16 in flight. A connection API Gateway no longer has (GoneException) is
  *    removed from the table once and posted nothing more; any other failure loses that frame for
  *    that subscriber only. Nothing here throws: the stream is best effort.
  */
@@ -33,9 +34,16 @@ export async function fanOutStoredEvents(deps: FanOutDeps, batches: readonly Str
       log('warn', 'stream connections not read; the events are lost to the stream', { tenantId, events: events.length, ...describeError(error) });
       return [];
     });
+    // Filtered and framed once per distinct filter: most of a tenant's connections share one.
+    const framesByFilter = new Map<string, string[]>();
     for (const connection of connections) {
-      const matching = events.filter((event) => matchesFilter(event, connection.filter));
-      for (const frame of frameEvents(matching)) posts.push({ connection, frame });
+      const key = filterKey(connection.filter);
+      let frames = framesByFilter.get(key);
+      if (!frames) {
+        frames = frameEvents(eventsOfFilter(events, connection.filter));
+        framesByFilter.set(key, frames);
+      }
+      for (const frame of frames) posts.push({ connection, frame });
     }
   }
   const gone = new Set<StreamConnection>();

@@ -1,4 +1,4 @@
-import { frameEvents, matchesFilter, type StreamMessage, type StreamSubscription } from '../../domain/live-stream.js';
+import { eventsOfFilter, filterKey, frameEvents, type StreamMessage, type StreamSubscription } from '../../domain/live-stream.js';
 import { streamedEventsOfRows, type StreamedEvent } from '../../domain/streamed-events.js';
 import type { StoredEventBatch, StoredEventPublisher } from '../../ports/stored-event-publisher.js';
 
@@ -6,8 +6,11 @@ import type { StoredEventBatch, StoredEventPublisher } from '../../ports/stored-
 export interface StreamSink {
   /** Bytes handed to the socket and not yet written to the network. */
   bufferedBytes(): number;
-  /** One text frame: JSON, as a string or already UTF-8 (shared by every subscriber it goes to). */
-  send(frame: string | Buffer): void;
+  /**
+   * Text frames, JSON each, as strings or already UTF-8 (the same buffers go to every subscriber
+   * of a filter), written to the network together: one write for a delivery's frames.
+   */
+  send(frames: ReadonlyArray<string | Buffer>): void;
 }
 
 export interface LiveStreamSettings {
@@ -32,7 +35,8 @@ interface Subscriber {
 }
 
 interface TenantStream {
-  subscribers: Set<Subscriber>;
+  /** By filter key: a delivery filters and frames once per distinct filter. */
+  subscribers: Map<string, Set<Subscriber>>;
   recent: StreamedEvent[];
   /** Events trimmed off the front of `recent`: `recent[i]` is the tenant's event number `trimmed + i`. */
   trimmed: number;
@@ -47,7 +51,7 @@ export interface HubSubscription {
   resume(after: string): void;
 }
 
-const send = (sink: StreamSink, message: StreamMessage) => sink.send(JSON.stringify(message));
+const send = (sink: StreamSink, message: StreamMessage) => sink.send([JSON.stringify(message)]);
 
 /** Events as the frames that carry them, encoded once. */
 interface Framed {
@@ -55,18 +59,18 @@ interface Framed {
   frames: Buffer[];
 }
 
-const framedEvents = (events: StreamedEvent[]): Framed => ({
+const framedEvents = (events: readonly StreamedEvent[]): Framed => ({
   count: events.length,
   frames: frameEvents(events).map((frame) => Buffer.from(frame)),
 });
 
 /**
  * The local live stream: subscribers per tenant and a bounded buffer of each tenant's recent
- * events, in the HTTP side's thread. It is the writer's publisher: the writer reads stored
- * events back only for tenants here, those with a subscriber or one that left less than the
- * resume window ago (so a reconnect finds what it missed). Delivery never waits: a frame is
- * handed to the socket, or, when that subscriber's socket holds more than its bound, dropped and
- * counted, and the count is sent before its next events.
+ * events, in the HTTP side's thread. It is the writer's publisher: the writer keeps its staged
+ * rows only for tenants here, those with a subscriber or one that left less than the resume
+ * window ago (so a reconnect finds what it missed). Delivery never waits: a delivery's frames
+ * are handed to the socket, or, when that subscriber's socket holds more than its bound,
+ * dropped and counted, and the count is sent before its next events.
  */
 export class LiveStreamHub implements StoredEventPublisher {
   private readonly tenants = new Map<string, TenantStream>();
@@ -79,20 +83,24 @@ export class LiveStreamHub implements StoredEventPublisher {
 
   /**
    * Adds a subscriber; with `after` it is first sent the tenant's recent events since that one.
-   * Synchronous, as `publish` is: nothing stored in between can be missed or sent twice. A later
+   * Synchronous, as a delivery is: nothing stored in between can be missed or sent twice. A later
    * `resume` replays only up to the moment it subscribed, since it was sent the rest live.
    */
   subscribe(tenantId: string, subscription: StreamSubscription, sink: StreamSink): HubSubscription {
     const tenant = this.tenantStream(tenantId);
+    const key = filterKey(subscription.filter);
     const subscriber: Subscriber = { sink, subscription, subscribedAt: tenant.trimmed + tenant.recent.length, dropped: 0, droppedTotal: 0 };
     send(sink, { type: 'subscribed', filter: subscription.filter });
     if (subscription.after !== undefined) this.replay(tenant, subscriber, subscription.after);
-    tenant.subscribers.add(subscriber);
+    const sameFilter = tenant.subscribers.get(key) ?? new Set<Subscriber>();
+    sameFilter.add(subscriber);
+    tenant.subscribers.set(key, sameFilter);
     delete tenant.idleSince;
     this.changed();
     return {
       unsubscribe: () => {
-        tenant.subscribers.delete(subscriber);
+        if (!sameFilter.delete(subscriber)) return;
+        if (sameFilter.size === 0 && tenant.subscribers.get(key) === sameFilter) tenant.subscribers.delete(key);
         if (tenant.subscribers.size === 0) tenant.idleSince = this.now();
         this.changed();
       },
@@ -120,14 +128,19 @@ export class LiveStreamHub implements StoredEventPublisher {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Hands the batches off and returns: a writer in this thread (PGlite) goes on with its delivery
+   * at once, and the fan-out runs on the next turn of the event loop, whole, so that a subscribe
+   * or a resume comes before or after a delivery, never in the middle of one.
+   */
   async publish(batches: readonly StoredEventBatch[]): Promise<void> {
-    this.deliver(batches);
+    setImmediate(() => this.deliver(batches));
   }
 
   /**
-   * `publish` without the promise: the writer thread's relay calls it as messages arrive. The
-   * events are made here, in the HTTP side's thread, from the rows the writer staged: the
-   * writer's thread only passes strings on.
+   * The fan-out of a commit; the writer thread's relay calls it as messages arrive. The events
+   * are made here, in the HTTP side's thread, from the rows the writer staged: the writer's
+   * thread only passes strings on.
    */
   deliver(batches: readonly StoredEventBatch[]): void {
     for (const { tenantId, rows, storedAt, notNew } of batches) {
@@ -136,17 +149,15 @@ export class LiveStreamHub implements StoredEventPublisher {
       const events = streamedEventsOfRows(rows, storedAt, new Set(notNew));
       if (events.length === 0) continue;
       this.remember(tenant, events);
-      // Each event's JSON is made once, and the frames built once per distinct filter, however
-      // many subscribers receive them: fan-out is then a socket write per subscriber and frame.
-      const byFilter = new Map<string, Framed>();
-      for (const subscriber of tenant.subscribers) {
-        const key = JSON.stringify(subscriber.subscription.filter);
-        let framed = byFilter.get(key);
-        if (!framed) {
-          framed = framedEvents(events.filter((event) => matchesFilter(event, subscriber.subscription.filter)));
-          byFilter.set(key, framed);
-        }
-        this.sendFramed(subscriber, framed);
+      // Each event's JSON is made once, and filtered and framed once per distinct filter, however
+      // many subscribers share it: fan-out is then one socket write per subscriber (a write per
+      // frame cost the server's thread 22-24 ms per 1,000 events to 49 readers, one per delivery
+      // 6-18 ms; docs/benchmarks.md, Live stream).
+      for (const sameFilter of tenant.subscribers.values()) {
+        const [first] = sameFilter;
+        if (!first) continue;
+        const framed = framedEvents(eventsOfFilter(events, first.subscription.filter));
+        for (const subscriber of sameFilter) this.sendFramed(subscriber, framed);
       }
     }
   }
@@ -158,17 +169,18 @@ export class LiveStreamHub implements StoredEventPublisher {
       subscriber.droppedTotal += count;
       return;
     }
-    if (subscriber.dropped > 0) {
-      send(subscriber.sink, { type: 'dropped', count: subscriber.dropped, total: subscriber.droppedTotal });
-      subscriber.dropped = 0;
+    if (subscriber.dropped === 0) {
+      subscriber.sink.send(frames);
+      return;
     }
-    for (const frame of frames) subscriber.sink.send(frame);
+    subscriber.sink.send([JSON.stringify({ type: 'dropped', count: subscriber.dropped, total: subscriber.droppedTotal } satisfies StreamMessage), ...frames]);
+    subscriber.dropped = 0;
   }
 
   private replay(tenant: TenantStream, subscriber: Subscriber, after: string): void {
     const seen = tenant.recent.findLastIndex((event) => event.eventId === after);
     const end = subscriber.subscribedAt - tenant.trimmed;
-    const missed = seen < 0 ? [] : tenant.recent.slice(seen + 1, Math.max(seen + 1, end)).filter((event) => matchesFilter(event, subscriber.subscription.filter));
+    const missed = seen < 0 ? [] : eventsOfFilter(tenant.recent.slice(seen + 1, Math.max(seen + 1, end)), subscriber.subscription.filter);
     this.sendFramed(subscriber, framedEvents(missed));
     send(subscriber.sink, { type: 'resumed', after, replayed: missed.length, complete: seen >= 0 });
   }
@@ -183,7 +195,7 @@ export class LiveStreamHub implements StoredEventPublisher {
   private tenantStream(tenantId: string): TenantStream {
     let tenant = this.tenants.get(tenantId);
     if (!tenant) {
-      tenant = { subscribers: new Set(), recent: [], trimmed: 0 };
+      tenant = { subscribers: new Map(), recent: [], trimmed: 0 };
       this.tenants.set(tenantId, tenant);
     }
     return tenant;

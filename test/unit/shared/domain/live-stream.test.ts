@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../../../lambdas/shared/domain/answer-schemas.js';
-import { frameEvents, matchesFilter, readClientFrame, readSubscription, STREAM_CLOSE, truncateReason } from '../../../../lambdas/shared/domain/live-stream.js';
+import { eventsOfFilter, filterKey, frameEvents, matchesFilter, readClientFrame, readSubscription, STREAM_CLOSE, truncateReason } from '../../../../lambdas/shared/domain/live-stream.js';
 import { streamedEventOf } from '../../../../lambdas/shared/domain/streamed-events.js';
 import { storedEvent as stored, TENANT_A, TENANT_B } from '../../../support/factories.js';
 
@@ -32,6 +32,24 @@ describe('matchesFilter', () => {
     expect(matchesFilter(event, { properties: { tags: ['a'] } })).toBe(false);
     expect(matchesFilter(event, { properties: { user: { tier: '2' } } })).toBe(false);
     expect(matchesFilter(event, { types: ['ERROR'] })).toBe(false);
+  });
+});
+
+describe('eventsOfFilter and filterKey', () => {
+  it('takes the matching events in order, and all of them uncopied for a subscriber without a filter', () => {
+    const events = [stored({ type: 'ERROR' }), stored({ type: 'CUSTOM' }), stored({ type: 'ERROR' })];
+    expect(eventsOfFilter(events, {})).toBe(events);
+    expect(eventsOfFilter(events, { types: ['ERROR'] })).toEqual([events[0], events[2]]);
+  });
+
+  it('gives equal filters, as readSubscription makes them, one key and different filters different keys', () => {
+    const filterOf = (query: Record<string, string>) => {
+      const subscription = readSubscription(query, reader);
+      if ('code' in subscription) throw new Error(subscription.reason);
+      return subscription.filter;
+    };
+    expect(filterKey(filterOf({ categories: 'a,b', types: 'ERROR' }))).toBe(filterKey(filterOf({ types: 'ERROR', categories: 'a, b' })));
+    expect(filterKey(filterOf({ types: 'ERROR' }))).not.toBe(filterKey(filterOf({ categories: 'ERROR' })));
   });
 });
 

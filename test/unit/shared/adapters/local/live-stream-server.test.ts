@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Socket, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiveStreamHub } from '../../../../../lambdas/shared/adapters/local/live-stream-hub.js';
 import { attachLiveStream, type LiveStreamServer } from '../../../../../lambdas/shared/adapters/local/live-stream-server.js';
@@ -82,5 +82,42 @@ describe('the resume client frame', () => {
 
     resuming.socket.send(JSON.stringify({ action: 'resume', after: 'not-an-id' }));
     expect(await resuming.closed).toMatchObject({ code: 4400, reason: expect.stringMatching(/^malformed frame/) });
+  });
+});
+
+describe("the local stream's writes", () => {
+  it("sends a delivery's frames to a subscriber's socket in one write, however many frames it takes", async () => {
+    // Prepare
+    const url = await start();
+    const serverPort = Number(new URL(url).port);
+    const watcher = connectStream(url, { token: 't' });
+    clients.push(watcher);
+    await watcher.next((message) => message.type === 'subscribed');
+    // About 2 KB each: 40 of them take three frames of at most 32 KB.
+    const events = Array.from({ length: 40 }, () => trackedEvent({ properties: { note: 'x'.repeat(2000) } }));
+    const original = { write: Socket.prototype._write, writev: Socket.prototype._writev };
+    const writes: string[] = [];
+    // The server's end of a connection is the socket whose local port is the one it listens on.
+    Socket.prototype._write = function (this: Socket, ...args: Parameters<Socket['_write']>) {
+      if (this.localPort === serverPort) writes.push('write');
+      return original.write.apply(this, args);
+    };
+    Socket.prototype._writev = function (this: Socket, ...args: Parameters<NonNullable<Socket['_writev']>>) {
+      if (this.localPort === serverPort) writes.push('writev');
+      return original.writev?.apply(this, args);
+    };
+
+    // Act
+    try {
+      hub.deliver([storedRows(TENANT_A, events)]);
+    } finally {
+      Socket.prototype._write = original.write;
+      Socket.prototype._writev = original.writev;
+    }
+
+    // Assess
+    expect(writes).toEqual(['writev']);
+    expect(await watcher.receivedEvents(40)).toHaveLength(40);
+    expect(watcher.messages.filter((message) => message.type === 'events').length).toBeGreaterThan(1);
   });
 });
