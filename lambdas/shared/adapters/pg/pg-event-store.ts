@@ -2,7 +2,7 @@ import { QUEUED_ROW_FIELDS, type QueuedRowField, type QueueHeader, type Received
 import type { EventStore, StoredEvent, WriteOptions, WriteSummary } from '../../ports/event-store.js';
 import type { StoredEventBatch } from '../../ports/stored-event-publisher.js';
 import { emitCounts, METRIC } from '../../metrics.js';
-import { log } from '../../logger.js';
+import { describeError, log } from '../../logger.js';
 import type { SqlDatabase } from './sql-database.js';
 import { EVENT_COLUMNS, toIso, toStoredEvent, type EventRow } from './event-rows.js';
 import { ensureEventPartitions } from './event-partitions.js';
@@ -237,7 +237,7 @@ export class PgEventStore implements EventStore {
     try {
       await this.db.query('SELECT analyze_grown_partitions()');
     } catch (error) {
-      log('warn', 'partition statistics not refreshed', { errorName: (error as Error).name, errorMessage: (error as Error).message });
+      log('warn', 'partition statistics not refreshed', describeError(error));
     }
   }
 
