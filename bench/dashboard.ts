@@ -14,6 +14,7 @@ import pg from 'pg';
 import { chromium, type Browser } from 'playwright-core';
 import { mintToken } from '../lambdas/shared/adapters/jwt/mint-token.js';
 import { createServerDatabase } from '../test/support/test-database.js';
+import { PgEventSets } from '../lambdas/shared/adapters/pg/pg-event-sets.js';
 import { loadEvents } from './support/bulk-load.js';
 import { BENCH_JWT_SECRET, startLocalServer } from './support/local-server.js';
 import { benchServerUrl, percentile } from './support/stats.js';
@@ -97,7 +98,10 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-dashboard-'));
   const loadAtStart = load();
   try {
-    await loadEvents(client, { tenant: TENANT, events: EVENTS, others: OTHERS, end: Date.now(), state: 'analyze' });
+    const end = Date.now();
+    await loadEvents(client, { tenant: TENANT, events: EVENTS, others: OTHERS, end, state: 'analyze' });
+    // What the writer does after its commits; the bench's COPY bypasses it.
+    await new PgEventSets(bench.db).keep(TENANT, { from: end - 91 * 86_400_000, to: end });
     await client.end();
     await bench.db.close();
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });

@@ -117,14 +117,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const liveCounters = new DynamoLiveCounters(dynamoClient, options.dynamo.countersTable, options.liveCounters);
   const limiter = new InMemoryRateLimiter(options.rateLimits);
   const writeKeys = new DynamoWriteKeyStore(dynamoClient, options.dynamo.writeKeysTable);
-  const store = new PgEventStore(db);
+  const { databaseUrl } = options.database;
+  const writesHere = !(options.writerThread && databaseUrl);
+  // The writer keeps the event sets of what it wrote; the writer thread has a store of its own.
+  const store = new PgEventStore(db, { keepPendingSets: writesHere });
   const queries = new PgEventQueries(db);
   const admin = new PgEventAdmin(db);
   const queue = await PgMessageQueue.open(db);
-  const { databaseUrl } = options.database;
   let eventSource: WriterEventSource;
   const hub = new LiveStreamHub(options.stream);
-  if (options.writerThread && databaseUrl) {
+  if (!writesHere && databaseUrl) {
     const thread = new WriterThread(
       {
         databaseUrl,
@@ -191,6 +193,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       clearTimeout(grace);
       await maintenance.stop();
       await eventSource.drainAndStop(drainMs);
+      await store.stopKeeping();
       dynamoClient.destroy();
       await dynamo.embedded?.close();
       if (!options.db) await db.close();

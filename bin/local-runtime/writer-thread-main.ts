@@ -36,7 +36,8 @@ const publisher: StoredEventPublisher = {
     reply({ type: 'published', batches: [...batches] });
   },
 };
-const source = new QueueEventSource(queue, createWriteEventsHandler(new PgEventStore(db), counters, publisher), data.queue);
+const store = new PgEventStore(db, { keepPendingSets: true });
+const source = new QueueEventSource(queue, createWriteEventsHandler(store, counters, publisher), data.queue);
 
 port.on('message', (message: unknown) => {
   const request = WriterThreadRequestSchema.parse(message);
@@ -46,6 +47,7 @@ port.on('message', (message: unknown) => {
   else
     void source
       .drainAndStop(request.drainMs)
+      .then(() => store.stopKeeping())
       .then(() => {
         dynamo.destroy();
         return db.close();

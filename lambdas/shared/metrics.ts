@@ -23,6 +23,8 @@ export const METRIC = {
   liveCounterFlushFailed: 'LiveCounterFlushFailed',
   /** Minute counts of deltas that waited longer than the counters' TTL, dropped unapplied. */
   liveCounterDeltasExpired: 'LiveCounterDeltasExpired',
+  /** A read found more events in stale event sets than it takes from the table, and was answered from the events: the writer did not keep them. */
+  readsPastStaleSets: 'ReadsPastStaleSets',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

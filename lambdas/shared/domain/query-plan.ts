@@ -98,7 +98,7 @@ export type AggregatePlan =
 export function planAggregate(query: AggregationQuery & EventOnlyFilters, fastPaths: boolean): AggregatePlan {
   const buckets = planBuckets(query, fastPaths);
   const groups = query.groupBy ?? [];
-  const onEvents: AggregatePlan = { source: 'events', buckets, events: eventsSource(query, fastPaths), summary: fastPaths ? 'hashed' : 'sorted' };
+  const onEvents = planAggregateOnEvents(query, fastPaths);
   if (!fastPaths || query.granularity === 'minute' || groups.includes('user_id') || !rollupsCanFilter(query)) return onEvents;
   const fit = rollupFit(query.timezone, query);
   if (!fit.hours) return onEvents;
@@ -106,6 +106,11 @@ export function planAggregate(query: AggregationQuery & EventOnlyFilters, fastPa
   const split = splitForRollups(query, fit.days && query.granularity !== 'hour');
   if (query.categories || query.actions || groups.some((field) => field !== 'event_type')) return { source: 'rollups', buckets, split, events: 'table', summary: 'hashed' };
   return { source: 'sets', buckets, split, dimensionsSplit: splitForRollups(query, true) };
+}
+
+/** The aggregate from the events alone: the plain path, or (fast) where the rollups and sets cannot answer or their sets are stale. */
+export function planAggregateOnEvents(query: AggregationQuery & EventOnlyFilters, fastPaths: boolean): Extract<AggregatePlan, { source: 'events' }> {
+  return { source: 'events', buckets: planBuckets(query, fastPaths), events: eventsSource(query, fastPaths), summary: fastPaths ? 'hashed' : 'sorted' };
 }
 
 /** The event-types summary: from the event sets of the range's whole UTC hours and days and the events of its edges, or from the events. */

@@ -91,3 +91,35 @@ export function bucketsAreUtcBins(zone: string, range: { startTime: string; endT
   const fit = rollupFit(zone, { startTime: new Date(Date.parse(range.startTime) - reach).toISOString(), endTime: range.endTime });
   return reach === 0 ? fit.hours : fit.days;
 }
+
+/**
+ * How long after its end a period counts as settled: deliveries a few seconds late still land
+ * in it, and a set built before them would be built again.
+ */
+export const SETTLE_MS = 60_000;
+
+/**
+ * The whole hours and whole UTC days whose event sets are kept after a write of events in
+ * [from, to] (epoch ms): those the events touched, and the last hour and day that settled by
+ * `now`, touched or not (their last events came before they settled). Never one that has not
+ * settled: its sets would go stale with the next delivery. Each split is of one level, as
+ * `splitClauses` reads it: hours only (no days), or days only (both hour ranges empty).
+ */
+export function keptPeriods(touched: { from: number; to: number }, now: number): RollupSplit[] {
+  const settled = now - SETTLE_MS;
+  const splits: RollupSplit[] = [];
+  for (const unit of [HOUR_MS, DAY_MS]) {
+    const lastSettled = floorTo(settled, unit);
+    const start = floorTo(touched.from, unit);
+    const end = Math.min(floorTo(touched.to, unit) + unit, lastSettled);
+    // The touched periods, then the last settled one unless they reach it.
+    const ranges: Array<[number, number]> = end > start && end >= lastSettled - unit ? [[Math.min(start, lastSettled - unit), lastSettled]] : [[lastSettled - unit, lastSettled]];
+    if (end > start && end < lastSettled - unit) ranges.unshift([start, end]);
+    for (const [from, to] of ranges) {
+      splits.push(unit === HOUR_MS
+        ? { hourStart: iso(from), hourEnd: iso(to), dayStart: iso(from), dayEnd: iso(from) }
+        : { hourStart: iso(from), hourEnd: iso(to), dayStart: iso(from), dayEnd: iso(to) });
+    }
+  }
+  return splits;
+}

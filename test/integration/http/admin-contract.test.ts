@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgEventAdmin } from '../../../lambdas/shared/adapters/pg/pg-event-admin.js';
-import { PgEventQueries } from '../../../lambdas/shared/adapters/pg/pg-event-queries.js';
 import { PgEventStore } from '../../../lambdas/shared/adapters/pg/pg-event-store.js';
 import { inTenantTransaction } from '../../../lambdas/shared/adapters/pg/tenant-transaction.js';
 import { envelope, received, TENANT_A, TENANT_B, trackedEvent } from '../../support/factories.js';
@@ -92,7 +91,6 @@ describe('DELETE /v1/events?olderThan', () => {
     const who = { tenantId: tenant, subject: 'tester' };
     const setCount = async () => (await inTenantTransaction(app.testDb.db, tenant, (session) => session.query<{ n: number }>('SELECT count(*)::int AS n FROM event_sets')))[0]?.n;
     await new PgEventStore(app.testDb.db).writeMessages([received(envelope(Array.from({ length: 23 }, () => trackedEvent({ timestamp: daysAgo(20) })), { tenantId: tenant }))]);
-    await new PgEventQueries(app.testDb.db, { fastPaths: true, staleEventsReadFromTable: 0 }).eventTypes(who, { startTime: daysAgo(25), endTime: daysAgo(0) });
     expect(await setCount()).toBeGreaterThan(0);
 
     const deleted = await new PgEventAdmin(app.testDb.db).purgeOlderThan(who, daysAgo(10), 5);

@@ -1,7 +1,9 @@
 import type { EventAdmin, AuditEntry, RetentionRuns } from '../../ports/event-admin.js';
 import type { Actor } from '../../domain/caller.js';
 import { toIso, toNumber } from './event-rows.js';
+import { describeError, log } from '../../logger.js';
 import { correctRollupsAfterPurge, deleteRollupsOfEmptiedPeriods } from './event-rollups.js';
+import { PgEventSets } from './pg-event-sets.js';
 import type { SqlDatabase } from './sql-database.js';
 import { inTenantTransaction } from './tenant-transaction.js';
 
@@ -48,6 +50,7 @@ export class PgEventAdmin implements EventAdmin {
    * 3. In the transaction of the last batch: corrects the rollups and event sets of the periods
    *    before the cut-off from the events left, and audits EVENTS_PURGED. Every read agrees with
    *    the remaining events from its commit on (docs/decisions.md, "Counts after a purge").
+   * 4. Keeps the event sets of the cut-off's hour and day (`PgEventSets.keep`).
    * Between 1 and 3 a read over the purged periods may count fewer or more events than remain.
    */
   async purgeOlderThan(who: Actor, olderThan: string, batchSize: number): Promise<number> {
@@ -68,8 +71,14 @@ export class PgEventAdmin implements EventAdmin {
         return inBatch;
       });
       deleted += removed;
-      if (removed < batchSize) return deleted;
+      if (removed < batchSize) break;
     }
+    // The hour and day of the cut-off lost some of their events: their sets are built again
+    // now rather than read from the events until a write touches them. A failure leaves them
+    // to be read from the events; the purge itself is done.
+    const cutOff = Date.parse(olderThan);
+    await new PgEventSets(this.db).keep(who.tenantId, { from: cutOff, to: cutOff }).catch((error: unknown) => log('warn', 'event sets not kept after a purge', { tenantId: who.tenantId, ...describeError(error) }));
+    return deleted;
   }
 
   /** Through `retention_runs_of_tenant()` (migration 0015): the state tables are the operator's, the function answers for the scoped tenant only. */

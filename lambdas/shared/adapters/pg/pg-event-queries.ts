@@ -1,14 +1,13 @@
-import { planAggregate, planEventTypes, planFind } from '../../domain/query-plan.js';
+import { planAggregate, planAggregateOnEvents, planEventTypes, planFind } from '../../domain/query-plan.js';
 import type { AggregationQuery } from '../../domain/query-schemas.js';
-import type { RollupSplit } from '../../domain/rollup-ranges.js';
 import type { Aggregation, ErrorGroup, StoredEvent } from '../../domain/answer-schemas.js';
 import type { CursorPosition } from '../../domain/query-cursor.js';
 import type { ErrorGroupsQuery } from '../../domain/query-schemas.js';
 import type { Actor } from '../../domain/caller.js';
 import type { EventFilters, EventQueries, EventsPage, EventTypeSummary, ExportOptions, PageRequest } from '../../ports/event-queries.js';
-import { describeError, log } from '../../logger.js';
+import { emitCounts, METRIC } from '../../metrics.js';
 import { tuneForAnalytics } from './analytic-settings.js';
-import { PgEventSets, StaleSetsError, type SetFilters } from './pg-event-sets.js';
+import { StaleSetsError } from './pg-event-sets.js';
 import { aggregateFromEvents, aggregateFromSets } from './queries/aggregate-events.js';
 import { errorGroups } from './queries/error-groups.js';
 import { eventTypesFromEvents, eventTypesFromSets } from './queries/event-types.js';
@@ -33,8 +32,8 @@ export interface QueryOptions {
    */
   fastPaths: boolean;
   /**
-   * How many events of stale or missing event sets a read takes from the table rather than
-   * have the sets rebuilt first (default `STALE_EVENTS_READ_FROM_TABLE`).
+   * How many events of stale or missing event sets a read takes from the table beside the
+   * fresh sets; past that, the plain path answers (default `STALE_EVENTS_READ_FROM_TABLE`).
    */
   staleEventsReadFromTable?: number;
   /** Rows per keyset page of an export (default `EXPORT_PAGE`). */
@@ -49,13 +48,13 @@ type Counted<T> = { result: T; resultCount: number | null };
  * under `queries/`, in a transaction as the tenant with its EVENTS_QUERIED audit row.
  */
 export class PgEventQueries implements EventQueries {
-  private readonly sets: PgEventSets;
+  private readonly staleLimit: number;
 
   constructor(
     private readonly db: SqlDatabase,
     private readonly options: QueryOptions = { fastPaths: true },
   ) {
-    this.sets = new PgEventSets(db);
+    this.staleLimit = options.staleEventsReadFromTable ?? STALE_EVENTS_READ_FROM_TABLE;
   }
 
   findEvents(who: Actor, filters: EventFilters, page: PageRequest): Promise<EventsPage> {
@@ -71,20 +70,18 @@ export class PgEventQueries implements EventQueries {
     const what = { kind: 'aggregate', query };
     const options = { timeZone: query.timezone };
     const counted = (answer: Aggregation) => ({ result: answer, resultCount: answer.data.length });
+    const plain = (session: SqlSession) => aggregateFromEvents(session, who.tenantId, query, planAggregateOnEvents(query, true)).then(counted);
     if (plan.source !== 'sets') return this.read(who, what, async (session) => counted(await aggregateFromEvents(session, who.tenantId, query, plan)), options);
-    return this.readWithSets(who, what, { filters: query, split: plan.split }, options, async (session, staleLimit) =>
-      counted(await aggregateFromSets(session, who.tenantId, query, plan, staleLimit)),
-    );
+    return this.readWithSets(who, what, options, (session) => aggregateFromSets(session, who.tenantId, query, plan, this.staleLimit).then(counted), plain);
   }
 
   eventTypes(who: Actor, range: { startTime: string; endTime: string }): Promise<EventTypeSummary[]> {
     const plan = planEventTypes(range, this.options.fastPaths);
     const what = { kind: 'event-types', range };
     const counted = (result: EventTypeSummary[]) => ({ result, resultCount: result.length });
-    if (plan.source !== 'sets') return this.read(who, what, async (session) => counted(await eventTypesFromEvents(session, who.tenantId, range)));
-    return this.readWithSets(who, what, { filters: range, split: plan.split }, {}, async (session, staleLimit) =>
-      counted(await eventTypesFromSets(session, who.tenantId, range, plan, staleLimit)),
-    );
+    const plain = (session: SqlSession) => eventTypesFromEvents(session, who.tenantId, range).then(counted);
+    if (plan.source !== 'sets') return this.read(who, what, plain);
+    return this.readWithSets(who, what, {}, (session) => eventTypesFromSets(session, who.tenantId, range, plan, this.staleLimit).then(counted), plain);
   }
 
   errorGroups(who: Actor, query: ErrorGroupsQuery): Promise<ErrorGroup[]> {
@@ -128,27 +125,24 @@ export class PgEventQueries implements EventQueries {
 
   /**
    * A read from the event sets, in one snapshot: up to `staleEventsReadFromTable` events of
-   * stale or missing sets are read from the table; past that the sets are rebuilt first and the
-   * read runs again, taking whatever is still stale from the table. Checking before every read
-   * instead cost 8-16 ms of a warm read (bench).
+   * stale or missing sets (a late delivery since the writer kept them, a purge) are read from
+   * the table. Past that the plain path answers, in a snapshot of its own: a read never builds
+   * sets, which took seconds on a range nobody had read (issue 15); the writer keeps them.
    */
   private async readWithSets<T>(
     who: Actor,
     what: Record<string, unknown>,
-    sets: { filters: SetFilters; split: RollupSplit },
     options: { timeZone?: string },
-    work: (session: SqlSession, staleLimit: number | null) => Promise<Counted<T>>,
+    fromSets: (session: SqlSession) => Promise<Counted<T>>,
+    plain: (session: SqlSession) => Promise<Counted<T>>,
   ): Promise<T> {
-    const attempt = (staleLimit: number | null) => this.read(who, what, (session) => work(session, staleLimit), { ...options, oneSnapshot: true });
     try {
-      return await attempt(this.options.staleEventsReadFromTable ?? STALE_EVENTS_READ_FROM_TABLE);
+      return await this.read(who, what, fromSets, { ...options, oneSnapshot: true });
     } catch (error) {
       if (!(error instanceof StaleSetsError)) throw error;
+      emitCounts({ [METRIC.readsPastStaleSets]: 1 });
     }
-    // A rebuild that fails (a statement timeout on a tenant far bigger than the bench, say)
-    // must not fail the read: the events can still answer it, as the plain path would.
-    await this.sets.refresh(who.tenantId, sets.filters, sets.split).catch((error: unknown) => log('warn', 'event sets not rebuilt', { tenantId: who.tenantId, ...describeError(error) }));
-    return attempt(null);
+    return this.read(who, what, plain, options);
   }
 
   /** A read as the tenant, bounded in time, and its EVENTS_QUERIED audit row (unless `what` is undefined: a later page of an audited read), in one transaction. */

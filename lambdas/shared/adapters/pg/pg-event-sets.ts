@@ -1,7 +1,7 @@
 import type { EventType } from '../../domain/event-schemas.js';
 import { consecutiveGroups } from '../../domain/consecutive-groups.js';
 import type { MemberPiece } from '../../domain/distinct-sets.js';
-import type { RollupSplit } from '../../domain/rollup-ranges.js';
+import { keptPeriods, type RollupSplit } from '../../domain/rollup-ranges.js';
 import type { EventFilters } from '../../ports/event-queries.js';
 import { tuneForAnalytics } from './analytic-settings.js';
 import { float8s, int4s } from './binary-arrays.js';
@@ -151,7 +151,7 @@ function memberNumbers(params: Params, tenantId: string, how: 'joined' | 'probed
   return `${member('users', 'u', 'e.user_key')} ${member('sessions', 's', 'e.session_id')}`;
 }
 
-/** A read found more events in stale or missing sets than it reads one by one: refresh, then read again. */
+/** A read found more events in stale or missing sets than it reads one by one: the plain path answers it. */
 export class StaleSetsError extends Error {
   override readonly name = 'StaleSetsError';
 
@@ -161,16 +161,24 @@ export class StaleSetsError extends Error {
 }
 
 /**
- * Keeps the event sets of a tenant (migration 0008): builds those a read is about to need that
- * are missing or were built from fewer events than the rollups now count. Runs in its own
- * transactions, when a read gave up (`StaleSetsError`), so concurrent readers of a tenant can
- * build the same set (the last one wins, with the same content) and a read never writes a set.
+ * Keeps the event sets of a tenant (migration 0008) ahead of the reads: after a write, builds
+ * the sets of the settled hours and days it touched that are missing or were built from fewer
+ * events than the rollups now count (`keptPeriods`). Reads never build: what is stale when
+ * they come is read from the events. Runs in its own transactions, so two writers of a tenant
+ * can build the same set (the last one wins, with the same content).
  */
 export class PgEventSets {
   constructor(private readonly db: SqlDatabase) {}
 
+  /** Builds the stale sets of the settled periods around events written in [from, to] (epoch ms); answers how many periods it (re)built. */
+  async keep(tenantId: string, touched: { from: number; to: number }, now = Date.now()): Promise<number> {
+    let rebuilt = 0;
+    for (const split of keptPeriods(touched, now)) rebuilt += await this.refresh(tenantId, { startTime: split.hourStart, endTime: split.hourEnd }, split);
+    return rebuilt;
+  }
+
   /** Builds the missing and stale sets of the split's whole hours and days; answers how many periods it (re)built. */
-  async refresh(tenantId: string, filters: SetFilters, split: RollupSplit): Promise<number> {
+  private async refresh(tenantId: string, filters: SetFilters, split: RollupSplit): Promise<number> {
     const stale = await inTenantTransaction(this.db, tenantId, async (session) => {
       await tuneForAnalytics(session);
       const params = new Params();
@@ -270,7 +278,7 @@ export class PgEventSets {
 /**
  * The pieces of a range, read in one snapshot (a repeatable-read transaction): the fresh sets of
  * its whole hours and days, and the events of everything else, that is the partial hours at
- * both ends and any period whose set went stale since the last refresh.
+ * both ends and any period whose set went stale since it was last kept.
  */
 export async function readMemberPieces(
   session: SqlSession,

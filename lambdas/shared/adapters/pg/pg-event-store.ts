@@ -6,6 +6,7 @@ import { describeError, log } from '../../logger.js';
 import type { SqlDatabase } from './sql-database.js';
 import { EVENT_COLUMNS, toIso, toStoredEvent, type EventRow } from './event-rows.js';
 import { ensureEventPartitions } from './event-partitions.js';
+import { PgEventSets } from './pg-event-sets.js';
 import { BIN_ORIGIN, rollupRowsSql } from './event-rollups.js';
 import { APP_ROLE, inTenantTransaction, scopeToTenant } from './tenant-transaction.js';
 
@@ -141,14 +142,16 @@ counter_deltas AS (
 -- rows and their parse cost about 36 us an event (docs/benchmarks.md, Live stream). The
 -- writer needs only the ids of the input that were not new, usually none. CASE does not run
 -- the sub-select otherwise (an InitPlan runs when read). stored_at is the column's default,
--- the transaction's now().
-SELECT count(*)::int AS stored, now() AS stored_at,
+-- the transaction's now(). first_at and last_at: the range whose event sets the writer keeps.
+SELECT count(*)::int AS stored, now() AS stored_at, min(timestamp) AS first_at, max(timestamp) AS last_at,
   CASE WHEN $3::boolean THEN (SELECT coalesce(json_agg(i.event_id), '[]') FROM input i WHERE i.event_id NOT IN (SELECT event_id FROM fresh)) END AS not_new
 FROM new_events`;
 
 interface WrittenRow {
   stored: number;
   stored_at: Date | string;
+  first_at: Date | string | null;
+  last_at: Date | string | null;
   /** The staged ids whose event was stored before, when asked for. */
   not_new: string[] | null;
 }
@@ -192,9 +195,30 @@ function isMissingPartition(error: unknown): boolean {
 /** How often a writer asks whether a partition grew past its planner statistics. */
 const STATISTICS_CHECK_MS = 10_000;
 
+/** How often at most a writer keeps the event sets of what it wrote since it last did. */
+const SET_KEEPING_MS = 10_000;
+
+/**
+ * The share of a writer's time the keeping may take: after a keeping of d ms the next waits at
+ * least d / share - d. A backfill touches every hour and day of its range with each delivery;
+ * keeping after each would rebuild them all each time.
+ */
+const SET_KEEPING_SHARE = 0.25;
+
 export interface PgEventStoreOptions {
   /** 0 checks after every write (tests); the default is STATISTICS_CHECK_MS. */
   statisticsCheckMs?: number;
+  /** False: this writer never keeps event sets (the tests of keeping itself; a writer's cost without it). */
+  keepSets?: boolean;
+  /** 0 keeps the event sets after every write, whatever it takes (tests); the default is SET_KEEPING_MS. */
+  setKeepingMs?: number;
+  /**
+   * Keep what a write left pending once the interval is over even if no write comes then: a
+   * timer, for a long-lived process (the local runtime). A Lambda is frozen between
+   * invocations; what it leaves pending waits for its next write, and reads take it from the
+   * events meanwhile.
+   */
+  keepPendingSets?: boolean;
 }
 
 export class PgEventStore implements EventStore {
@@ -202,9 +226,22 @@ export class PgEventStore implements EventStore {
   private readonly knownMonths = new Set<string>();
   private readonly statisticsCheckMs: number;
   private lastStatisticsCheck = Number.NEGATIVE_INFINITY;
+  private readonly sets: PgEventSets;
+  private readonly setKeepingMs: number;
+  private readonly keepPendingSets: boolean;
+  /** Per tenant, the range of event timestamps written since its sets were last kept. */
+  private readonly touched = new Map<string, { from: number; to: number }>();
+  private nextKeeping = Number.NEGATIVE_INFINITY;
+  private keeping: Promise<void> | undefined;
+  private pendingTimer: NodeJS.Timeout | undefined;
+  private keepingOff = false;
 
   constructor(private readonly db: SqlDatabase, options: PgEventStoreOptions = {}) {
     this.statisticsCheckMs = options.statisticsCheckMs ?? STATISTICS_CHECK_MS;
+    this.sets = new PgEventSets(db);
+    this.setKeepingMs = options.setKeepingMs ?? SET_KEEPING_MS;
+    this.keepPendingSets = options.keepPendingSets ?? false;
+    this.keepingOff = options.keepSets === false;
   }
 
   async writeMessages(messages: ReceivedMessage[], options: WriteOptions = {}): Promise<WriteSummary> {
@@ -220,8 +257,71 @@ export class PgEventStore implements EventStore {
       await this.ensurePartitions(months);
       return this.writeDeliveries(deliveries, returnEventsOf);
     });
-    if (summary.stored > 0) await this.analyzeGrownPartitions();
+    if (summary.stored > 0) {
+      await this.analyzeGrownPartitions();
+      await this.keepSetsWhenDue();
+    }
     return summary;
+  }
+
+  /**
+   * The event sets of the settled hours and days the writes since the last keeping touched,
+   * built after the commit so that no read has to (`PgEventSets.keep`), at most every
+   * `setKeepingMs` and within SET_KEEPING_SHARE of the time. Awaited, as a Lambda freezes what
+   * is left running; it never fails the delivery, which is already stored, and a set it does
+   * not build is read from the events.
+   */
+  private async keepSetsWhenDue(): Promise<void> {
+    if (this.keeping || this.touched.size === 0 || this.keepingOff) return;
+    if (this.nextKeeping > performance.now()) return this.keepPendingLater();
+    this.keeping = this.keepTouchedSets();
+    try {
+      await this.keeping;
+    } finally {
+      this.keeping = undefined;
+    }
+    // Writes that came while it ran.
+    if (this.touched.size > 0) this.keepPendingLater();
+  }
+
+  private keepPendingLater(): void {
+    if (!this.keepPendingSets || this.pendingTimer || this.keepingOff) return;
+    this.pendingTimer = setTimeout(() => {
+      this.pendingTimer = undefined;
+      void this.keepSetsWhenDue();
+    }, Math.max(0, this.nextKeeping - performance.now()));
+    this.pendingTimer.unref();
+  }
+
+  private async keepTouchedSets(): Promise<void> {
+    const started = performance.now();
+    const touched = [...this.touched];
+    this.touched.clear();
+    for (const [tenantId, range] of touched) {
+      try {
+        await this.sets.keep(tenantId, range);
+      } catch (error) {
+        log('warn', 'event sets not kept', { tenantId, ...describeError(error) });
+      }
+    }
+    const took = performance.now() - started;
+    this.nextKeeping = this.setKeepingMs === 0 ? 0 : performance.now() + Math.max(this.setKeepingMs, took / SET_KEEPING_SHARE - took);
+  }
+
+  /** No keeping starts after this; the one running, if any, ends first. What is pending stays for the next writer. */
+  async stopKeeping(): Promise<void> {
+    this.keepingOff = true;
+    clearTimeout(this.pendingTimer);
+    this.pendingTimer = undefined;
+    await this.keeping;
+  }
+
+  /** Keeps now what writes left pending (bench, tests): the sets are current when it settles. */
+  async keepSets(): Promise<void> {
+    clearTimeout(this.pendingTimer);
+    this.pendingTimer = undefined;
+    await this.keeping;
+    if (this.touched.size > 0) await this.keepTouchedSets();
   }
 
   /**
@@ -247,6 +347,7 @@ export class PgEventStore implements EventStore {
       let staged = 0;
       let stored = 0;
       const storedEvents: StoredEventBatch[] = [];
+      const touchedRanges: Array<[string, { from: number; to: number }]> = [];
       for (const [index, [tenantId, delivery]] of [...deliveries].entries()) {
         if (index > 0) await session.exec(RESET_STAGING);
         // Batch summaries alone (a batch whose every item was refused) have nothing to COPY.
@@ -260,9 +361,17 @@ export class PgEventStore implements EventStore {
         const wanted = returnEventsOf.has(tenantId);
         const [row] = await session.query<WrittenRow>(WRITE_STAGED_EVENTS, [tenantId, JSON.stringify(delivery.batchSummaries), wanted]);
         stored += row?.stored ?? 0;
+        if (row?.first_at && row.last_at) touchedRanges.push([tenantId, { from: new Date(row.first_at).getTime(), to: new Date(row.last_at).getTime() }]);
         if (wanted && row?.not_new && row.stored > 0) storedEvents.push({ tenantId, rows: delivery.rows, storedAt: toIso(row.stored_at), notNew: row.not_new });
       }
-      return { stored, duplicates: staged - stored, storedEvents };
+      return { summary: { stored, duplicates: staged - stored, storedEvents }, touchedRanges };
+    }).then(({ summary, touchedRanges }) => {
+      // Only what committed: a rolled back delivery has no events to keep sets of.
+      for (const [tenantId, range] of this.keepingOff ? [] : touchedRanges) {
+        const known = this.touched.get(tenantId);
+        this.touched.set(tenantId, known ? { from: Math.min(known.from, range.from), to: Math.max(known.to, range.to) } : range);
+      }
+      return summary;
     });
   }
 

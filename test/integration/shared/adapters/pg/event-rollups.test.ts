@@ -35,7 +35,7 @@ const RUNS = 8;
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
-  store = new PgEventStore(testDb.db);
+  store = new PgEventStore(testDb.db, { setKeepingMs: 0 });
   ({ fast, raw } = queryPaths(testDb.db));
 });
 

@@ -56,11 +56,12 @@ function randomRange(): { startTime: string; endTime: string } {
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
-  // Sets are built for any stale event: the small test data would otherwise always be read from the table.
-  fast = new PgEventQueries(testDb.db, { fastPaths: true, staleEventsReadFromTable: 0 });
+  // Stale periods are read from the events beside the sets, never by the plain path: both halves of the set path are checked.
+  fast = new PgEventQueries(testDb.db, { fastPaths: true, staleEventsReadFromTable: Number.POSITIVE_INFINITY });
   lazy = new PgEventQueries(testDb.db);
   raw = new PgEventQueries(testDb.db, { fastPaths: false });
-  const store = new PgEventStore(testDb.db);
+  // Keeps the sets after every write, as a writer does at most every 10 s.
+  const store = new PgEventStore(testDb.db, { setKeepingMs: 0 });
   // Several deliveries, as the writer sees them: rollup rows are updated, not only inserted.
   for (let delivery = 0; delivery < 4; delivery++) {
     await store.writeMessages([received(envelope(Array.from({ length: 150 }, randomEvent)))]);
@@ -217,22 +218,26 @@ describe('unique users, sessions and percentiles from the event sets', () => {
     }
   });
 
-  it('builds a set once, and counts late events of its period from then on', async () => {
-    const store = new PgEventStore(testDb.db);
+  it('were kept by the writer for every settled period it wrote', async () => {
+    expect(await new PgEventSets(testDb.db).keep(TENANT_A, { from: FROM, to: FROM + 10 * DAY })).toBe(0);
+  });
+
+  it('are built once by the writer, and reads count late events of their period until it keeps them again', async () => {
     const sets = new PgEventSets(testDb.db);
     const inDay = (day: number) => () => ({
       ...randomEvent(),
       timestamp: new Date(Date.parse(`2026-03-0${day}T00:00:00Z`) + Math.floor(random() * DAY)).toISOString(),
       userId: `00000000-0000-4000-9000-${String(Math.floor(random() * 1_000_000)).padStart(12, '0')}`,
     });
-    await store.writeMessages([received(envelope(Array.from({ length: 120 }, inDay(4)), { tenantId: TENANT_C }))]);
+    await new PgEventStore(testDb.db, { setKeepingMs: 0 }).writeMessages([received(envelope(Array.from({ length: 120 }, inDay(4)), { tenantId: TENANT_C }))]);
     const query: AggregationQuery = { startTime: '2026-03-02T09:30:00.000Z', endTime: '2026-03-06T12:34:00.000Z', granularity: 'day', timezone: 'UTC', groupBy: ['event_type'] };
     const split = splitForRollups(query, true);
+    const range = { from: Date.parse(query.startTime), to: Date.parse(query.endTime) };
     const before = await fast.aggregate(whoC, query);
 
-    expect(await sets.refresh(TENANT_C, query, split)).toBe(0);
-    await store.writeMessages([received(envelope(Array.from({ length: 30 }, inDay(4)), { tenantId: TENANT_C }))]);
-    // Stale in the read itself (no refresh since): its events are read one by one.
+    expect(await sets.keep(TENANT_C, range)).toBe(0);
+    await new PgEventStore(testDb.db, { keepSets: false }).writeMessages([received(envelope(Array.from({ length: 30 }, inDay(4)), { tenantId: TENANT_C }))]);
+    // Stale in the read itself: its events are read one by one.
     const pieces = await inTenantTransaction(testDb.db, TENANT_C, (session) => readMemberPieces(session, TENANT_C, query, split, { bucket: null, groupOf: (_bucket, type) => type, reads: [], staleLimit: null }));
     const types = await raw.eventTypes(whoC, query);
     for (const type of types) {
@@ -243,35 +248,44 @@ describe('unique users, sessions and percentiles from the event sets', () => {
     expect(after).toEqual(await raw.aggregate(whoC, query));
     expect(after.summary.totalEvents).toBe(before.summary.totalEvents + 30);
     expect(after.summary.uniqueUsers).toBeGreaterThan(before.summary.uniqueUsers);
-    expect(await sets.refresh(TENANT_C, query, split)).toBe(0);
+    // The late events' hours and day, built again once.
+    expect(await sets.keep(TENANT_C, range)).toBeGreaterThan(0);
+    expect(await sets.keep(TENANT_C, range)).toBe(0);
+    expect(await fast.aggregate(whoC, query)).toEqual(after);
   });
 
-  it('reads a few stale events from the table, and builds the sets once they are many', async () => {
+  it('answer from the events when many are stale, and never build on a read', async () => {
     const tenant = '55555555-5555-4555-8555-555555555555';
     const whoE = { tenantId: tenant, subject: 'tester' };
-    await new PgEventStore(testDb.db).writeMessages([received(envelope(Array.from({ length: 100 }, randomEvent), { tenantId: tenant }))]);
+    await new PgEventStore(testDb.db, { keepSets: false }).writeMessages([received(envelope(Array.from({ length: 100 }, randomEvent), { tenantId: tenant }))]);
     const range = { startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-13T00:00:00.000Z' };
     const query: AggregationQuery = { ...range, granularity: 'day', timezone: 'UTC', groupBy: ['event_type'] };
     const sets = async () => (await inTenantTransaction(testDb.db, tenant, (session) => session.query<{ n: number }>('SELECT count(*)::int AS n FROM event_sets')))[0]?.n;
+    const strict = new PgEventQueries(testDb.db, { fastPaths: true, staleEventsReadFromTable: 0 });
 
-    expect(await lazy.aggregate(whoE, query)).toEqual(await raw.aggregate(whoE, query));
-    expect(await lazy.eventTypes(whoE, range)).toEqual(await raw.eventTypes(whoE, range));
+    for (const reader of [lazy, strict, fast]) {
+      expect(await reader.aggregate(whoE, query)).toEqual(await raw.aggregate(whoE, query));
+      expect(await reader.eventTypes(whoE, range)).toEqual(await raw.eventTypes(whoE, range));
+    }
     expect(await sets()).toBe(0);
-    expect(await fast.eventTypes(whoE, range)).toEqual(await raw.eventTypes(whoE, range));
+    await new PgEventSets(testDb.db).keep(tenant, { from: Date.parse(range.startTime), to: Date.parse(range.endTime) });
     expect(await sets()).toBeGreaterThan(0);
+    expect(await strict.eventTypes(whoE, range)).toEqual(await raw.eventTypes(whoE, range));
   });
 
-  it('lets concurrent readers build the same sets and numbers', async () => {
+  it('lets concurrent writers build the same sets and numbers', async () => {
     const tenant = '44444444-4444-4444-8444-444444444444';
     const whoD = { tenantId: tenant, subject: 'tester' };
-    await new PgEventStore(testDb.db).writeMessages([received(envelope(Array.from({ length: 200 }, randomEvent), { tenantId: tenant }))]);
+    await new PgEventStore(testDb.db, { keepSets: false }).writeMessages([received(envelope(Array.from({ length: 200 }, randomEvent), { tenantId: tenant }))]);
     const range = { startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-13T00:00:00.000Z' };
     const query: AggregationQuery = { ...range, granularity: 'day', timezone: 'UTC', groupBy: ['event_type'] };
+    const touched = { from: Date.parse(range.startTime), to: Date.parse(range.endTime) };
 
-    const answers = await Promise.all([fast.eventTypes(whoD, range), fast.eventTypes(whoD, range), fast.aggregate(whoD, query), fast.aggregate(whoD, query)]);
+    const sets = new PgEventSets(testDb.db);
+    await Promise.all([sets.keep(tenant, touched), sets.keep(tenant, touched), sets.keep(tenant, touched)]);
 
-    expect(answers.slice(0, 2)).toEqual(Array(2).fill(await raw.eventTypes(whoD, range)));
-    expect(answers.slice(2)).toEqual(Array(2).fill(await raw.aggregate(whoD, query)));
+    expect(await fast.eventTypes(whoD, range)).toEqual(await raw.eventTypes(whoD, range));
+    expect(await fast.aggregate(whoD, query)).toEqual(await raw.aggregate(whoD, query));
     const numbers = await inTenantTransaction(testDb.db, tenant, (session) =>
       session.query<{ kind: string; members: number; highest: number }>('SELECT kind, count(*)::int AS members, max(number) AS highest FROM set_members GROUP BY kind ORDER BY kind'),
     );

@@ -9,6 +9,7 @@ import { envelope, received, trackedEvent } from '../../../../support/factories.
 import { interrupting } from '../../../../support/interrupting-database.js';
 import { queryPaths } from '../../../../support/query-paths.js';
 import { createTestDatabase, type TestDatabase } from '../../../../support/test-database.js';
+import { inTenantTransaction } from '../../../../../lambdas/shared/adapters/pg/tenant-transaction.js';
 
 let testDb: TestDatabase;
 let store: PgEventStore;
@@ -20,7 +21,7 @@ const day = { startTime: '2026-03-04T00:00:00.000Z', endTime: '2026-03-05T00:00:
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
-  store = new PgEventStore(testDb.db);
+  store = new PgEventStore(testDb.db, { setKeepingMs: 0 });
   ({ fast, raw } = queryPaths(testDb.db));
 });
 
@@ -29,23 +30,27 @@ afterAll(async () => {
 });
 
 const write = (tenantId: string, events: TrackedEvent[]) => store.writeMessages([received(envelope(events, { tenantId }))]);
+/** A writer that leaves the sets to the test. */
+const writeOnly = (tenantId: string, events: TrackedEvent[]) => new PgEventStore(testDb.db, { keepSets: false }).writeMessages([received(envelope(events, { tenantId }))]);
+const touched = (range: { startTime: string; endTime: string }) => ({ from: Date.parse(range.startTime), to: Date.parse(range.endTime) });
 
 describe('event sets against the events they were built from', () => {
   it.runIf(onServer)('never keep as valid a set built while the writer added a member it had not numbered', async () => {
     const tenant = 'aaaaaaaa-0000-4000-8000-000000000001';
     const who = { tenantId: tenant, subject: 'tester' };
-    await write(tenant, Array.from({ length: 10 }, (_, i) => trackedEvent({ timestamp: `2026-03-04T10:0${i}:00.000Z`, type: 'USER_ACTION', userId: user(i), sessionId: `s${i}` })));
-    const late = () => write(tenant, [trackedEvent({ timestamp: '2026-03-04T10:30:00.000Z', type: 'USER_ACTION', userId: user(99), sessionId: 's99' })]);
-    const racing = new PgEventQueries(interrupting(testDb.db, 'INSERT INTO event_sets', late), { fastPaths: true, staleEventsReadFromTable: 0 });
+    await writeOnly(tenant, Array.from({ length: 10 }, (_, i) => trackedEvent({ timestamp: `2026-03-04T10:0${i}:00.000Z`, type: 'USER_ACTION', userId: user(i), sessionId: `s${i}` })));
+    const late = () => writeOnly(tenant, [trackedEvent({ timestamp: '2026-03-04T10:30:00.000Z', type: 'USER_ACTION', userId: user(99), sessionId: 's99' })]);
 
-    await racing.eventTypes(who, day);
+    await new PgEventSets(interrupting(testDb.db, 'INSERT INTO event_sets', late)).keep(tenant, touched(day));
     const query: AggregationQuery = { ...day, granularity: 'day', timezone: 'UTC' };
 
     expect(await fast.eventTypes(who, day)).toEqual(await raw.eventTypes(who, day));
     expect(await fast.aggregate(who, query)).toEqual(await raw.aggregate(who, query));
+    // The set built beside the late member is never valid: the next keeping builds it again.
+    expect(await new PgEventSets(testDb.db).keep(tenant, touched(day))).toBeGreaterThan(0);
   });
 
-  it('answer as the events do after a purge inside a period, and stop rebuilding the purged periods', async () => {
+  it('answer as the events do after a purge inside a period, and are kept again by the purge', async () => {
     const tenant = 'bbbbbbbb-0000-4000-8000-000000000002';
     const who = { tenantId: tenant, subject: 'tester' };
     const week = { startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-07T00:00:00.000Z' };
@@ -54,29 +59,44 @@ describe('event sets against the events they were built from', () => {
       trackedEvent({ timestamp: '2026-03-04T10:10:00.000Z', type: 'PERFORMANCE', value: 5, userId: user(1) }),
       trackedEvent({ timestamp: '2026-03-04T10:50:00.000Z', type: 'PERFORMANCE', value: 7, userId: user(2) }),
     ]);
-    await fast.eventTypes(who, week);
+    expect(await new PgEventSets(testDb.db).keep(tenant, touched(week))).toBe(0);
 
     await new PgEventAdmin(testDb.db).purgeOlderThan(who, '2026-03-04T10:30:00.000Z', 100);
 
-    const refresh = vi.spyOn(PgEventSets.prototype, 'refresh');
     for (let read = 0; read < 3; read++) expect(await fast.eventTypes(who, week)).toEqual(await raw.eventTypes(who, week));
-    const calls = refresh.mock.calls.length;
-    refresh.mockRestore();
-    // The first read rebuilds the periods the purge touched; they stay valid from then on.
-    expect(calls).toBe(1);
+    // The purge kept the sets of the periods it cut into: nothing is left stale.
+    expect(await new PgEventSets(testDb.db).keep(tenant, touched(week))).toBe(0);
   });
 
-  it.runIf(onServer)('are built once when readers arrive together', async () => {
-    const tenant = 'eeeeeeee-0000-4000-8000-000000000005';
+  it('never build a set on a read', async () => {
+    const tenant = 'cccccccc-0000-4000-8000-000000000003';
     const who = { tenantId: tenant, subject: 'tester' };
-    await write(tenant, Array.from({ length: 200 }, (_, i) => trackedEvent({ timestamp: new Date(Date.parse('2026-03-01T00:00:00Z') + i * 3_600_000).toISOString(), type: 'ERROR', userId: user(i) })));
-    const range = { startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-10T00:00:00.000Z' };
+    const week = { startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-07T00:00:00.000Z' };
+    await writeOnly(tenant, Array.from({ length: 40 }, (_, i) => trackedEvent({ timestamp: `2026-03-0${1 + (i % 5)}T0${i % 10}:00:00.000Z`, type: 'ERROR', userId: user(i) })));
+    const keep = vi.spyOn(PgEventSets.prototype, 'keep');
+    // Few stale events are read from the table beside the sets; many, the plain path answers.
+    const strict = new PgEventQueries(testDb.db, { fastPaths: true, staleEventsReadFromTable: 0 });
 
-    const refresh = vi.spyOn(PgEventSets.prototype, 'refresh');
-    await Promise.all([fast.eventTypes(who, range), fast.eventTypes(who, range), fast.eventTypes(who, range)]);
-    const rebuilt = await Promise.all(refresh.mock.results.map((result) => result.value as Promise<number>));
-    refresh.mockRestore();
+    for (const reader of [fast, strict]) {
+      expect(await reader.eventTypes(who, week)).toEqual(await raw.eventTypes(who, week));
+      expect(await reader.aggregate(who, { ...week, granularity: 'day', timezone: 'UTC', groupBy: ['event_type'] })).toEqual(await raw.aggregate(who, { ...week, granularity: 'day', timezone: 'UTC', groupBy: ['event_type'] }));
+    }
+    const built = await inTenantTransaction(testDb.db, tenant, (session) => session.query<{ n: number }>('SELECT count(*)::int AS n FROM event_sets'));
+    keep.mockRestore();
 
-    expect(rebuilt.reduce((sum, periods) => sum + periods, 0)).toBe(9);
+    expect(keep).not.toHaveBeenCalled();
+    expect(built[0]?.n).toBe(0);
+  });
+
+  it.runIf(onServer)('are built once when writers keep them together', async () => {
+    const tenant = 'eeeeeeee-0000-4000-8000-000000000005';
+    await writeOnly(tenant, Array.from({ length: 200 }, (_, i) => trackedEvent({ timestamp: new Date(Date.parse('2026-03-01T00:00:00Z') + i * 3_600_000).toISOString(), type: 'ERROR', userId: user(i) })));
+    const range = { startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-09T07:00:00.000Z' };
+
+    const sets = new PgEventSets(testDb.db);
+    const rebuilt = await Promise.all([sets.keep(tenant, touched(range)), sets.keep(tenant, touched(range)), sets.keep(tenant, touched(range))]);
+
+    // 200 hours and the 9 days they fall in, each built by one of the three.
+    expect(rebuilt.reduce((sum, periods) => sum + periods, 0)).toBe(209);
   });
 });

@@ -3,12 +3,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { QueueEventSource, toSqsRecord } from '../../../../../lambdas/shared/adapters/local/queue-event-source.js';
 import { PgMessageQueue } from '../../../../../lambdas/shared/adapters/pg/pg-message-queue.js';
 import { PgEventStore } from '../../../../../lambdas/shared/adapters/pg/pg-event-store.js';
+import { PgEventSets } from '../../../../../lambdas/shared/adapters/pg/pg-event-sets.js';
 import { inTenantTransaction } from '../../../../../lambdas/shared/adapters/pg/tenant-transaction.js';
 import { streamedEventsOfRows } from '../../../../../lambdas/shared/domain/streamed-events.js';
 import { createWriteEventsHandler } from '../../../../../lambdas/write-events/handler.js';
 import { envelope, messageBody, noCounterFlush, queueMessage, received, TENANT_A, TENANT_B, trackedEvent, type TestEnvelope } from '../../../../support/factories.js';
 import { recordMetrics } from '../../../../support/emf.js';
 import { FlakyDatabase } from '../../../../support/flaky-database.js';
+import { interrupting } from '../../../../support/interrupting-database.js';
 import { rollupMismatches } from '../../../../support/rollup-check.js';
 import { createTestDatabase, type TestDatabase } from '../../../../support/test-database.js';
 
@@ -101,6 +103,37 @@ describe('PgEventStore.writeEnvelopes', () => {
     expect(await stats()).toBe(400);
     await eager.writeMessages([received(envelope(inMarch(10)))]);
     expect(await stats()).toBe(400);
+  });
+
+  it('keeps the event sets of what it wrote: at once when due, otherwise once the interval is over', async () => {
+    const tenantId = randomUUID();
+    const keeper = new PgEventStore(testDb.db, { setKeepingMs: 300, keepPendingSets: true });
+    const sets = new PgEventSets(testDb.db);
+    const hourOf = (day: number) => Array.from({ length: 5 }, (_, i) => trackedEvent({ timestamp: `2025-04-0${day}T10:0${i}:00.000Z`, userId: randomUUID() }));
+    const touched = (day: number) => ({ from: Date.parse(`2025-04-0${day}T10:00:00Z`), to: Date.parse(`2025-04-0${day}T10:59:00Z`) });
+    try {
+      await keeper.writeMessages([received(envelope(hourOf(1), { tenantId }))]);
+      expect(await sets.keep(tenantId, touched(1))).toBe(0);
+
+      // Within the interval: left pending, then kept by the timer with no write to trigger it.
+      await keeper.writeMessages([received(envelope(hourOf(2), { tenantId }))]);
+      await vi.waitFor(async () => {
+        const kept = await inTenantTransaction(testDb.db, tenantId, (session) => session.query<{ n: number }>(`SELECT count(*)::int AS n FROM event_sets WHERE period_start >= '2025-04-02'`));
+        expect(kept[0]?.n).toBe(2);
+      }, { timeout: 10_000, interval: 100 });
+      expect(await sets.keep(tenantId, touched(2))).toBe(0);
+    } finally {
+      await keeper.stopKeeping();
+    }
+  });
+
+  it('stores a delivery whose sets could not be kept, and leaves them to be read from the events', async () => {
+    const tenantId = randomUUID();
+    const failing = interrupting(testDb.db, 'INSERT INTO event_sets', () => Promise.reject(new Error('connection lost while keeping sets')));
+    const summary = await new PgEventStore(failing, { setKeepingMs: 0 }).writeMessages([received(envelope([trackedEvent({ timestamp: '2025-04-03T10:00:00.000Z' })], { tenantId }))]);
+
+    expect(summary.stored).toBe(1);
+    expect(await new PgEventSets(testDb.db).keep(tenantId, { from: Date.parse('2025-04-03T10:00:00Z'), to: Date.parse('2025-04-03T10:00:00Z') })).toBe(2);
   });
 
   it('creates the partition of a month that has none instead of failing', async () => {
