@@ -110,11 +110,11 @@ export function keptPeriods(touched: { from: number; to: number }, now: number):
   const splits: RollupSplit[] = [];
   for (const unit of [HOUR_MS, DAY_MS]) {
     const lastSettled = floorTo(settled, unit);
+    const last: [number, number] = [lastSettled - unit, lastSettled];
     const start = floorTo(touched.from, unit);
     const end = Math.min(floorTo(touched.to, unit) + unit, lastSettled);
-    // The touched periods, then the last settled one unless they reach it.
-    const ranges: Array<[number, number]> = end > start && end >= lastSettled - unit ? [[Math.min(start, lastSettled - unit), lastSettled]] : [[lastSettled - unit, lastSettled]];
-    if (end > start && end < lastSettled - unit) ranges.unshift([start, end]);
+    // No settled period touched; touched ones that reach the last settled one, joined; or both apart.
+    const ranges: Array<[number, number]> = end <= start ? [last] : end >= last[0] ? [[Math.min(start, last[0]), lastSettled]] : [[start, end], last];
     for (const [from, to] of ranges) {
       splits.push(unit === HOUR_MS
         ? { hourStart: iso(from), hourEnd: iso(to), dayStart: iso(from), dayEnd: iso(from) }
