@@ -55,7 +55,7 @@ export interface BulkLoad {
    * After the load: `vacuum` is the steady state autovacuum reaches after a bulk insert
    * (visibility map set, so counts can be index-only); `analyze` statistics only; `fresh`
    * the state right after an ingest, as an administrator meets it: no VACUUM, and statistics
-   * only as the writer keeps them (`analyze_grown_partitions`, migration 0017, which a writer
+   * only as the writer keeps them (`analyze_grown_tables`, migrations 0017 and 0018, which a writer
    * calls after its commits; the bench's COPY bypasses the writer, so it calls it once).
    */
   state: 'vacuum' | 'analyze' | 'fresh';
@@ -90,6 +90,6 @@ export async function loadEvents(client: pg.Client, { tenant, events, others, en
   await client.query(`INSERT INTO event_rollups (tenant_id, granularity, period_start, event_type, category, action, count, value_count, total_value, min_value, max_value)
     SELECT tenant_id, g, date_trunc(g, timestamp, 'UTC'), event_type, category, action, count(*), count(value), coalesce(sum(value), 0), min(value), max(value)
     FROM analytics_events CROSS JOIN (VALUES ('hour'), ('day')) AS grains(g) GROUP BY 1, 2, 3, 4, 5, 6`);
-  await client.query(state === 'vacuum' ? 'VACUUM ANALYZE' : state === 'analyze' ? 'ANALYZE' : 'SELECT analyze_grown_partitions()');
+  await client.query(state === 'vacuum' ? 'VACUUM ANALYZE' : state === 'analyze' ? 'ANALYZE' : 'SELECT analyze_grown_tables()');
   return users;
 }

@@ -266,7 +266,7 @@ export class PgEventSets {
     await session.query(
       `INSERT INTO set_members (tenant_id, kind, member, number)
        SELECT ${tenant}, ${kindParam}, member,
-         (SELECT coalesce(max(number), 0) FROM set_members WHERE tenant_id = ${tenant} AND kind = ${kindParam}) + row_number() OVER ()
+         coalesce((SELECT number FROM set_members WHERE tenant_id = ${tenant} AND kind = ${kindParam} ORDER BY number DESC LIMIT 1), 0) + row_number() OVER ()
        FROM (SELECT DISTINCT ${member} COLLATE "C" AS member FROM ${piecesEvents(params, tenantId, periodPieces(params, periods))}
              WHERE ${member} IS NOT NULL) AS seen
        WHERE NOT EXISTS (SELECT FROM set_members known WHERE known.tenant_id = ${tenant} AND known.kind = ${kindParam} AND known.member = seen.member${how === 'probed' ? ' OFFSET 0' : ''})`,

@@ -258,7 +258,7 @@ export class PgEventStore implements EventStore {
       return this.writeDeliveries(deliveries, returnEventsOf);
     });
     if (summary.stored > 0) {
-      await this.analyzeGrownPartitions();
+      await this.analyzeGrownTables();
       await this.keepSetsWhenDue();
     }
     return summary;
@@ -325,19 +325,20 @@ export class PgEventStore implements EventStore {
   }
 
   /**
-   * After the commit, at most every `statisticsCheckMs`: the partitions that grew a tenth since
-   * their last ANALYZE are analyzed (migration 0017), so that a read right after an ingest is
+   * After the commit, at most every `statisticsCheckMs`: the partitions, the member dictionary
+   * and the event sets that grew a tenth since their last ANALYZE are analyzed (migrations 0017
+   * and 0018), so that a read right after an ingest is
    * planned on statistics even where no autovacuum runs. Awaited, as a Lambda freezes what is
    * left running; it never fails the delivery, which is already stored.
    */
-  private async analyzeGrownPartitions(): Promise<void> {
+  private async analyzeGrownTables(): Promise<void> {
     const now = performance.now();
     if (now - this.lastStatisticsCheck < this.statisticsCheckMs) return;
     this.lastStatisticsCheck = now;
     try {
-      await this.db.query('SELECT analyze_grown_partitions()');
+      await this.db.query('SELECT analyze_grown_tables()');
     } catch (error) {
-      log('warn', 'partition statistics not refreshed', describeError(error));
+      log('warn', 'table statistics not refreshed', describeError(error));
     }
   }
 

@@ -99,4 +99,26 @@ describe('event sets against the events they were built from', () => {
     // 200 hours and the 9 days they fall in, each built by one of the three.
     expect(rebuilt.reduce((sum, periods) => sum + periods, 0)).toBe(209);
   });
+
+  it('probe the member dictionary by its key before it has statistics', async () => {
+    // A dictionary never analyzed: new, truncated, or on a server without autovacuum.
+    const fresh = await createTestDatabase();
+    try {
+      const tenant = 'ffffffff-0000-4000-8000-000000000006';
+      await new PgEventStore(fresh.db, { setKeepingMs: 0 }).writeMessages([
+        received(envelope(Array.from({ length: 50 }, (_, i) => trackedEvent({ timestamp: '2026-03-04T10:00:00.000Z', userId: user(i), sessionId: `s${i}` })), { tenantId: tenant })),
+      ]);
+      const plan = await inTenantTransaction(fresh.db, tenant, async (session) => {
+        const [{ never } = { never: false }] = await session.query<{ never: boolean }>(`SELECT reltuples < 0 AS never FROM pg_class WHERE relname = 'set_members'`);
+        const lines = await session.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT number FROM set_members WHERE tenant_id = $1 AND kind = 'u' AND member = $2`, [tenant, user(7)]);
+        return { never, text: lines.map((line) => line['QUERY PLAN']).join('\n') };
+      });
+
+      expect(plan.never).toBe(true);
+      // The (tenant, kind, number) index once tied with the key here: each probe walked the dictionary.
+      expect(plan.text).toMatch(/set_members_pkey[\s\S]*member = /);
+    } finally {
+      await fresh.drop();
+    }
+  });
 });
