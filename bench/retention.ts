@@ -77,7 +77,7 @@ const expiredMonth = (now: Date): string => {
 };
 
 
-/** What the writer keeps beside the events of [from, to): one dedupe row each, and the minute, hour and day rollups. */
+/** What the writer keeps beside the events of [from, to): one dedupe row each, and the minute, hour and day rollups, and the hour and day totals per type. */
 async function addWriterRows(client: pg.Client, from: Date, to: Date): Promise<void> {
   await client.query(
     `INSERT INTO event_dedupe (tenant_id, event_id, event_timestamp, first_seen_at)
@@ -86,8 +86,9 @@ async function addWriterRows(client: pg.Client, from: Date, to: Date): Promise<v
   );
   await client.query(
     `INSERT INTO event_rollups (tenant_id, granularity, period_start, event_type, category, action, count, value_count, total_value, min_value, max_value)
-     SELECT tenant_id, g, date_trunc(g, timestamp, 'UTC'), event_type, category, action, count(*), count(value), coalesce(sum(value), 0), min(value), max(value)
-     FROM analytics_events CROSS JOIN (VALUES ('minute'), ('hour'), ('day')) AS grains(g)
+     SELECT tenant_id, prefix || g, date_trunc(g, timestamp, 'UTC'), event_type, CASE prefix WHEN '' THEN category ELSE '' END,
+       CASE prefix WHEN '' THEN action ELSE '' END, count(*), count(value), coalesce(sum(value), 0), min(value), max(value)
+     FROM analytics_events CROSS JOIN (VALUES ('minute', ''), ('hour', ''), ('day', ''), ('hour', 'type_'), ('day', 'type_')) AS grains(g, prefix)
      WHERE timestamp >= $1 AND timestamp < $2 GROUP BY 1, 2, 3, 4, 5, 6`,
     [from, to],
   );

@@ -86,10 +86,11 @@ export async function loadEvents(client: pg.Client, { tenant, events, others, en
     await pipeline(Readable.from(rows()), client.query(copyFrom(`COPY analytics_events (${COLUMNS}) FROM STDIN WITH (FORMAT csv)`)));
     console.log(`loaded ${count} events of tenant ${index + 1} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
-  // The rollups the writer would have kept.
+  // The hour and day rollups the writer would have kept, per category and action and per type (migration 0019).
   await client.query(`INSERT INTO event_rollups (tenant_id, granularity, period_start, event_type, category, action, count, value_count, total_value, min_value, max_value)
-    SELECT tenant_id, g, date_trunc(g, timestamp, 'UTC'), event_type, category, action, count(*), count(value), coalesce(sum(value), 0), min(value), max(value)
-    FROM analytics_events CROSS JOIN (VALUES ('hour'), ('day')) AS grains(g) GROUP BY 1, 2, 3, 4, 5, 6`);
+    SELECT tenant_id, prefix || g, date_trunc(g, timestamp, 'UTC'), event_type, CASE prefix WHEN '' THEN category ELSE '' END,
+      CASE prefix WHEN '' THEN action ELSE '' END, count(*), count(value), coalesce(sum(value), 0), min(value), max(value)
+    FROM analytics_events CROSS JOIN (VALUES ('hour'), ('day')) AS grains(g) CROSS JOIN (VALUES (''), ('type_')) AS levels(prefix) GROUP BY 1, 2, 3, 4, 5, 6`);
   await client.query(state === 'vacuum' ? 'VACUUM ANALYZE' : state === 'analyze' ? 'ANALYZE' : 'SELECT analyze_grown_tables()');
   return users;
 }

@@ -63,10 +63,23 @@ function dimensionClauses(params: Params, filters: EventFilters): string[] {
 }
 
 /**
- * The pieces of a split range: `events` is the WHERE of the partial hours (on top of
- * `whereClauses`), `hours` and `days` the WHERE of the rollup rows of each grain.
+ * Which rollup rows a read sums: those per type, category and action, or the totals per type
+ * (`type_hour`, `type_day`, migration 0019), a few hundred rows where the others are tens of
+ * thousands, for reads that neither filter nor group by category or action.
  */
-export function splitClauses(params: Params, tenantId: string, filters: EventFilters, split: RollupSplit): { events: string; hours: string; days: string } {
+export type RollupLevel = 'by-dimension' | 'by-type';
+
+/** The totals per type serve the filters unless they name categories or actions. */
+export const rollupLevelFor = (filters: Pick<EventFilters, 'categories' | 'actions'>): RollupLevel =>
+  filters.categories || filters.actions ? 'by-dimension' : 'by-type';
+
+/**
+ * The pieces of a split range: `events` is the WHERE of the partial hours (on top of
+ * `whereClauses`), `hours` and `days` the WHERE of the rollup rows of each grain at `level`.
+ */
+export function splitClauses(params: Params, tenantId: string, filters: EventFilters, split: RollupSplit, level: RollupLevel = 'by-dimension'): { events: string; hours: string; days: string } {
+  if (level === 'by-type' && rollupLevelFor(filters) !== 'by-type') throw new Error('the totals per type cannot filter by category or action');
+  const prefix = level === 'by-type' ? 'type_' : '';
   const hourStart = params.add(split.hourStart, '::timestamptz');
   const hourEnd = params.add(split.hourEnd, '::timestamptz');
   const dayStart = params.add(split.dayStart, '::timestamptz');
@@ -76,8 +89,8 @@ export function splitClauses(params: Params, tenantId: string, filters: EventFil
     events: `(timestamp < ${hourStart} OR timestamp >= ${hourEnd})`,
     // Two ranges, not [hourStart, hourEnd) AND NOT the days: that form was an index range over
     // every hour of the range, filtered (169k rollup rows read for 5k, 30 days of bench data).
-    hours: `${common} AND granularity = 'hour'
+    hours: `${common} AND granularity = '${prefix}hour'
       AND ((period_start >= ${hourStart} AND period_start < ${dayStart}) OR (period_start >= ${dayEnd} AND period_start < ${hourEnd}))`,
-    days: `${common} AND granularity = 'day' AND period_start >= ${dayStart} AND period_start < ${dayEnd}`,
+    days: `${common} AND granularity = '${prefix}day' AND period_start >= ${dayStart} AND period_start < ${dayEnd}`,
   };
 }

@@ -8,11 +8,14 @@ export const BIN_ORIGIN = `'2000-01-01 00:00:00+00'::timestamptz`;
 /**
  * The rollup rows of the events `events` (a FROM item with `timestamp`, `event_type`,
  * `category`, `action` and `value`): every column of `event_rollups` after `tenant_id`, in its
- * order. The writer upserts them; a purge's correction rebuilds periods with them.
+ * order. Per type, category and action for each minute, hour and day, and per type alone for
+ * each hour and day (`type_hour`, `type_day`, category and action '', migration 0019). The
+ * writer upserts them; a purge's correction rebuilds periods with them.
  */
 export function rollupRowsSql(events: string): string {
-  return `SELECT CASE WHEN grouping(minute) = 0 THEN 'minute' WHEN grouping(hour) = 0 THEN 'hour' ELSE 'day' END AS granularity,
-    coalesce(minute, hour, day) AS period_start, event_type, category, action,
+  return `SELECT CASE WHEN grouping(category) = 1 THEN 'type_' ELSE '' END
+      || CASE WHEN grouping(minute) = 0 THEN 'minute' WHEN grouping(hour) = 0 THEN 'hour' ELSE 'day' END AS granularity,
+    coalesce(minute, hour, day) AS period_start, event_type, coalesce(category, '') AS category, coalesce(action, '') AS action,
     count(*) AS count, count(value) AS value_count, coalesce(sum(value), 0) AS total_value, min(value) AS min_value, max(value) AS max_value
   FROM (
     -- date_bin from a UTC midnight equals date_trunc(..., 'UTC') for these units, without
@@ -21,16 +24,17 @@ export function rollupRowsSql(events: string): string {
       date_bin('1 day', timestamp, ${BIN_ORIGIN}) AS day, event_type, category, action, value
     FROM ${events}
   ) AS binned
-  GROUP BY GROUPING SETS ((minute, event_type, category, action), (hour, event_type, category, action), (day, event_type, category, action))`;
+  GROUP BY GROUPING SETS ((minute, event_type, category, action), (hour, event_type, category, action), (day, event_type, category, action),
+    (hour, event_type), (day, event_type))`;
 }
 
 /**
  * The rows of periods that end at or before `$2`: those that begin before the bin `$2` falls in,
- * for each granularity its own bin, so that each is one index range.
+ * for each length of period its own bin, so that each is an index range.
  */
 const WHOLE_PERIODS_BEFORE = `(granularity = 'minute' AND period_start < date_bin('1 minute', $2::timestamptz, ${BIN_ORIGIN}))
-  OR (granularity = 'hour' AND period_start < date_bin('1 hour', $2::timestamptz, ${BIN_ORIGIN}))
-  OR (granularity = 'day' AND period_start < date_bin('1 day', $2::timestamptz, ${BIN_ORIGIN}))`;
+  OR (granularity IN ('hour', 'type_hour') AND period_start < date_bin('1 hour', $2::timestamptz, ${BIN_ORIGIN}))
+  OR (granularity IN ('day', 'type_day') AND period_start < date_bin('1 day', $2::timestamptz, ${BIN_ORIGIN}))`;
 
 /**
  * Deletes, in transactions of `batchSize` rows, the tenant's rollup rows of the periods that
@@ -88,7 +92,7 @@ export async function deleteRollupsOfEmptiedPeriods(db: SqlDatabase, tenantId: s
  */
 export async function correctRollupsAfterPurge(session: SqlSession, tenantId: string, cutoff: string): Promise<void> {
   await lockTenant(session, tenantId, 'event_rollups');
-  await session.query(`DELETE FROM event_rollups WHERE tenant_id = $1 AND granularity IN ('minute', 'hour', 'day') AND period_start < $2::timestamptz`, [
+  await session.query(`DELETE FROM event_rollups WHERE tenant_id = $1 AND granularity IN ('minute', 'hour', 'day', 'type_hour', 'type_day') AND period_start < $2::timestamptz`, [
     tenantId,
     cutoff,
   ]);

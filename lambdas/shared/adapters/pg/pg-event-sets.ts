@@ -56,7 +56,7 @@ interface SetState extends Partial<SetRow> {
  * reads the period under.
  */
 function setStatesSql(params: Params, tenantId: string, filters: SetFilters, split: RollupSplit, bucket: ((column: string) => string) | null, reads: OptionalColumn[] | null): string {
-  const pieces = splitClauses(params, tenantId, filters, split);
+  const pieces = splitClauses(params, tenantId, filters, split, 'by-type');
   const tenant = params.add(tenantId, '::uuid');
   const read = (column: string) => `CASE WHEN s.rollup_count = c.count THEN s.${column} END AS ${column}`;
   const setColumns = [
@@ -66,8 +66,8 @@ function setStatesSql(params: Params, tenantId: string, filters: SetFilters, spl
   return `SELECT c.granularity, c.period_start, c.event_type, c.count AS rollup_count, ${bucket ? bucket('c.period_start') : 'NULL'} AS bucket,
       coalesce(s.rollup_count = c.count, false) AS fresh${reads ? `, ${setColumns}` : ''}
     FROM (
-      SELECT granularity, period_start, event_type, sum(count) AS count FROM event_rollups
-      WHERE (${pieces.hours}) OR (${pieces.days}) GROUP BY 1, 2, 3
+      SELECT replace(granularity, 'type_', '') AS granularity, period_start, event_type, count FROM event_rollups
+      WHERE (${pieces.hours}) OR (${pieces.days})
     ) AS c
     LEFT JOIN event_sets s ON s.tenant_id = ${tenant} AND s.granularity = c.granularity AND s.period_start = c.period_start AND s.event_type = c.event_type`;
 }
@@ -106,11 +106,10 @@ function periodPieces(params: Params, periods: Period[]): string {
   return `unnest(${from}, ${to}, ${granularity}, ${type}) AS piece(piece_from, piece_to, piece_granularity, piece_type)`;
 }
 
-/** The rollups' count per period piece and type: what a set of that period and type is checked against. */
+/** The rollups' total per period piece and type (migration 0019): what a set of that period and type is checked against. */
 const periodRollupCounts = (tenant: string, pieces: string) =>
-  `SELECT piece_granularity, piece_from, r.event_type, sum(r.count) AS count
-   FROM ${pieces} JOIN event_rollups r ON r.tenant_id = ${tenant} AND r.granularity = piece_granularity AND r.period_start = piece_from
-   GROUP BY 1, 2, 3`;
+  `SELECT piece_granularity, piece_from, r.event_type, r.count
+   FROM ${pieces} JOIN event_rollups r ON r.tenant_id = ${tenant} AND r.granularity = 'type_' || piece_granularity AND r.period_start = piece_from`;
 
 /** Edges `[from, to)` of every type, for `piecesEvents`. */
 function edgePieces(params: Params, edges: Array<[string, string]>): string {

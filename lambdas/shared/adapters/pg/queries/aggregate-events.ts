@@ -5,7 +5,7 @@ import type { AggregatePlan, Buckets } from '../../../domain/query-plan.js';
 import type { AggregationQuery, GroupByField } from '../../../domain/query-schemas.js';
 import type { RollupSplit } from '../../../domain/rollup-ranges.js';
 import type { AggregateRow, AggregateSummary } from '../../../ports/event-queries.js';
-import { eventsFrom, Params, splitClauses, whereClauses } from '../event-filter-sql.js';
+import { eventsFrom, Params, splitClauses, whereClauses, type RollupLevel } from '../event-filter-sql.js';
 import { toIso, toNumber } from '../event-rows.js';
 import { readMemberPieces } from '../pg-event-sets.js';
 import type { SqlSession } from '../sql-database.js';
@@ -121,7 +121,7 @@ export async function aggregateFromSets(session: SqlSession, tenantId: string, q
   const where = whereClauses(params, tenantId, query).join(' AND ');
   const groupList = groupListOf(query);
   const totals = await session.query<AggregateDbRow>(
-    `WITH ${rollupTotalsSql(params, tenantId, query, plan, where, groupList)}
+    `WITH ${rollupTotalsSql(params, tenantId, query, plan, where, groupList, 'by-type')}
      SELECT period${groupList}, count, total_value, total_value / nullif(value_count, 0) AS avg_value, min_value, max_value
      FROM totals ORDER BY 1${groupList}`,
     params.values,
@@ -163,11 +163,20 @@ async function seenDimensions(session: SqlSession, tenantId: string, query: Aggr
 
 /**
  * The CTEs `pieces` and `totals`: count, value count, sum, min and max per bucket and group,
- * from the rollups of the plan's whole hours and days and the events of its partial hours.
+ * from the rollups of the plan's whole hours and days at `level` (`by-type` for groups of type
+ * alone) and the events of its partial hours.
  */
-function rollupTotalsSql(params: Params, tenantId: string, query: AggregationQuery, plan: { split: RollupSplit; buckets: Buckets }, where: string, groupList: string): string {
+function rollupTotalsSql(
+  params: Params,
+  tenantId: string,
+  query: AggregationQuery,
+  plan: { split: RollupSplit; buckets: Buckets },
+  where: string,
+  groupList: string,
+  level: RollupLevel = 'by-dimension',
+): string {
   const bucket = bucketSql(params, plan.buckets);
-  const pieces = splitClauses(params, tenantId, query, plan.split);
+  const pieces = splitClauses(params, tenantId, query, plan.split, level);
   const rollupColumns = `${bucket('period_start')}${groupList}, count, value_count, total_value, min_value, max_value`;
   return `pieces AS (
        SELECT ${bucket('timestamp')} AS period${groupList}, count(*) AS count, count(value) AS value_count,
