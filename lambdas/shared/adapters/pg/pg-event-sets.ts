@@ -69,7 +69,10 @@ function setStatesSql(params: Params, tenantId: string, filters: SetFilters, spl
       SELECT replace(granularity, 'type_', '') AS granularity, period_start, event_type, count FROM event_rollups
       WHERE (${pieces.hours}) OR (${pieces.days})
     ) AS c
-    LEFT JOIN event_sets s ON s.tenant_id = ${tenant} AND s.granularity = c.granularity AND s.period_start = c.period_start AND s.event_type = c.event_type`;
+    LEFT JOIN event_sets s ON s.tenant_id = ${tenant} AND s.granularity = c.granularity AND s.period_start = c.period_start AND s.event_type = c.event_type
+      -- The split's range on the sets too: as a hash join, without it, the read hashed every set
+      -- of the tenant (15,750 sets, 10 MB, 27 ms for 7 days of hours; bench at 1M events).
+      AND s.granularity IN ('hour', 'day') AND s.period_start >= ${params.add(split.hourStart, '::timestamptz')} AND s.period_start < ${params.add(split.hourEnd, '::timestamptz')}`;
 }
 
 const PERIOD_MS = { hour: 3_600_000, day: 86_400_000 } as const;
