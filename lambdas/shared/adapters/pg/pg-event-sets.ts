@@ -7,6 +7,7 @@ import { tuneForAnalytics } from './analytic-settings.js';
 import { float8s, int4s } from './binary-arrays.js';
 import { Params, splitClauses, whereClauses } from './event-filter-sql.js';
 import type { SqlDatabase, SqlSession } from './sql-database.js';
+import { analyzeGrownTables } from './table-statistics.js';
 import { inTenantTransaction, lockTenant } from './tenant-transaction.js';
 
 /** The range and type filter of a read the event sets can answer (migration 0008). */
@@ -172,10 +173,16 @@ export class StaleSetsError extends Error {
 export class PgEventSets {
   constructor(private readonly db: SqlDatabase) {}
 
-  /** Builds the stale sets of the settled periods around events written in [from, to] (epoch ms); answers how many periods it (re)built. */
+  /**
+   * Builds the stale sets of the settled periods around events written in [from, to] (epoch ms);
+   * answers how many periods it (re)built. What it grew is analyzed after it: the reads of the
+   * sets it built were planned as if the tables held none (a nested loop over 1,169 x 627 sets,
+   * 73 ms, for 7 days of hours at 1M events).
+   */
   async keep(tenantId: string, touched: { from: number; to: number }, now = Date.now()): Promise<number> {
     let rebuilt = 0;
     for (const split of keptPeriods(touched, now)) rebuilt += await this.refresh(tenantId, { startTime: split.hourStart, endTime: split.hourEnd }, split);
+    if (rebuilt > 0) await analyzeGrownTables(this.db);
     return rebuilt;
   }
 

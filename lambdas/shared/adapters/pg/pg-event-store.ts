@@ -8,6 +8,7 @@ import { EVENT_COLUMNS, toIso, toStoredEvent, type EventRow } from './event-rows
 import { ensureEventPartitions } from './event-partitions.js';
 import { PgEventSets } from './pg-event-sets.js';
 import { BIN_ORIGIN, rollupRowsSql } from './event-rollups.js';
+import { analyzeGrownTables } from './table-statistics.js';
 import { APP_ROLE, inTenantTransaction, scopeToTenant } from './tenant-transaction.js';
 
 /** The staging table's column for each field of a queued row. */
@@ -258,7 +259,7 @@ export class PgEventStore implements EventStore {
       return this.writeDeliveries(deliveries, returnEventsOf);
     });
     if (summary.stored > 0) {
-      await this.analyzeGrownTables();
+      await this.analyzeGrownTablesWhenDue();
       await this.keepSetsWhenDue();
     }
     return summary;
@@ -325,21 +326,15 @@ export class PgEventStore implements EventStore {
   }
 
   /**
-   * After the commit, at most every `statisticsCheckMs`: the partitions, the member dictionary
-   * and the event sets that grew a tenth since their last ANALYZE are analyzed (migrations 0017
-   * and 0018), so that a read right after an ingest is
-   * planned on statistics even where no autovacuum runs. Awaited, as a Lambda freezes what is
-   * left running; it never fails the delivery, which is already stored.
+   * After the commit, at most every `statisticsCheckMs`: the grown tables are analyzed
+   * (`analyzeGrownTables`), so that a read right after an ingest is planned on statistics.
+   * Awaited, as a Lambda freezes what is left running.
    */
-  private async analyzeGrownTables(): Promise<void> {
+  private async analyzeGrownTablesWhenDue(): Promise<void> {
     const now = performance.now();
     if (now - this.lastStatisticsCheck < this.statisticsCheckMs) return;
     this.lastStatisticsCheck = now;
-    try {
-      await this.db.query('SELECT analyze_grown_tables()');
-    } catch (error) {
-      log('warn', 'table statistics not refreshed', describeError(error));
-    }
+    await analyzeGrownTables(this.db);
   }
 
   private writeDeliveries(deliveries: Map<string, TenantDelivery>, returnEventsOf: ReadonlySet<string>): Promise<WriteSummary> {
