@@ -22,7 +22,7 @@ import {
 } from './shared/domain/answer-schemas.js';
 import { AnalyticsEventSchema, BatchEventsSchema } from './shared/domain/event-schemas.js';
 import { LiveCounterQuerySchema } from './shared/domain/live-counters.js';
-import { MAX_BATCH_EVENTS, MAX_BODY_BYTES, MAX_EVENT_BYTES, SEGMENT_MAX_BATCH_BYTES, SEGMENT_MAX_BATCH_EVENTS } from './shared/domain/limits.js';
+import { MAX_BATCH_EVENTS, MAX_BODY_BYTES, MAX_EVENT_BYTES, SEGMENT_MAX_BATCH_BYTES, SEGMENT_MAX_BATCH_EVENTS, SEGMENT_MAX_CALL_BYTES } from './shared/domain/limits.js';
 import { SegmentBatchSchema, SegmentMessageSchema, SEGMENT_PATHS } from './shared/domain/segment-messages.js';
 import {
   AggregationQuerySchema,
@@ -58,7 +58,7 @@ export const ROUTES = {
     scope: 'events:write',
     request: { body: AnalyticsEventSchema },
     answer: { status: 202, description: 'Queued; readable within seconds', schema: TrackReceiptSchema },
-    tooLarge: `The event is over ${MAX_EVENT_BYTES} bytes, or the body over ${MAX_BODY_BYTES}`,
+    tooLarge: { status: 413, description: `The event is over ${MAX_EVENT_BYTES} bytes, or the body over ${MAX_BODY_BYTES}` },
     needs: { queue: true },
   },
   'track-batch': {
@@ -77,7 +77,12 @@ export const ROUTES = {
     summary: `Segment's HTTP Tracking API: a batch of up to ${SEGMENT_MAX_BATCH_EVENTS} messages (${SEGMENT_MAX_BATCH_BYTES} bytes), or one call at its own path; a result per index`,
     credential: 'segment-write-key',
     cors: 'any-origin',
-    request: { body: z.union([SegmentBatchSchema, SegmentMessageSchema.omit({ type: true }).extend({ type: SegmentMessageSchema.shape.type.optional() })]) },
+    request: {
+      body: z.union([SegmentBatchSchema, SegmentMessageSchema.omit({ type: true }).extend({ type: SegmentMessageSchema.shape.type.optional() })]),
+      // analytics-next posts text/plain (no CORS preflight for the body); either may be gzipped.
+      bodyTypes: ['application/json', 'text/plain'],
+    },
+    tooLarge: { status: 400, description: `The body is over ${SEGMENT_MAX_BATCH_BYTES} bytes (a batch) or ${SEGMENT_MAX_CALL_BYTES} (one call), Segment's limits` },
     answer: { status: 200, description: 'Every index accepted (its eventId, the same for the same messageId) or rejected; bad messages do not fail the others', schema: SegmentReceiptSchema },
     needs: { queue: true, writeKeys: 'read', memoryMb: 1024 },
   },

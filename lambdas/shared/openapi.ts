@@ -55,23 +55,24 @@ function operation(fn: string, route: RouteSpec): JsonSchema {
   const pathParameters = parametersOf(path, 'path');
   const parameters = [...pathParameters, ...parametersOf(query, 'query')];
   const answerHeaders = Object.entries(route.answer.headers ?? {}).map(([name, value]) => [name, { schema: { type: 'string', const: value } }]);
+  const tooLarge = body ? (route.tooLarge ?? { status: 413, description: `The body is over ${MAX_BODY_BYTES} bytes` }) : undefined;
   return {
     operationId: fn,
     summary: route.summary,
     ...securityOf(route),
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(body, 'input') } } } } : {}),
+    ...(body ? { requestBody: { required: true, content: Object.fromEntries((route.request?.bodyTypes ?? ['application/json']).map((type) => [type, { schema: jsonSchema(body, 'input') }])) } } : {}),
     responses: {
       [route.answer.status]: {
         description: route.answer.description,
         ...(answerHeaders.length > 0 ? { headers: Object.fromEntries(answerHeaders) } : {}),
         content: { [route.answer.contentType ?? 'application/json']: { schema: jsonSchema(route.answer.schema, 'output') } },
       },
-      ...(route.request ? { 400: problemResponse('Invalid input: every bad field is listed in `errors`') } : {}),
+      ...(route.request ? { 400: problemResponse(`Invalid input: every bad field is listed in \`errors\`${tooLarge?.status === 400 ? `; or ${tooLarge.description}` : ''}`) } : {}),
       ...(route.scope ? { 401: problemResponse('No or invalid bearer token'), 403: problemResponse(`The token lacks ${route.scope}`) } : {}),
       ...(route.credential ? { 401: problemResponse('No write key, or one unknown or revoked') } : {}),
       ...(pathParameters.length > 0 ? { 404: problemResponse("Not found in the caller's tenant") } : {}),
-      ...(body ? { 413: problemResponse(route.tooLarge ?? `The body is over ${MAX_BODY_BYTES} bytes`) } : {}),
+      ...(tooLarge?.status === 413 ? { 413: problemResponse(tooLarge.description) } : {}),
       429: retryLaterResponse(rateLimitedDescription(route)),
       500: problemResponse('Internal error; quote the request id in `detail`'),
       ...(route.needs?.queue ? { 503: retryLaterResponse('The queue refused the events: nothing of the request was accepted; retry after Retry-After') } : {}),

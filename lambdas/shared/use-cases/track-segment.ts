@@ -54,14 +54,16 @@ function prepareSegmentMessage(tenantId: string, defaults: SegmentDefaults): Pre
 /** Segment's write key is an HTTP Basic user name; the realm names which credential. */
 export const SEGMENT_CHALLENGE = 'Basic realm="write key", charset="UTF-8"';
 
+/** The caller of a live write key, or none; a table that does not answer is no verdict on the key: a 503 the SDKs retry, not a 401 or 404 they drop. */
+function checkedWriteKey(writeKeys: WriteKeyStore, key: string): Promise<Caller | undefined> {
+  return authenticateWriteKey(writeKeys, key).catch((error: unknown) => {
+    throw new WriteKeysUnavailableError('The write key could not be checked; retry after Retry-After.', { cause: error });
+  });
+}
+
 /** The caller of a write key, or the 401 the SDKs do not retry. */
 async function segmentCaller(writeKeys: WriteKeyStore, key: string | undefined): Promise<Caller> {
-  // A table that does not answer is no verdict on the key: a 503 the SDKs retry, not a 401 they drop.
-  const caller = key
-    ? await authenticateWriteKey(writeKeys, key).catch((error: unknown) => {
-        throw new WriteKeysUnavailableError('The write key could not be checked; retry after Retry-After.', { cause: error });
-      })
-    : undefined;
+  const caller = key ? await checkedWriteKey(writeKeys, key) : undefined;
   if (!caller) throw new UnauthorizedError('No valid write key: send it as HTTP Basic (the key as user name, no password) or as writeKey in the body.', SEGMENT_CHALLENGE);
   return caller;
 }
@@ -102,6 +104,6 @@ export async function trackSegment(deps: SegmentTrackDeps, request: SegmentTrack
  * pointing it at this deployment. A key that is not live gets a 404, as Segment's CDN answers.
  */
 export async function getSegmentSettings(writeKeys: WriteKeyStore, writeKey: string, base: SegmentApiBase): Promise<SegmentSettings> {
-  if (!(await authenticateWriteKey(writeKeys, writeKey))) throw new NotFoundError('No live write key by that name.');
+  if (!(await checkedWriteKey(writeKeys, writeKey))) throw new NotFoundError('No live write key by that name.');
   return segmentSettings(writeKey, base);
 }

@@ -88,4 +88,21 @@ describe('per-tenant rate limits', () => {
 
     expect(own.status).toBe(200);
   });
+
+  it("limit Segment's routes as ours, with the 429 and Retry-After its SDKs retry, storing every accepted event", async () => {
+    const tenant = 'aaaaaaaa-0000-4000-8000-000000000004';
+    const admin = await app.token(tenant, ['admin']);
+    const { key } = (await post('/v1/keys', admin, { name: 'segment site' })).body;
+    const basic = `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+    const segmentBatch = { batch: [{ type: 'track', event: 'Signed Up', userId: 'u-1' }] };
+
+    const answers = await Promise.all(Array.from({ length: 20 }, () => callApi(app.runtime.url, 'POST', '/v1/batch', { headers: { authorization: basic }, body: segmentBatch })));
+
+    const limited = answers.filter((answer) => answer.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0]?.headers.get('content-type')).toBe('application/problem+json');
+    expect(Number(limited[0]?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    await app.runtime.eventSource.drained();
+    expect(await storedCount(tenant)).toBe(answers.filter((answer) => answer.status === 200).length);
+  });
 });

@@ -45,13 +45,17 @@ describe('the OpenAPI document', () => {
     expect(operation('POST', '/v1/events/query').responses['429']?.description).not.toContain('event rate');
   });
 
-  it('lists 413 on the routes that read a body, with the event limit where one applies', () => {
+  it('lists 413 on the routes that read a body, with the event limit where one applies, and Segment\'s oversize as the 400 its SDKs drop', () => {
     for (const route of API_ROUTES) {
       const responses = operation(route.method, route.path).responses;
-      if (route.method === 'POST') expect(responses, `${route.method} ${route.path}`).toHaveProperty('413');
+      if (route.method === 'POST' && route.path !== '/v1/batch') expect(responses, `${route.method} ${route.path}`).toHaveProperty('413');
       else expect(responses, `${route.method} ${route.path}`).not.toHaveProperty('413');
     }
     expect(operation('POST', '/v1/events').responses['413']?.description).toContain('32768 bytes');
+    for (const path of ['/v1/batch', '/v1/t']) {
+      expect(operation('POST', path).responses['400']?.description).toContain('512000 bytes');
+      expect(Object.keys(operation('POST', path).requestBody?.content ?? {})).toEqual(['application/json', 'text/plain']);
+    }
   });
 
   it('says that endTime is inclusive wherever a time range is asked for', () => {

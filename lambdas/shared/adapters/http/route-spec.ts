@@ -37,7 +37,13 @@ export interface RouteSpec {
    * page that embeds it and no cookie is read, so an origin list would only break snippets.
    */
   cors?: 'any-origin';
-  request?: { body?: z.ZodType; query?: z.ZodType; path?: z.ZodType };
+  request?: {
+    body?: z.ZodType;
+    /** The media types the body is read from; JSON alone when absent. */
+    bodyTypes?: readonly string[];
+    query?: z.ZodType;
+    path?: z.ZodType;
+  };
   answer: {
     status: number;
     description: string;
@@ -51,8 +57,11 @@ export interface RouteSpec {
      */
     streamed?: true;
   };
-  /** When a body is over a limit (413), if more than the whole body's limit applies. */
-  tooLarge?: string;
+  /**
+   * When a body is over a limit, if more than the whole body's limit applies: a 413, or a 400
+   * where the callers' SDKs must drop the body rather than retry it (Segment's never retry a 400).
+   */
+  tooLarge?: { status: 400 | 413; description: string };
   needs?: RouteNeeds;
   /** The module that serves the route, from the repository root; `lambdas/<function>/handler.ts` when absent. */
   module?: string;
