@@ -123,3 +123,18 @@ export function keptPeriods(touched: { from: number; to: number }, now: number):
   }
   return splits;
 }
+
+/**
+ * The fewest half-open ranges `[from, to)` (epoch ms) that cover `ranges` exactly: overlapping
+ * and touching ones merged, in order. An event read through them is read once, whichever of
+ * the ranges it falls in.
+ */
+export function coveringRanges(ranges: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+  const merged: Array<[number, number]> = [];
+  for (const [from, to] of [...ranges].sort((a, b) => a[0] - b[0])) {
+    const last = merged.at(-1);
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
+  }
+  return merged;
+}
