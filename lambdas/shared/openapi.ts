@@ -56,6 +56,11 @@ function operation(fn: string, route: RouteSpec): JsonSchema {
   const parameters = [...pathParameters, ...parametersOf(query, 'query')];
   const answerHeaders = Object.entries(route.answer.headers ?? {}).map(([name, value]) => [name, { schema: { type: 'string', const: value } }]);
   const tooLarge = body ? (route.tooLarge ?? { status: 413, description: `The body is over ${MAX_BODY_BYTES} bytes` }) : undefined;
+  const unavailable = [
+    ...(route.needs?.queue ? ['The queue refused the events'] : []),
+    // A write key the table cannot answer for is no verdict on the key.
+    ...(route.credential || route.needs?.writeKeys === 'read' ? ['The write keys could not be checked'] : []),
+  ];
   return {
     operationId: fn,
     summary: route.summary,
@@ -75,7 +80,7 @@ function operation(fn: string, route: RouteSpec): JsonSchema {
       ...(tooLarge?.status === 413 ? { 413: problemResponse(tooLarge.description) } : {}),
       429: retryLaterResponse(rateLimitedDescription(route)),
       500: problemResponse('Internal error; quote the request id in `detail`'),
-      ...(route.needs?.queue ? { 503: retryLaterResponse('The queue refused the events: nothing of the request was accepted; retry after Retry-After') } : {}),
+      ...(unavailable.length > 0 ? { 503: retryLaterResponse(`${unavailable.join('; or ')}: nothing of the request was done; retry after Retry-After`) } : {}),
     },
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { ROUTES } from '../../../lambdas/routes.js';
+import type { RouteSpec } from '../../../lambdas/shared/adapters/http/route-spec.js';
 import { openApiDocument } from '../../../lambdas/shared/openapi.js';
 
 type Operation = {
@@ -15,7 +16,7 @@ const operation = (method: string, path: string): Operation => {
   if (!found) throw new Error(`no ${method} ${path} in the document`);
   return found;
 };
-const API_ROUTES = Object.values(ROUTES);
+const API_ROUTES: RouteSpec[] = Object.values(ROUTES);
 const INGEST = [
   ['POST', '/v1/events'],
   ['POST', '/v1/events/batch'],
@@ -30,8 +31,8 @@ describe('the OpenAPI document', () => {
     expect(unavailable?.headers).toHaveProperty('Retry-After');
   });
 
-  it('lists 503 for no route that queues nothing', () => {
-    const others = API_ROUTES.filter((route) => !INGEST.some(([method, path]) => route.method === method && route.path === path));
+  it('lists 503 for no route that neither queues nor checks a write key', () => {
+    const others = API_ROUTES.filter((route) => !INGEST.some(([method, path]) => route.method === method && route.path === path) && route.path !== '/v1/projects/{writeKey}/settings');
 
     for (const route of others) expect(operation(route.method, route.path).responses, `${route.method} ${route.path}`).not.toHaveProperty('503');
   });
@@ -48,14 +49,16 @@ describe('the OpenAPI document', () => {
   it('lists 413 on the routes that read a body, with the event limit where one applies, and Segment\'s oversize as the 400 its SDKs drop', () => {
     for (const route of API_ROUTES) {
       const responses = operation(route.method, route.path).responses;
-      if (route.method === 'POST' && route.path !== '/v1/batch') expect(responses, `${route.method} ${route.path}`).toHaveProperty('413');
+      if (route.method === 'POST' && route.tooLarge?.status !== 400) expect(responses, `${route.method} ${route.path}`).toHaveProperty('413');
       else expect(responses, `${route.method} ${route.path}`).not.toHaveProperty('413');
     }
     expect(operation('POST', '/v1/events').responses['413']?.description).toContain('32768 bytes');
-    for (const path of ['/v1/batch', '/v1/t']) {
+    for (const path of ['/v1/batch', ...(ROUTES['track-segment'].alsoAt ?? [])]) {
       expect(operation('POST', path).responses['400']?.description).toContain('512000 bytes');
       expect(Object.keys(operation('POST', path).requestBody?.content ?? {})).toEqual(['application/json', 'text/plain']);
+      expect(operation('POST', path).responses['503']?.description).toContain('write keys could not be checked');
     }
+    expect(operation('GET', '/v1/projects/{writeKey}/settings').responses['503']?.description).toContain('write keys could not be checked');
   });
 
   it('says that endTime is inclusive wherever a time range is asked for', () => {
