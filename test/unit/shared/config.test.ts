@@ -124,7 +124,7 @@ describe('the maintenance settings', () => {
     expect(config.retention).toEqual({ eventRetentionDays: 90, rollupRetentionDays: 365, tenantEventDays: {} });
     expect(config.archive).toEqual({ bucket: undefined, dir: '/var/tracker/archive' });
     expect(config.maintenanceIntervalMs).toBe(3_600_000);
-    expect(config.maintenance).toEqual({ dutyCycle: 0.5 });
+    expect(config.maintenance).toEqual({ dutyCycle: 0.25 });
   });
 
   it('take a duty cycle in (0, 1] and refuse one outside it', () => {
