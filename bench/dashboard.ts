@@ -5,7 +5,8 @@
 // the server started (nothing warmed: no event sets, cold plan cache) and `--loads` warm
 // loads (each in a new browser context, so no HTTP cache either). The baseline, in alternating
 // rounds: the same API calls from Node, in parallel, without a browser. Also the JS and CSS
-// the page loads, gzipped as served.
+// the page loads, gzipped as served, and each API call alone (one after another) to show which
+// of them the page waits for.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,17 +48,38 @@ function overviewCalls(now: number): Array<[string, string, unknown?]> {
 /** Answers other than a success or the 404 of a route this branch lacks, counted rather than fatal. */
 const refusals: string[] = [];
 
+/** A call's name in the per-call report: its path and what distinguishes it from the others on that path. */
+function callName([method, path, body]: [string, string, unknown?], index: number): string {
+  const what = body && typeof body === 'object' ? JSON.stringify({ ...body, startTime: undefined, endTime: undefined, timezone: undefined }) : '';
+  return `${index + 1}. ${method} ${path.split('?')[0]} ${index === 1 ? '(the period before) ' : ''}${what}`;
+}
+
+/** One call, timed from its request to the last byte of its answer. */
+async function timedCall(url: string, token: string, [method, path, body]: [string, string, unknown?]): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  await response.arrayBuffer();
+  // The errors route may not exist on this branch (a 404 the page shows as "not available").
+  if (!response.ok && response.status !== 404) refusals.push(`API ${method} ${path.split('?')[0]}: ${response.status}`);
+  return performance.now() - started;
+}
+
 async function apiOnly(url: string, token: string): Promise<number> {
   const started = performance.now();
-  await Promise.all(
-    overviewCalls(Date.now()).map(async ([method, path, body]) => {
-      const response = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-      await response.arrayBuffer();
-      // The errors route may not exist on this branch (a 404 the page shows as "not available").
-      if (!response.ok && response.status !== 404) refusals.push(`API ${method} ${path.split('?')[0]}: ${response.status}`);
-    }),
-  );
+  await Promise.all(overviewCalls(Date.now()).map((call) => timedCall(url, token, call)));
   return performance.now() - started;
+}
+
+/** Each call of the overview on its own, one after another, `rounds` times: which of them the page waits for. */
+async function eachCallAlone(url: string, token: string, rounds: number): Promise<Map<string, number[]>> {
+  const times = new Map<string, number[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, call] of overviewCalls(Date.now()).entries()) {
+      const name = callName(call, index);
+      times.set(name, [...(times.get(name) ?? []), await timedCall(url, token, call)]);
+    }
+  }
+  return times;
 }
 
 /** One overview load in a fresh context: ms from navigation start until every panel is final. */
@@ -119,6 +141,7 @@ async function main(): Promise<void> {
       }
       pages.sort((a, b) => a - b);
       apis.sort((a, b) => a - b);
+      const alone = await eachCallAlone(server.url, token, 5);
       const bytes = await servedBytes(server.url);
       const total = bytes.js + bytes.css;
       const p50 = percentile(pages, 50);
@@ -127,6 +150,8 @@ async function main(): Promise<void> {
       console.log(`first load after the server started: ${ms(first)} (goal < ${GOAL_MS} ms: ${first < GOAL_MS ? 'yes' : 'no'}); its API calls alone right after: ${ms(firstApi)}`);
       console.log(`warm page p50 ${ms(p50)}, p95 ${ms(p95)} (goal < ${GOAL_MS} ms: ${p95 < GOAL_MS ? 'yes' : 'no'})`);
       console.log(`baseline, the same API calls from Node: p50 ${ms(percentile(apis, 50))}, p95 ${ms(percentile(apis, 95))}; page / API p50 ${(p50 / percentile(apis, 50)).toFixed(2)}x`);
+      console.log('each call alone, one after another (median of 5):');
+      for (const [name, times] of alone) console.log(`  ${ms(percentile([...times].sort((a, b) => a - b), 50)).padStart(9)}  ${name}`);
       console.log(`JS ${(bytes.js / 1024).toFixed(1)} KB + CSS ${(bytes.css / 1024).toFixed(1)} KB gzipped = ${(total / 1024).toFixed(1)} KB (goal < ${GOAL_BYTES / 1024} KB: ${total < GOAL_BYTES ? 'yes' : 'no'})`);
       console.log(`answers that were errors (statement timeouts under load show here): ${refusals.length}${refusals.length > 0 ? `\n  ${[...new Set(refusals)].join('\n  ')}` : ''}`);
       console.log(`load average at start ${loadAtStart}, at the end ${load()}`);
