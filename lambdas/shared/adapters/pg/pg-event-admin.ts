@@ -1,7 +1,6 @@
 import type { EventAdmin, AuditEntry, RetentionRuns } from '../../ports/event-admin.js';
 import type { Actor } from '../../domain/caller.js';
 import { toIso, toNumber } from './event-rows.js';
-import { describeError, log } from '../../logger.js';
 import { correctRollupsAfterPurge, deleteRollupsOfEmptiedPeriods } from './event-rollups.js';
 import { PgEventSets } from './pg-event-sets.js';
 import type { SqlDatabase } from './sql-database.js';
@@ -77,7 +76,7 @@ export class PgEventAdmin implements EventAdmin {
     // now rather than read from the events until a write touches them. A failure leaves them
     // to be read from the events; the purge itself is done.
     const cutOff = Date.parse(olderThan);
-    await new PgEventSets(this.db).keep(who.tenantId, { from: cutOff, to: cutOff }).catch((error: unknown) => log('warn', 'event sets not kept after a purge', { tenantId: who.tenantId, ...describeError(error) }));
+    await new PgEventSets(this.db).keepOrLog(who.tenantId, { from: cutOff, to: cutOff }, 'event sets not kept after a purge');
     return deleted;
   }
 

@@ -1,4 +1,5 @@
 import type { EventType } from '../../domain/event-schemas.js';
+import { describeError, log } from '../../logger.js';
 import { consecutiveGroups } from '../../domain/consecutive-groups.js';
 import type { MemberPiece } from '../../domain/distinct-sets.js';
 import { coveringRanges, keptPeriods, type RollupSplit } from '../../domain/rollup-ranges.js';
@@ -221,6 +222,14 @@ export class PgEventSets {
     }
     if (rebuilt > 0) await analyzeGrownTables(this.db, 'event sets');
     return rebuilt;
+  }
+
+  /**
+   * `keep` for a caller whose own work is already committed (a delivery, a purge): a failure
+   * is logged with `message` and leaves the sets stale, to be read from the events.
+   */
+  async keepOrLog(tenantId: string, touched: { from: number; to: number }, message: string): Promise<void> {
+    await this.keep(tenantId, touched).catch((error: unknown) => log('warn', message, { tenantId, ...describeError(error) }));
   }
 
   /** The missing and stale sets of the split's whole hours and days, a period each (every type is rebuilt at once), with the events the rollups count in it. */

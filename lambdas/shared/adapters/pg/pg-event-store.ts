@@ -2,7 +2,6 @@ import { QUEUED_ROW_FIELDS, type QueuedRowField, type QueueHeader, type Received
 import type { EventStore, StoredEvent, WriteOptions, WriteSummary } from '../../ports/event-store.js';
 import type { StoredEventBatch } from '../../ports/stored-event-publisher.js';
 import { emitCounts, METRIC } from '../../metrics.js';
-import { describeError, log } from '../../logger.js';
 import type { SqlDatabase } from './sql-database.js';
 import { EVENT_COLUMNS, toIso, toStoredEvent, type EventRow } from './event-rows.js';
 import { ensureEventPartitions } from './event-partitions.js';
@@ -298,13 +297,7 @@ export class PgEventStore implements EventStore {
     const started = performance.now();
     const touched = [...this.touched];
     this.touched.clear();
-    for (const [tenantId, range] of touched) {
-      try {
-        await this.sets.keep(tenantId, range);
-      } catch (error) {
-        log('warn', 'event sets not kept', { tenantId, ...describeError(error) });
-      }
-    }
+    for (const [tenantId, range] of touched) await this.sets.keepOrLog(tenantId, range, 'event sets not kept');
     const took = performance.now() - started;
     this.nextKeeping = this.setKeepingMs === 0 ? 0 : performance.now() + Math.max(this.setKeepingMs, took / SET_KEEPING_SHARE - took);
   }
