@@ -78,14 +78,17 @@ function planBuckets(query: AggregationQuery, fastPaths: boolean): Buckets {
  *   days plus the events of its edges; unique users and sessions and percentiles from the event
  *   sets over the same split; which categories and actions occur from the rollups over
  *   `dimensionsSplit` (whole UTC days whatever the buckets and zone: they do not depend on
- *   either). 30 days by type read a few hundred sets instead of 333k events (bench).
+ *   either). 30 days by type read a few hundred sets instead of 333k events (bench). With
+ *   `sets: 'by-dimension'` (UTC days grouped by category or action) the rows' unique users and
+ *   percentiles come from the sets per day and key and the events of the partial days, the
+ *   summary's users and sessions from the sets per type.
  * - `rollups`: the same counts and value statistics from the rollups; unique users,
  *   percentiles and the summary from the events.
  * - `events`: everything from the events, the summary in one hashed pass on the fast paths
  *   (`hashed`) or as four sorted count(DISTINCT) (`sorted`, the reference).
  */
 export type AggregatePlan =
-  | { source: 'sets'; buckets: Buckets; split: RollupSplit; dimensionsSplit: RollupSplit }
+  | { source: 'sets'; sets: 'by-type' | 'by-dimension'; buckets: Buckets; split: RollupSplit; dimensionsSplit: RollupSplit }
   | { source: 'rollups'; buckets: Buckets; split: RollupSplit; events: 'table'; summary: 'hashed' }
   | { source: 'events'; buckets: Buckets; events: EventsSource; summary: 'hashed' | 'sorted' };
 
@@ -93,7 +96,9 @@ export type AggregatePlan =
  * Rollups are exact for an aggregate with no `user_id` group and no filter they lack, in
  * buckets made of whole UTC hours: an hour or longer, in a zone whose offsets over the range are
  * whole hours. Minute rollups hold about one row per event at a busy tenant, so minutes read the
- * events. The event sets are kept per type only: they serve no category or action filter or group.
+ * events. The event sets are kept per hour and type and per day and key: they serve day buckets
+ * grouped by category or action, but no category or action filter (the summary's users and
+ * sessions, unioned from the sets per type, would not be filtered).
  */
 export function planAggregate(query: AggregationQuery & EventOnlyFilters, fastPaths: boolean): AggregatePlan {
   const buckets = planBuckets(query, fastPaths);
@@ -104,8 +109,13 @@ export function planAggregate(query: AggregationQuery & EventOnlyFilters, fastPa
   if (!fit.hours) return onEvents;
   // A day rollup stands in for its 24 hours only where the zone stays at UTC, in buckets of a day or longer.
   const split = splitForRollups(query, fit.days && query.granularity !== 'hour');
-  if (query.categories || query.actions || groups.some((field) => field !== 'event_type')) return { source: 'rollups', buckets, split, events: 'table', summary: 'hashed' };
-  return { source: 'sets', buckets, split, dimensionsSplit: splitForRollups(query, true) };
+  const dimensionsSplit = splitForRollups(query, true);
+  if (query.categories || query.actions) return { source: 'rollups', buckets, split, events: 'table', summary: 'hashed' };
+  if (groups.some((field) => field !== 'event_type')) {
+    if (query.granularity === 'day' && buckets.kind === 'utc-bins' && fit.days) return { source: 'sets', sets: 'by-dimension', buckets, split, dimensionsSplit };
+    return { source: 'rollups', buckets, split, events: 'table', summary: 'hashed' };
+  }
+  return { source: 'sets', sets: 'by-type', buckets, split, dimensionsSplit };
 }
 
 /** The aggregate from the events alone: the plain path, or (fast) where the rollups and sets cannot answer or their sets are stale. */

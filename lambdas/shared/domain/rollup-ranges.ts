@@ -32,6 +32,16 @@ export function splitForRollups(range: { startTime: string; endTime: string }, u
   return { hourStart: iso(hourStart), hourEnd: iso(hourEnd), dayStart: iso(dayStart), dayEnd: iso(dayEnd) };
 }
 
+/**
+ * The whole days of a split alone, its partial days left to the edges (`hourStart` = `dayStart`,
+ * `hourEnd` = `dayEnd`): what the sets per day and key (which have no hours) can answer. A split
+ * without a whole day keeps none.
+ */
+export function daysOnly(split: RollupSplit): RollupSplit {
+  if (split.dayStart >= split.dayEnd) return { hourStart: split.hourStart, hourEnd: split.hourStart, dayStart: split.hourStart, dayEnd: split.hourStart };
+  return { hourStart: split.dayStart, hourEnd: split.dayEnd, dayStart: split.dayStart, dayEnd: split.dayEnd };
+}
+
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();
 /**
  * Zone names are taken in any case and as links, so a caller can make up any number of names

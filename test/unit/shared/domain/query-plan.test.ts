@@ -32,7 +32,7 @@ describe('planFind', () => {
 
 describe('planAggregate', () => {
   it('reads the sets over whole UTC days in UTC day buckets, binned in UTC', () => {
-    expect(planAggregate(query({ groupBy: ['event_type'] }), true)).toEqual({ source: 'sets', buckets: utcBins('1 day'), split: withDays, dimensionsSplit: withDays });
+    expect(planAggregate(query({ groupBy: ['event_type'] }), true)).toEqual({ source: 'sets', sets: 'by-type', buckets: utcBins('1 day'), split: withDays, dimensionsSplit: withDays });
   });
 
   it('uses no day rollup in hour buckets', () => {
@@ -46,6 +46,7 @@ describe('planAggregate', () => {
   it('builds the local days of a whole-hour zone from hour rollups, and still counts categories over whole UTC days', () => {
     expect(planAggregate(query({ timezone: 'America/New_York' }), true)).toEqual({
       source: 'sets',
+      sets: 'by-type',
       buckets: { kind: 'local', granularity: 'day', timeZone: 'America/New_York' },
       split: hoursOnly,
       dimensionsSplit: withDays,
@@ -56,16 +57,28 @@ describe('planAggregate', () => {
     const within = { startTime: '2026-03-01T10:10:00.000Z', endTime: '2026-03-01T10:50:00.000Z' };
     const empty = { hourStart: within.startTime, hourEnd: within.startTime, dayStart: within.startTime, dayEnd: within.startTime };
 
-    expect(planAggregate(query({ ...within, granularity: 'hour' }), true)).toEqual({ source: 'sets', buckets: utcBins('1 hour'), split: empty, dimensionsSplit: empty });
+    expect(planAggregate(query({ ...within, granularity: 'hour' }), true)).toEqual({ source: 'sets', sets: 'by-type', buckets: utcBins('1 hour'), split: empty, dimensionsSplit: empty });
   });
 
-  it('reads counts from the rollups and the rest from the events for a category or action filter or group', () => {
+  it('reads counts from the rollups and the rest from the events for a category or action filter', () => {
     const onRollups = { source: 'rollups', buckets: utcBins('1 day'), split: withDays, events: 'table', summary: 'hashed' };
 
     expect(planAggregate(query({ categories: ['checkout'] }), true)).toEqual(onRollups);
     expect(planAggregate(query({ actions: ['view'] }), true)).toEqual(onRollups);
-    expect(planAggregate(query({ groupBy: ['event_type', 'category'] }), true)).toEqual(onRollups);
-    expect(planAggregate(query({ groupBy: ['action'] }), true)).toEqual(onRollups);
+    expect(planAggregate(query({ groupBy: ['category'], actions: ['view'] }), true)).toEqual(onRollups);
+  });
+
+  it('reads UTC days grouped by category or action from the sets per day and key', () => {
+    const onSets = { source: 'sets', sets: 'by-dimension', buckets: utcBins('1 day'), split: withDays, dimensionsSplit: withDays };
+
+    expect(planAggregate(query({ groupBy: ['event_type', 'category'] }), true)).toEqual(onSets);
+    expect(planAggregate(query({ groupBy: ['action'] }), true)).toEqual(onSets);
+  });
+
+  it('reads other buckets grouped by category or action from the rollups and the events', () => {
+    expect(planAggregate(query({ groupBy: ['category'], granularity: 'hour' }), true)).toMatchObject({ source: 'rollups' });
+    expect(planAggregate(query({ groupBy: ['category'], granularity: 'week' }), true)).toMatchObject({ source: 'rollups' });
+    expect(planAggregate(query({ groupBy: ['category'], timezone: 'America/New_York' }), true)).toMatchObject({ source: 'rollups' });
   });
 
   it('reads minute buckets from the events, binned in UTC', () => {

@@ -7,7 +7,7 @@ import type { RollupSplit } from '../../../domain/rollup-ranges.js';
 import type { AggregateRow, AggregateSummary } from '../../../ports/event-queries.js';
 import { eventsFrom, Params, splitClauses, whereClauses, type RollupLevel } from '../event-filter-sql.js';
 import { toIso, toNumber } from '../event-rows.js';
-import { readMemberPieces } from '../pg-event-sets.js';
+import { dayFiguresByKey, readMemberPieces, type SetKeyField } from '../pg-event-sets.js';
 import type { SqlSession } from '../sql-database.js';
 
 type SetsPlan = Extract<AggregatePlan, { source: 'sets' }>;
@@ -104,30 +104,34 @@ function aggregateRows(session: SqlSession, tenantId: string, query: Aggregation
 
 /**
  * Counts and value statistics from the rollups, unique users and sessions and percentiles
- * from the event sets, both over the plan's split and in one snapshot.
+ * from the event sets, both over the plan's split and in one snapshot. Grouped by category or
+ * action (`sets: 'by-dimension'`), the rows' figures come from the sets per day and key, and
+ * the summary's users and sessions from the sets per type, read without buckets.
  */
 export async function aggregateFromSets(session: SqlSession, tenantId: string, query: AggregationQuery, plan: SetsPlan, staleLimit: number | null): Promise<Aggregation> {
-  const byType = (query.groupBy ?? []).includes('event_type');
-  const groupOf = (bucket: string | null, eventType: string) => (byType ? `${bucket} ${eventType}` : `${bucket}`);
+  const groups = (query.groupBy ?? []).filter((field): field is SetKeyField => field !== 'user_id');
+  const keyOf = (bucket: string | null, row: Partial<Record<SetKeyField, string>>) => JSON.stringify([bucket, ...groups.map((field) => row[field])]);
+  const bucket = (params: Params) => bucketSql(params, plan.buckets);
+  const byType = plan.sets === 'by-type';
   const pieces = await readMemberPieces(session, tenantId, query, plan.split, {
-    bucket: (params) => bucketSql(params, plan.buckets),
-    groupOf,
-    reads: ['sessions', 'performance_values'],
+    bucket: byType ? bucket : null,
+    groupOf: (pieceBucket, eventType) => keyOf(pieceBucket, { event_type: eventType }),
+    reads: byType ? ['sessions', 'performance_values'] : ['sessions'],
     staleLimit,
   });
-  const figures = figuresByGroup(pieces);
+  const figures = byType ? figuresByGroup(pieces) : await dayFiguresByKey(session, tenantId, query, plan.split, { bucket, groupBy: groups, keyOf, staleLimit });
 
   const params = new Params();
   const where = whereClauses(params, tenantId, query).join(' AND ');
   const groupList = groupListOf(query);
   const totals = await session.query<AggregateDbRow>(
-    `WITH ${rollupTotalsSql(params, tenantId, query, plan, where, groupList, 'by-type')}
+    `WITH ${rollupTotalsSql(params, tenantId, query, plan, where, groupList, byType ? 'by-type' : 'by-dimension')}
      SELECT period${groupList}, count, total_value, total_value / nullif(value_count, 0) AS avg_value, min_value, max_value
      FROM totals ORDER BY 1${groupList}`,
     params.values,
   );
   const data = totals.map((row) => {
-    const figure = figures.get(groupOf(toIso(row.period), row.event_type ?? ''));
+    const figure = figures.get(keyOf(toIso(row.period), row));
     return toAggregateRow({ ...row, unique_users: figure?.uniqueUsers ?? 0, percentiles: figure?.performance ?? null }, query.groupBy ?? []);
   });
   const { categories, actions } = await seenDimensions(session, tenantId, query, plan.dimensionsSplit);
