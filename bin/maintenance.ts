@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     const summary = await runMaintenance(localMaintenanceDeps(db, config), new Date());
     if (summary.skipped) console.log('Another maintenance run holds the lock: nothing done.');
     for (const month of summary.archived) console.log(`Archived ${month.month.slice(0, 7)}: ${month.rows} events of ${month.tenants} tenant(s), run ${month.generation}, in ${config.archive.bucket ?? config.archive.dir}`);
-    console.log(`Partitions created: ${summary.createdPartitions.length}; rollups pruned: ${summary.prunedRollups}; dedupe rows pruned: ${summary.prunedDedupe}; set members pruned: ${summary.prunedSetMembers}.`);
+    console.log(`Partitions created: ${summary.createdPartitions.length}; rollups pruned: ${summary.prunedRollups}; dedupe rows pruned: ${summary.prunedDedupe}; set members pruned: ${summary.prunedSetMembers}; event-set periods rebuilt: ${summary.keptSets.periods}${summary.keptSets.finished ? '' : ' (the rest waits for the next run)'}.`);
   });
 }
 

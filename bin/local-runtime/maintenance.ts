@@ -1,5 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { DirEventArchive } from '../../lambdas/shared/adapters/local/dir-event-archive.js';
+import { PgEventSets } from '../../lambdas/shared/adapters/pg/pg-event-sets.js';
 import { PgRetentionStore } from '../../lambdas/shared/adapters/pg/pg-retention-store.js';
 import { ARCHIVE_S3_CLIENT_CONFIG, S3EventArchive } from '../../lambdas/shared/adapters/s3/s3-event-archive.js';
 import type { SqlDatabase } from '../../lambdas/shared/adapters/pg/sql-database.js';
@@ -17,7 +18,7 @@ export function localArchive({ bucket, dir }: LocalConfig['archive']): EventArch
 /** The retention job's parts locally: the server's database, the local archive, one pacer for both. */
 export function localMaintenanceDeps(db: SqlDatabase, config: Pick<LocalConfig, 'retention' | 'maintenance' | 'archive'>): MaintenanceDeps {
   const pace = dutyCyclePacer(config.maintenance.dutyCycle);
-  return { store: new PgRetentionStore(db, { pace }), archive: localArchive(config.archive), settings: config.retention, pace };
+  return { store: new PgRetentionStore(db, { pace }), sets: new PgEventSets(db), archive: localArchive(config.archive), settings: config.retention, pace };
 }
 
 export interface MaintenanceTimer {

@@ -20,6 +20,12 @@ export interface RetentionSettings {
   tenantEventDays?: Readonly<Record<string, number>>;
 }
 
+/** The timestamps (epoch ms) whose events a tenant keeps at `now`: its own retention, or everyone's. */
+export function retainedRange(settings: RetentionSettings, tenantId: string, now: Date): { from: number; to: number } {
+  const days = settings.tenantEventDays?.[tenantId] ?? settings.eventRetentionDays;
+  return { from: now.getTime() - days * DAY_MS, to: now.getTime() };
+}
+
 /** One tenant's rows of one month, past that tenant's shorter retention. */
 export interface TenantPurge {
   tenantId: string;

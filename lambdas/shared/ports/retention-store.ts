@@ -77,6 +77,8 @@ export interface RetentionStore {
   pruneDedupe(cutoff: Date): Promise<number>;
   /** Deletes user and session numbers that no remaining event uses. */
   pruneSetMembers(): Promise<number>;
+  /** Every tenant that has rollups, those past their retention pruned: the tenants whose event sets the job keeps. */
+  tenantsWithRollups(): Promise<string[]>;
   /**
    * The tenant's unfinished run of the month, else a new one of the next generation when the
    * tenant has rows in it, else `undefined`: nothing to purge.

@@ -1,11 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ARCHIVE_SCHEMA_VERSION, monthKey, tenantKey, type ArchiveManifest, type ArchivedTenant } from '../domain/archive-manifest.js';
-import { planMaintenance, type RetentionSettings, type TenantPurge } from '../domain/retention-plan.js';
+import { planMaintenance, retainedRange, type RetentionSettings, type TenantPurge } from '../domain/retention-plan.js';
 import type { StoredEvent } from '../domain/answer-schemas.js';
 import { UNPACED, type Pacer } from '../duty-cycle.js';
 import { describeError, log } from '../logger.js';
 import { emitCounts, METRIC } from '../metrics.js';
 import type { EventArchive } from '../ports/event-archive.js';
+import type { EventSetKeeper } from '../ports/event-set-keeper.js';
 import type { RetentionRun, RetentionStore, TenantRows } from '../ports/retention-store.js';
 import { putEventLines, putManifest, readEventLines, readManifest } from './archived-lines.js';
 
@@ -18,6 +19,10 @@ export interface MaintenanceDeps {
   settings: RetentionSettings;
   /** Rests while the archive is read back, as the store does between its pages and batches; flat out when absent. */
   pace?: Pacer;
+  /** Keeps every tenant's event sets of the retention window; none kept when absent. */
+  sets?: EventSetKeeper;
+  /** How long the run may spend keeping sets (default 2 minutes): what is left waits for the next run. */
+  setKeepingBudgetMs?: number;
   /** Tests cut a run off here: a throw is a crash right after `step`. */
   afterStep?: (step: MaintenanceStep, month?: string) => Promise<void> | void;
 }
@@ -34,6 +39,8 @@ export interface MaintenanceSummary {
   prunedRollups: number;
   prunedDedupe: number;
   prunedSetMembers: number;
+  /** Stale or missing event sets rebuilt, and whether every tenant's were (the budget may run out). */
+  keptSets: { periods: number; finished: boolean };
 }
 
 /** Some months could not be archived: they stay in place and the next run resumes them. */
@@ -225,6 +232,36 @@ async function purgeTenantMonth(deps: MaintenanceDeps, { tenantId, month }: Tena
   return { tenantId, month, generation: run.generation, rows: archivedRows(withManifest(run)) };
 }
 
+const SET_KEEPING_BUDGET_MS = 120_000;
+
+/**
+ * The stale and missing event sets of every tenant's retained events, which the writer keeps
+ * only for the periods it writes: sets of a kind a migration added (0020's, per day and key)
+ * for the days before it, and those of a writer stopped with its keeping pending. Reads answer
+ * such periods from the events meanwhile, slower but exact. Tenant by tenant, resting between
+ * them; a failure is logged and leaves that tenant's for the next run.
+ */
+async function keepEventSets(deps: MaintenanceDeps, now: Date): Promise<MaintenanceSummary['keptSets']> {
+  if (!deps.sets) return { periods: 0, finished: true };
+  const deadline = Date.now() + (deps.setKeepingBudgetMs ?? SET_KEEPING_BUDGET_MS);
+  let periods = 0;
+  const tenants = await deps.store.tenantsWithRollups();
+  // From a random tenant on: where the budget ends before the last, the next runs start elsewhere.
+  const first = Math.floor(Math.random() * tenants.length);
+  for (const tenantId of [...tenants.slice(first), ...tenants.slice(0, first)]) {
+    if (Date.now() >= deadline) return { periods, finished: false };
+    try {
+      const kept = await deps.sets.keepUntil(tenantId, retainedRange(deps.settings, tenantId, now), deadline);
+      periods += kept.rebuilt;
+      if (!kept.finished) return { periods, finished: false };
+    } catch (error) {
+      log('error', 'event sets not kept by maintenance', { tenantId, ...describeError(error) });
+    }
+    await deps.pace?.pause();
+  }
+  return { periods, finished: true };
+}
+
 /**
  * The scheduled maintenance, hourly locally and daily in AWS:
  * 1. Take the job's lock; another run under way means there is nothing to do.
@@ -234,7 +271,8 @@ async function purgeTenantMonth(deps: MaintenanceDeps, { tenantId, month }: Tena
  * 4. Archive and delete the rows of tenants with a shorter retention, month by month, from the
  *    months that stay; a failure leaves that tenant's month for the next run.
  * 5. Prune rollups past their retention, dedupe rows past their window, unused set members.
- * 6. Log a summary; throw when a month was left in place, so the schedule's alarm sees it.
+ * 6. Keep the event sets of the retention window, within a budget (`keepEventSets`).
+ * 7. Log a summary; throw when a month was left in place, so the schedule's alarm sees it.
  */
 export async function runMaintenance(deps: MaintenanceDeps, now: Date): Promise<MaintenanceSummary> {
   const { store } = deps;
@@ -270,11 +308,12 @@ export async function runMaintenance(deps: MaintenanceDeps, now: Date): Promise<
     const prunedDedupe = await store.pruneDedupe(plan.dedupeCutoff);
     const prunedSetMembers = await store.pruneSetMembers();
     await deps.afterStep?.('pruned');
-    return { skipped: false, createdPartitions, archived, tenantPurged, failed, prunedRollups, prunedDedupe, prunedSetMembers };
+    const keptSets = await keepEventSets(deps, now);
+    return { skipped: false, createdPartitions, archived, tenantPurged, failed, prunedRollups, prunedDedupe, prunedSetMembers, keptSets };
   });
   if (!outcome.ran) {
     log('info', 'maintenance skipped: another run holds the lock');
-    return { skipped: true, createdPartitions: [], archived: [], tenantPurged: [], failed: [], prunedRollups: 0, prunedDedupe: 0, prunedSetMembers: 0 };
+    return { skipped: true, createdPartitions: [], archived: [], tenantPurged: [], failed: [], prunedRollups: 0, prunedDedupe: 0, prunedSetMembers: 0, keptSets: { periods: 0, finished: true } };
   }
   const summary = outcome.result;
   emitCounts({ [METRIC.eventsArchived]: [...summary.archived, ...summary.tenantPurged].reduce((sum, month) => sum + month.rows, 0) });

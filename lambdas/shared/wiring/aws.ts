@@ -18,6 +18,7 @@ import { PgEventAdmin } from '../adapters/pg/pg-event-admin.js';
 import { PgEventQueries } from '../adapters/pg/pg-event-queries.js';
 import { PgCounterOutbox } from '../adapters/pg/pg-counter-outbox.js';
 import { PgEventStore } from '../adapters/pg/pg-event-store.js';
+import { PgEventSets } from '../adapters/pg/pg-event-sets.js';
 import { PgRetentionStore } from '../adapters/pg/pg-retention-store.js';
 import { openDatabase, type SqlDatabase } from '../adapters/pg/sql-database.js';
 import { ARCHIVE_S3_CLIENT_CONFIG, S3EventArchive } from '../adapters/s3/s3-event-archive.js';
@@ -145,7 +146,8 @@ export function awsEventArchive(): EventArchive {
 export async function awsMaintenanceDeps(): Promise<MaintenanceDeps> {
   const { retention, maintenance } = loadConfig({ retention: Retention, maintenance: Maintenance });
   const pace = dutyCyclePacer(maintenance.dutyCycle);
-  return { store: new PgRetentionStore(await awsDatabase(), { pace }), archive: awsEventArchive(), settings: retention, pace };
+  const db = await awsDatabase();
+  return { store: new PgRetentionStore(db, { pace }), sets: new PgEventSets(db), archive: awsEventArchive(), settings: retention, pace };
 }
 
 /** The query functions refuse ranges longer than the retention. */

@@ -4,6 +4,7 @@ import { consecutiveGroups } from '../../domain/consecutive-groups.js';
 import { figuresByGroup, type GroupFigures, type MemberPiece } from '../../domain/distinct-sets.js';
 import { coveringRanges, daysOnly, keptPeriods, type RollupSplit } from '../../domain/rollup-ranges.js';
 import type { EventFilters } from '../../ports/event-queries.js';
+import type { EventSetKeeper } from '../../ports/event-set-keeper.js';
 import { tuneForAnalytics } from './analytic-settings.js';
 import { float8s, int4s } from './binary-arrays.js';
 import { Params, splitClauses, whereClauses, type RollupLevel } from './event-filter-sql.js';
@@ -231,7 +232,7 @@ export class StaleSetsError extends Error {
  * they come is read from the events. Runs in its own transactions, so two writers of a tenant
  * can build the same set (the last one wins, with the same content).
  */
-export class PgEventSets {
+export class PgEventSets implements EventSetKeeper {
   constructor(private readonly db: SqlDatabase) {}
 
   /**
@@ -241,11 +242,21 @@ export class PgEventSets {
    * 73 ms, for 7 days of hours at 1M events).
    */
   async keep(tenantId: string, touched: { from: number; to: number }, now = Date.now()): Promise<number> {
+    return (await this.keepUntil(tenantId, touched, Number.POSITIVE_INFINITY, now)).rebuilt;
+  }
+
+  /** `keep`, starting no rebuild past `deadline` (epoch ms): `finished` is false when stale periods were left for later. */
+  async keepUntil(tenantId: string, touched: { from: number; to: number }, deadline: number, now = Date.now()): Promise<{ rebuilt: number; finished: boolean }> {
     const stale: Array<Period & { events: number }> = [];
     for (const split of keptPeriods(touched, now)) stale.push(...(await this.stalePeriods(tenantId, split)));
     let rebuilt = 0;
+    let finished = true;
     // A day and its hours in one chunk: their events are read once for both (`rebuild`).
     for (const chunk of consecutiveGroups(periodsByDay(stale), (day) => day.events, REBUILD_EVENTS)) {
+      if (Date.now() >= deadline) {
+        finished = false;
+        break;
+      }
       rebuilt += await this.rebuild(
         tenantId,
         chunk.flatMap((day) => day.periods),
@@ -253,7 +264,7 @@ export class PgEventSets {
       );
     }
     if (rebuilt > 0) await analyzeGrownTables(this.db, 'event sets');
-    return rebuilt;
+    return { rebuilt, finished };
   }
 
   /**

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DirEventArchive } from '../../../../lambdas/shared/adapters/local/dir-event-archive.js';
+import { PgEventSets } from '../../../../lambdas/shared/adapters/pg/pg-event-sets.js';
 import { PgEventStore } from '../../../../lambdas/shared/adapters/pg/pg-event-store.js';
 import { PgArchiveRestore } from '../../../../lambdas/shared/adapters/pg/pg-archive-restore.js';
 import { PgRetentionStore } from '../../../../lambdas/shared/adapters/pg/pg-retention-store.js';
@@ -363,6 +364,25 @@ describe.each(backends)('the retention job on %s', (name, createDatabase) => {
     expect(members).toEqual([{ member: USER_OF_APRIL }]);
     expect(summary.prunedSetMembers).toBe(1);
     expect(summary.archived.map((month) => month.month)).toEqual(['2025-05-01', JANUARY]);
+  });
+
+  it('keeps the event sets the writer left stale or missing, within its budget', async () => {
+    const tenantId = randomUUID();
+    const days = ['2026-06-10', '2026-06-11', '2026-06-12'];
+    const events = days.flatMap((day) => Array.from({ length: 4 }, (_, i) => trackedEvent({ timestamp: `${day}T0${i}:30:00.000Z`, userId: randomUUID(), category: `c${i % 2}` })));
+    await new PgEventStore(db, { keepSets: false }).writeMessages([received(envelope(events, { tenantId }))]);
+    const sets = new PgEventSets(db);
+    const touched = { from: Date.parse('2026-06-10T00:00:00Z'), to: Date.parse('2026-06-12T23:59:59Z') };
+
+    const outOfTime = await runMaintenance(deps({ sets, setKeepingBudgetMs: 0 }), NOW);
+    expect(outOfTime.keptSets).toEqual({ periods: 0, finished: false });
+
+    const summary = await runMaintenance(deps({ sets }), NOW);
+
+    // Each day, and its four hours with events (the other hours have no rollups to check a set against).
+    expect(summary.keptSets).toMatchObject({ finished: true });
+    expect(summary.keptSets.periods).toBeGreaterThanOrEqual(days.length * 5);
+    expect(await sets.keep(tenantId, touched)).toBe(0);
   });
 
   describe('a tenant with a shorter retention', () => {
