@@ -6,7 +6,7 @@ import type { ErrorGroupsQuery } from '../../domain/query-schemas.js';
 import type { Actor } from '../../domain/caller.js';
 import type { EventFilters, EventQueries, EventsPage, EventTypeSummary, ExportOptions, PageRequest } from '../../ports/event-queries.js';
 import { emitCounts, METRIC } from '../../metrics.js';
-import { tuneForAnalytics } from './analytic-settings.js';
+import { tuneForAnalytics, tuneForSetReads } from './analytic-settings.js';
 import { StaleSetsError } from './pg-event-sets.js';
 import { aggregateFromEvents, aggregateFromSets } from './queries/aggregate-events.js';
 import { errorGroups } from './queries/error-groups.js';
@@ -137,7 +137,11 @@ export class PgEventQueries implements EventQueries {
     plain: (session: SqlSession) => Promise<Counted<T>>,
   ): Promise<T> {
     try {
-      return await this.read(who, what, fromSets, { ...options, oneSnapshot: true });
+      const onSets = async (session: SqlSession) => {
+        await tuneForSetReads(session);
+        return fromSets(session);
+      };
+      return await this.read(who, what, onSets, { ...options, oneSnapshot: true });
     } catch (error) {
       if (!(error instanceof StaleSetsError)) throw error;
       emitCounts({ [METRIC.readsPastStaleSets]: 1 });
