@@ -6,7 +6,7 @@ import type { ErrorGroupsQuery } from '../../domain/query-schemas.js';
 import type { Actor } from '../../domain/caller.js';
 import type { EventFilters, EventQueries, EventsPage, EventTypeSummary, ExportOptions, PageRequest } from '../../ports/event-queries.js';
 import { emitCounts, METRIC } from '../../metrics.js';
-import { tuneForAnalytics, tuneForSetReads } from './analytic-settings.js';
+import { tuneForAnalytics, type AnalyticSettings } from './analytic-settings.js';
 import { StaleSetsError } from './pg-event-sets.js';
 import { aggregateFromEvents, aggregateFromSets } from './queries/aggregate-events.js';
 import { errorGroups } from './queries/error-groups.js';
@@ -137,11 +137,7 @@ export class PgEventQueries implements EventQueries {
     plain: (session: SqlSession) => Promise<Counted<T>>,
   ): Promise<T> {
     try {
-      const onSets = async (session: SqlSession) => {
-        await tuneForSetReads(session);
-        return fromSets(session);
-      };
-      return await this.read(who, what, onSets, { ...options, oneSnapshot: true });
+      return await this.read(who, what, fromSets, { ...options, oneSnapshot: true, readsSets: true });
     } catch (error) {
       if (!(error instanceof StaleSetsError)) throw error;
       emitCounts({ [METRIC.readsPastStaleSets]: 1 });
@@ -150,12 +146,12 @@ export class PgEventQueries implements EventQueries {
   }
 
   /** A read as the tenant, bounded in time, and its EVENTS_QUERIED audit row (unless `what` is undefined: a later page of an audited read), in one transaction. */
-  private read<T>(who: Actor, what: Record<string, unknown> | undefined, work: (session: SqlSession) => Promise<Counted<T>>, options: TransactionOptions & { timeZone?: string } = {}): Promise<T> {
+  private read<T>(who: Actor, what: Record<string, unknown> | undefined, work: (session: SqlSession) => Promise<Counted<T>>, options: TransactionOptions & AnalyticSettings = {}): Promise<T> {
     return inTenantTransaction(
       this.db,
       who.tenantId,
       async (session) => {
-        await tuneForAnalytics(session, options.timeZone);
+        await tuneForAnalytics(session, options);
         const { result, resultCount } = await work(session);
         if (what === undefined) return result;
         await session.query(`INSERT INTO audit_log (tenant_id, action, actor, details) VALUES ($1, 'EVENTS_QUERIED', $2, $3::jsonb)`, [

@@ -294,17 +294,18 @@ export class PgEventSets implements EventSetKeeper {
       return [...byType, ...byDimension].filter((state) => !state.fresh);
     });
     // A day's sets per type and per key count the same events: its weight is the larger sum, not both.
-    const periods = new Map<string, Period & { events: number; byLevel: Map<SetGranularity, number> }>();
+    const periods = new Map<string, Period & { events: number }>();
+    const sums = new Map<string, number>();
     for (const state of stale) {
       const granularity = state.granularity === 'hour' ? 'hour' : 'day';
       const key = `${granularity} ${state.period_start.toISOString()}`;
-      const period = periods.get(key) ?? { granularity, period_start: state.period_start, event_type: null, events: 0, byLevel: new Map() };
-      const sum = (period.byLevel.get(state.granularity) ?? 0) + Number(state.rollup_count);
-      period.byLevel.set(state.granularity, sum);
+      const sum = (sums.get(`${key} ${state.granularity}`) ?? 0) + Number(state.rollup_count);
+      sums.set(`${key} ${state.granularity}`, sum);
+      const period = periods.get(key) ?? { granularity, period_start: state.period_start, event_type: null, events: 0 };
       period.events = Math.max(period.events, sum);
       periods.set(key, period);
     }
-    return [...periods.values()].map(({ byLevel: _byLevel, ...period }) => period);
+    return [...periods.values()];
   }
 
   /**
