@@ -11,7 +11,7 @@ import { PgRetentionStore } from '../../../../lambdas/shared/adapters/pg/pg-rete
 import { openDatabase, type SqlDatabase } from '../../../../lambdas/shared/adapters/pg/sql-database.js';
 import { StoredEventSchema, type StoredEvent } from '../../../../lambdas/shared/domain/answer-schemas.js';
 import type { EventArchive } from '../../../../lambdas/shared/ports/event-archive.js';
-import { MaintenanceIncompleteError, runMaintenance, type MaintenanceDeps, type MaintenanceStep } from '../../../../lambdas/shared/use-cases/run-maintenance.js';
+import { MaintenanceIncompleteError, runMaintenance, type MaintenanceDeps, type MaintenanceStep, type MaintenanceSummary } from '../../../../lambdas/shared/use-cases/run-maintenance.js';
 import { restoreArchive } from '../../../../lambdas/shared/use-cases/restore-archive.js';
 import { recordMetrics } from '../../../support/emf.js';
 import { rollupMismatches } from '../../../support/rollup-check.js';
@@ -327,12 +327,19 @@ describe.each(backends)('the retention job on %s', (name, createDatabase) => {
     expect(audits?.count).toBe(0);
   });
 
-  it('does no harm when two runs start at once: one runs, the other skips', async () => {
+  it('does no harm when a run starts while another holds the lock: one runs, the other skips', async () => {
     const other = testDb.url ? await openDatabase({ databaseUrl: testDb.url, poolSize: 2 }) : db;
     try {
-      const summaries = await Promise.all([runMaintenance(deps(), NOW), runMaintenance(deps({ store: new PgRetentionStore(other) }), NOW)]);
+      // The second run starts inside the first, so that they overlap however slow the machine is.
+      let second: Promise<MaintenanceSummary> | undefined;
+      const holdLockUntilSecondEnds = async (step: MaintenanceStep) => {
+        if (step !== 'partitions' || second) return;
+        second = runMaintenance(deps({ store: new PgRetentionStore(other) }), NOW);
+        await second;
+      };
+      const first = await runMaintenance(deps({ afterStep: holdLockUntilSecondEnds }), NOW);
 
-      expect(summaries.map((summary) => summary.skipped).sort()).toEqual([false, true]);
+      expect([first.skipped, (await second)?.skipped]).toEqual([false, true]);
       await expectJanuaryArchivedOnce();
     } finally {
       if (other !== db) await other.close();
