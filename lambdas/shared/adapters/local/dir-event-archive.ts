@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { ArchiveObjectMissingError, type EventArchive } from '../../ports/event-archive.js';
 
 /**
@@ -23,10 +22,12 @@ export class DirEventArchive implements EventArchive {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
     const temporary = `${path}.${randomUUID()}.partial`;
+    // The file is opened before the copy starts: a write stream that opens it lazily could create
+    // it after a failed copy's clean-up had run, leaving a stray part behind.
+    const file = await open(temporary, 'wx');
     try {
-      await pipeline(body, createWriteStream(temporary));
-      const file = await open(temporary, 'r+');
       try {
+        for await (const chunk of body as AsyncIterable<Buffer | string>) await file.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
         await file.sync();
       } finally {
         await file.close();
