@@ -1,4 +1,4 @@
-// npm run bench:segment [-- --events 20000 --rounds 3 --large 20]
+// npm run bench:segment [-- --events 20000 --rounds 3 --large 20 --cpu-prof DIR]
 // Black box: `bin/local.ts` as its own process on real Postgres, and each client as a process
 // of its own (bench/support/segment-client.ts), sending through HTTP. Per round and mode, the
 // same events go once through /v1/batch from @segment/analytics-node (unmodified, batches of
@@ -7,6 +7,7 @@
 // before `go` (the SDK's own bodies and headers), so the ratio compares the server's two paths;
 // `live` runs the SDK after `go`, its CPU included, as an application meets it. Then `--large`
 // Segment batches of just under 500 KB are posted one after another and their latency reported.
+// `--cpu-prof DIR` writes V8 profiles of the server's threads there.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,7 +22,7 @@ import { BENCH_JWT_SECRET, startLocalServer } from './support/local-server.js';
 import type { ClientMode, ClientReport, ClientSide, LogicalEvent, PrepareOrder } from './support/segment-client.js';
 import { benchServerUrl, median, percentile } from './support/stats.js';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' }, large: { type: 'string', default: '20' }, port: { type: 'string', default: '3141' } } });
+const { values } = parseArgs({ options: { events: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' }, large: { type: 'string', default: '20' }, port: { type: 'string', default: '3141' }, 'cpu-prof': { type: 'string' } } });
 const EVENTS = Number(values.events);
 const ROUNDS = Number(values.rounds);
 const LARGE = Number(values.large);
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tracker-bench-segment-'));
   const client = new pg.Client({ connectionString: bench.url });
   await client.connect();
-  const server = await startLocalServer(bench.url ?? '', dataDir, { PORT: values.port });
+  const server = await startLocalServer(bench.url ?? '', dataDir, { PORT: values.port }, values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []);
   const admin = await mintToken({ secret: BENCH_JWT_SECRET, tenantId: TENANT, subject: 'bench', scopes: ['admin', 'events:write'] });
   const created = await fetch(`${server.url}/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench' }) });
   const { key: writeKey } = (await created.json()) as { key: string };

@@ -12,10 +12,11 @@ export interface LocalServer {
 
 /**
  * `bin/local.ts` as its own process on `databaseUrl`, as `npm start` runs it (writer thread
- * included), with the rate limits out of reach; `env` adds or overrides settings.
+ * included), with the rate limits out of reach; `env` adds or overrides settings, `nodeArgs`
+ * go to node (`--cpu-prof`, which NODE_OPTIONS refuses).
  */
-export async function startLocalServer(databaseUrl: string, dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<LocalServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
+export async function startLocalServer(databaseUrl: string, dataDir: string, env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<LocalServer> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/local.ts'], {
     env: { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, PORT: '0', JWT_SECRET: BENCH_JWT_SECRET, TENANT_RATE_LIMIT_EVENTS: '100000000', TENANT_RATE_LIMIT_RPS: '1000000', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
