@@ -112,11 +112,14 @@ describe('mapSegmentMessage', () => {
     expect(mapSegmentMessage({ ...message, _metadata: { bundled: ['x'.repeat(33 * 1024)] } }, TENANT_A)).toMatchObject({ ok: true });
   });
 
-  it('keeps exactly the ids stored unchanged as userId and sessionId, and leaves the originals of mapped ones to be masked', () => {
+  it('does not repeat ids the columns hold unchanged, keeps a UUID in upper case exactly, and leaves the originals of mapped ones to be masked', () => {
     const plain = mapped({ type: 'track', event: 'x', userId: 'A1B2C3D4-4111-4111-8111-111111111111', anonymousId: 'anon-4111 1111 1111 1111' });
     const hashed = mapped({ type: 'track', event: 'x', userId: 'buyer@example.com', anonymousId: 'a'.repeat(65) });
+    const lower = mapped({ type: 'track', event: 'x', userId: 'a1b2c3d4-4111-4111-8111-111111111111', anonymousId: 'anon-1' });
 
-    expect(plain.extras.ids).toEqual({ type: 'track', userId: 'A1B2C3D4-4111-4111-8111-111111111111', anonymousId: 'anon-4111 1111 1111 1111' });
+    expect(plain.extras.ids).toEqual({ type: 'track', userId: 'A1B2C3D4-4111-4111-8111-111111111111' });
+    expect(lower.extras).toMatchObject({ ids: { type: 'track' }, metadata: {} });
+    expect(lower.event).toMatchObject({ userId: 'a1b2c3d4-4111-4111-8111-111111111111', sessionId: 'anon-1' });
     expect(plain.extras.metadata).toEqual({});
     expect(plain.event).toMatchObject({ userId: 'a1b2c3d4-4111-4111-8111-111111111111', sessionId: 'anon-4111 1111 1111 1111' });
     expect(hashed.extras.ids).toEqual({ type: 'track' });
