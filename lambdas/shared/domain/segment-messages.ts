@@ -161,8 +161,8 @@ export interface MappedSegmentMessage {
    * kept exactly: the call and its messageId are ours to dedupe by (a masker would take the
    * digits of `node-next-1764646...` for a phone number). A userId or anonymousId stored
    * unchanged as our `userId` or `sessionId` is not repeated: the column is the original, and
-   * the copy was two UUIDs (about 90 bytes, a seventh of a bench:segment message) each time. A UUID userId in
-   * upper case is kept, exactly, since the column holds it lower-cased.
+   * the copy was two UUIDs (about 90 bytes, a seventh of a bench:segment message) each time.
+   * A UUID userId in upper case is kept, exactly, since the column holds it lower-cased.
    */
   extras: { context: Record<string, unknown>; metadata: Record<string, unknown>; ids: SegmentIds };
   /** Where our field's complaint points in the Segment message (`action` is `event` of a track). */
@@ -270,9 +270,8 @@ export function mapSegmentMessage(raw: unknown, tenantId: string, defaults: Segm
   if (message.messageId) ids.messageId = message.messageId;
   const metadata: Record<string, unknown> = {};
   // A UUID userId holds no PII; any other is masked. An anonymousId of up to 64 is the sessionId as it is.
-  if (message.userId && UUID.test(message.userId)) {
-    if (message.userId !== event['userId']) ids.userId = message.userId;
-  } else if (message.userId) metadata['userId'] = message.userId;
+  if (message.userId && !UUID.test(message.userId)) metadata['userId'] = message.userId;
+  else if (message.userId && message.userId !== event['userId']) ids.userId = message.userId;
   if (message.anonymousId && message.anonymousId !== event['sessionId']) metadata['anonymousId'] = message.anonymousId;
   if (message.groupId != null) metadata['groupId'] = String(message.groupId);
   if (message.previousId != null) metadata['previousId'] = String(message.previousId);
