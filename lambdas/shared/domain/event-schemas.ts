@@ -9,8 +9,18 @@ export function isStorableText(value: string): boolean {
   return value.isWellFormed() && !value.includes('\u0000');
 }
 
-export const storableText = (max: number) =>
-  z.string().max(max).refine(isStorableText, 'must be valid Unicode without NUL characters');
+const UNSTORABLE_TEXT = 'must be valid Unicode without NUL characters';
+
+export const storableText = (max: number) => z.string().max(max).refine(isStorableText, UNSTORABLE_TEXT);
+
+/**
+ * What `storableText(max)` says of a string, for code that checks by hand what a schema would:
+ * undefined when it passes.
+ */
+export function storableTextIssue(value: string, max: number): string | undefined {
+  if (value.length > max) return `must be at most ${max} characters`;
+  return isStorableText(value) ? undefined : UNSTORABLE_TEXT;
+}
 
 /** Why a JSON value cannot be stored, and where: the path below the value checked. */
 export interface UnstorableJson {
@@ -57,6 +67,29 @@ export function findUnstorableJson(value: unknown, maxKeys = Infinity): Unstorab
     return undefined;
   };
   return walk(value, 0);
+}
+
+/** The longest a number serialises to in JSON (`-2.2250738585072014e-308`), with a margin. */
+const NUMBER_JSON_BYTES = 25;
+
+/**
+ * An upper bound of `Buffer.byteLength(JSON.stringify(value))`, by one walk that builds no
+ * string: a UTF-16 unit serialises to at most 6 bytes (`\u001f`), a number to 25, `false` to 5.
+ * When the bound is under a limit, the exact size need not be taken; a value close to it is
+ * serialised to settle. For values `findUnstorableJson` passed (bounded depth).
+ */
+export function jsonBytesAtMost(value: unknown): number {
+  if (typeof value === 'string') return 2 + 6 * value.length;
+  if (typeof value === 'number') return NUMBER_JSON_BYTES;
+  if (value === null || typeof value !== 'object') return 5;
+  let bytes = 2;
+  if (Array.isArray(value)) {
+    for (const item of value) bytes += jsonBytesAtMost(item) + 1;
+    return bytes;
+  }
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object)) bytes += 4 + 6 * key.length + jsonBytesAtMost(object[key]);
+  return bytes;
 }
 
 export const isoDateTime = z.iso.datetime({ offset: true });
@@ -109,17 +142,20 @@ export const PropertiesSchema = z
     if (reason) ctx.addIssue({ code: 'custom', ...reason });
   });
 
+/** The longest text an event's fields hold, in UTF-16 units as zod counts them. */
+export const EVENT_TEXT_LIMITS = { category: 100, action: 100, label: 255, sessionId: 64 } as const;
+
 /** What an event is about, sent and stored alike. */
-const eventKind = { type: EventTypeEnum, category: storableText(100).min(1), action: storableText(100).min(1) };
+const eventKind = { type: EventTypeEnum, category: storableText(EVENT_TEXT_LIMITS.category).min(1), action: storableText(EVENT_TEXT_LIMITS.action).min(1) };
 
 /** One event as a client sends it (the specification's schema, dates as ISO strings). */
 export const AnalyticsEventSchema = z.strictObject({
   id: z.uuid().optional(),
   ...eventKind,
-  label: storableText(255).optional(),
+  label: storableText(EVENT_TEXT_LIMITS.label).optional(),
   value: z.number().optional(),
   userId: z.uuid().optional(),
-  sessionId: storableText(64).optional(),
+  sessionId: storableText(EVENT_TEXT_LIMITS.sessionId).optional(),
   properties: PropertiesSchema.default({}),
   context: EventContextSchema.optional(),
   metadata: EventMetadataSchema.optional(),
@@ -143,10 +179,10 @@ export const TrackedEventSchema = z.strictObject({
   eventId: z.uuid(),
   timestamp: isoDateTime,
   ...eventKind,
-  label: storableText(255).nullable(),
+  label: storableText(EVENT_TEXT_LIMITS.label).nullable(),
   value: z.number().nullable(),
   userId: z.uuid().nullable(),
-  sessionId: storableText(64).nullable(),
+  sessionId: storableText(EVENT_TEXT_LIMITS.sessionId).nullable(),
   properties: PropertiesSchema,
   context: z.record(z.string(), z.unknown()),
   metadata: z.record(z.string(), z.unknown()),

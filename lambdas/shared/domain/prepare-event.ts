@@ -1,4 +1,4 @@
-import { AnalyticsEventSchema, type TrackedEvent } from './event-schemas.js';
+import { AnalyticsEventSchema, type AnalyticsEventInput, type TrackedEvent } from './event-schemas.js';
 import { resolveEventTimestamp } from './event-timestamps.js';
 import { checkTypeRules, typeMetadata } from './event-type-rules.js';
 import type { FieldIssue } from './errors.js';
@@ -28,19 +28,20 @@ export function prepareEvent(raw: unknown, ctx: PrepareContext): PreparedEvent {
   if (bytes > MAX_EVENT_BYTES) {
     return { ok: false, tooLarge: true, issues: [{ path: '', message: `event is ${bytes} bytes; the limit is ${MAX_EVENT_BYTES}` }] };
   }
-  return prepareSizedEvent(raw, ctx);
+
+  // 2. Shape.
+  const parsed = AnalyticsEventSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
+  return prepareValidEvent(parsed.data, ctx);
 }
 
 /**
- * `prepareEvent` without its size check, for an item its caller has measured already: a
- * Segment message is measured once, as mapped together with what only Segment has, rather than
- * serialised a second time for a narrower check.
+ * `prepareEvent` from its type rules on, for an input that meets `AnalyticsEventSchema`: parsed
+ * by it, or built by a mapping that checks the same rules as it builds (the Segment one, held to
+ * the schema by its property test), which then need not be parsed a second time.
  */
-export function prepareSizedEvent(raw: unknown, ctx: PrepareContext): PreparedEvent {
-  // 2. Shape and type rules.
-  const parsed = AnalyticsEventSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
-  const input = parsed.data;
+export function prepareValidEvent(input: AnalyticsEventInput, ctx: PrepareContext): PreparedEvent {
+  // 2b. Type rules.
   const ruleIssues = checkTypeRules(input);
   if (ruleIssues.length > 0) return { ok: false, issues: ruleIssues };
 

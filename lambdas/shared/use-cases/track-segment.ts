@@ -2,7 +2,7 @@ import type { SegmentReceipt } from '../domain/answer-schemas.js';
 import { NotFoundError, RateLimitedError, UnauthorizedError, ValidationError, WriteKeysUnavailableError } from '../domain/errors.js';
 import { isPlainObject } from '../domain/event-schemas.js';
 import { maskJson } from '../domain/pii-masking.js';
-import { prepareSizedEvent } from '../domain/prepare-event.js';
+import { prepareValidEvent } from '../domain/prepare-event.js';
 import { rateLimitHolder, retryAfterSeconds } from '../domain/rate-limit.js';
 import {
   mapSegmentMessage,
@@ -34,15 +34,15 @@ export interface SegmentTrackRequest {
 }
 
 /**
- * Maps a Segment message (which measures it), then prepares it as our own routes do, then adds
- * what only Segment has, masked but for the ids kept exactly.
+ * Maps a Segment message (which checks and measures it), then prepares it as our own routes do
+ * from their type rules on, then adds what only Segment has, masked but for the ids kept exactly.
  */
 function prepareSegmentMessage(tenantId: string, defaults: SegmentDefaults): PrepareItem {
   return (raw, context) => {
     const outcome = mapSegmentMessage(raw, tenantId, defaults);
     if (!outcome.ok) return outcome;
     const { event, sentAt, extras, issuePaths } = outcome.mapped;
-    const prepared = prepareSizedEvent(event, sentAt === context.sentAt ? context : { ...context, sentAt });
+    const prepared = prepareValidEvent(event, sentAt === context.sentAt ? context : { ...context, sentAt });
     if (!prepared.ok) return { ...prepared, issues: prepared.issues.map((issue) => segmentIssue(issue, issuePaths)) };
     // The event's context and metadata are its own fresh objects: added to, not copied.
     prepared.event.context['segment'] = maskJson(extras.context, context.piiPolicy);

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Params, whereClauses } from '../../../lambdas/shared/adapters/pg/event-filter-sql.js';
-import { AnalyticsEventSchema, TrackedEventSchema } from '../../../lambdas/shared/domain/event-schemas.js';
+import { AnalyticsEventSchema, jsonBytesAtMost, TrackedEventSchema } from '../../../lambdas/shared/domain/event-schemas.js';
 import { DEFAULT_PII_POLICY, maskJson, maskText } from '../../../lambdas/shared/domain/pii-masking.js';
-import { prepareEvent } from '../../../lambdas/shared/domain/prepare-event.js';
+import { prepareEvent, prepareValidEvent } from '../../../lambdas/shared/domain/prepare-event.js';
 import { EventQuerySchema } from '../../../lambdas/shared/domain/query-schemas.js';
+import { mapSegmentMessage, readSegmentMessage, SEGMENT_CALLS, SegmentMessageSchema } from '../../../lambdas/shared/domain/segment-messages.js';
 import { callerForWriteKey, hashWriteKey, newWriteKey, writeKeyId } from '../../../lambdas/shared/domain/write-keys.js';
 import { TENANT_A } from '../../support/factories.js';
 
@@ -93,6 +94,18 @@ describe('validation and masking, for any input', () => {
     );
   });
 
+  it('bounds the serialised size of any JSON from above', () => {
+    const text = fc.oneof(hostileString, fc.string({ unit: 'grapheme' }), fc.string({ unit: fc.constantFrom('\u0001', '\u001f', '"', '\\', '\u2028', '😀', 'é') }));
+    const json = fc.letrec((tie) => ({ value: fc.oneof({ depthSize: 'small' }, text, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.boolean(), fc.constant(null), fc.array(tie('value'), { maxLength: 4 }), fc.dictionary(text, tie('value'), { maxKeys: 4 })) })).value;
+    fc.assert(
+      fc.property(json, (value) => {
+        expect(jsonBytesAtMost(value)).toBeGreaterThanOrEqual(Buffer.byteLength(JSON.stringify(value)));
+      }),
+      { numRuns: 1000 },
+    );
+    expect(jsonBytesAtMost([-2.2250738585072014e-308, 5e-324, -1.7976931348623157e308])).toBeGreaterThanOrEqual(JSON.stringify([-2.2250738585072014e-308, 5e-324, -1.7976931348623157e308]).length);
+  });
+
   it('validates any JSON without throwing', () => {
     fc.assert(fc.property(hostileJson, (raw) => void AnalyticsEventSchema.safeParse(raw)), { numRuns: 300 });
   });
@@ -132,3 +145,94 @@ describe('write keys, for any presented token', () => {
     expect(callerForWriteKey(key, record)?.tenantId).toBe(TENANT_A);
   });
 });
+
+/** Strings about the length limits of our text fields (64, 100, 255) and of a messageId (100). */
+const longString = fc.oneof(fc.string({ minLength: 60, maxLength: 300 }), fc.constantFrom(64, 65, 100, 101, 255, 256).map((length) => 'x'.repeat(length)));
+const segmentText = fc.oneof(hostileString, longString, fc.constantFrom(null, 42, true, 'AB6C1F5E-1111-4111-8111-111111111111', 'ab6c1f5e-1111-4111-8111-111111111111'));
+const segmentTime = fc.oneof(fc.constantFrom('2026-05-31T12:00:00Z', '2026-05-31T12:00:00.123+02:00', '2026-05-31 12:00:00', '2026-02-30T00:00:00Z', '', 7), hostileString);
+const segmentObject = fc.oneof({ weight: 3, arbitrary: fc.dictionary(fc.oneof(hostileString, fc.constantFrom('category', 'label', 'name', 'value', 'revenue', 'eventType', 'currency')), hostileJson, { maxKeys: 6 }) }, hostileJson);
+const segmentContext = fc.oneof(
+  segmentObject,
+  fc.record({ ip: segmentText, userAgent: segmentText, locale: segmentText, timezone: segmentText, page: fc.record({ url: segmentText, path: segmentText, referrer: segmentText }), os: fc.record({ name: segmentText }), device: fc.record({ type: fc.oneof(segmentText, fc.constantFrom('mobile', 'tv')) }), traits: segmentObject }, { requiredKeys: [] }),
+);
+/** Any value a Segment field might hold, most of them wrong. */
+const segmentLike = fc.record(
+  {
+    type: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...SEGMENT_CALLS) }, segmentText),
+    messageId: segmentText,
+    userId: segmentText,
+    anonymousId: segmentText,
+    event: segmentText,
+    name: segmentText,
+    category: segmentText,
+    properties: segmentObject,
+    traits: segmentObject,
+    context: segmentContext,
+    integrations: segmentObject,
+    groupId: fc.oneof(segmentText, fc.double()),
+    previousId: fc.oneof(segmentText, fc.double()),
+    timestamp: segmentTime,
+    originalTimestamp: segmentTime,
+    sentAt: segmentTime,
+    _metadata: hostileJson,
+  },
+  { requiredKeys: [] },
+);
+/** Mostly plain text, sometimes hostile or long: a message that the Segment check lets through, for our own checks to judge. */
+const ourText = fc.oneof({ weight: 6, arbitrary: fc.string({ minLength: 1, maxLength: 20 }) }, hostileString.filter((text) => text.length > 0), longString);
+const ourProperties = fc.dictionary(fc.oneof(fc.constantFrom('category', 'label', 'name', 'value', 'revenue', 'eventType', 'currency'), hostileString), fc.oneof(ourText, fc.double(), fc.constantFrom('ERROR', 'PERFORMANCE', 'BUSINESS', 'EUR'), hostileJson), { maxKeys: 5 });
+const wellFormedSegment = fc.record(
+  {
+    type: fc.constantFrom(...SEGMENT_CALLS),
+    messageId: fc.string({ minLength: 1, maxLength: 100 }),
+    userId: ourText,
+    anonymousId: ourText,
+    event: ourText,
+    name: ourText,
+    category: ourText,
+    properties: ourProperties,
+    traits: ourProperties,
+    context: fc.record({ ip: ourText, userAgent: ourText, locale: ourText, page: fc.record({ url: ourText, referrer: ourText }), traits: ourProperties }, { requiredKeys: [] }),
+    timestamp: fc.constantFrom('2026-05-31T12:00:00Z', '2026-06-01T11:59:00.5+01:00', '2025-01-01T00:00:00Z'),
+  },
+  { requiredKeys: ['type'] },
+);
+const anySegmentMessage = fc.oneof({ weight: 4, arbitrary: wellFormedSegment }, { weight: 3, arbitrary: segmentLike }, hostileJson);
+
+describe('the Segment mapping, for any message', () => {
+  it('reads a message exactly as SegmentMessageSchema, the documented shape, accepts it, naming the same fields', () => {
+    fc.assert(
+      fc.property(anySegmentMessage, (raw) => {
+        const read = readSegmentMessage(raw);
+        const parsed = SegmentMessageSchema.safeParse(raw);
+        expect(read.ok).toBe(parsed.success);
+        if (!read.ok && !parsed.success) {
+          expect(new Set(read.issues.map((issue) => issue.path))).toEqual(new Set(parsed.error.issues.map((issue) => issue.path.join('.'))));
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('never throws, and what it accepts AnalyticsEventSchema accepts unchanged and prepares into a valid queued event', () => {
+    fc.assert(
+      fc.property(anySegmentMessage, fc.option(segmentContext, { nil: undefined }), (raw, batchContext) => {
+        const outcome = mapSegmentMessage(raw, TENANT_A, isPlainObjectValue(batchContext) ? { context: batchContext } : {});
+        if (!outcome.ok) {
+          expect(outcome.issues.length).toBeGreaterThan(0);
+          return;
+        }
+        const { event, sentAt } = outcome.mapped;
+        const parsed = AnalyticsEventSchema.safeParse(event);
+        expect(parsed.success ? parsed.data : parsed.error.issues).toEqual(event);
+        const prepared = prepareValidEvent(event, { ...context, sentAt });
+        if (prepared.ok) expect(TrackedEventSchema.safeParse(JSON.parse(JSON.stringify(prepared.event))).success).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+function isPlainObjectValue(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -105,6 +105,11 @@ describe('mapSegmentMessage', () => {
     expect(outcome).toMatchObject({ ok: false, tooLarge: true });
   });
 
+  it('measures exactly a message whose bound is over 32 KB: 20 KB of letters pass, 6 KB of control characters (36 KB as JSON) do not', () => {
+    expect(mapSegmentMessage({ type: 'track', event: 'x', userId: 'u', properties: { blob: 'x'.repeat(20 * 1024) } }, TENANT_A)).toMatchObject({ ok: true });
+    expect(mapSegmentMessage({ type: 'track', event: 'x', userId: 'u', properties: { blob: '\u0001'.repeat(6 * 1024) } }, TENANT_A)).toMatchObject({ ok: false, tooLarge: true });
+  });
+
   it("counts the batch's context merged into a message against 32 KB, and not the fields Segment's API ignores", () => {
     const message = { type: 'track', event: 'x', userId: 'u' };
 
@@ -127,9 +132,27 @@ describe('mapSegmentMessage', () => {
     expect(hashed.extras.metadata).toEqual({ userId: 'buyer@example.com', anonymousId: 'a'.repeat(65) });
   });
 
-  it("names our field's complaint by the Segment field it came from", () => {
-    expect(segmentIssue({ path: 'action', message: 'too long' }, mapped({ type: 'track', event: 'x', userId: 'u' }).issuePaths)).toEqual({ path: 'event', message: 'too long' });
-    expect(segmentIssue({ path: 'properties.a', message: 'bad' }, mapped({ type: 'identify', userId: 'u' }).issuePaths)).toEqual({ path: 'traits.a', message: 'bad' });
+  it("checks our fields as they are built, each complaint naming the Segment field, all of them at once", () => {
+    expect(issuesOf({ type: 'track', event: 'e'.repeat(101), userId: 'u', properties: { category: 'bad\u0000', label: 'l'.repeat(256) } })).toEqual(['properties.category', 'event', 'properties.label']);
+    expect(issuesOf({ type: 'page', name: 'n'.repeat(101), category: 'c'.repeat(101), anonymousId: 'a\u0000' })).toEqual(['category', 'name', 'anonymousId']);
+    expect(issuesOf({ type: 'screen', anonymousId: 'a', properties: { name: '\ud800' } })).toEqual(['properties.name']);
+    expect(issuesOf({ type: 'track', event: 'x', userId: 'u', properties: { nested: { deep: '\ud800' } } })).toEqual(['properties.nested.deep']);
+    expect(issuesOf({ type: 'identify', userId: 'u', traits: { eventType: 'LAUNCH', '\u0000': 1 } })).toEqual(['traits.eventType', 'traits']);
+    expect(issuesOf({ type: 'identify', userId: 'u', context: { traits: { plan: '\ud800' } } })).toEqual(['context.traits.plan']);
+  });
+
+  it('reports every bad Segment field of a message, not the first only', () => {
+    expect(issuesOf({ type: 'track', event: 7, userId: 42, timestamp: 'yesterday', properties: [] })).toEqual(['userId', 'event', 'properties', 'timestamp']);
+    expect(issuesOf('a string')).toEqual(['']);
+  });
+
+  it("names the Segment field of a complaint from the type rules or the timestamp", () => {
+    const performance = mapped({ type: 'track', event: 'x', userId: 'u', properties: { eventType: 'PERFORMANCE', revenue: -1 } });
+    const identify = mapped({ type: 'identify', userId: 'u', traits: {}, originalTimestamp: '2020-01-01T00:00:00Z' });
+
+    expect(segmentIssue({ path: 'value', message: 'negative' }, performance.issuePaths)).toEqual({ path: 'properties.revenue', message: 'negative' });
+    expect(segmentIssue({ path: 'properties.currency', message: 'bad' }, identify.issuePaths)).toEqual({ path: 'traits.currency', message: 'bad' });
+    expect(segmentIssue({ path: 'timestamp', message: 'too old' }, identify.issuePaths)).toEqual({ path: 'originalTimestamp', message: 'too old' });
   });
 });
 
