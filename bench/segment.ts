@@ -3,7 +3,8 @@
 // of its own (bench/support/segment-client.ts), sending through HTTP. Per round and mode, the
 // same events go once through /v1/batch from @segment/analytics-node (unmodified, batches of
 // 1,000) and once through our /v1/events/batch (batches of 1,000), alternating which goes
-// first; each is timed from `go` until every event is stored. `replay` sends requests made
+// first; each is timed from `go` until every event is stored, and until the last request was
+// answered, which tells the ingest function's time from the writer's. `replay` sends requests made
 // before `go` (the SDK's own bodies and headers), so the ratio compares the server's two paths;
 // `live` runs the SDK after `go`, its CPU included, as an application meets it. Then `--large`
 // Segment batches of just under 500 KB are posted one after another and their latency reported.
