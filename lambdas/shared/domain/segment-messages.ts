@@ -285,8 +285,7 @@ interface Kind {
 }
 
 function kindOf(message: SegmentMessage, properties: Record<string, unknown>, propertiesPath: string): Kind {
-  const fromProperties = stringProperty(properties, 'category');
-  const category = fromProperties ?? message.type;
+  const category = stringProperty(properties, 'category') ?? message.type;
   const categoryPath = `${propertiesPath}.category`;
   switch (message.type) {
     case 'track':

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Params, whereClauses } from '../../../lambdas/shared/adapters/pg/event-filter-sql.js';
-import { AnalyticsEventSchema, jsonBytesAtMost, TrackedEventSchema } from '../../../lambdas/shared/domain/event-schemas.js';
+import { AnalyticsEventSchema, isPlainObject, jsonBytesAtMost, TrackedEventSchema } from '../../../lambdas/shared/domain/event-schemas.js';
 import { DEFAULT_PII_POLICY, maskJson, maskText } from '../../../lambdas/shared/domain/pii-masking.js';
 import { prepareEvent, prepareValidEvent } from '../../../lambdas/shared/domain/prepare-event.js';
 import { EventQuerySchema } from '../../../lambdas/shared/domain/query-schemas.js';
@@ -217,7 +217,7 @@ describe('the Segment mapping, for any message', () => {
   it('never throws, and what it accepts AnalyticsEventSchema accepts unchanged and prepares into a valid queued event', () => {
     fc.assert(
       fc.property(anySegmentMessage, fc.option(segmentContext, { nil: undefined }), (raw, batchContext) => {
-        const outcome = mapSegmentMessage(raw, TENANT_A, isPlainObjectValue(batchContext) ? { context: batchContext } : {});
+        const outcome = mapSegmentMessage(raw, TENANT_A, isPlainObject(batchContext) ? { context: batchContext } : {});
         if (!outcome.ok) {
           expect(outcome.issues.length).toBeGreaterThan(0);
           return;
@@ -232,7 +232,3 @@ describe('the Segment mapping, for any message', () => {
     );
   });
 });
-
-function isPlainObjectValue(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
