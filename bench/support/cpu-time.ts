@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** Linux's USER_HZ: /proc counts CPU time in ticks of 10 ms on every architecture Node runs on. */
 const TICK_MS = 10;
@@ -27,4 +27,15 @@ export async function processesCpuMs(pids: readonly number[]): Promise<number> {
   let total = 0;
   for (const pid of pids) total += await processCpuMs(pid);
   return total;
+}
+
+/** The sum over every process whose command name is `name` (Chromium's browser, renderers, GPU and utility processes are all `chromium`). */
+export async function namedProcessesCpuMs(name: string): Promise<number> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const comm = await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '');
+    if (comm.trim() === name) pids.push(Number(entry));
+  }
+  return processesCpuMs(pids);
 }
