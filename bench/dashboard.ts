@@ -1,4 +1,4 @@
-// npm run bench:dashboard [-- --events 1000000 --others 3000000 --loads 20 --keep | --reuse URL]
+// npm run bench:dashboard [-- --events 1000000 --others 3000000 --loads 20 --load 2 --keep | --reuse URL]
 // Loads one tenant's events over 90 days and three other tenants' into real Postgres (COPY,
 // not measured), starts the local runtime on it as `npm start` does, then times the overview
 // of the last 30 days in headless Chromium until every panel is final: the first load after
@@ -7,7 +7,8 @@
 // finished opening its window). The baseline, in alternating
 // rounds: the same API calls from Node, in parallel, without a browser. Also the JS and CSS
 // the page loads, gzipped as served, and each API call alone (one after another) to show which
-// of them the page waits for.
+// of them the page waits for. `--load N` repeats the warm loads and their baseline while N
+// writers (bench:query's) ingest another tenant's events into the same database.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,13 +20,16 @@ import { createServerDatabase, onServer } from '../test/support/test-database.js
 import { PgEventSets } from '../lambdas/shared/adapters/pg/pg-event-sets.js';
 import { loadEvents } from './support/bulk-load.js';
 import { namedProcessesCpuMs } from './support/cpu-time.js';
+import { startLoadWriters } from './support/load-writers.js';
 import { BENCH_JWT_SECRET, startLocalServer } from './support/local-server.js';
 import { benchServerUrl, percentile } from './support/stats.js';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, others: { type: 'string', default: '3000000' }, loads: { type: 'string', default: '20' }, keep: { type: 'boolean', default: false }, reuse: { type: 'string' }, port: { type: 'string', default: '3163' } } });
+const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' }, others: { type: 'string', default: '3000000' }, loads: { type: 'string', default: '20' }, keep: { type: 'boolean', default: false }, reuse: { type: 'string' }, load: { type: 'string', default: '0' }, port: { type: 'string', default: '3163' } } });
 const EVENTS = Number(values.events);
 const OTHERS = Number(values.others);
 const LOADS = Number(values.loads);
+const WRITERS = Number(values.load);
+const LOAD_TENANT = '00000000-0000-4000-8000-0000000000bb';
 const TENANT = '00000000-0000-4000-8000-0000000000aa';
 const DAY = 86_400_000;
 const CHROMIUM = '/usr/bin/chromium';
@@ -132,6 +136,20 @@ async function servedBytes(url: string): Promise<{ js: number; css: number }> {
   return sizes;
 }
 
+/** The warm loads and their baseline again, alternating, while `WRITERS` writers ingest. */
+async function underLoad(url: string, token: string, databaseUrl: string, browser: Browser) {
+  const writers = await startLoadWriters(databaseUrl, LOAD_TENANT, WRITERS);
+  const pages: number[] = [];
+  const apis: number[] = [];
+  for (let round = 0; round < LOADS; round++) {
+    pages.push(await pageLoad(browser, url, token));
+    apis.push(await apiOnly(url, token));
+  }
+  const loadAverage = load();
+  const { stored, seconds } = await writers.stop();
+  return { pages: pages.sort((a, b) => a - b), apis: apis.sort((a, b) => a - b), stored, seconds, loadAverage };
+}
+
 const ms = (value: number) => `${value.toFixed(0)} ms`;
 const load = () => loadavg().map((value) => value.toFixed(1)).join(' ');
 
@@ -170,6 +188,7 @@ async function main(): Promise<void> {
       }
       pages.sort((a, b) => a - b);
       apis.sort((a, b) => a - b);
+      const loaded = WRITERS > 0 ? await underLoad(server.url, token, databaseUrl, browser) : undefined;
       const alone = await eachCallAlone(server.url, token, 5);
       const bytes = await servedBytes(server.url);
       const total = bytes.js + bytes.css;
@@ -179,6 +198,9 @@ async function main(): Promise<void> {
       console.log(`first load after the server started: ${ms(first)} (goal < ${GOAL_MS} ms: ${first < GOAL_MS ? 'yes' : 'no'}); its API calls alone right after: ${ms(firstApi)}`);
       console.log(`warm page p50 ${ms(p50)}, p95 ${ms(p95)} (goal < ${GOAL_MS} ms: ${p95 < GOAL_MS ? 'yes' : 'no'})`);
       console.log(`baseline, the same API calls from Node: p50 ${ms(percentile(apis, 50))}, p95 ${ms(percentile(apis, 95))}; page / API p50 ${(p50 / percentile(apis, 50)).toFixed(2)}x`);
+      if (loaded) {
+        console.log(`with --load ${WRITERS} (${loaded.stored.toLocaleString('en')} events of another tenant stored meanwhile, ${Math.round(loaded.stored / loaded.seconds).toLocaleString('en')} ev/s; load average ${loaded.loadAverage}): page p50 ${ms(percentile(loaded.pages, 50))}, p95 ${ms(percentile(loaded.pages, 95))}; API calls p50 ${ms(percentile(loaded.apis, 50))}, p95 ${ms(percentile(loaded.apis, 95))}`);
+      }
       console.log('each call alone, one after another (median of 5):');
       for (const [name, times] of alone) console.log(`  ${ms(percentile([...times].sort((a, b) => a - b), 50)).padStart(9)}  ${name}`);
       console.log(`JS ${(bytes.js / 1024).toFixed(1)} KB + CSS ${(bytes.css / 1024).toFixed(1)} KB gzipped = ${(total / 1024).toFixed(1)} KB (goal < ${GOAL_BYTES / 1024} KB: ${total < GOAL_BYTES ? 'yes' : 'no'})`);

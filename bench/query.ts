@@ -7,7 +7,6 @@
 // asked through the query adapter (transaction, RLS, audit row) in this process, or with
 // --http through a freshly started `bin/local.ts`. --load N repeats the warm runs while N
 // writer processes ingest live events of another tenant through the write handler.
-import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +19,7 @@ import { PgEventSets } from '../lambdas/shared/adapters/pg/pg-event-sets.js';
 import { createServerDatabase } from '../test/support/test-database.js';
 import { loadEvents } from './support/bulk-load.js';
 import { explainingDatabase, type Explained } from './support/explain-database.js';
-import type { LoadWriterReport } from './support/load-writer.js';
+import { startLoadWriters } from './support/load-writers.js';
 import { BENCH_JWT_SECRET, startLocalServer, type LocalServer } from './support/local-server.js';
 import { askInProcess, askOverHttp, differences, loadDuck, page19End, questions, type Ask, type Figures, type Question } from './support/query-questions.js';
 import { benchServerUrl, percentile } from './support/stats.js';
@@ -127,30 +126,6 @@ async function alternate(question: Question, ask: Ask, duck: DuckDBConnection, o
   return result;
 }
 
-/** Starts `count` writer processes and resolves once each has stored its first delivery. */
-async function startWriters(databaseUrl: string, count: number) {
-  const children = Array.from({ length: count }, (_, index) => fork(new URL('./support/load-writer.ts', import.meta.url).pathname, [databaseUrl, LOAD_TENANT, String(index + 1)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
-  const reports = children.map(
-    (child) =>
-      new Promise<LoadWriterReport>((resolve, reject) => {
-        child.on('message', (message: Partial<LoadWriterReport>) => {
-          if (message.stored !== undefined) resolve(message as LoadWriterReport);
-        });
-        child.once('exit', (code) => reject(new Error(`load writer exited (${code})`)));
-      }),
-  );
-  await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
-  const started = performance.now();
-  return {
-    async stop() {
-      for (const child of children) child.send('stop');
-      const done = await Promise.all(reports);
-      const seconds = (performance.now() - started) / 1000;
-      return { stored: done.reduce((sum, report) => sum + report.stored, 0), seconds };
-    },
-  };
-}
-
 const cell = (value: number | string | undefined) => (value === undefined ? '-' : typeof value === 'string' ? value : `${value < 100 ? value.toFixed(1) : Math.round(value).toLocaleString('en')} ms`);
 /** Said beside a p95 when it rests on fewer runs than asked (--budget) or on failed reads. */
 const runsNote = ({ runs, failedRuns }: { runs: number; failedRuns: number }) =>
@@ -249,7 +224,7 @@ async function main(): Promise<void> {
 
     let loadNote = '';
     if (WRITERS > 0) {
-      const writers = await startWriters(bench.url ?? '', WRITERS);
+      const writers = await startLoadWriters(bench.url ?? '', LOAD_TENANT, WRITERS);
       const loadDuring: string[] = [];
       for (const entry of measured) {
         const ours: number[] = [];
