@@ -114,6 +114,19 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in headless Chromium', () 
     await context.close();
   });
 
+  it('draws the period asked for on the time axis, not only the days that have events', async () => {
+    const { page, context } = await open(1280, admin);
+    await page.goto(`${url}/#/overview?period=30d&tz=UTC`);
+    await page.waitForSelector('body[data-overview=complete]', { timeout: VIEW_BOUND_MS });
+    const now = Date.now();
+    for (const chart of ['#by-type .chart', '#performance .chart']) {
+      // The seeded events cover the last 7 days; the axis spans the 30 asked for.
+      expect(Date.parse((await page.getAttribute(chart, 'data-x-from')) ?? '')).toBeLessThanOrEqual(now - 30 * 86_400_000 + 60_000);
+      expect(Date.parse((await page.getAttribute(chart, 'data-x-to')) ?? '')).toBeGreaterThanOrEqual(now - 60_000);
+    }
+    await context.close();
+  });
+
   for (const width of WIDTHS) {
     it(`loads the overview at ${width} px: numbers with their change, charts, ranked panels, error groups, lag and live`, async () => {
       const { page, context, dialogs, errors } = await open(width, admin);

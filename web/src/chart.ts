@@ -20,6 +20,11 @@ interface ChartOptions {
   /** Stacked bars (counts) or lines (percentiles). */
   kind: 'stacked' | 'lines';
   title: string;
+  /**
+   * The period the x axis shows, in ms. Without it uPlot spans the buckets that have events,
+   * and a single bucket got an axis of years around it.
+   */
+  span?: [start: number, end: number];
 }
 
 /** Keeps the chart as wide as its box (1280 px and 390 px screens alike). */
@@ -29,6 +34,17 @@ function fitWidth(chart: uPlot, box: HTMLElement): void {
     if (width !== chart.width) chart.setSize({ width, height: chart.height });
   });
   observer.observe(box);
+}
+
+function markSpan(box: HTMLElement, scale: uPlot.Scale | undefined): void {
+  if (scale?.min === undefined || scale.max === undefined) return;
+  box.dataset['xFrom'] = new Date(scale.min * 1000).toISOString();
+  box.dataset['xTo'] = new Date(scale.max * 1000).toISOString();
+}
+
+/** The span in seconds, widened to the buckets where one starts before it (a local midnight) or after it. */
+function xRange([start, end]: [number, number], x: number[]): [number, number] {
+  return [Math.min(start / 1000, x[0] ?? Infinity), Math.max(end / 1000, x.at(-1) ?? -Infinity)];
 }
 
 /**
@@ -55,15 +71,18 @@ export function chart(options: ChartOptions): HTMLElement {
   }
   const labels = options.kind === 'stacked' ? [...options.series].reverse() : options.series;
   const count = options.series.length;
-  const bars = uPlot.paths.bars?.({ size: [0.8, 48], gap: 1 });
+  // Left-aligned: a bar stands for the bucket that starts at its x.
+  const bars = uPlot.paths.bars?.({ size: [0.8, 48], gap: 1, align: 1 });
   const plot = new uPlot(
     {
       width: 600,
       height: 240,
       tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), options.zone),
       legend: { live: true },
+      // The instants the x axis spans, as drawn, for the browser tests (the axis itself is pixels).
+      hooks: { setScale: [(u, key) => key === 'x' && markSpan(box, u.scales['x'])] },
       cursor: { points: { show: options.kind === 'lines' } },
-      scales: { x: { time: true } },
+      scales: { x: options.span ? { time: true, range: xRange(options.span, x) } : { time: true } },
       axes: [
         { stroke: '#333', grid: { stroke: '#e3e3e3' } },
         { stroke: '#333', grid: { stroke: '#e3e3e3' }, size: 64, values: (_u, values) => values.map((value) => format(value)) },

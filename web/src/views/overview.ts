@@ -114,7 +114,7 @@ export function renderOverview(main: HTMLElement, route: Route): Cleanup {
       const answer = await current;
       if (answer.data.length === 0) return h('p', { class: 'muted' }, 'No events in this period.');
       const { x, keys, values } = pivot(answer.data, (row) => row.period, (row) => row.type ?? 'unknown', (row) => row.count);
-      return chart({ kind: 'stacked', title: `Events by type per ${granularity}`, x, zone: win.zone, series: keys.map((key) => ({ label: key, values: values.get(key) ?? [] })) });
+      return chart({ kind: 'stacked', title: `Events by type per ${granularity}`, x, span: [start, end], zone: win.zone, series: keys.map((key) => ({ label: key, values: values.get(key) ?? [] })) });
     }),
     (async () => {
       const grouped = postJson<Aggregation>('/v1/analytics/aggregate', { ...range, granularity: granularity === 'minute' ? 'hour' : 'day', groupBy: ['category', 'action'] });
@@ -155,7 +155,7 @@ export function renderOverview(main: HTMLElement, route: Route): Cleanup {
       if (answer.data.length === 0) return h('p', { class: 'muted' }, 'No PERFORMANCE events in this period.');
       const x = answer.data.map((row) => Date.parse(row.period));
       const series = (['p50', 'p95', 'p99'] as const).map((key) => ({ label: key, values: answer.data.map((row) => row[key]) }));
-      return chart({ kind: 'lines', title: 'PERFORMANCE durations: p50, p95 and p99 per bucket', x, zone: win.zone, series, format: formatMs });
+      return chart({ kind: 'lines', title: 'PERFORMANCE durations: p50, p95 and p99 per bucket', x, span: [start, end], zone: win.zone, series, format: formatMs });
     }),
     loadInto(lag.body, async () => {
       const types = await getJson<EventTypeSummary[]>(`/v1/analytics/event-types${query({ startTime: range.startTime, endTime: range.endTime })}`);
