@@ -25,6 +25,8 @@ interface ChartOptions {
    * and a single bucket got an axis of years around it.
    */
   span?: [start: number, end: number];
+  /** A bucket's width in ms: a bar stands from its bucket's start for this long, the last one too. */
+  bucketMs: number;
 }
 
 /** Keeps the chart as wide as its box (1280 px and 390 px screens alike). */
@@ -42,9 +44,22 @@ function markSpan(box: HTMLElement, scale: uPlot.Scale | undefined): void {
   box.dataset['xTo'] = new Date(scale.max * 1000).toISOString();
 }
 
-/** The span in seconds, widened to the buckets where one starts before it (a local midnight) or after it. */
-function xRange([start, end]: [number, number], x: number[]): [number, number] {
-  return [Math.min(start / 1000, x[0] ?? Infinity), Math.max(end / 1000, x.at(-1) ?? -Infinity)];
+/**
+ * The x scale's range: uPlot asks with the data's own extent when it ranges the scale itself
+ * (at first, and on a double click after a zoom), and with the selection when the user drags to zoom. The
+ * former becomes the span asked for, widened to the buckets that start before it (a local
+ * midnight) and to the end of the last bucket, so that its bar is not cut; the latter is kept.
+ */
+function xRange(x: number[], bucketSeconds: number, span: [number, number] | undefined): uPlot.Range.Function {
+  const first = x[0];
+  const last = x.at(-1);
+  return (_u, min, max) => {
+    // A single bucket is ranged by uPlot as that instant plus a day.
+    const ownExtent = min === first && (max === last || first === last);
+    if (first === undefined || last === undefined || !ownExtent) return [min, max];
+    const [start, end] = span ? [span[0] / 1000, span[1] / 1000] : [first, last];
+    return [Math.min(start, first), Math.max(end, last + bucketSeconds)];
+  };
 }
 
 /**
@@ -82,7 +97,7 @@ export function chart(options: ChartOptions): HTMLElement {
       // The instants the x axis spans, as drawn, for the browser tests (the axis itself is pixels).
       hooks: { setScale: [(u, key) => key === 'x' && markSpan(box, u.scales['x'])] },
       cursor: { points: { show: options.kind === 'lines' } },
-      scales: { x: options.span ? { time: true, range: xRange(options.span, x) } : { time: true } },
+      scales: { x: { time: true, range: xRange(x, options.bucketMs / 1000, options.span) } },
       axes: [
         { stroke: '#333', grid: { stroke: '#e3e3e3' } },
         { stroke: '#333', grid: { stroke: '#e3e3e3' }, size: 64, values: (_u, values) => values.map((value) => format(value)) },

@@ -12,6 +12,8 @@ import { periodControls, windowOf } from './controls.js';
 import { navigate } from '../route.js';
 
 const TOP = 8;
+/** A bucket's width; a local day across DST is an hour off, which only moves where the axis ends. */
+const GRANULARITY_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
 const LIVE_EVENTS = 20;
 
 interface Totals {
@@ -114,7 +116,7 @@ export function renderOverview(main: HTMLElement, route: Route): Cleanup {
       const answer = await current;
       if (answer.data.length === 0) return h('p', { class: 'muted' }, 'No events in this period.');
       const { x, keys, values } = pivot(answer.data, (row) => row.period, (row) => row.type ?? 'unknown', (row) => row.count);
-      return chart({ kind: 'stacked', title: `Events by type per ${granularity}`, x, span: [start, end], zone: win.zone, series: keys.map((key) => ({ label: key, values: values.get(key) ?? [] })) });
+      return chart({ kind: 'stacked', title: `Events by type per ${granularity}`, x, span: [start, end], bucketMs: GRANULARITY_MS[granularity], zone: win.zone, series: keys.map((key) => ({ label: key, values: values.get(key) ?? [] })) });
     }),
     (async () => {
       const grouped = postJson<Aggregation>('/v1/analytics/aggregate', { ...range, granularity: granularity === 'minute' ? 'hour' : 'day', groupBy: ['category', 'action'] });
@@ -155,7 +157,7 @@ export function renderOverview(main: HTMLElement, route: Route): Cleanup {
       if (answer.data.length === 0) return h('p', { class: 'muted' }, 'No PERFORMANCE events in this period.');
       const x = answer.data.map((row) => Date.parse(row.period));
       const series = (['p50', 'p95', 'p99'] as const).map((key) => ({ label: key, values: answer.data.map((row) => row[key]) }));
-      return chart({ kind: 'lines', title: 'PERFORMANCE durations: p50, p95 and p99 per bucket', x, span: [start, end], zone: win.zone, series, format: formatMs });
+      return chart({ kind: 'lines', title: 'PERFORMANCE durations: p50, p95 and p99 per bucket', x, span: [start, end], bucketMs: GRANULARITY_MS[granularity], zone: win.zone, series, format: formatMs });
     }),
     loadInto(lag.body, async () => {
       const types = await getJson<EventTypeSummary[]>(`/v1/analytics/event-types${query({ startTime: range.startTime, endTime: range.endTime })}`);
@@ -196,7 +198,7 @@ function livePanel(body: HTMLElement, zone: string, panels: Promise<void>[]): Cl
         for (const row of answer.counts) perMinute.set(Date.parse(row.minute), (perMinute.get(Date.parse(row.minute)) ?? 0) + row.count);
         const total = [...perMinute.values()].reduce((sum, count) => sum + count, 0);
         const x = [...perMinute.keys()].sort((a, b) => a - b);
-        return [h('p', {}, h('strong', { data: { liveTotal: '' } }, formatNumber(total)), ' events stored in the last 60 minutes'), ...(x.length > 0 ? [chart({ kind: 'stacked', title: 'Events per minute, last hour', x, zone, series: [{ label: 'events', values: x.map((minute) => perMinute.get(minute) ?? 0) }] })] : [])];
+        return [h('p', {}, h('strong', { data: { liveTotal: '' } }, formatNumber(total)), ' events stored in the last 60 minutes'), ...(x.length > 0 ? [chart({ kind: 'stacked', title: 'Events per minute, last hour', x, bucketMs: GRANULARITY_MS.minute, zone, series: [{ label: 'events', values: x.map((minute) => perMinute.get(minute) ?? 0) }] })] : [])];
       },
       'Live counters (GET /v1/counters/live)',
     ),
