@@ -24,11 +24,26 @@ CREATE TABLE IF NOT EXISTS local_queue.messages (
   dead_lettered_at timestamptz,
   dead_letter_reason text
 );
--- Uncompressed where the server has no lz4 (PGlite): pglz spent 8 of the 20 ms a 1,000-event
--- request's insert took (740 KB of rows, measured), for rows that live a second.
-ALTER TABLE local_queue.messages ALTER COLUMN body SET STORAGE EXTERNAL;
 CREATE INDEX IF NOT EXISTS messages_visible ON local_queue.messages (visible_at) WHERE dead_lettered_at IS NULL;
 CREATE INDEX IF NOT EXISTS messages_dead_lettered ON local_queue.messages (dead_lettered_at) WHERE dead_lettered_at IS NOT NULL`;
+
+/**
+ * The bodies' storage: lz4 where Postgres has it (20 inserts of 685 KB bodies took 54-56 ms
+ * against 66-83 ms uncompressed and 159-165 ms with pglz, in 3.9 against 14.3 MB, the WAL
+ * alike), else uncompressed (PGlite has only pglz, which spent 8 of the 20 ms a 1,000-event
+ * request's insert took, for rows that live a second). Altered only when not so already: an
+ * ALTER TABLE takes the table's exclusive lock, and every process of the runtime opens the queue.
+ */
+async function keepBodiesCompact(db: SqlDatabase): Promise<void> {
+  const [body] = await db.query<{ lz4: boolean; storage: string; compression: string }>(
+    `SELECT 'lz4' = ANY(s.enumvals) AS lz4, a.attstorage AS storage, a.attcompression AS compression
+     FROM pg_settings s, pg_attribute a
+     WHERE s.name = 'default_toast_compression' AND a.attrelid = 'local_queue.messages'::regclass AND a.attname = 'body'`,
+  );
+  if (!body) return;
+  if (body.lz4 && (body.storage !== 'x' || body.compression !== 'l')) await db.exec('ALTER TABLE local_queue.messages ALTER COLUMN body SET STORAGE EXTENDED, ALTER COLUMN body SET COMPRESSION lz4');
+  if (!body.lz4 && body.storage !== 'e') await db.exec('ALTER TABLE local_queue.messages ALTER COLUMN body SET STORAGE EXTERNAL');
+}
 
 /** A received message; the receipt handle names this receive, as SQS's does. */
 export interface ReceivedQueueMessage {
@@ -99,14 +114,7 @@ export class PgMessageQueue implements EventQueue {
 
   static async open(db: SqlDatabase): Promise<PgMessageQueue> {
     await db.exec(CREATE_QUEUE);
-    // lz4 where Postgres has it: 20 inserts of 685 KB bodies took 54-56 ms against 66-83 ms
-    // uncompressed and 159-165 ms with pglz, in 3.9 MB against 14.3 MB (WAL alike).
-    const [lz4] = await db.query<{ available: boolean; set: boolean }>(
-      `SELECT 'lz4' = ANY(enumvals) AS available,
-         (SELECT attcompression = 'l' FROM pg_attribute WHERE attrelid = 'local_queue.messages'::regclass AND attname = 'body') AS set
-       FROM pg_settings WHERE name = 'default_toast_compression'`,
-    );
-    if (lz4?.available && !lz4.set) await db.exec('ALTER TABLE local_queue.messages ALTER COLUMN body SET STORAGE EXTENDED, ALTER COLUMN body SET COMPRESSION lz4');
+    await keepBodiesCompact(db);
     return new PgMessageQueue(db);
   }
 
