@@ -19,7 +19,7 @@ import { mintToken } from '../lambdas/shared/adapters/jwt/mint-token.js';
 import { createServerDatabase, onServer } from '../test/support/test-database.js';
 import { PgEventSets } from '../lambdas/shared/adapters/pg/pg-event-sets.js';
 import { loadEvents } from './support/bulk-load.js';
-import { namedProcessesCpuMs } from './support/cpu-time.js';
+import { namedProcessesCpuMsByPid } from './support/cpu-time.js';
 import { startLoadWriters } from './support/load-writers.js';
 import { BENCH_JWT_SECRET, startLocalServer } from './support/local-server.js';
 import { benchServerUrl, percentile } from './support/stats.js';
@@ -93,16 +93,19 @@ async function eachCallAlone(url: string, token: string, rounds: number): Promis
  * context opens a headless window whose own UI renderer (`--top-chrome-webui`) spends ~450 ms
  * of CPU starting after the page exists: a user opening the dashboard in a browser that is
  * already running does not pay it, and navigating during it timed Chromium's start-up on the
- * same two cores as the server's queries (2026-12-03: warm page 662-797 ms without this wait,
+ * same two cores as the server's queries (2026-12-03: warm page 678-874 ms without this wait,
  * 444-522 ms with it, same database).
  */
 async function chromiumSettled(): Promise<void> {
   const deadline = performance.now() + 10_000;
-  let before = await namedProcessesCpuMs('chromium');
+  let before = await namedProcessesCpuMsByPid('chromium');
   while (performance.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const now = await namedProcessesCpuMs('chromium');
-    if (now - before < 30) return;
+    const now = await namedProcessesCpuMsByPid('chromium');
+    // Each live process against its own earlier figure: a sum over all would fall when one ends (the context just closed).
+    let spent = 0;
+    for (const [pid, ms] of now) spent += ms - (before.get(pid) ?? 0);
+    if (spent < 30) return;
     before = now;
   }
 }
@@ -158,11 +161,17 @@ async function benchDatabase(): Promise<string> {
   if (values.reuse) return values.reuse;
   const bench = await createServerDatabase(benchServerUrl(), 'bench_dashboard');
   const client = new pg.Client({ connectionString: bench.url });
-  await client.connect();
-  const end = Date.now();
-  await loadEvents(client, { tenant: TENANT, events: EVENTS, others: OTHERS, end, state: 'analyze' });
-  // What the writer does after its commits; the bench's COPY bypasses it.
-  await new PgEventSets(bench.db).keep(TENANT, { from: end - 91 * 86_400_000, to: end });
+  try {
+    await client.connect();
+    const end = Date.now();
+    await loadEvents(client, { tenant: TENANT, events: EVENTS, others: OTHERS, end, state: 'analyze' });
+    // What the writer does after its commits; the bench's COPY bypasses it.
+    await new PgEventSets(bench.db).keep(TENANT, { from: end - 91 * 86_400_000, to: end });
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    await bench.drop();
+    throw error;
+  }
   await client.end();
   await bench.db.close();
   return bench.url ?? '';

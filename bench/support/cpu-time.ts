@@ -29,13 +29,13 @@ export async function processesCpuMs(pids: readonly number[]): Promise<number> {
   return total;
 }
 
-/** The sum over every process whose command name is `name` (Chromium's browser, renderers, GPU and utility processes are all `chromium`). */
-export async function namedProcessesCpuMs(name: string): Promise<number> {
-  const pids: number[] = [];
+/** CPU ms of each process whose command name is `name` (Chromium's browser, renderers, GPU and utility processes are all `chromium`), by pid. */
+export async function namedProcessesCpuMsByPid(name: string): Promise<Map<number, number>> {
+  const byPid = new Map<number, number>();
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const comm = await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '');
-    if (comm.trim() === name) pids.push(Number(entry));
+    if (comm.trim() === name) byPid.set(Number(entry), await processCpuMs(Number(entry)));
   }
-  return processesCpuMs(pids);
+  return byPid;
 }
