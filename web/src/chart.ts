@@ -46,9 +46,10 @@ function markSpan(box: HTMLElement, scale: uPlot.Scale | undefined): void {
 
 /**
  * The x scale's range: uPlot asks with the data's own extent when it ranges the scale itself
- * (at first, and on a double click after a zoom), and with the selection when the user drags to zoom. The
- * former becomes the span asked for, widened to the buckets that start before it (a local
- * midnight) and to the end of the last bucket, so that its bar is not cut; the latter is kept.
+ * (at first, and on the double click that ends a zoom), and with the selection when the user
+ * drags to zoom. The former becomes the span asked for, widened to the buckets that start
+ * before it (a local midnight) and to the end of the last bucket, so that its bar is not cut;
+ * the latter is kept.
  */
 function xRange(x: number[], bucketSeconds: number, span: [number, number] | undefined): uPlot.Range.Function {
   const first = x[0];
