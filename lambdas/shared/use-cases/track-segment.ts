@@ -44,8 +44,9 @@ function prepareSegmentMessage(tenantId: string, defaults: SegmentDefaults): Pre
     const { event, sentAt, extras, issuePaths } = outcome.mapped;
     const prepared = prepareValidEvent(event, sentAt === context.sentAt ? context : { ...context, sentAt });
     if (!prepared.ok) return { ...prepared, issues: prepared.issues.map((issue) => segmentIssue(issue, issuePaths)) };
-    // The event's context and metadata are its own fresh objects: added to, not copied.
-    prepared.event.context['segment'] = maskJson(extras.context, context.piiPolicy);
+    // The event's context and metadata are its own fresh objects: added to, not copied. A message
+    // whose context held only what ours took (ip, userAgent) keeps no empty `context.segment`.
+    if (Object.keys(extras.context).length > 0) prepared.event.context['segment'] = maskJson(extras.context, context.piiPolicy);
     prepared.event.metadata['segment'] = Object.assign(extras.ids, maskJson(extras.metadata, context.piiPolicy));
     return prepared;
   };

@@ -146,6 +146,10 @@ describe('the Segment routes', () => {
 
     expect(answer).toMatchObject({ status: 200, body: { success: true, total: 1, failed: [] } });
     expect(await storedCount(action, 1)).toBe(1);
+    // No context sent, so nothing of Segment's to keep there; the ids stay in the metadata.
+    const [stored] = await queryByAction(action);
+    expect(stored?.context).not.toHaveProperty('segment');
+    expect(stored?.metadata.segment.messageId).toBeDefined();
   });
 
   it('inflate a gzip body', async () => {
