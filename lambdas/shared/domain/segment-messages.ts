@@ -354,8 +354,10 @@ export function mapSegmentMessage(raw: unknown, tenantId: string, defaults: Segm
   const event: AnalyticsEventInput = { type, category: kind.category, action: kind.action, properties, metadata: { source: 'segment' } };
   if (message.messageId) event.id = segmentEventId(tenantId, message.messageId);
   if (label !== undefined) event.label = label;
-  const valueKey = numberProperty(properties, 'value') === undefined && numberProperty(properties, 'revenue') !== undefined ? 'revenue' : 'value';
-  const value = numberProperty(properties, valueKey);
+  const ownValue = numberProperty(properties, 'value');
+  const revenue = ownValue === undefined ? numberProperty(properties, 'revenue') : undefined;
+  const valueKey = revenue === undefined ? 'value' : 'revenue';
+  const value = ownValue ?? revenue;
   if (value !== undefined) event.value = value;
   const userUuid = message.userId ? segmentUserUuid(tenantId, message.userId) : undefined;
   if (userUuid !== undefined) event.userId = userUuid;
