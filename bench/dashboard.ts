@@ -29,7 +29,6 @@ const EVENTS = Number(values.events);
 const OTHERS = Number(values.others);
 const LOADS = Number(values.loads);
 const WRITERS = Number(values.load);
-const LOAD_TENANT = '00000000-0000-4000-8000-0000000000bb';
 const TENANT = '00000000-0000-4000-8000-0000000000aa';
 const DAY = 86_400_000;
 const CHROMIUM = '/usr/bin/chromium';
@@ -139,18 +138,25 @@ async function servedBytes(url: string): Promise<{ js: number; css: number }> {
   return sizes;
 }
 
-/** The warm loads and their baseline again, alternating, while `WRITERS` writers ingest. */
-async function underLoad(url: string, token: string, databaseUrl: string, browser: Browser) {
-  const writers = await startLoadWriters(databaseUrl, LOAD_TENANT, WRITERS);
+/** `--loads` page loads and their baseline, sorted each. */
+async function warmLoads(browser: Browser, url: string, token: string): Promise<{ pages: number[]; apis: number[] }> {
   const pages: number[] = [];
   const apis: number[] = [];
   for (let round = 0; round < LOADS; round++) {
+    // Alternating, so that the machine's noise reaches both alike.
     pages.push(await pageLoad(browser, url, token));
     apis.push(await apiOnly(url, token));
   }
+  return { pages: pages.sort((a, b) => a - b), apis: apis.sort((a, b) => a - b) };
+}
+
+/** The warm loads and their baseline again while `WRITERS` writers ingest. */
+async function underLoad(url: string, token: string, databaseUrl: string, browser: Browser) {
+  const writers = await startLoadWriters(databaseUrl, WRITERS);
+  const loads = await warmLoads(browser, url, token);
   const loadAverage = load();
   const { stored, seconds } = await writers.stop();
-  return { pages: pages.sort((a, b) => a - b), apis: apis.sort((a, b) => a - b), stored, seconds, loadAverage };
+  return { ...loads, stored, seconds, loadAverage };
 }
 
 const ms = (value: number) => `${value.toFixed(0)} ms`;
@@ -188,15 +194,7 @@ async function main(): Promise<void> {
       const token = await mintToken({ secret: BENCH_JWT_SECRET, tenantId: TENANT, subject: 'bench', scopes: ['events:read'] });
       const first = await pageLoad(browser, server.url, token);
       const firstApi = await apiOnly(server.url, token);
-      const pages: number[] = [];
-      const apis: number[] = [];
-      for (let round = 0; round < LOADS; round++) {
-        // Alternating, so that the machine's noise reaches both alike.
-        pages.push(await pageLoad(browser, server.url, token));
-        apis.push(await apiOnly(server.url, token));
-      }
-      pages.sort((a, b) => a - b);
-      apis.sort((a, b) => a - b);
+      const { pages, apis } = await warmLoads(browser, server.url, token);
       const loaded = WRITERS > 0 ? await underLoad(server.url, token, databaseUrl, browser) : undefined;
       const alone = await eachCallAlone(server.url, token, 5);
       const bytes = await servedBytes(server.url);

@@ -46,7 +46,6 @@ const RUNS = Number(values.runs);
 const WRITERS = Number(values.load);
 const BUDGET_MS = Number(values.budget) * 1000;
 const TENANT = '00000000-0000-4000-8000-0000000000aa';
-const LOAD_TENANT = '00000000-0000-4000-8000-0000000000bb';
 const END = Date.now();
 if (values.vacuum && values.fresh) throw new Error('--vacuum and --fresh exclude each other');
 /** --vacuum: VACUUM ANALYZE after the load; --fresh: no VACUUM, statistics as the writer keeps them (bench/support/bulk-load.ts); otherwise ANALYZE. */
@@ -224,7 +223,7 @@ async function main(): Promise<void> {
 
     let loadNote = '';
     if (WRITERS > 0) {
-      const writers = await startLoadWriters(bench.url ?? '', LOAD_TENANT, WRITERS);
+      const writers = await startLoadWriters(bench.url ?? '', WRITERS);
       const loadDuring: string[] = [];
       for (const entry of measured) {
         const ours: number[] = [];

@@ -2,9 +2,12 @@
 import { fork } from 'node:child_process';
 import type { LoadWriterReport } from './load-writer.js';
 
-/** Starts `count` writer processes (`load-writer.ts`) for `tenantId` and resolves once each has stored its first delivery. */
-export async function startLoadWriters(databaseUrl: string, tenantId: string, count: number) {
-  const children = Array.from({ length: count }, (_, index) => fork(new URL('./load-writer.ts', import.meta.url).pathname, [databaseUrl, tenantId, String(index + 1)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+/** The tenant the load writers write for: none of the benches' measured tenants. */
+const LOAD_TENANT = '00000000-0000-4000-8000-0000000000bb';
+
+/** Starts `count` writer processes (`load-writer.ts`) for `LOAD_TENANT` and resolves once each has stored its first delivery. */
+export async function startLoadWriters(databaseUrl: string, count: number) {
+  const children = Array.from({ length: count }, (_, index) => fork(new URL('./load-writer.ts', import.meta.url).pathname, [databaseUrl, LOAD_TENANT, String(index + 1)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
   const reports = children.map(
     (child) =>
       new Promise<LoadWriterReport>((resolve, reject) => {
