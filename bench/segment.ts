@@ -127,17 +127,19 @@ async function main(): Promise<void> {
       const events = logicalEvents(EVENTS);
       const order: ClientSide[] = round % 2 === 1 ? ['segment', 'ours'] : ['ours', 'segment'];
       const rates = { replay: { segment: NaN, ours: NaN }, live: { segment: NaN, ours: NaN } };
-      const answered = { replay: { segment: NaN, ours: NaN }, live: { segment: NaN, ours: NaN } };
+      const times = { replay: {}, live: {} } as Record<ClientMode, Record<ClientSide, { answered: number; stored: number }>>;
       for (const mode of MODES) {
         for (const side of order) {
-          const time = await timed(side, mode, events);
-          rates[mode][side] = EVENTS / (time.stored / 1000);
-          answered[mode][side] = time.answered;
+          times[mode][side] = await timed(side, mode, events);
+          rates[mode][side] = EVENTS / (times[mode][side].stored / 1000);
         }
       }
       rounds.push(rates);
       // When the last request was answered, against when the last event was stored: ingest or writer.
-      const line = (mode: ClientMode) => `${mode}: ${rates[mode].segment.toFixed(0)} vs ${rates[mode].ours.toFixed(0)} ev/s, ratio ${(rates[mode].segment / rates[mode].ours).toFixed(2)} (answered after ${answered[mode].segment.toFixed(0)} vs ${answered[mode].ours.toFixed(0)} ms, stored after ${(EVENTS / rates[mode].segment * 1000).toFixed(0)} vs ${(EVENTS / rates[mode].ours * 1000).toFixed(0)} ms)`;
+      const line = (mode: ClientMode) => {
+        const { segment, ours } = times[mode];
+        return `${mode}: ${rates[mode].segment.toFixed(0)} vs ${rates[mode].ours.toFixed(0)} ev/s, ratio ${(rates[mode].segment / rates[mode].ours).toFixed(2)} (answered after ${segment.answered.toFixed(0)} vs ${ours.answered.toFixed(0)} ms, stored after ${segment.stored.toFixed(0)} vs ${ours.stored.toFixed(0)} ms)`;
+      };
       console.log(`round ${round} (${order.join(' then ')}): ${line('replay')}; ${line('live')}; load ${loadavg()[0]?.toFixed(1)}`);
     }
 
