@@ -12,6 +12,9 @@ export const IAM_LOGIN_USER = 'tracker_service';
  * - The IAM login owns the schema (`REASSIGN OWNED`), so migrations run as it and the
  *   maintenance job may detach and drop partitions. Membership in the master role would be the
  *   other way, and PostgreSQL 16 lets no role grant membership in itself.
+ * - It owns the database first: `public` belongs to the database's owner (PostgreSQL 15 on),
+ *   a function's new owner needs CREATE there, and REASSIGN OWNED takes the objects in
+ *   catalog order, which may put the database last.
  * - The master keeps every right of the login (a member of it): the break-glass way in, with
  *   the cluster secret, through the Data API.
  * - The roles the migrations made while the master ran them (a stage that had the proxy) and
@@ -28,6 +31,7 @@ BEGIN
   END IF;
   GRANT rds_iam TO ${IAM_LOGIN_USER};
   EXECUTE format('GRANT ${IAM_LOGIN_USER} TO %I', current_user);
+  EXECUTE format('ALTER DATABASE %I OWNER TO ${IAM_LOGIN_USER}', current_database());
   EXECUTE format('REASSIGN OWNED BY %I TO ${IAM_LOGIN_USER}', current_user);
   FOR migration_role IN SELECT rolname FROM pg_roles WHERE rolname IN ('tracker_app', 'tracker_maintenance', 'tracker_counters') LOOP
     EXECUTE format('GRANT %I TO ${IAM_LOGIN_USER}', migration_role);

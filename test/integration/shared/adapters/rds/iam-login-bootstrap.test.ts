@@ -33,7 +33,26 @@ describe.skipIf(!serverUrl)('the IAM login bootstrap', () => {
   const database = `tracker_iam_${suffix}`;
   let madeRdsIam = false;
   let madeLogin = false;
+  const filler = `tracker_iam_filler_${suffix}`;
   let asLogin: SqlDatabase;
+
+  /**
+   * REASSIGN OWNED walks the role's catalog rows in the order they lie in pg_shdepend. The
+   * database's row usually comes first, which made the login the owner of `public` before any
+   * function reached it, but on a busy server (CI) the migrations' rows fill older free space.
+   * Rows the master owned before the database, dropped and vacuumed, make that order certain.
+   */
+  const leaveRoomBeforeTheDatabaseRow = async (): Promise<void> => {
+    const client = new pg.Client({ connectionString: urlFor(master, filler) });
+    await client.connect();
+    try {
+      await client.query(`DO $$ BEGIN FOR i IN 1..400 LOOP EXECUTE format('CREATE FUNCTION filler_%s() RETURNS int LANGUAGE sql AS ''SELECT 1''', i); END LOOP; END $$`);
+    } finally {
+      await client.end();
+    }
+    await asSuperuser(`DROP DATABASE ${filler}`);
+    await asSuperuser('VACUUM pg_shdepend');
+  };
 
   beforeAll(async () => {
     const client = new pg.Client({ connectionString: serverUrl });
@@ -44,10 +63,12 @@ describe.skipIf(!serverUrl)('the IAM login bootstrap', () => {
       // Roles are server-wide: the login is dropped afterwards unless it was there before.
       madeLogin = (await client.query('SELECT FROM pg_roles WHERE rolname = $1', [IAM_LOGIN_USER])).rowCount === 0;
       await client.query(`CREATE ROLE ${master} LOGIN CREATEROLE CREATEDB NOSUPERUSER`);
+      await client.query(`CREATE DATABASE ${filler} OWNER ${master}`);
       await client.query(`CREATE DATABASE ${database} OWNER ${master}`);
     } finally {
       await client.end();
     }
+    await leaveRoomBeforeTheDatabaseRow();
     const asMaster = await openDatabase({ databaseUrl: urlFor(master, database), poolSize: 1 });
     try {
       await applyMigrations(asMaster, await readMigrations(MIGRATIONS_DIR));
@@ -63,6 +84,7 @@ describe.skipIf(!serverUrl)('the IAM login bootstrap', () => {
   afterAll(async () => {
     await asLogin?.close();
     await asSuperuser(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await asSuperuser(`DROP DATABASE IF EXISTS ${filler} WITH (FORCE)`);
     await asSuperuser(`DROP ROLE IF EXISTS ${master}`);
     if (madeLogin) await asSuperuser(`DROP ROLE IF EXISTS ${IAM_LOGIN_USER}`);
     if (madeRdsIam) await asSuperuser('DROP ROLE IF EXISTS rds_iam');

@@ -37,5 +37,7 @@ describe('createIamLogin', () => {
     expect(IAM_LOGIN_BOOTSTRAP_SQL).toContain(`GRANT rds_iam TO ${IAM_LOGIN_USER}`);
     expect(IAM_LOGIN_BOOTSTRAP_SQL).toContain(`IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${IAM_LOGIN_USER}')`);
     expect(IAM_LOGIN_BOOTSTRAP_SQL).toContain(`REASSIGN OWNED BY %I TO ${IAM_LOGIN_USER}`);
+    // Before the objects, so the login may own functions in `public`, which the database's owner owns.
+    expect(IAM_LOGIN_BOOTSTRAP_SQL).toMatch(/ALTER DATABASE %I OWNER TO \w+', current_database\(\)\);[\s\S]*REASSIGN OWNED/);
   });
 });
