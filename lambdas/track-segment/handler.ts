@@ -18,8 +18,8 @@ const overSegmentLimit = (bytes: number, limit: number): ValidationError =>
 export function createHandler(ports: SegmentTrackDeps & Pick<Ports, 'http'>) {
   return routeHandler(ROUTES['track-segment'], ports, async ({ event, context }) => {
     const call = SEGMENT_PATHS[event.resource] ?? 'batch';
-    const body = readJsonBody(event, call === 'batch' ? SEGMENT_MAX_BATCH_BYTES : SEGMENT_MAX_CALL_BYTES, overSegmentLimit);
-    const receipt = await trackSegment(ports, { call, authorization: headerValue(event, 'authorization'), requestId: context.awsRequestId, receivedAt: new Date() }, body);
+    const readBody = () => readJsonBody(event, call === 'batch' ? SEGMENT_MAX_BATCH_BYTES : SEGMENT_MAX_CALL_BYTES, overSegmentLimit);
+    const receipt = await trackSegment(ports, { call, authorization: headerValue(event, 'authorization'), requestId: context.awsRequestId, receivedAt: new Date() }, readBody);
     emitCounts({ [METRIC.eventsAccepted]: receipt.successful.length, [METRIC.eventsRejected]: receipt.failed.length });
     return receipt;
   });

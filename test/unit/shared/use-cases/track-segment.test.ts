@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, WriteKeysUnavailableError } from '../../../../lambdas/shared/domain/errors.js';
+import { MalformedBodyError, NotFoundError, UnauthorizedError, WriteKeysUnavailableError } from '../../../../lambdas/shared/domain/errors.js';
 import { PII_DETECTORS } from '../../../../lambdas/shared/domain/pii-masking.js';
 import type { WriteKeyStore } from '../../../../lambdas/shared/ports/write-key-store.js';
 import { newWriteKey } from '../../../../lambdas/shared/domain/write-keys.js';
@@ -29,11 +29,37 @@ const basic = `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`;
 
 describe('the Segment routes when the write keys cannot be checked', () => {
   it('answer a batch with the 503 the SDKs retry, not the 401 they drop', async () => {
-    await expect(trackSegment(deps(unreachable), { call: 'batch', authorization: basic, requestId: 'r', receivedAt: new Date() }, batch)).rejects.toBeInstanceOf(WriteKeysUnavailableError);
+    await expect(trackSegment(deps(unreachable), { call: 'batch', authorization: basic, requestId: 'r', receivedAt: new Date() }, () => batch)).rejects.toBeInstanceOf(WriteKeysUnavailableError);
   });
 
   it('answer the settings with a 503 too, and a 404 only for a key the table does not hold', async () => {
     await expect(getSegmentSettings(unreachable, KEY, base)).rejects.toBeInstanceOf(WriteKeysUnavailableError);
     await expect(getSegmentSettings(empty, KEY, base)).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('the order in which a Segment request is read', () => {
+  const unparsable = (): never => {
+    throw new MalformedBodyError('The body is not valid JSON.');
+  };
+
+  it('checks the key of HTTP Basic before the body is parsed: an unknown caller costs no parse', async () => {
+    let parsed = 0;
+    const readBody = () => {
+      parsed += 1;
+      return batch;
+    };
+    await expect(trackSegment(deps(empty), { call: 'batch', authorization: basic, requestId: 'r', receivedAt: new Date() }, readBody)).rejects.toBeInstanceOf(UnauthorizedError);
+    await expect(trackSegment(deps(empty), { call: 'batch', authorization: basic, requestId: 'r', receivedAt: new Date() }, unparsable)).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(parsed).toBe(0);
+  });
+
+  it('reads the body first when there is no Basic, for its writeKey', async () => {
+    const looked: string[] = [];
+    const recording: WriteKeyStore = { ...empty, find: (key) => (looked.push(key), Promise.resolve(undefined)) };
+    await expect(trackSegment(deps(recording), { call: 'batch', authorization: undefined, requestId: 'r', receivedAt: new Date() }, () => ({ ...batch, writeKey: KEY }))).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(looked).toHaveLength(1);
+    await expect(trackSegment(deps(recording), { call: 'batch', authorization: undefined, requestId: 'r', receivedAt: new Date() }, unparsable)).rejects.toBeInstanceOf(MalformedBodyError);
+    expect(looked).toHaveLength(1);
   });
 });
