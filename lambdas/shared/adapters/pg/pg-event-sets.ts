@@ -9,7 +9,7 @@ import { tuneForAnalytics } from './analytic-settings.js';
 import { float8s, int4s } from './binary-arrays.js';
 import { Params, splitClauses, whereClauses, type RollupLevel } from './event-filter-sql.js';
 import { BIN_ORIGIN } from './event-rollups.js';
-import type { SqlDatabase, SqlSession } from './sql-database.js';
+import { whilePending, type SqlDatabase, type SqlSession } from './sql-database.js';
 import { analyzeGrownTables } from './table-statistics.js';
 import { inTenantTransaction, lockTenant } from './tenant-transaction.js';
 
@@ -460,11 +460,13 @@ export async function readMemberPieces(
   const columns = `${bucket ? epochMs(bucket(params)('e.timestamp')) : 'NULL::float8'} AS bucket, e.event_type, ${setAggregates(epochMs)},
     array_agg(DISTINCT e.user_key) FILTER (WHERE users.number IS NULL AND e.user_key IS NOT NULL) AS user_keys,
     array_agg(DISTINCT e.session_id) FILTER (WHERE sessions.number IS NULL AND e.session_id IS NOT NULL) AS session_keys`;
-  const fromEvents = await session.query<SetRow>(
+  const fromEventsRead = session.query<SetRow>(
     sources.map((source) => `SELECT ${columns} FROM ${piecesEvents(params, tenantId, source, where)} ${memberNumbers(params, tenantId, 'probed')} GROUP BY 1, 2`).join(' UNION ALL '),
     params.values,
   );
-  return [...fresh, ...fromEvents].map((row) => toPiece(row, groupOf));
+  // The stored sets are decoded while the database reads the edges' events.
+  const [fromEvents, stored] = await whilePending(fromEventsRead, () => fresh.map((row) => toPiece(row, groupOf)));
+  return [...stored, ...fromEvents.map((row) => toPiece(row, groupOf))];
 }
 
 /** What a read of the sets per day and key can group by. */

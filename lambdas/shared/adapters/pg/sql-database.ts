@@ -24,6 +24,23 @@ export interface TransactionOptions {
   oneSnapshot?: boolean;
 }
 
+/**
+ * Runs `work` while `pending` (a statement already sent) is being answered, then awaits it: the
+ * server executes while this process computes. A session sends a statement when it is asked,
+ * one at a time, so only the one in flight overlaps. A throw of `work` waits for `pending` to
+ * settle first, so its rejection is never left unhandled.
+ */
+export async function whilePending<T, U>(pending: Promise<T>, work: () => U): Promise<[T, U]> {
+  let done: U;
+  try {
+    done = work();
+  } catch (error) {
+    await pending.catch(() => undefined);
+    throw error;
+  }
+  return [await pending, done];
+}
+
 /** A Postgres server (pg pool) or embedded PGlite, behind one interface. */
 export interface SqlDatabase extends SqlSession {
   transaction<T>(work: (session: SqlSession) => Promise<T>, options?: TransactionOptions): Promise<T>;

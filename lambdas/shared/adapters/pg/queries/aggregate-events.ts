@@ -8,7 +8,7 @@ import type { AggregateRow, AggregateSummary } from '../../../ports/event-querie
 import { eventsFrom, Params, splitClauses, whereClauses, type RollupLevel } from '../event-filter-sql.js';
 import { toIso, toNumber } from '../event-rows.js';
 import { dayFiguresByKey, readMemberPieces, type SetKeyField } from '../pg-event-sets.js';
-import type { SqlSession } from '../sql-database.js';
+import { whilePending, type SqlSession } from '../sql-database.js';
 
 type SetsPlan = Extract<AggregatePlan, { source: 'sets' }>;
 type EventsPlan = Exclude<AggregatePlan, { source: 'sets' }>;
@@ -119,23 +119,25 @@ export async function aggregateFromSets(session: SqlSession, tenantId: string, q
     reads: byType ? ['sessions', 'performance_values'] : ['sessions'],
     staleLimit,
   });
-  const figures = byType ? figuresByGroup(pieces) : await dayFiguresByKey(session, tenantId, query, plan.split, { bucket, groupBy: groups, keyOf, staleLimit });
+  const dayFigures = byType ? undefined : await dayFiguresByKey(session, tenantId, query, plan.split, { bucket, groupBy: groups, keyOf, staleLimit });
 
+  // Each statement is sent before the figures of the one before are computed, so that the
+  // database and this process work at once.
   const params = new Params();
   const where = whereClauses(params, tenantId, query).join(' AND ');
   const groupList = groupListOf(query);
-  const totals = await session.query<AggregateDbRow>(
+  const totalsRead = session.query<AggregateDbRow>(
     `WITH ${rollupTotalsSql(params, tenantId, query, plan, where, groupList, byType ? 'by-type' : 'by-dimension')}
      SELECT period${groupList}, count, total_value, total_value / nullif(value_count, 0) AS avg_value, min_value, max_value
      FROM totals ORDER BY 1${groupList}`,
     params.values,
   );
+  const [totals, figures] = await whilePending(totalsRead, () => dayFigures ?? figuresByGroup(pieces));
   const data = totals.map((row) => {
     const figure = figures.get(keyOf(toIso(row.period), row));
     return toAggregateRow({ ...row, unique_users: figure?.uniqueUsers ?? 0, percentiles: figure?.performance ?? null }, query.groupBy ?? []);
   });
-  const { categories, actions } = await seenDimensions(session, tenantId, query, plan.dimensionsSplit);
-  const members = uniqueMembers(pieces);
+  const [{ categories, actions }, members] = await whilePending(seenDimensions(session, tenantId, query, plan.dimensionsSplit), () => uniqueMembers(pieces));
   return {
     data,
     summary: { totalEvents: data.reduce((sum, row) => sum + row.count, 0), uniqueUsers: members.users, uniqueSessions: members.sessions, categories, actions },
