@@ -78,9 +78,8 @@ async function segmentCaller(writeKeys: WriteKeyStore, key: string | undefined):
 export async function trackSegment(deps: SegmentTrackDeps, request: SegmentTrackRequest, readBody: () => unknown): Promise<SegmentReceipt> {
   // 1. Who: the write key, then its request rate (the event rate is taken with the items). The
   //    key of HTTP Basic (what the SDKs send) is checked before the body is parsed: a caller
-  //    without a live key costs no parse, and no parsed body of 500 KB waits on the key's lookup
-  //    (twenty of them at once were what the young generation copied in bench:segment). Only
-  //    a request without Basic is read first, for the body's `writeKey`.
+  //    without a live key costs no parse, and no parsed body of 500 KB waits on the key's lookup.
+  //    Only a request without Basic is read first, for the body's `writeKey`.
   const headerKey = segmentWriteKey(request.authorization, undefined);
   const unsigned = headerKey === undefined ? readBody() : undefined;
   const caller = await segmentCaller(deps.writeKeys, headerKey ?? segmentWriteKey(undefined, unsigned));
