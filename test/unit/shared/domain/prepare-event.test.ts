@@ -47,10 +47,18 @@ describe('prepareEvent', () => {
 });
 
 describe('nestsDeeperThan', () => {
-  it('measures depth without recursion, for any depth', () => {
+  it('measures any depth, never recursing past the limit', () => {
     const deep = JSON.parse(`${'['.repeat(300_000)}${']'.repeat(300_000)}`);
     expect(nestsDeeperThan(deep, 20)).toBe(true);
+    const deepObjects = JSON.parse(`${'{"a":'.repeat(300_000)}1${'}'.repeat(300_000)}`);
+    expect(nestsDeeperThan(deepObjects, 20)).toBe(true);
     expect(nestsDeeperThan({ a: { b: [1, { c: 2 }] } }, 4)).toBe(false);
     expect(nestsDeeperThan({ a: { b: [1, { c: {} }] } }, 4)).toBe(true);
+  });
+
+  it('walks a key named __proto__ as JSON.parse makes it, an own key', () => {
+    const body = JSON.parse('{"__proto__": {"a": {"b": {}}}}');
+    expect(nestsDeeperThan(body, 3)).toBe(true);
+    expect(nestsDeeperThan(body, 4)).toBe(false);
   });
 });
