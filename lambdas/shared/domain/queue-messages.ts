@@ -49,6 +49,16 @@ const escapeChar = (char: string): string => COPY_ESCAPES[char] ?? `\\x${char.ch
 /** One value in COPY text format; `\N` is NULL. */
 export const copyText = (value: string | null): string => (value === null ? '\\N' : value.replace(COPY_SPECIAL, escapeChar));
 
+/**
+ * A value's JSON in COPY text format, as `copyText(JSON.stringify(value))` writes it: JSON
+ * escapes every control character itself, so only its backslashes need doubling, and most
+ * rows' JSON has none (the regex's pass was a third of packing a row's JSON).
+ */
+export const copyJson = (value: unknown): string => {
+  const json = JSON.stringify(value);
+  return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
+};
+
 const COPY_UNESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 const COPY_ESCAPE = /\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)/g;
 const unescapeCopy = (_: string, code: string): string => {
@@ -79,9 +89,9 @@ export function queuedRow(event: TrackedEvent, actor: string, requestId: string)
     event.value === null ? '\\N' : String(event.value),
     event.userId ?? '\\N',
     copyText(event.sessionId),
-    copyText(JSON.stringify(event.properties)),
-    copyText(JSON.stringify(event.context)),
-    copyText(JSON.stringify(event.metadata)),
+    copyJson(event.properties),
+    copyJson(event.context),
+    copyJson(event.metadata),
     event.receivedAt,
     copyText(actor),
     copyText(requestId),

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventTypeEnum } from '../../../../lambdas/shared/domain/event-schemas.js';
-import { copyText, countEventTypes, packMessages, queuedRow, readMessage } from '../../../../lambdas/shared/domain/queue-messages.js';
+import { copyJson, copyText, countEventTypes, packMessages, queuedRow, readMessage } from '../../../../lambdas/shared/domain/queue-messages.js';
 import { decodeMessage, decodeRows, TENANT_A, trackedEvent } from '../../../support/factories.js';
 
 const request = { tenantId: TENANT_A, actor: 'a', requestId: 'r', batchSummary: { total: 300, accepted: 300, rejected: 0 } };
@@ -77,6 +77,16 @@ describe('queued rows', () => {
         expect([row?.category, row?.label, row?.actor, JSON.parse(row?.properties ?? '{}')]).toEqual([text, `\\N${text}`, text, { [text]: text }]);
       }),
     );
+  });
+
+  it('write JSON exactly as copyText writes its serialisation, for any JSON value and any text in it', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ stringUnit: 'binary' }), (value) => {
+        expect(copyJson(value)).toBe(copyText(JSON.stringify(value)));
+      }),
+      { numRuns: 500 },
+    );
+    expect(copyJson({ 'a\\b': 'line\nbreak\u0001' })).toBe(copyText(JSON.stringify({ 'a\\b': 'line\nbreak\u0001' })));
   });
 
   it('escape backslashes, tabs, line breaks and control characters', () => {
