@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   mapSegmentMessage,
@@ -20,9 +22,27 @@ const issuesOf = (message: unknown) => {
   return outcome.ok ? [] : outcome.issues.map((issue) => issue.path);
 };
 
+/** RFC 9562's steps as written, with a hash object: what the in-place version must equal. */
+function referenceUuidV5(namespace: string, name: string): string {
+  const hash = createHash('sha1').update(Buffer.from(namespace.replaceAll('-', ''), 'hex')).update(name, 'utf8').digest();
+  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
+  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 describe('uuidV5', () => {
   it("gives RFC 9562's example id for www.example.com in the DNS namespace", () => {
     expect(uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com')).toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2');
+  });
+
+  it('equals the steps of RFC 9562 for any name, short or long, in any namespace, one call after another', () => {
+    fc.assert(
+      fc.property(fc.uuid(), fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme', minLength: 600, maxLength: 1500 })), (namespace, name) => {
+        expect(uuidV5(namespace, name)).toBe(referenceUuidV5(namespace, name));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
