@@ -423,16 +423,19 @@ export function segmentIssue(issue: FieldIssue, issuePaths: Record<string, strin
 }
 
 /**
- * The write key of a request, as Segment takes it: HTTP Basic with the key as the user name
- * and no password (`base64(writeKey + ':')`), else the body's `writeKey`.
+ * The write key of HTTP Basic, as Segment takes it: the key as the user name and no password
+ * (`base64(writeKey + ':')`). It comes before the body's (`bodyWriteKey`), and is read without
+ * the body.
  */
-export function segmentWriteKey(authorization: string | undefined, body: unknown): string | undefined {
+export function basicWriteKey(authorization: string | undefined): string | undefined {
   const basic = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization ?? '')?.[1];
-  if (basic) {
-    const decoded = Buffer.from(basic, 'base64').toString('utf8');
-    const user = decoded.split(':')[0];
-    if (user) return user;
-  }
+  if (!basic) return undefined;
+  const user = Buffer.from(basic, 'base64').toString('utf8').split(':')[0];
+  return user || undefined;
+}
+
+/** The body's `writeKey`, which Segment takes when there is no HTTP Basic. */
+export function bodyWriteKey(body: unknown): string | undefined {
   const fromBody = isPlainObject(body) ? body['writeKey'] : undefined;
   return typeof fromBody === 'string' && fromBody.length > 0 ? fromBody : undefined;
 }

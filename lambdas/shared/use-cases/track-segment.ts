@@ -5,11 +5,12 @@ import { maskJson } from '../domain/pii-masking.js';
 import { prepareValidEvent } from '../domain/prepare-event.js';
 import { rateLimitHolder, retryAfterSeconds } from '../domain/rate-limit.js';
 import {
+  basicWriteKey,
+  bodyWriteKey,
   mapSegmentMessage,
   SegmentBatchSchema,
   segmentIssue,
   segmentSettings,
-  segmentWriteKey,
   type SegmentApiBase,
   type SegmentCall,
   type SegmentDefaults,
@@ -80,9 +81,9 @@ export async function trackSegment(deps: SegmentTrackDeps, request: SegmentTrack
   //    key of HTTP Basic (what the SDKs send) is checked before the body is parsed: a caller
   //    without a live key costs no parse, and no parsed body of 500 KB waits on the key's lookup.
   //    Only a request without Basic is read first, for the body's `writeKey`.
-  const headerKey = segmentWriteKey(request.authorization, undefined);
+  const headerKey = basicWriteKey(request.authorization);
   const unsigned = headerKey === undefined ? readBody() : undefined;
-  const caller = await segmentCaller(deps.writeKeys, headerKey ?? segmentWriteKey(undefined, unsigned));
+  const caller = await segmentCaller(deps.writeKeys, headerKey ?? bodyWriteKey(unsigned));
   const decision = await deps.limiter.take(caller.tenantId, rateLimitHolder(caller.subject), 'requests', 1);
   if (!decision.allowed) throw new RateLimitedError(retryAfterSeconds(decision), 'More requests per second than this write key may send; retry after the Retry-After delay.');
   const body = headerKey === undefined ? unsigned : readBody();

@@ -2,11 +2,12 @@ import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  basicWriteKey,
+  bodyWriteKey,
   mapSegmentMessage,
   segmentEventId,
   segmentIssue,
   segmentUserUuid,
-  segmentWriteKey,
   uuidV5,
   type MappedSegmentMessage,
 } from '../../../../lambdas/shared/domain/segment-messages.js';
@@ -176,12 +177,14 @@ describe('mapSegmentMessage', () => {
   });
 });
 
-describe('segmentWriteKey', () => {
-  it('reads HTTP Basic with the key as user name, else the body', () => {
+describe('the write key of a request', () => {
+  it('reads HTTP Basic with the key as user name, and the body', () => {
     const basic = `Basic ${Buffer.from('wk_abc:').toString('base64')}`;
 
-    expect(segmentWriteKey(basic, { writeKey: 'wk_other' })).toBe('wk_abc');
-    expect(segmentWriteKey(undefined, { writeKey: 'wk_body' })).toBe('wk_body');
-    expect(segmentWriteKey('Bearer wk_abc', {})).toBeUndefined();
+    expect(basicWriteKey(basic)).toBe('wk_abc');
+    expect(bodyWriteKey({ writeKey: 'wk_body' })).toBe('wk_body');
+    expect(basicWriteKey('Bearer wk_abc')).toBeUndefined();
+    expect(basicWriteKey(undefined)).toBeUndefined();
+    expect(bodyWriteKey({})).toBeUndefined();
   });
 });

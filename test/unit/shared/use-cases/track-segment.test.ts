@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MalformedBodyError, NotFoundError, UnauthorizedError, WriteKeysUnavailableError } from '../../../../lambdas/shared/domain/errors.js';
 import { PII_DETECTORS } from '../../../../lambdas/shared/domain/pii-masking.js';
 import type { WriteKeyStore } from '../../../../lambdas/shared/ports/write-key-store.js';
-import { newWriteKey } from '../../../../lambdas/shared/domain/write-keys.js';
+import { newWriteKey, writeKeyId } from '../../../../lambdas/shared/domain/write-keys.js';
 import { getSegmentSettings, trackSegment } from '../../../../lambdas/shared/use-cases/track-segment.js';
 import { recordingLimiter } from '../../../support/fake-limits.js';
 
@@ -52,6 +52,14 @@ describe('the order in which a Segment request is read', () => {
     await expect(trackSegment(deps(empty), { call: 'batch', authorization: basic, requestId: 'r', receivedAt: new Date() }, readBody)).rejects.toBeInstanceOf(UnauthorizedError);
     await expect(trackSegment(deps(empty), { call: 'batch', authorization: basic, requestId: 'r', receivedAt: new Date() }, unparsable)).rejects.toBeInstanceOf(UnauthorizedError);
     expect(parsed).toBe(0);
+  });
+
+  it('takes the key of HTTP Basic over the body\'s writeKey', async () => {
+    const looked: string[] = [];
+    const recording: WriteKeyStore = { ...empty, find: (keyId) => (looked.push(keyId), Promise.resolve(undefined)) };
+    const other = newWriteKey().key;
+    await expect(trackSegment(deps(recording), { call: 'batch', authorization: basic, requestId: 'r', receivedAt: new Date() }, () => ({ ...batch, writeKey: other }))).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(looked).toEqual([writeKeyId(KEY)]);
   });
 
   it('reads the body first when there is no Basic, for its writeKey', async () => {
