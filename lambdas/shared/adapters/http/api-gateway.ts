@@ -51,8 +51,8 @@ const isGzip = (raw: Buffer): boolean => raw.byteLength >= 2 && raw[0] === 0x1f 
  * usually inflates before the function). The inflated size is bounded, so a small bomb cannot
  * take the function's memory.
  */
-function bodyBytes(event: ApiEvent, maxBytes: number, tooLarge: (bytes: number, limit: number) => Error): Buffer {
-  const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+function bodyBytes(base64: string, maxBytes: number, tooLarge: (bytes: number, limit: number) => Error): Buffer {
+  const raw = Buffer.from(base64, 'base64');
   if (!isGzip(raw)) {
     if (raw.byteLength > maxBytes) throw tooLarge(raw.byteLength, maxBytes);
     return raw;
@@ -65,16 +65,32 @@ function bodyBytes(event: ApiEvent, maxBytes: number, tooLarge: (bytes: number, 
   }
 }
 
-/** Reads a JSON body (plain or gzip, any content type: Segment's browser SDK sends text/plain). */
-export function readJsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES, tooLarge: (bytes: number, limit: number) => Error = bodyTooLarge): unknown {
-  const raw = bodyBytes(event, maxBytes, tooLarge);
-  if (raw.byteLength === 0) throw new MalformedBodyError('The body is empty; a JSON document is expected.');
-  let text: string;
+/**
+ * The body as text. API Gateway hands a text body over as the string it is (every body, since
+ * the API lists no binary media types, and inflated when sent with Content-Encoding: gzip): it
+ * is read as it is, its size measured in UTF-8. A body passed as bytes (base64) may be gzip,
+ * and must be UTF-8.
+ */
+function bodyText(event: ApiEvent, maxBytes: number, tooLarge: (bytes: number, limit: number) => Error): string {
+  if (!event.isBase64Encoded) {
+    const text = event.body ?? '';
+    // Never more bytes than 3 per UTF-16 unit: most bodies are not measured.
+    const bytes = text.length * 3 <= maxBytes ? 0 : Buffer.byteLength(text);
+    if (bytes > maxBytes) throw tooLarge(bytes, maxBytes);
+    return text;
+  }
+  const raw = bodyBytes(event.body ?? '', maxBytes, tooLarge);
   try {
-    text = UTF8.decode(raw);
+    return UTF8.decode(raw);
   } catch {
     throw new MalformedBodyError('The body is not valid UTF-8.');
   }
+}
+
+/** Reads a JSON body (plain or gzip, any content type: Segment's browser SDK sends text/plain). */
+export function readJsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES, tooLarge: (bytes: number, limit: number) => Error = bodyTooLarge): unknown {
+  const text = bodyText(event, maxBytes, tooLarge);
+  if (text.length === 0) throw new MalformedBodyError('The body is empty; a JSON document is expected.');
   let body: unknown;
   try {
     body = JSON.parse(text);

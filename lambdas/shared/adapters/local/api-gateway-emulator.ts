@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayTokenAuthorizerEvent, Context } from 'aws-lambda';
@@ -87,6 +88,16 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buf
     chunks.push(buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * The body as the deployed API hands it over: text as the string it is (the API lists no
+ * binary media types). Bytes that are not UTF-8, gzip among them, are passed base64, so that
+ * the handler sees them as sent and inflates or refuses them.
+ */
+function proxyBody(body: Buffer): Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'> {
+  if (body.byteLength === 0) return { body: null, isBase64Encoded: false };
+  return isUtf8(body) ? { body: body.toString('utf8'), isBase64Encoded: false } : { body: body.toString('base64'), isBase64Encoded: true };
 }
 
 function send(response: ServerResponse, result: ApiResult): void {
@@ -179,8 +190,7 @@ export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Author
         multiValueQueryStringParameters: null,
         pathParameters: Object.keys(match.params).length > 0 ? match.params : null,
         stageVariables: null,
-        body: body.byteLength > 0 ? body.toString('base64') : null,
-        isBase64Encoded: true,
+        ...proxyBody(body),
         requestContext: { requestId, authorizer: authorizerContext },
         // Only the fields the handlers read are filled; the rest of API Gateway's request
         // context (account, identity, stage...) has no local meaning.

@@ -71,6 +71,31 @@ describe('readJsonBody', () => {
   it('reads multi-byte UTF-8 as sent', () => {
     expect(readJsonBody(withBytes(Buffer.from('{"label":"Zoë € 😀"}')))).toEqual({ label: 'Zoë € 😀' });
   });
+
+  describe('a text body, as the deployed API hands every body over', () => {
+    const withText = (body: string | null): ApiEvent => ({ ...event, body, isBase64Encoded: false });
+
+    it('reads it as it is', () => {
+      expect(readJsonBody(withText('{"label":"Zoë € 😀"}'))).toEqual({ label: 'Zoë € 😀' });
+    });
+
+    it('measures its size in UTF-8 bytes, not in characters', () => {
+      // 12 characters of 3 bytes each: 36 bytes, over a limit of 20 that the length is under.
+      const body = `"${'€'.repeat(12)}"`;
+      expect(() => readJsonBody(withText(body), 20)).toThrow(bodyTooLarge(38, 20));
+      expect(readJsonBody(withText(body), 38)).toBe('€'.repeat(12));
+    });
+
+    it('refuses an empty or missing body', () => {
+      expect(() => readJsonBody(withText(''))).toThrow(new MalformedBodyError('The body is empty; a JSON document is expected.'));
+      expect(() => readJsonBody(withText(null))).toThrow(new MalformedBodyError('The body is empty; a JSON document is expected.'));
+    });
+
+    it('refuses a byte order mark, as the bytes of one are refused', () => {
+      expect(() => readJsonBody(withText('\uFEFF{}'))).toThrow(MalformedBodyError);
+      expect(() => readJsonBody(withBytes(Buffer.from('\uFEFF{}')))).toThrow(MalformedBodyError);
+    });
+  });
 });
 
 describe('routeHandler', () => {
