@@ -75,19 +75,53 @@ function matchRoute(routes: LocalRoute[], method: string, path: string): { route
   return undefined;
 }
 
-/** Reads the body, refusing early (like API Gateway) once it passes the limit. */
-async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > maxBytes) throw bodyTooLarge(declared, maxBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer;
-    size += buffer.byteLength;
-    if (size > maxBytes) throw new PayloadTooLargeError(`The body is over the limit of ${maxBytes} bytes.`);
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * How much of a refused body is still read and thrown away. An HTTP client that is cut off
+ * while it sends reports a reset, not the 413 (Node's own did, 8 times in 10, for a body of
+ * 6 MB), so the rest is taken in first, as far as this; past it the connection is dropped.
+ */
+const DISCARDED_BODY_BYTES = 64 * 1024 * 1024;
+
+/** The client went away before its body was in: there is no one to answer, and nothing failed here. */
+class ClientGoneError extends Error {}
+
+/**
+ * Reads the body, keeping none of it (like API Gateway) once it passes the limit. Declared or
+ * streamed, a body over the limit is refused when it has been read, or when it passes
+ * DISCARDED_BODY_BYTES.
+ */
+function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length'] ?? 0);
+    let refusal: Error | undefined = declared > maxBytes ? bodyTooLarge(declared, maxBytes) : undefined;
+    if (refusal && declared > DISCARDED_BODY_BYTES) {
+      reject(refusal);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      outcome();
+    };
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (!refusal && size > maxBytes) {
+        refusal = new PayloadTooLargeError(`The body is over the limit of ${maxBytes} bytes.`);
+        chunks.length = 0;
+      }
+      if (!refusal) chunks.push(chunk);
+      else if (size > DISCARDED_BODY_BYTES) {
+        settle(() => reject(refusal));
+        request.destroy();
+      }
+    });
+    request.on('end', () => settle(() => (refusal ? reject(refusal) : resolve(Buffer.concat(chunks)))));
+    request.on('error', () => settle(() => reject(new ClientGoneError())));
+    request.on('close', () => settle(() => reject(new ClientGoneError())));
+  });
 }
 
 /**
@@ -198,7 +232,12 @@ export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Author
       const result = await match.route.handler(event, lambdaContext(requestId, `${match.route.method} ${match.route.path}`));
       if (isStreamed(result)) await sendStreamed(response, result, requestId);
       else send(response, result);
-    })().catch((error: unknown) => send(response, problemFromError(error, requestId)));
+    })().catch((error: unknown) => {
+      if (error instanceof ClientGoneError) {
+        log('info', 'client went away before its body was in', { requestId });
+        response.destroy();
+      } else send(response, problemFromError(error, requestId));
+    });
   });
   // Node answers an oversized header block with a bare 431; answer it as problem+json instead.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {

@@ -1,7 +1,9 @@
+import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiGatewayEmulator } from '../../../../../lambdas/shared/adapters/local/api-gateway-emulator.js';
 
 const seen: APIGatewayProxyEvent[] = [];
@@ -22,16 +24,42 @@ const server = createApiGatewayEmulator(
   },
   [],
 );
+let port = 0;
 let url = '';
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/echo`;
+  port = (server.address() as AddressInfo).port;
+  url = `http://127.0.0.1:${port}/v1/echo`;
 });
 
 afterAll(async () => {
+  keptAlive.destroy();
+  server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/**
+ * Node's own client, which writes the whole body before it reads the answer, on one kept-alive
+ * connection as its global agent keeps them.
+ */
+const keptAlive = new Agent({ keepAlive: true });
+function postWithNode(body: Buffer, chunked: boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const headers = chunked ? { 'content-type': 'application/json' } : { 'content-type': 'application/json', 'content-length': String(body.byteLength) };
+    const sent = httpRequest(url, { method: 'POST', headers, agent: keptAlive }, (answer) => {
+      answer.resume();
+      answer.on('end', () => resolve(answer.statusCode ?? 0));
+    });
+    sent.on('error', reject);
+    sent.write(body);
+    sent.end();
+  });
+}
 
 /** The proxy event the handler got for these bytes. */
 async function eventFor(body: Buffer | string, headers: Record<string, string> = {}): Promise<APIGatewayProxyEvent> {
@@ -65,5 +93,32 @@ describe('the proxy event body', () => {
 
   it('is null when there is none', async () => {
     expect(await eventFor('')).toMatchObject({ body: null, isBase64Encoded: false });
+  });
+});
+
+describe('a body over the limit', () => {
+  // 6 MB against the limit of 5 MiB: the client is still writing when the gateway has seen enough.
+  const body = Buffer.alloc(6 * 1024 * 1024, 0x20);
+
+  it('is answered 413, declared or chunked, on a kept-alive connection, not cut off while the client sends', async () => {
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) statuses.push(await postWithNode(body, true), await postWithNode(body, false));
+    expect(statuses).toEqual([413, 413, 413, 413, 413, 413]);
+  });
+});
+
+describe('a client that goes away before its body is in', () => {
+  it('is no error of the server: nothing is logged as one, and the next request is served', async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => lines.push(line));
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('POST /v1/echo HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"a":');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    await vi.waitFor(() => expect(lines.join('\n')).toContain('client went away'));
+
+    expect(lines.filter((line) => line.includes('"level":"error"'))).toEqual([]);
+    expect((await eventFor('{"after":true}')).body).toBe('{"after":true}');
   });
 });
