@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
@@ -46,30 +46,45 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** gzip's magic bytes: what a body is, whatever headers a proxy on the way kept or dropped. */
 const isGzip = (raw: Buffer): boolean => raw.byteLength >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
 
-/**
- * The body's bytes, gunzipped when they are gzip (Segment's mobile SDKs compress; API Gateway
- * usually inflates before the function). The inflated size is bounded, so a small bomb cannot
- * take the function's memory.
- */
-function bodyBytes(base64: string, maxBytes: number, tooLarge: (bytes: number, limit: number) => Error): Buffer {
-  const raw = Buffer.from(base64, 'base64');
-  if (!isGzip(raw)) {
-    if (raw.byteLength > maxBytes) throw tooLarge(raw.byteLength, maxBytes);
-    return raw;
-  }
+/** RFC 1950: the method nibble 8 (deflate), and the first two bytes a multiple of 31. */
+const hasZlibHeader = (raw: Buffer): boolean => raw.byteLength >= 2 && ((raw[0] as number) & 0x0f) === 8 && (((raw[0] as number) << 8) | (raw[1] as number)) % 31 === 0;
+
+/** Inflates a compressed body within the limit, or names what is wrong with it. */
+function inflated(raw: Buffer, codec: 'gzip' | 'deflate', maxBytes: number, tooLarge: (bytes: number, limit: number) => Error): Buffer {
   try {
-    return gunzipSync(raw, { maxOutputLength: maxBytes });
+    if (codec === 'gzip') return gunzipSync(raw, { maxOutputLength: maxBytes });
+    // Content-Encoding: deflate is zlib's format (RFC 9110), which some clients send raw.
+    return hasZlibHeader(raw) ? inflateSync(raw, { maxOutputLength: maxBytes }) : inflateRawSync(raw, { maxOutputLength: maxBytes });
   } catch (error) {
     if (error instanceof RangeError) throw tooLarge(maxBytes + 1, maxBytes);
-    throw new MalformedBodyError('The body starts as gzip but does not inflate.');
+    throw new MalformedBodyError(codec === 'gzip' ? 'The body starts as gzip but does not inflate.' : 'The body is declared deflate (Content-Encoding) but does not inflate.');
   }
+}
+
+/** The codings API Gateway decodes before the function, and so does this. */
+const KNOWN_CODINGS = new Set(['identity', 'gzip', 'x-gzip', 'deflate']);
+
+/**
+ * The body's bytes, inflated when they are gzip or declared deflate, as API Gateway inflates
+ * them before the function (Segment's mobile SDKs compress). The inflated size is bounded, so a
+ * small bomb cannot take the function's memory. Another declared coding is named in the 400,
+ * where its bytes would only have been "not UTF-8".
+ */
+function bodyBytes(event: ApiEvent, maxBytes: number, tooLarge: (bytes: number, limit: number) => Error): Buffer {
+  const raw = Buffer.from(event.body ?? '', 'base64');
+  if (isGzip(raw)) return inflated(raw, 'gzip', maxBytes, tooLarge);
+  const coding = headerValue(event, 'content-encoding')?.trim().toLowerCase();
+  if (coding === 'deflate') return inflated(raw, 'deflate', maxBytes, tooLarge);
+  if (coding && !KNOWN_CODINGS.has(coding)) throw new MalformedBodyError(`Content-Encoding ${coding.slice(0, 40)} is not supported: send the body as it is, gzip or deflate.`);
+  if (raw.byteLength > maxBytes) throw tooLarge(raw.byteLength, maxBytes);
+  return raw;
 }
 
 /**
  * The body as text. API Gateway hands a text body over as the string it is (every body, since
- * the API lists no binary media types, and inflated when sent with Content-Encoding: gzip): it
- * is read as it is, its size measured in UTF-8. A body passed as bytes (base64) may be gzip,
- * and must be UTF-8.
+ * the API lists no binary media types, and inflated when sent with Content-Encoding gzip or
+ * deflate): it is read as it is, its size measured in UTF-8. A body passed as bytes (base64)
+ * may be compressed, and must be UTF-8.
  */
 function bodyText(event: ApiEvent, maxBytes: number, tooLarge: (bytes: number, limit: number) => Error): string {
   if (!event.isBase64Encoded) {
@@ -79,7 +94,7 @@ function bodyText(event: ApiEvent, maxBytes: number, tooLarge: (bytes: number, l
     if (bytes > maxBytes) throw tooLarge(bytes, maxBytes);
     return text;
   }
-  const raw = bodyBytes(event.body ?? '', maxBytes, tooLarge);
+  const raw = bodyBytes(event, maxBytes, tooLarge);
   try {
     return UTF8.decode(raw);
   } catch {

@@ -1,3 +1,4 @@
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -70,6 +71,29 @@ describe('readJsonBody', () => {
 
   it('reads multi-byte UTF-8 as sent', () => {
     expect(readJsonBody(withBytes(Buffer.from('{"label":"Zoë € 😀"}')))).toEqual({ label: 'Zoë € 😀' });
+  });
+
+  describe('a compressed body passed as bytes', () => {
+    const coded = (bytes: Buffer, coding?: string): ApiEvent => ({ ...withBytes(bytes), headers: coding ? { 'Content-Encoding': coding } : {} });
+    const json = Buffer.from('{"label":"Zoë"}');
+
+    it('is inflated when gzip, whatever the headers say', () => {
+      expect(readJsonBody(coded(gzipSync(json)))).toEqual({ label: 'Zoë' });
+    });
+
+    it('is inflated when declared deflate, zlib-wrapped or raw, as API Gateway inflates it', () => {
+      expect(readJsonBody(coded(deflateSync(json), 'deflate'))).toEqual({ label: 'Zoë' });
+      expect(readJsonBody(coded(deflateRawSync(json), 'Deflate'))).toEqual({ label: 'Zoë' });
+    });
+
+    it('is refused naming the coding when it is one API Gateway does not decode', () => {
+      expect(() => readJsonBody(coded(brotliCompressSync(json), 'br'))).toThrow(new MalformedBodyError('Content-Encoding br is not supported: send the body as it is, gzip or deflate.'));
+    });
+
+    it('is refused as too large when it inflates past the limit, and named when it does not inflate', () => {
+      expect(() => readJsonBody(coded(deflateSync(Buffer.alloc(100_000, 0x20)), 'deflate'), 1000)).toThrow(bodyTooLarge(1001, 1000));
+      expect(() => readJsonBody(coded(Buffer.from('not deflate at all'), 'deflate'))).toThrow(new MalformedBodyError('The body is declared deflate (Content-Encoding) but does not inflate.'));
+    });
   });
 
   describe('a text body, as the deployed API hands every body over', () => {
