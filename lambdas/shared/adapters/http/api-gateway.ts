@@ -61,12 +61,12 @@ function inflated(raw: Buffer, codec: 'gzip' | 'deflate', maxBytes: number, tooL
   }
 }
 
-/** The codings API Gateway decodes before the function, and so does this. */
+/** The codings API Gateway says it decodes, and this does. */
 const KNOWN_CODINGS = new Set(['identity', 'gzip', 'x-gzip', 'deflate']);
 
 /**
- * The body's bytes, inflated when they are gzip or declared deflate, as API Gateway inflates
- * them before the function (Segment's mobile SDKs compress). The inflated size is bounded, so a
+ * The body's bytes, inflated when they are gzip or declared deflate (Segment's mobile SDKs
+ * compress; API Gateway's documentation says it decodes both). The inflated size is bounded, so a
  * small bomb cannot take the function's memory. Another declared coding is named in the 400,
  * where its bytes would only have been "not UTF-8".
  */
@@ -82,9 +82,8 @@ function bodyBytes(event: ApiEvent, maxBytes: number, tooLarge: (bytes: number, 
 
 /**
  * The body as text. API Gateway hands a text body over as the string it is (every body, since
- * the API lists no binary media types, and inflated when sent with Content-Encoding gzip or
- * deflate): it is read as it is, its size measured in UTF-8. A body passed as bytes (base64)
- * may be compressed, and must be UTF-8.
+ * the API lists no binary media types): it is read as it is, its size measured in UTF-8. A body
+ * passed as bytes (base64) may be compressed, and must be UTF-8.
  */
 function bodyText(event: ApiEvent, maxBytes: number, tooLarge: (bytes: number, limit: number) => Error): string {
   if (!event.isBase64Encoded) {

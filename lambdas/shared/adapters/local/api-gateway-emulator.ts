@@ -88,12 +88,13 @@ class ClientGoneError extends Error {}
 /**
  * Reads the body, keeping none of it (like API Gateway) once it passes the limit. Declared or
  * streamed, a body over the limit is refused when it has been read, or when it passes
- * DISCARDED_BODY_BYTES.
+ * DISCARDED_BODY_BYTES; one declared larger than that is refused at once.
  */
 function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(request.headers['content-length'] ?? 0);
     let refusal: Error | undefined = declared > maxBytes ? bodyTooLarge(declared, maxBytes) : undefined;
+    // Not worth reading: answered at once, and the connection closed after the answer.
     if (refusal && declared > DISCARDED_BODY_BYTES) {
       reject(refusal);
       return;
@@ -126,12 +127,14 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
 
 /**
  * The body as the deployed API hands it over: text as the string it is (the API lists no
- * binary media types). Bytes that are not UTF-8, gzip among them, are passed base64, so that
- * the handler sees them as sent and inflates or refuses them.
+ * binary media types). Bytes that are not UTF-8, gzip among them, and a body declared
+ * compressed (whose bytes may happen to be UTF-8) are passed base64, so that the handler sees
+ * them as sent and inflates or refuses them.
  */
-function proxyBody(body: Buffer): Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'> {
+function proxyBody(body: Buffer, contentEncoding: string | undefined): Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'> {
   if (body.byteLength === 0) return { body: null, isBase64Encoded: false };
-  return isUtf8(body) ? { body: body.toString('utf8'), isBase64Encoded: false } : { body: body.toString('base64'), isBase64Encoded: true };
+  const declaredCompressed = contentEncoding !== undefined && contentEncoding.trim().toLowerCase() !== 'identity';
+  return isUtf8(body) && !declaredCompressed ? { body: body.toString('utf8'), isBase64Encoded: false } : { body: body.toString('base64'), isBase64Encoded: true };
 }
 
 function send(response: ServerResponse, result: ApiResult): void {
@@ -224,7 +227,7 @@ export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Author
         multiValueQueryStringParameters: null,
         pathParameters: Object.keys(match.params).length > 0 ? match.params : null,
         stageVariables: null,
-        ...proxyBody(body),
+        ...proxyBody(body, request.headers['content-encoding']),
         requestContext: { requestId, authorizer: authorizerContext },
         // Only the fields the handlers read are filled; the rest of API Gateway's request
         // context (account, identity, stage...) has no local meaning.
@@ -236,7 +239,12 @@ export function createApiGatewayEmulator(routes: LocalRoute[], authorize: Author
       if (error instanceof ClientGoneError) {
         log('info', 'client went away before its body was in', { requestId });
         response.destroy();
-      } else send(response, problemFromError(error, requestId));
+        return;
+      }
+      const answer = problemFromError(error, requestId);
+      // Answered before the body was read: kept open, Node would read all of it (the 200 MB a
+      // client declares) to keep the connection.
+      send(response, request.complete ? answer : { ...answer, headers: { ...answer.headers, connection: 'close' } });
     });
   });
   // Node answers an oversized header block with a bare 431; answer it as problem+json instead.
