@@ -101,7 +101,7 @@ function bodyText(event: ApiEvent, maxBytes: number, tooLarge: (bytes: number, l
   }
 }
 
-/** Reads a JSON body (plain or gzip, any content type: Segment's browser SDK sends text/plain). */
+/** Reads a JSON body (plain, gzip or deflate, any content type: Segment's browser SDK sends text/plain). */
 export function readJsonBody(event: ApiEvent, maxBytes = MAX_BODY_BYTES, tooLarge: (bytes: number, limit: number) => Error = bodyTooLarge): unknown {
   const text = bodyText(event, maxBytes, tooLarge);
   if (text.length === 0) throw new MalformedBodyError('The body is empty; a JSON document is expected.');
