@@ -1,3 +1,5 @@
+import type { SortedRun } from './sorted-runs.js';
+
 /**
  * Exact figures that cannot be summed across buckets (unique users and sessions, percentiles),
  * combined from pieces of a range: stored event sets of whole hours and days, and the events of
@@ -16,7 +18,8 @@ export interface MemberPiece {
   sessionNumbers: ArrayLike<number>;
   sessionKeys: readonly string[];
   performanceValues: ArrayLike<number>;
-  lagsMs: ArrayLike<number>;
+  /** Its ingestion lags in ms, sorted: whole, or by marks with the rest read on demand (`sorted-runs.ts`). */
+  lags: SortedRun;
 }
 
 export interface GroupFigures {
@@ -26,8 +29,6 @@ export interface GroupFigures {
   uniqueUsers: number;
   /** p50, p95, p99 of PERFORMANCE values; null when the group has none. */
   performance: [number, number, number] | null;
-  /** p50, p95 of ingestion lag; null when the group has no event. */
-  lagMs: [number, number] | null;
 }
 
 /**
@@ -136,19 +137,24 @@ function concatenated(lists: ArrayLike<number>[]): Float64Array {
   return values;
 }
 
-/** Unique users, PERFORMANCE and lag percentiles of each group. */
-export function figuresByGroup(pieces: readonly MemberPiece[]): Map<string, GroupFigures> {
+/** The pieces of each group, in their order. */
+export function piecesByGroup(pieces: readonly MemberPiece[]): Map<string, MemberPiece[]> {
   const byGroup = new Map<string, MemberPiece[]>();
   for (const piece of pieces) {
     const group = byGroup.get(piece.group);
     if (group) group.push(piece);
     else byGroup.set(piece.group, [piece]);
   }
+  return byGroup;
+}
+
+/** Unique users and PERFORMANCE percentiles of each group (its lags: `lagPercentilesByGroup`). */
+export function figuresByGroup(pieces: readonly MemberPiece[]): Map<string, GroupFigures> {
+  const byGroup = piecesByGroup(pieces);
   const users = new DistinctCounter();
   const figures = new Map<string, GroupFigures>();
   for (const [group, members] of byGroup) {
     const performance = percentilesCont(concatenated(members.map((piece) => piece.performanceValues)), [0.5, 0.95, 0.99]);
-    const lags = percentilesCont(concatenated(members.map((piece) => piece.lagsMs)), [0.5, 0.95]);
     figures.set(group, {
       eventCount: members.reduce((sum, piece) => sum + piece.eventCount, 0),
       firstSeen: members.reduce((first, piece) => Math.min(first, piece.firstSeen), Infinity),
@@ -158,7 +164,6 @@ export function figuresByGroup(pieces: readonly MemberPiece[]): Map<string, Grou
         members.map((piece) => piece.userKeys),
       ),
       performance: performance as [number, number, number] | null,
-      lagMs: lags as [number, number] | null,
     });
   }
   return figures;

@@ -1,7 +1,8 @@
 import type { EventType } from '../../domain/event-schemas.js';
 import { describeError, log } from '../../logger.js';
 import { consecutiveGroups } from '../../domain/consecutive-groups.js';
-import { figuresByGroup, type GroupFigures, type MemberPiece } from '../../domain/distinct-sets.js';
+import { figuresByGroup, piecesByGroup, type GroupFigures, type MemberPiece } from '../../domain/distinct-sets.js';
+import { EMPTY_RUN, percentileFromWindows, percentileRanks, rankWindows, wholeRun, type RunWindow, type SortedRun } from '../../domain/sorted-runs.js';
 import { coveringRanges, daysOnly, keptPeriods, type RollupSplit } from '../../domain/rollup-ranges.js';
 import type { EventFilters } from '../../ports/event-queries.js';
 import type { EventSetKeeper } from '../../ports/event-set-keeper.js';
@@ -20,18 +21,31 @@ export type SetFilters = Pick<EventFilters, 'startTime' | 'endTime' | 'eventType
 const LAG_MS = `(extract(epoch FROM stored_at - received_at) * 1000)::float8`;
 
 /**
+ * Every this many of a set's sorted lags is kept as a mark (migration 0021). A read fetches
+ * about this many lags per set and percentile, and the marks are an eighth of the lags' bytes.
+ */
+const LAG_MARK_STEP = 32;
+
+/** Every LAG_MARK_STEP-th float8 of sorted lags `lags`, from the first. */
+const lagMarks = (lags: string) =>
+  `coalesce((SELECT string_agg(substring(${lags} FROM i * 8 + 1 FOR 8), '' ORDER BY i) FROM generate_series(0, length(${lags}) / 8 - 1, ${LAG_MARK_STEP}) AS i), ''::bytea)`;
+
+/**
  * An instant as the epoch milliseconds `Date.getTime()` gives (floor: a `Date` drops the
  * microseconds), for what a read sends to the Lambda: parsing the timestamps of 1,169 sets as
  * dates was 3 ms of a 50 ms read (hour x 7, 1M events).
  */
 const epochMs = (instant: string) => `floor(extract(epoch FROM ${instant}) * 1000)::float8`;
 
-/** A set's columns, aggregated over events `e` joined to their member numbers; `time` is how the first and last instant are written. */
+/**
+ * A set's columns, aggregated over events `e` joined to their member numbers; `time` is how the
+ * first and last instant are written. The lags are sorted (migration 0021).
+ */
 const setAggregates = (time: (instant: string) => string = (instant) => instant) => `count(*) AS event_count,
   coalesce(string_agg(DISTINCT int4send(users.number), ''), ''::bytea) AS users,
   coalesce(string_agg(DISTINCT int4send(sessions.number), ''), ''::bytea) AS sessions,
   coalesce(string_agg(float8send(e.value::float8), '') FILTER (WHERE e.event_type = 'PERFORMANCE'), ''::bytea) AS performance_values,
-  string_agg(float8send(e.lag_ms), '') AS lags_ms, ${time('min(e.timestamp)')} AS first_seen, ${time('max(e.timestamp)')} AS last_seen`;
+  string_agg(float8send(e.lag_ms), '' ORDER BY e.lag_ms) AS lags_ms, ${time('min(e.timestamp)')} AS first_seen, ${time('max(e.timestamp)')} AS last_seen`;
 
 /** A set as a read receives it, stored or aggregated from events, with the members the dictionary lacks (events only); instants in epoch ms. */
 interface SetRow {
@@ -49,6 +63,9 @@ interface SetRow {
   last_seen: number | null;
   user_keys?: string[] | null;
   session_keys?: string[] | null;
+  /** Stored sets read for their lags: every LAG_MARK_STEP-th lag, or null for a set built before migration 0021 (its lags whole, unsorted). */
+  lag_marks?: Uint8Array | null;
+  lag_count?: string | number;
 }
 
 /** What a read may leave out of the sets it reads: 2.7 MB of lags for 30 days of bench data. */
@@ -64,6 +81,8 @@ interface SetState extends Partial<SetRow> {
   action: string;
   bucket: number | null;
   fresh: boolean;
+  /** A set per hour or day and type built before migration 0021: valid, but the keeper rebuilds it. */
+  unmarked: boolean;
 }
 
 /** Sets per hour and day and type, and per day, type, category and action (migration 0020). */
@@ -93,14 +112,20 @@ function setStatesSql(
   const pieces = splitClauses(params, tenantId, filters, split, level);
   const tenant = params.add(tenantId, '::uuid');
   const read = (column: string, value = `s.${column}`) => `CASE WHEN s.rollup_count = c.count THEN ${value} END AS ${column}`;
+  const readsLags = reads?.includes('lags_ms') ?? false;
   const setColumns = [
     ...['event_count', 'users'].map((column) => read(column)),
     ...['first_seen', 'last_seen'].map((column) => read(column, epochMs(`s.${column}`))),
-    ...OPTIONAL_COLUMNS.map((column) => (reads?.includes(column) ? read(column) : `''::bytea AS ${column}`)),
+    ...OPTIONAL_COLUMNS.map((column) => {
+      if (!reads?.includes(column)) return `''::bytea AS ${column}`;
+      // The marks stand for the lags, which are read by window (`lagPercentilesByGroup`).
+      return column === 'lags_ms' ? read(column, `CASE WHEN s.lag_marks IS NULL THEN s.lags_ms ELSE ''::bytea END`) : read(column);
+    }),
+    ...(readsLags ? [read('lag_marks'), read('lag_count', 'length(s.lags_ms) / 8')] : []),
   ].join(', ');
   const sets = SET_LEVELS[level];
   return `SELECT c.granularity, c.period_start, c.event_type, c.category, c.action, c.count AS rollup_count, ${bucket ? epochMs(bucket('c.period_start')) : 'NULL'} AS bucket,
-      coalesce(s.rollup_count = c.count, false) AS fresh${reads ? `, ${setColumns}` : ''}
+      coalesce(s.rollup_count = c.count, false) AS fresh, coalesce(s.lag_marks IS NULL AND s.granularity <> 'dimension_day', false) AS unmarked${reads ? `, ${setColumns}` : ''}
     FROM (
       SELECT ${sets.fromRollup} AS granularity, period_start, event_type, category, action, count FROM event_rollups
       WHERE (${pieces.hours}) OR (${pieces.days})
@@ -291,7 +316,7 @@ export class PgEventSets implements EventSetKeeper {
       const byType = await states((params) => setStatesSql(params, tenantId, range, split, null, null));
       const days = daysOnly(split);
       const byDimension = days.hourStart < days.hourEnd ? await states((params) => setStatesSql(params, tenantId, range, days, null, null, 'by-dimension')) : [];
-      return [...byType, ...byDimension].filter((state) => !state.fresh);
+      return [...byType, ...byDimension].filter((state) => !state.fresh || state.unmarked);
     });
     // A day's sets per type and per key count the same events: its weight is the larger sum, not both.
     const periods = new Map<string, Period & { events: number }>();
@@ -359,17 +384,18 @@ export class PgEventSets implements EventSetKeeper {
            FROM ${piecesEvents(params, tenantId, edgePieces(params, ranges))} ${memberNumbers(params, tenantId, how)}
            GROUP BY GROUPING SETS (${groupingSets.join(', ')})
          )
-         INSERT INTO event_sets (tenant_id, granularity, period_start, event_type, category, action, event_count, rollup_count, users, sessions, performance_values, lags_ms, first_seen, last_seen)
+         INSERT INTO event_sets (tenant_id, granularity, period_start, event_type, category, action, event_count, rollup_count, users, sessions, performance_values, lags_ms, lag_marks, first_seen, last_seen)
          SELECT ${tenant}, piece_granularity, piece_from, event_type, category, action, coalesce(b.event_count, 0),
            CASE WHEN b.unnumbered > 0 THEN -1 ELSE c.count END,
            coalesce(b.users, ''::bytea), coalesce(b.sessions, ''::bytea), coalesce(b.performance_values, ''::bytea),
            -- The lag summary is per type: the sets per key leave the lags out.
            CASE WHEN piece_granularity = 'dimension_day' THEN ''::bytea ELSE coalesce(b.lags_ms, ''::bytea) END,
+           CASE WHEN piece_granularity = 'dimension_day' THEN ''::bytea ELSE ${lagMarks('b.lags_ms')} END,
            b.first_seen, b.last_seen
          FROM counted c LEFT JOIN built b USING (piece_granularity, piece_from, event_type, category, action)
          ON CONFLICT (tenant_id, granularity, period_start, event_type, category, action) DO UPDATE SET
            event_count = EXCLUDED.event_count, rollup_count = EXCLUDED.rollup_count, users = EXCLUDED.users, sessions = EXCLUDED.sessions,
-           performance_values = EXCLUDED.performance_values, lags_ms = EXCLUDED.lags_ms,
+           performance_values = EXCLUDED.performance_values, lags_ms = EXCLUDED.lags_ms, lag_marks = EXCLUDED.lag_marks,
            first_seen = EXCLUDED.first_seen, last_seen = EXCLUDED.last_seen, built_at = now()`,
         params.values,
       );
@@ -377,7 +403,7 @@ export class PgEventSets implements EventSetKeeper {
     });
   }
 
-  /** The periods of `chunk` with a type (or, for a day, a key) whose set is missing or stale. */
+  /** The periods of `chunk` with a type (or, for a day, a key) whose set is missing or stale, or has no lag marks yet (migration 0021). */
   private async stillStale(session: SqlSession, tenantId: string, chunk: Period[]): Promise<Period[]> {
     const params = new Params();
     const tenant = params.add(tenantId, '::uuid');
@@ -385,7 +411,7 @@ export class PgEventSets implements EventSetKeeper {
       `SELECT replace(c.piece_granularity, 'dimension_', '') AS granularity, c.piece_from AS period_start FROM (${periodRollupCounts(tenant, periodPieces(params, chunk))}) AS c
        LEFT JOIN event_sets s ON s.tenant_id = ${tenant} AND s.granularity = c.piece_granularity AND s.period_start = c.piece_from
          AND s.event_type = c.event_type AND s.category = c.category AND s.action = c.action
-       WHERE s.rollup_count IS DISTINCT FROM c.count
+       WHERE s.rollup_count IS DISTINCT FROM c.count OR (s.lag_marks IS NULL AND c.piece_granularity <> 'dimension_day')
        GROUP BY 1, 2`,
       params.values,
     );
@@ -465,8 +491,8 @@ export async function readMemberPieces(
     params.values,
   );
   // The stored sets are decoded while the database reads the edges' events.
-  const [fromEvents, stored] = await whilePending(fromEventsRead, () => fresh.map((row) => toPiece(row, groupOf)));
-  return [...stored, ...fromEvents.map((row) => toPiece(row, groupOf))];
+  const [fromEvents, stored] = await whilePending(fromEventsRead, () => fresh.map((row) => toPiece(row, groupOf, storedLags(row))));
+  return [...stored, ...fromEvents.map((row) => toPiece(row, groupOf, wholeRun(float8s(row.lags_ms), true)))];
 }
 
 /** What a read of the sets per day and key can group by. */
@@ -521,7 +547,7 @@ export async function dayFiguresByKey(
       sessionNumbers: [],
       sessionKeys: [],
       performanceValues: float8s(row.performance_values ?? new Uint8Array()),
-      lagsMs: [],
+      lags: EMPTY_RUN,
     }));
   const figures: Map<string, Pick<GroupFigures, 'uniqueUsers' | 'performance'>> = figuresByGroup(pieces);
 
@@ -544,7 +570,7 @@ export async function dayFiguresByKey(
   return figures;
 }
 
-function toPiece(row: SetRow, groupOf: (bucket: string | null, eventType: EventType) => string): MemberPiece {
+function toPiece(row: SetRow, groupOf: (bucket: string | null, eventType: EventType) => string, lags: SortedRun): MemberPiece {
   return {
     group: groupOf(row.bucket === null ? null : new Date(row.bucket).toISOString(), row.event_type),
     eventCount: Number(row.event_count),
@@ -555,6 +581,82 @@ function toPiece(row: SetRow, groupOf: (bucket: string | null, eventType: EventT
     sessionNumbers: int4s(row.sessions),
     sessionKeys: row.session_keys ?? [],
     performanceValues: float8s(row.performance_values),
-    lagsMs: float8s(row.lags_ms),
+    lags,
   };
+}
+
+/** A stored set's lags in a read: by its marks, or whole and sorted here when it was built before it had them. */
+function storedLags(row: SetState & SetRow): SortedRun {
+  if (!row.lag_marks) return wholeRun(float8s(row.lags_ms), false);
+  const run: StoredRun = {
+    count: Number(row.lag_count ?? 0),
+    step: LAG_MARK_STEP,
+    marks: float8s(row.lag_marks),
+    set: { granularity: row.granularity, periodStart: row.period_start, eventType: row.event_type },
+  };
+  return run;
+}
+
+/** A stored set's lags known by their marks, and the set to read its windows from. */
+interface StoredRun extends SortedRun {
+  set: { granularity: SetGranularity; periodStart: Date; eventType: EventType };
+}
+
+const isStoredRun = (run: SortedRun): run is StoredRun => 'set' in run;
+
+/**
+ * The values of each window, in order: a whole run's from memory, a stored run's as slices of
+ * its set's lags, all in one statement of the read's snapshot (the sets it read the marks of).
+ */
+async function readWindows(session: SqlSession, tenantId: string, windows: readonly RunWindow[]): Promise<ArrayLike<number>[]> {
+  const read: Array<ArrayLike<number> | undefined> = windows.map((window) => (isStoredRun(window.run) ? undefined : window.run.marks.subarray(window.from, window.to)));
+  const slices = windows.flatMap((window, index) => (isStoredRun(window.run) ? [{ index, set: window.run.set, from: window.from, to: window.to }] : []));
+  if (slices.length > 0) {
+    const params = new Params();
+    const rows = await session.query<{ slice: number; lags: Uint8Array }>(
+      `SELECT w.slice, substring(s.lags_ms FROM w.from_byte FOR w.bytes) AS lags
+       FROM unnest(${params.add(slices.map((slice) => slice.set.granularity), '::text[]')}, ${params.add(slices.map((slice) => slice.set.periodStart), '::timestamptz[]')},
+         ${params.add(slices.map((slice) => slice.set.eventType), '::text[]')}, ${params.add(slices.map((slice) => slice.from * 8 + 1), '::int[]')},
+         ${params.add(slices.map((slice) => (slice.to - slice.from) * 8), '::int[]')}, ${params.add(slices.map((slice) => slice.index), '::int[]')}) AS w(granularity, period_start, event_type, from_byte, bytes, slice)
+       JOIN event_sets s ON s.tenant_id = ${params.add(tenantId, '::uuid')} AND s.granularity = w.granularity AND s.period_start = w.period_start
+         AND s.event_type = w.event_type AND s.category = '' AND s.action = ''`,
+      params.values,
+    );
+    for (const row of rows) read[row.slice] = float8s(row.lags);
+  }
+  return read.map((values, index) => {
+    // The sets were read in this snapshot: a missing one is a defect, not a race.
+    if (values === undefined || values.length !== (windows[index] as RunWindow).to - (windows[index] as RunWindow).from) throw new Error('an event set read for its lag marks has no such lags in the same snapshot');
+    return values;
+  });
+}
+
+/**
+ * Postgres's percentile_cont of each group's lags at `fractions`, exactly (the same doubles as
+ * the plain path), reading of the stored sets only the windows their marks bound the rows to
+ * (`sorted-runs.ts`); null for a group with no lags.
+ */
+export async function lagPercentilesByGroup(session: SqlSession, tenantId: string, pieces: readonly MemberPiece[], fractions: readonly number[]): Promise<Map<string, number[] | null>> {
+  const asked = [...piecesByGroup(pieces)].map(([group, members]) => {
+    const runs = members.map((piece) => piece.lags).filter((run) => run.count > 0);
+    const count = runs.reduce((sum, run) => sum + run.count, 0);
+    return { group, count, found: count === 0 ? [] : percentileRanks(count, fractions).map(([low, high]) => rankWindows(runs, low, high)) };
+  });
+  const windows = asked.flatMap(({ found }) => found.flatMap((ranked) => ranked.windows));
+  const values = await readWindows(session, tenantId, windows);
+  const percentiles = new Map<string, number[] | null>();
+  let next = 0;
+  for (const { group, count, found } of asked) {
+    percentiles.set(
+      group,
+      count === 0
+        ? null
+        : found.map((ranked, index) => {
+            const read = values.slice(next, next + ranked.windows.length);
+            next += ranked.windows.length;
+            return percentileFromWindows(count, fractions[index] as number, ranked, read);
+          }),
+    );
+  }
+  return percentiles;
 }

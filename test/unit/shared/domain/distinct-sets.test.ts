@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { EMPTY_RUN } from '../../../../lambdas/shared/domain/sorted-runs.js';
 import { DistinctCounter, figuresByGroup, percentilesCont, uniqueMembers, type MemberPiece } from '../../../../lambdas/shared/domain/distinct-sets.js';
 
 function piece(overrides: Partial<MemberPiece>): MemberPiece {
@@ -12,7 +13,7 @@ function piece(overrides: Partial<MemberPiece>): MemberPiece {
     sessionNumbers: [],
     sessionKeys: [],
     performanceValues: [],
-    lagsMs: [],
+    lags: EMPTY_RUN,
     ...overrides,
   };
 }
@@ -61,14 +62,14 @@ describe('DistinctCounter', () => {
 describe('figuresByGroup and uniqueMembers', () => {
   it('unions members and values within a group, never across groups', () => {
     const pieces = [
-      piece({ group: 'day-1', eventCount: 3, firstSeen: 10, lastSeen: 20, userNumbers: [1, 2], performanceValues: [5, 1], lagsMs: [100, 200, 300] }),
-      piece({ group: 'day-1', eventCount: 1, firstSeen: 5, lastSeen: 5, userNumbers: [2], userKeys: ['new'], sessionKeys: ['s-new'], performanceValues: [3], lagsMs: [400] }),
-      piece({ group: 'day-2', eventCount: 2, firstSeen: 30, lastSeen: 40, userNumbers: [1], sessionNumbers: [9], lagsMs: [1, 2] }),
+      piece({ group: 'day-1', eventCount: 3, firstSeen: 10, lastSeen: 20, userNumbers: [1, 2], performanceValues: [5, 1] }),
+      piece({ group: 'day-1', eventCount: 1, firstSeen: 5, lastSeen: 5, userNumbers: [2], userKeys: ['new'], sessionKeys: ['s-new'], performanceValues: [3] }),
+      piece({ group: 'day-2', eventCount: 2, firstSeen: 30, lastSeen: 40, userNumbers: [1], sessionNumbers: [9] }),
     ];
 
     const figures = figuresByGroup(pieces);
 
-    expect(figures.get('day-1')).toEqual({ eventCount: 4, firstSeen: 5, lastSeen: 20, uniqueUsers: 3, performance: [3, 3 + (0.95 * 2 - 1) * 2, 3 + (0.99 * 2 - 1) * 2], lagMs: [250, 300 + (0.95 * 3 - 2) * 100] });
+    expect(figures.get('day-1')).toEqual({ eventCount: 4, firstSeen: 5, lastSeen: 20, uniqueUsers: 3, performance: [3, 3 + (0.95 * 2 - 1) * 2, 3 + (0.99 * 2 - 1) * 2] });
     expect(figures.get('day-2')).toMatchObject({ uniqueUsers: 1, performance: null });
     expect(uniqueMembers(pieces)).toEqual({ users: 3, sessions: 2 });
   });

@@ -4,8 +4,8 @@ import type { EventTypesPlan } from '../../../domain/query-plan.js';
 import type { EventTypeSummary } from '../../../ports/event-queries.js';
 import { Params, whereClauses } from '../event-filter-sql.js';
 import { toIso } from '../event-rows.js';
-import { readMemberPieces } from '../pg-event-sets.js';
-import type { SqlSession } from '../sql-database.js';
+import { lagPercentilesByGroup, readMemberPieces } from '../pg-event-sets.js';
+import { whilePending, type SqlSession } from '../sql-database.js';
 
 type Range = { startTime: string; endTime: string };
 
@@ -17,15 +17,19 @@ export async function eventTypesFromSets(session: SqlSession, tenantId: string, 
     reads: ['lags_ms'],
     staleLimit,
   });
-  return [...figuresByGroup(pieces)]
-    .map(([type, figure]) => ({
-      type: type as EventType,
-      count: figure.eventCount,
-      uniqueUsers: figure.uniqueUsers,
-      firstSeen: new Date(figure.firstSeen).toISOString(),
-      lastSeen: new Date(figure.lastSeen).toISOString(),
-      ingestionLagMs: { p50: Math.round(figure.lagMs?.[0] ?? 0), p95: Math.round(figure.lagMs?.[1] ?? 0) },
-    }))
+  const [lags, figures] = await whilePending(lagPercentilesByGroup(session, tenantId, pieces, [0.5, 0.95]), () => figuresByGroup(pieces));
+  return [...figures]
+    .map(([type, figure]) => {
+      const [p50 = 0, p95 = 0] = lags.get(type) ?? [];
+      return {
+        type: type as EventType,
+        count: figure.eventCount,
+        uniqueUsers: figure.uniqueUsers,
+        firstSeen: new Date(figure.firstSeen).toISOString(),
+        lastSeen: new Date(figure.lastSeen).toISOString(),
+        ingestionLagMs: { p50: Math.round(p50), p95: Math.round(p95) },
+      };
+    })
     .sort((a, b) => b.count - a.count || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
 }
 

@@ -100,6 +100,49 @@ describe('event sets against the events they were built from', () => {
     expect(rebuilt.reduce((sum, periods) => sum + periods, 0)).toBe(209);
   });
 
+  it('keep their lags sorted with marks, read them by windows, and answer as the events do; sets built before the marks are read whole and rebuilt', async () => {
+    const tenant = 'abababab-0000-4000-8000-000000000007';
+    const who = { tenantId: tenant, subject: 'tester' };
+    const range = { startTime: '2026-03-03T06:30:00.000Z', endTime: '2026-03-05T18:45:00.000Z' };
+    const start = Date.parse('2026-03-03T00:00:00.000Z');
+    const now = Date.now();
+    // Lags of 0-20 s with repeats, in no order, over three days and two types.
+    await write(
+      tenant,
+      Array.from({ length: 3_000 }, (_, i) =>
+        trackedEvent({ timestamp: new Date(start + i * 86_400).toISOString(), type: i % 3 === 0 ? 'ERROR' : 'USER_ACTION', userId: user(i % 50), receivedAt: new Date(now - ((i * 7_919) % 20_000)).toISOString() }),
+      ),
+    );
+    const lagSets = () =>
+      inTenantTransaction(testDb.db, tenant, (session) =>
+        session.query<{ lags_ms: Uint8Array; lag_marks: Uint8Array | null }>(`SELECT lags_ms, lag_marks FROM event_sets WHERE granularity IN ('hour', 'day')`),
+      );
+    const values = (bytes: Uint8Array) => Array.from({ length: bytes.byteLength / 8 }, (_, i) => Buffer.from(bytes).readDoubleBE(i * 8));
+
+    const built = await lagSets();
+    const days = built.filter((set) => set.lags_ms.byteLength > 32 * 8);
+
+    expect(days.length).toBeGreaterThan(0);
+    for (const set of built) {
+      const lags = values(set.lags_ms);
+      expect(lags).toEqual([...lags].sort((a, b) => a - b));
+      expect(values(set.lag_marks ?? new Uint8Array())).toEqual(lags.filter((_, i) => i % 32 === 0));
+    }
+    expect(await fast.eventTypes(who, range)).toEqual(await raw.eventTypes(who, range));
+
+    // As migration 0021 found the sets built before it: no marks, lags unsorted.
+    await inTenantTransaction(testDb.db, tenant, (session) =>
+      session.query(
+        `UPDATE event_sets SET lag_marks = NULL, lags_ms = coalesce((SELECT string_agg(substring(lags_ms FROM i * 8 + 1 FOR 8), '' ORDER BY i DESC) FROM generate_series(0, length(lags_ms) / 8 - 1) AS i), ''::bytea)
+         WHERE granularity IN ('hour', 'day')`,
+      ),
+    );
+    expect(await fast.eventTypes(who, range)).toEqual(await raw.eventTypes(who, range));
+    expect(await new PgEventSets(testDb.db).keep(tenant, { from: start, to: start + 3 * 86_400_000 })).toBeGreaterThan(0);
+    expect((await lagSets()).every((set) => set.lag_marks !== null)).toBe(true);
+    expect(await fast.eventTypes(who, range)).toEqual(await raw.eventTypes(who, range));
+  });
+
   it('probe the member dictionary by its key before it has statistics', async () => {
     // A dictionary never analyzed: new, truncated, or on a server without autovacuum.
     const fresh = await createTestDatabase();
