@@ -95,7 +95,7 @@ export function percentilesCont(values: Float64Array, fractions: readonly number
  * found everything before it is no greater and everything after no smaller, so the next,
  * higher rank is searched for after it.
  */
-function valuesAtRanks(values: Float64Array, ranks: number[]): Map<number, number> {
+export function valuesAtRanks(values: Float64Array, ranks: number[]): Map<number, number> {
   const found = new Map<number, number>();
   let from = 0;
   for (const rank of [...new Set(ranks)].sort((a, b) => a - b)) {

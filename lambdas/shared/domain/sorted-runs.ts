@@ -1,3 +1,5 @@
+import { valuesAtRanks } from './distinct-sets.js';
+
 /**
  * Exact percentiles over many sorted runs of values, most of them read only in part. An event
  * set keeps its ingestion lags sorted, with every `step`-th of them as marks (migration 0021):
@@ -135,12 +137,12 @@ export function percentileFromWindows(count: number, fraction: number, found: Ra
     values.set(window, offset);
     offset += window.length;
   }
-  values.sort();
   const position = fraction * (count - 1);
   const [first, second] = found.ranks;
-  const low = values[first - found.below] as number;
+  const rows = valuesAtRanks(values, [first - found.below, second - found.below]);
+  const low = rows.get(first - found.below) as number;
   if (first === second) return low;
-  return low + (position - first) * ((values[second - found.below] as number) - low);
+  return low + (position - first) * ((rows.get(second - found.below) as number) - low);
 }
 
 /** A run known whole: values sorted in place. */

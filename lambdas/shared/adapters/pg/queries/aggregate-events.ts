@@ -118,6 +118,7 @@ export async function aggregateFromSets(session: SqlSession, tenantId: string, q
     groupOf: (pieceBucket, eventType) => keyOf(pieceBucket, { event_type: eventType }),
     reads: byType ? ['sessions', 'performance_values'] : ['sessions'],
     staleLimit,
+    mergeTypes: groups.length === 0,
   });
   const dayFigures = byType ? undefined : await dayFiguresByKey(session, tenantId, query, plan.split, { bucket, groupBy: groups, keyOf, staleLimit });
 
