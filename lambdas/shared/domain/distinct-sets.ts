@@ -127,7 +127,7 @@ export function valuesAtRanks(values: Float64Array, ranks: number[]): Map<number
   return found;
 }
 
-function concatenated(lists: ArrayLike<number>[]): Float64Array {
+export function concatenated(lists: readonly ArrayLike<number>[]): Float64Array {
   const values = new Float64Array(lists.reduce((sum, list) => sum + list.length, 0));
   let offset = 0;
   for (const list of lists) {

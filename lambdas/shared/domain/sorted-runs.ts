@@ -1,4 +1,4 @@
-import { valuesAtRanks } from './distinct-sets.js';
+import { concatenated, valuesAtRanks } from './distinct-sets.js';
 
 /**
  * Exact percentiles over many sorted runs of values, most of them read only in part. An event
@@ -30,24 +30,14 @@ export interface RankWindows {
   windows: RunWindow[];
 }
 
-/** Marks below `value`: the first position whose mark is at least it (marks ascend). */
-function marksBelow(marks: Float64Array, value: number): number {
+/** How many marks are below `value` (or, `inclusive`, at most it): marks ascend. */
+function marksUnder(marks: Float64Array, value: number, inclusive: boolean): number {
   let low = 0;
   let high = marks.length;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if ((marks[middle] as number) < value) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-function marksAtMost(marks: Float64Array, value: number): number {
-  let low = 0;
-  let high = marks.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((marks[middle] as number) <= value) low = middle + 1;
+    const mark = marks[middle] as number;
+    if (mark < value || (inclusive && mark === value)) low = middle + 1;
     else high = middle;
   }
   return low;
@@ -59,7 +49,7 @@ function marksAtMost(marks: Float64Array, value: number): number {
  */
 function mostBelow(runs: readonly SortedRun[], value: number): number {
   let most = 0;
-  for (const run of runs) most += Math.min(run.count, marksBelow(run.marks, value) * run.step);
+  for (const run of runs) most += Math.min(run.count, marksUnder(run.marks, value, false) * run.step);
   return most;
 }
 
@@ -67,7 +57,7 @@ function mostBelow(runs: readonly SortedRun[], value: number): number {
 function leastAtMost(runs: readonly SortedRun[], value: number): number {
   let least = 0;
   for (const run of runs) {
-    const marks = marksAtMost(run.marks, value);
+    const marks = marksUnder(run.marks, value, true);
     if (marks > 0) least += (marks - 1) * run.step + 1;
   }
   return least;
@@ -81,13 +71,7 @@ function leastAtMost(runs: readonly SortedRun[], value: number): number {
  * rows at the ranks are those at `rank - below` of the windows' values sorted.
  */
 export function rankWindows(runs: readonly SortedRun[], low: number, high: number): RankWindows {
-  const marks = new Float64Array(runs.reduce((sum, run) => sum + run.marks.length, 0));
-  let offset = 0;
-  for (const run of runs) {
-    marks.set(run.marks, offset);
-    offset += run.marks.length;
-  }
-  marks.sort();
+  const marks = concatenated(runs.map((run) => run.marks)).sort();
   // The smallest mark is the smallest row, and nothing is under it: a search from it always succeeds.
   let from = 0;
   let to = marks.length - 1;
@@ -109,9 +93,9 @@ export function rankWindows(runs: readonly SortedRun[], low: number, high: numbe
   let below = 0;
   const windows: RunWindow[] = [];
   for (const run of runs) {
-    const under = marksBelow(run.marks, a);
+    const under = marksUnder(run.marks, a, false);
     const start = under > 0 ? (under - 1) * run.step + 1 : 0;
-    const end = Math.min(run.count, marksAtMost(run.marks, b) * run.step);
+    const end = Math.min(run.count, marksUnder(run.marks, b, true) * run.step);
     below += start;
     if (end > start) windows.push({ run, from: start, to: end });
   }
@@ -131,12 +115,7 @@ export function percentileRanks(count: number, fractions: readonly number[]): Ar
  * window (`read`, in the windows' order): lo + f' * (hi - lo), the same doubles as the plain path.
  */
 export function percentileFromWindows(count: number, fraction: number, found: RankWindows, read: readonly ArrayLike<number>[]): number {
-  const values = new Float64Array(read.reduce((sum, window) => sum + window.length, 0));
-  let offset = 0;
-  for (const window of read) {
-    values.set(window, offset);
-    offset += window.length;
-  }
+  const values = concatenated(read);
   const position = fraction * (count - 1);
   const [first, second] = found.ranks;
   const rows = valuesAtRanks(values, [first - found.below, second - found.below]);
