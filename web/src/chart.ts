@@ -1,4 +1,5 @@
 import uPlot from 'uplot';
+import { xRange } from './chart-range.js';
 import { h } from './dom.js';
 import { formatInstant, formatNumber } from './time.js';
 
@@ -42,25 +43,6 @@ function markSpan(box: HTMLElement, scale: uPlot.Scale | undefined): void {
   if (scale?.min === undefined || scale.max === undefined) return;
   box.dataset['xFrom'] = new Date(scale.min * 1000).toISOString();
   box.dataset['xTo'] = new Date(scale.max * 1000).toISOString();
-}
-
-/**
- * The x scale's range: uPlot asks with the data's own extent when it ranges the scale itself
- * (at first, and on the double click that ends a zoom), and with the selection when the user
- * drags to zoom. The former becomes the span asked for, widened to the buckets that start
- * before it (a local midnight) and to the end of the last bucket, so that its bar is not cut;
- * the latter is kept.
- */
-function xRange(x: number[], bucketSeconds: number, span: [number, number] | undefined): uPlot.Range.Function {
-  const first = x[0];
-  const last = x.at(-1);
-  return (_u, min, max) => {
-    // A single bucket is ranged by uPlot as that instant plus a day.
-    const ownExtent = min === first && (max === last || first === last);
-    if (first === undefined || last === undefined || !ownExtent) return [min, max];
-    const [start, end] = span ? [span[0] / 1000, span[1] / 1000] : [first, last];
-    return [Math.min(start, first), Math.max(end, last + bucketSeconds)];
-  };
 }
 
 /**
