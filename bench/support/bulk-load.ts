@@ -63,12 +63,18 @@ export interface BulkLoad {
   duckCsv?: string;
 }
 
+export interface Loaded {
+  /** The user ids the events were given (every tenant's from the same ones). */
+  users: string[];
+  /** The three other tenants. */
+  otherTenants: string[];
+}
+
 /**
  * Loads one tenant's events over 90 days and three other tenants' with COPY (not measured),
- * the rollups the writer would have kept, then the `state` asked for. Returns the user ids the
- * events were given.
+ * the rollups the writer would have kept, then the `state` asked for.
  */
-export async function loadEvents(client: pg.Client, { tenant, events, others, end, state, duckCsv }: BulkLoad): Promise<string[]> {
+export async function loadEvents(client: pg.Client, { tenant, events, others, end, state, duckCsv }: BulkLoad): Promise<Loaded> {
   const users = Array.from({ length: 20_000 }, () => randomUUID());
   const tenants: Array<[string, number]> = [[tenant, events], ...Array.from({ length: 3 }, (): [string, number] => [randomUUID(), Math.floor(others / 3)])];
   const first = new Date(end - 91 * DAY);
@@ -92,5 +98,5 @@ export async function loadEvents(client: pg.Client, { tenant, events, others, en
       CASE prefix WHEN '' THEN action ELSE '' END, count(*), count(value), coalesce(sum(value), 0), min(value), max(value)
     FROM analytics_events CROSS JOIN (VALUES ('hour'), ('day')) AS grains(g) CROSS JOIN (VALUES (''), ('type_')) AS levels(prefix) GROUP BY 1, 2, 3, 4, 5, 6`);
   await client.query(state === 'vacuum' ? 'VACUUM ANALYZE' : state === 'analyze' ? 'ANALYZE' : 'SELECT analyze_grown_tables()');
-  return users;
+  return { users, otherTenants: tenants.slice(1).map(([tenantId]) => tenantId) };
 }
