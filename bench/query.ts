@@ -198,8 +198,14 @@ async function main(): Promise<void> {
     const serviceFirsts: string[] = [];
     for (const question of questions({ tenantId: warmTenant, ...asking }).filter(chosen)) {
       const samples: number[] = [];
-      await timed(samples, () => warmAsk(question.kind, question.body));
-      serviceFirsts.push(`${question.name}: ${cell(samples[0])}`);
+      try {
+        await timed(samples, () => warmAsk(question.kind, question.body));
+        serviceFirsts.push(`${question.name}: ${cell(samples[0])}`);
+      } catch (error) {
+        // A failed read is a defect whichever tenant it serves: reported with the others.
+        serviceFirsts.push(`${question.name}: FAILED`);
+        failures.push(`${question.name}, the service's first read (another tenant): ${String(error)}`);
+      }
     }
     console.log(`the service's first reads, of another tenant: ${serviceFirsts.join('; ')}`);
     const check = (question: Question, when: string, ours: unknown, theirs: Figures) => {
