@@ -17,6 +17,16 @@ describe('the dashboard: the time axis of a chart', () => {
     expect(xRange(x, DAY, span)(null, x[0] as number, today)).toEqual([now - 30 * DAY, today + DAY]);
   });
 
+  it('ends at the end of the period when that is a bucket boundary', () => {
+    const x = [today - 6 * DAY, today - DAY];
+    expect(xRange(x, DAY, [(today - 30 * DAY) * 1000, today * 1000])(null, x[0] as number, x[1] as number)[1]).toBe(today);
+  });
+
+  it('ends one bucket after the last without a period', () => {
+    const x = [today - 6 * DAY, today - DAY];
+    expect(xRange(x, DAY, undefined)(null, x[0] as number, x[1] as number)).toEqual([today - 6 * DAY, today]);
+  });
+
   it('starts at the first bucket when it starts before the period (a local midnight)', () => {
     const x = [today - 30 * DAY, today];
     expect(xRange(x, DAY, span)(null, x[0] as number, today)[0]).toBe(today - 30 * DAY);
