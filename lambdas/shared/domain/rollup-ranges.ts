@@ -42,6 +42,25 @@ export function daysOnly(split: RollupSplit): RollupSplit {
   return { hourStart: split.dayStart, hourEnd: split.dayEnd, dayStart: split.dayStart, dayEnd: split.dayEnd };
 }
 
+/**
+ * The UTC days that hold a split's partial pieces (its hours outside whole days, and the edges
+ * of `range`), as ranges `[from, to)` of day starts: before its whole days and after them,
+ * either possibly empty. A day's rollup holds every category and action of any piece of it.
+ */
+export function partialDays(range: { startTime: string; endTime: string }, split: RollupSplit): [[string, string], [string, string]] {
+  const first = floorTo(Date.parse(range.startTime), DAY_MS);
+  // The range's end is inclusive: the day of `end` is partial unless `end` is its last ms.
+  const last = ceilTo(Date.parse(range.endTime) + 1, DAY_MS);
+  const hasDays = split.dayStart < split.dayEnd;
+  // Without whole days every piece is partial: the covering days, cut anywhere inside them.
+  const before = hasDays ? Date.parse(split.dayStart) : Math.min(ceilTo(Date.parse(range.startTime), DAY_MS), last);
+  const after = hasDays ? Date.parse(split.dayEnd) : before;
+  return [
+    [iso(first), iso(before)],
+    [iso(after), iso(last)],
+  ];
+}
+
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();
 /**
  * Zone names are taken in any case and as links, so a caller can make up any number of names

@@ -94,3 +94,10 @@ export function splitClauses(params: Params, tenantId: string, filters: EventFil
     days: `${common} AND granularity = '${prefix}day' AND period_start >= ${dayStart} AND period_start < ${dayEnd}`,
   };
 }
+
+/** The WHERE of the day rollup rows per type, category and action of the days in `ranges` (each `[from, to)`, possibly empty). */
+export function dayRollupsIn(params: Params, tenantId: string, filters: EventFilters, ranges: ReadonlyArray<readonly [string, string]>): string {
+  const common = [`tenant_id = ${params.add(tenantId, '::uuid')}`, ...dimensionClauses(params, filters)].join(' AND ');
+  const within = ranges.map(([from, to]) => `(period_start >= ${params.add(from, '::timestamptz')} AND period_start < ${params.add(to, '::timestamptz')})`);
+  return `${common} AND granularity = 'day' AND (${within.join(' OR ')})`;
+}

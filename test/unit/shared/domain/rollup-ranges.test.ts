@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketsAreUtcBins, rollupFit, splitForRollups } from '../../../../lambdas/shared/domain/rollup-ranges.js';
+import { bucketsAreUtcBins, partialDays, rollupFit, splitForRollups } from '../../../../lambdas/shared/domain/rollup-ranges.js';
 
 describe('splitForRollups', () => {
   it('keeps whole UTC days, the whole hours around them, and the partial hours for the events', () => {
@@ -25,6 +25,37 @@ describe('splitForRollups', () => {
   it('leaves everything to the events within one hour', () => {
     const split = splitForRollups({ startTime: '2026-03-01T10:10:00.000Z', endTime: '2026-03-01T10:50:00.000Z' }, true);
     expect(new Set(Object.values(split))).toEqual(new Set(['2026-03-01T10:10:00.000Z']));
+  });
+});
+
+describe('partialDays', () => {
+  const daysFor = (range: { startTime: string; endTime: string }) => partialDays(range, splitForRollups(range, true));
+
+  it('names the days of the partial hours on both sides of the whole days', () => {
+    expect(daysFor({ startTime: '2026-03-01T22:30:00.000Z', endTime: '2026-03-04T01:15:00.000Z' })).toEqual([
+      ['2026-03-01T00:00:00.000Z', '2026-03-02T00:00:00.000Z'],
+      ['2026-03-04T00:00:00.000Z', '2026-03-05T00:00:00.000Z'],
+    ]);
+  });
+
+  it('names no day before a range starting at midnight, and the day its inclusive end lies in', () => {
+    // The last hour of 03-03 ends after 23:59:59.999, so the split leaves that day partial.
+    expect(daysFor({ startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-03T23:59:59.999Z' })).toEqual([
+      ['2026-03-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z'],
+      ['2026-03-03T00:00:00.000Z', '2026-03-04T00:00:00.000Z'],
+    ]);
+    expect(daysFor({ startTime: '2026-03-01T00:00:00.000Z', endTime: '2026-03-04T00:00:00.000Z' })[1]).toEqual(['2026-03-04T00:00:00.000Z', '2026-03-05T00:00:00.000Z']);
+  });
+
+  it('covers every day of a range with no whole day, across midnight too', () => {
+    const covered = (range: { startTime: string; endTime: string }) => daysFor(range).filter(([from, to]) => from < to);
+    expect(covered({ startTime: '2026-03-01T10:10:00.000Z', endTime: '2026-03-01T10:50:00.000Z' })).toEqual([['2026-03-01T00:00:00.000Z', '2026-03-02T00:00:00.000Z']]);
+    expect(covered({ startTime: '2026-03-01T20:00:00.000Z', endTime: '2026-03-02T10:00:00.000Z' }).flat()).toEqual([
+      '2026-03-01T00:00:00.000Z',
+      '2026-03-02T00:00:00.000Z',
+      '2026-03-02T00:00:00.000Z',
+      '2026-03-03T00:00:00.000Z',
+    ]);
   });
 });
 

@@ -296,6 +296,31 @@ describe('unique users, sessions and percentiles from the event sets', () => {
     expect(await strict.eventTypes(whoE, range)).toEqual(await raw.eventTypes(whoE, range));
   });
 
+  it('count the categories and actions that only partial days hold, inside the range and not outside it', async () => {
+    const tenant = '66666666-6666-4666-8666-666666666666';
+    const whoF = { tenantId: tenant, subject: 'tester' };
+    const at = (timestamp: string, category: string, action: string) => trackedEvent({ timestamp, type: 'USER_ACTION', category, action, userId: USERS[0] as string, sessionId: 's1' });
+    const events = [
+      // Every whole day: checkout/view.
+      ...['03', '04', '05'].map((day) => at(`2026-03-${day}T12:00:00.000Z`, 'checkout', 'view')),
+      // The partial day before: a whole hour in the range, a partial hour in it, and before the range.
+      at('2026-03-02T20:30:00.000Z', 'hour-in', 'view'),
+      at('2026-03-02T09:40:00.000Z', 'edge-in', 'edge-action'),
+      at('2026-03-02T09:10:00.000Z', 'before-range', 'before-action'),
+      // The partial day after: after the range only.
+      at('2026-03-06T18:00:00.000Z', 'after-range', 'view'),
+    ];
+    await new PgEventStore(testDb.db, { setKeepingMs: 0 }).writeMessages([received(envelope(events, { tenantId: tenant }))]);
+    const query: AggregationQuery = { startTime: '2026-03-02T09:30:00.000Z', endTime: '2026-03-06T12:34:00.000Z', granularity: 'hour', timezone: 'UTC' };
+
+    const [fromSets, fromEvents] = await Promise.all([fast.aggregate(whoF, query), raw.aggregate(whoF, query)]);
+
+    expect(fromSets).toEqual(fromEvents);
+    expect(fromSets.summary).toMatchObject({ totalEvents: 5, categories: 3, actions: 2 });
+    const wholeDaysOnly: AggregationQuery = { ...query, startTime: '2026-03-03T00:00:00.000Z', endTime: '2026-03-05T23:59:59.999Z' };
+    expect((await fast.aggregate(whoF, wholeDaysOnly)).summary).toMatchObject({ totalEvents: 3, categories: 1, actions: 1 });
+  });
+
   it('lets concurrent writers build the same sets and numbers', async () => {
     const tenant = '44444444-4444-4444-8444-444444444444';
     const whoD = { tenantId: tenant, subject: 'tester' };
