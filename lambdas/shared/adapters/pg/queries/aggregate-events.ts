@@ -160,8 +160,10 @@ async function seenDimensions(session: SqlSession, tenantId: string, query: Aggr
   const nearDays = dayRollupsIn(params, tenantId, query, partialDays(query, split));
   const unseen = `(category IN (SELECT category FROM new_categories) OR action IN (SELECT action FROM new_actions))`;
   const [seen] = await session.query<{ categories: string | number; actions: string | number }>(
-    `WITH whole AS (SELECT category, action FROM event_rollups WHERE ${pieces.days}),
-       near AS (SELECT category, action FROM event_rollups WHERE ${nearDays}),
+    // Distinct pairs first, hashed: the rest then works on a few dozen rows, not the 9,744
+    // rollup rows of 29 days (the two EXCEPTs and counts were 12 of 19.6 ms beside two writers).
+    `WITH whole AS (SELECT DISTINCT category, action FROM event_rollups WHERE ${pieces.days}),
+       near AS (SELECT DISTINCT category, action FROM event_rollups WHERE ${nearDays}),
        new_categories AS (SELECT category FROM near EXCEPT SELECT category FROM whole),
        new_actions AS (SELECT action FROM near EXCEPT SELECT action FROM whole),
        -- The EXISTS is a one-time filter: with no new value neither piece is scanned.
