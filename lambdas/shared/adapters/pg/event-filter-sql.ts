@@ -74,10 +74,25 @@ export const rollupLevelFor = (filters: Pick<EventFilters, 'categories' | 'actio
   filters.categories || filters.actions ? 'by-dimension' : 'by-type';
 
 /**
- * The pieces of a split range: `events` is the WHERE of the partial hours (on top of
- * `whereClauses`), `hours` and `days` the WHERE of the rollup rows of each grain at `level`.
+ * The events of a split's partial hours `[startTime, hourStart)` and `[hourEnd, endTime]` that
+ * match `where` (built on the same `params`), as a FROM item named `analytics_events` with
+ * `columns`: one index range scan per edge. As one WHERE (`timestamp < hourStart OR timestamp >=
+ * hourEnd`) the planner estimated the last hour by the share of every tenant's rows in it, and
+ * beside another tenant's live writes it scanned all of this tenant's rows of the month (39,682
+ * rows for 430, 11 ms of a 12 ms statement, day x 30 with `--load 2`). `OFFSET 0` keeps each
+ * range a scan of its own.
  */
-export function splitClauses(params: Params, tenantId: string, filters: EventFilters, split: RollupSplit, level: RollupLevel = 'by-dimension'): { events: string; hours: string; days: string } {
+export function edgeEventsFrom(params: Params, where: string, range: { startTime: string; endTime: string }, split: RollupSplit, columns: string): string {
+  // The range's end is inclusive (`where` keeps it so): its edge ends 1 ms after it.
+  const from = params.add([range.startTime, split.hourEnd], '::timestamptz[]');
+  const to = params.add([split.hourStart, new Date(Date.parse(range.endTime) + 1).toISOString()], '::timestamptz[]');
+  return `unnest(${from}, ${to}) AS edge(edge_from, edge_to) CROSS JOIN LATERAL (
+      SELECT ${columns} FROM analytics_events WHERE ${where} AND timestamp >= edge_from AND timestamp < edge_to OFFSET 0
+    ) AS analytics_events`;
+}
+
+/** The pieces of a split range that the rollups answer: the WHERE of the rollup rows of each grain at `level`. */
+export function splitClauses(params: Params, tenantId: string, filters: EventFilters, split: RollupSplit, level: RollupLevel = 'by-dimension'): { hours: string; days: string } {
   if (level === 'by-type' && rollupLevelFor(filters) !== 'by-type') throw new Error('the totals per type cannot filter by category or action');
   const prefix = level === 'by-type' ? 'type_' : '';
   const hourStart = params.add(split.hourStart, '::timestamptz');
@@ -86,7 +101,6 @@ export function splitClauses(params: Params, tenantId: string, filters: EventFil
   const dayEnd = params.add(split.dayEnd, '::timestamptz');
   const common = [`tenant_id = ${params.add(tenantId, '::uuid')}`, ...dimensionClauses(params, filters)].join(' AND ');
   return {
-    events: `(timestamp < ${hourStart} OR timestamp >= ${hourEnd})`,
     // Two ranges, not [hourStart, hourEnd) AND NOT the days: that form was an index range over
     // every hour of the range, filtered (169k rollup rows read for 5k, 30 days of bench data).
     hours: `${common} AND granularity = '${prefix}hour'

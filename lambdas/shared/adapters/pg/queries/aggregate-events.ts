@@ -5,7 +5,7 @@ import type { AggregatePlan, Buckets } from '../../../domain/query-plan.js';
 import type { AggregationQuery, GroupByField } from '../../../domain/query-schemas.js';
 import { partialDays, type RollupSplit } from '../../../domain/rollup-ranges.js';
 import type { AggregateRow, AggregateSummary } from '../../../ports/event-queries.js';
-import { dayRollupsIn, eventsFrom, Params, splitClauses, whereClauses, type RollupLevel } from '../event-filter-sql.js';
+import { dayRollupsIn, edgeEventsFrom, eventsFrom, Params, splitClauses, whereClauses, type RollupLevel } from '../event-filter-sql.js';
 import { toIso, toNumber } from '../event-rows.js';
 import { dayFiguresByKey, readMemberPieces, type SetKeyField } from '../pg-event-sets.js';
 import { whilePending, type SqlSession } from '../sql-database.js';
@@ -168,9 +168,8 @@ async function seenDimensions(session: SqlSession, tenantId: string, query: Aggr
        new_actions AS (SELECT action FROM near EXCEPT SELECT action FROM whole),
        -- The EXISTS is a one-time filter: with no new value neither piece is scanned.
        partial AS (
-         SELECT category, action FROM analytics_events
-         WHERE ${whereClauses(params, tenantId, query).join(' AND ')} AND ${pieces.events} AND ${unseen}
-           AND EXISTS (SELECT FROM new_categories UNION ALL SELECT FROM new_actions)
+         SELECT category, action FROM ${edgeEventsFrom(params, whereClauses(params, tenantId, query).join(' AND '), query, split, 'category, action')}
+         WHERE ${unseen} AND EXISTS (SELECT FROM new_categories UNION ALL SELECT FROM new_actions)
          UNION ALL SELECT category, action FROM event_rollups WHERE ${pieces.hours} AND ${unseen}
            AND EXISTS (SELECT FROM new_categories UNION ALL SELECT FROM new_actions)
        )
@@ -201,7 +200,7 @@ function rollupTotalsSql(
   return `pieces AS (
        SELECT ${bucket('timestamp')} AS period${groupList}, count(*) AS count, count(value) AS value_count,
          coalesce(sum(value), 0) AS total_value, min(value) AS min_value, max(value) AS max_value
-       FROM analytics_events WHERE ${where} AND ${pieces.events} GROUP BY 1${groupList}
+       FROM ${edgeEventsFrom(params, where, query, plan.split, 'timestamp, event_type, category, action, value')} GROUP BY 1${groupList}
        UNION ALL SELECT ${rollupColumns} FROM event_rollups WHERE ${pieces.hours}
        UNION ALL SELECT ${rollupColumns} FROM event_rollups WHERE ${pieces.days}
      ),

@@ -1,7 +1,7 @@
 import type { FindPlan } from '../../../domain/query-plan.js';
 import type { EventFilters, EventsPage, PageRequest } from '../../../ports/event-queries.js';
 import type { StoredEvent } from '../../../ports/event-store.js';
-import { eventsFrom, Params, rollupLevelFor, splitClauses, whereClauses } from '../event-filter-sql.js';
+import { edgeEventsFrom, eventsFrom, Params, rollupLevelFor, splitClauses, whereClauses } from '../event-filter-sql.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from '../event-rows.js';
 import type { SqlSession } from '../sql-database.js';
 
@@ -60,7 +60,7 @@ async function countEvents(session: SqlSession, tenantId: string, filters: Event
   }
   const pieces = splitClauses(params, tenantId, filters, plan.split, rollupLevelFor(filters));
   const [row] = await session.query<{ total: string | number }>(
-    `SELECT (SELECT count(*) FROM analytics_events WHERE ${where} AND ${pieces.events})
+    `SELECT (SELECT count(*) FROM ${edgeEventsFrom(params, where, filters, plan.split, '1 AS one')})
        + (SELECT coalesce(sum(count), 0) FROM event_rollups WHERE ${pieces.hours})
        + (SELECT coalesce(sum(count), 0) FROM event_rollups WHERE ${pieces.days}) AS total`,
     params.values,
